@@ -1,0 +1,319 @@
+#include "storage/detail/codec.h"
+
+#include <openssl/evp.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace tollgate::codec {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using rapidjson::Value;
+
+std::int64_t ms(Time t) { return t.time_since_epoch().count(); }
+Time from_ms(std::int64_t v) { return Time(Duration(v)); }
+
+void str(Writer& w, std::string_view key, std::string_view v) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+}
+void num(Writer& w, std::string_view key, std::int64_t v) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.Int64(v);
+}
+void boolean(Writer& w, std::string_view key, bool v) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.Bool(v);
+}
+void strs(Writer& w, std::string_view key, const std::vector<std::string>& v) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.StartArray();
+  for (const auto& s : v) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  w.EndArray();
+}
+void opt_time(Writer& w, std::string_view key, const std::optional<Time>& t) {
+  if (t) num(w, key, ms(*t));
+}
+
+// Readers are lenient about missing members (defaults) and strict about types.
+struct Reader {
+  bool bad = false;
+  const Value* member(const Value& o, const char* key) {
+    if (!o.IsObject()) {
+      bad = true;
+      return nullptr;
+    }
+    auto it = o.FindMember(key);
+    return it == o.MemberEnd() ? nullptr : &it->value;
+  }
+  std::string s(const Value& o, const char* key) {
+    const Value* v = member(o, key);
+    if (v == nullptr) return {};
+    if (!v->IsString()) {
+      bad = true;
+      return {};
+    }
+    return {v->GetString(), v->GetStringLength()};
+  }
+  std::int64_t i(const Value& o, const char* key, std::int64_t fallback = 0) {
+    const Value* v = member(o, key);
+    if (v == nullptr) return fallback;
+    if (!v->IsInt64()) {
+      bad = true;
+      return fallback;
+    }
+    return v->GetInt64();
+  }
+  bool b(const Value& o, const char* key) {
+    const Value* v = member(o, key);
+    if (v == nullptr) return false;
+    if (!v->IsBool()) {
+      bad = true;
+      return false;
+    }
+    return v->GetBool();
+  }
+  std::optional<Time> t(const Value& o, const char* key) {
+    const Value* v = member(o, key);
+    if (v == nullptr) return std::nullopt;
+    if (!v->IsInt64()) {
+      bad = true;
+      return std::nullopt;
+    }
+    return from_ms(v->GetInt64());
+  }
+  std::vector<std::string> list(const Value& o, const char* key) {
+    std::vector<std::string> out;
+    const Value* v = member(o, key);
+    if (v == nullptr) return out;
+    if (!v->IsArray()) {
+      bad = true;
+      return out;
+    }
+    for (const Value& e : v->GetArray()) {
+      if (!e.IsString()) {
+        bad = true;
+        continue;
+      }
+      out.emplace_back(e.GetString(), e.GetStringLength());
+    }
+    return out;
+  }
+};
+
+void encode_rule(Writer& w, const PolicyStep& r) {
+  w.Key("rule");
+  w.StartObject();
+  str(w, "name", r.name);
+  str(w, "reviewers", reviewer_type_name(r.reviewers.type));
+  strs(w, "users", r.reviewers.users);
+  str(w, "group", r.reviewers.group);
+  strs(w, "fallback", r.fallback);
+  std::vector<std::string> reasons;
+  for (Action a : r.require_reason) reasons.emplace_back(action_name(a));
+  strs(w, "require_reason", reasons);
+  boolean(w, "allow_reassign", r.allow_reassign);
+  strs(w, "reassign_to", r.reassign_to);
+  boolean(w, "allow_self_review", r.allow_self_review);
+  w.EndObject();
+}
+
+void decode_rule(Reader& r, const Value& o, PolicyStep& out) {
+  out.name = r.s(o, "name");
+  std::string type = r.s(o, "reviewers");
+  for (ReviewerType t : {ReviewerType::manager, ReviewerType::app_owners,
+                         ReviewerType::resource_owners, ReviewerType::users, ReviewerType::group}) {
+    if (reviewer_type_name(t) == type) out.reviewers.type = t;
+  }
+  out.reviewers.users = r.list(o, "users");
+  out.reviewers.group = r.s(o, "group");
+  out.fallback = r.list(o, "fallback");
+  for (const std::string& a : r.list(o, "require_reason")) {
+    if (auto act = parse_action(a)) out.require_reason.insert(*act);
+  }
+  out.allow_reassign = r.b(o, "allow_reassign");
+  out.reassign_to = r.list(o, "reassign_to");
+  out.allow_self_review = r.b(o, "allow_self_review");
+}
+
+}  // namespace
+
+std::string encode_task(const Task& t) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  num(w, "number", t.number);
+  num(w, "version", t.version);
+  str(w, "kind", kind_name(t.kind));
+  str(w, "state", state_name(t.state));
+  str(w, "requester", t.requester);
+  str(w, "subject", t.subject);
+  str(w, "app", t.app);
+  str(w, "resource", t.resource);
+  str(w, "app_name", t.app_name);
+  str(w, "resource_name", t.resource_name);
+  str(w, "justification", t.justification);
+  if (t.duration) num(w, "duration_ms", t.duration->count());
+  boolean(w, "emergency", t.emergency);
+  boolean(w, "sensitive", t.sensitive);
+  str(w, "policy_id", t.policy_id);
+  str(w, "policy_name", t.policy_name);
+  str(w, "instructions", t.instructions);
+  num(w, "created_at", ms(t.created_at));
+  num(w, "updated_at", ms(t.updated_at));
+  str(w, "closed_by", t.closed_by);
+  opt_time(w, "closed_at", t.closed_at);
+  w.Key("steps");
+  w.StartArray();
+  for (const TaskStep& s : t.steps) {
+    w.StartObject();
+    str(w, "kind", step_kind_name(s.kind));
+    str(w, "state", step_state_name(s.state));
+    encode_rule(w, s.rule);
+    strs(w, "assignees", s.assignees);
+    boolean(w, "by_fallback", s.by_fallback);
+    opt_time(w, "opened_at", s.opened_at);
+    if (s.outcome) str(w, "outcome", action_name(*s.outcome));
+    str(w, "decided_by", s.decided_by);
+    opt_time(w, "decided_at", s.decided_at);
+    str(w, "comment", s.comment);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("insights");
+  w.StartArray();
+  for (const Insight& i : t.insights) {
+    w.StartObject();
+    str(w, "kind", i.kind);
+    str(w, "text", i.text);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+StatusOr<Task> decode_task(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return internal_error("stored task is not JSON");
+  Reader r;
+  Task t;
+  t.number = r.i(doc, "number");
+  t.version = r.i(doc, "version");
+  auto kind = parse_kind(r.s(doc, "kind"));
+  auto state = parse_state(r.s(doc, "state"));
+  if (!kind || !state) return internal_error("stored task has an unknown kind or state");
+  t.kind = *kind;
+  t.state = *state;
+  t.requester = r.s(doc, "requester");
+  t.subject = r.s(doc, "subject");
+  t.app = r.s(doc, "app");
+  t.resource = r.s(doc, "resource");
+  t.app_name = r.s(doc, "app_name");
+  t.resource_name = r.s(doc, "resource_name");
+  t.justification = r.s(doc, "justification");
+  if (r.member(doc, "duration_ms") != nullptr) t.duration = Duration(r.i(doc, "duration_ms"));
+  t.emergency = r.b(doc, "emergency");
+  t.sensitive = r.b(doc, "sensitive");
+  t.policy_id = r.s(doc, "policy_id");
+  t.policy_name = r.s(doc, "policy_name");
+  t.instructions = r.s(doc, "instructions");
+  t.created_at = from_ms(r.i(doc, "created_at"));
+  t.updated_at = from_ms(r.i(doc, "updated_at"));
+  t.closed_by = r.s(doc, "closed_by");
+  t.closed_at = r.t(doc, "closed_at");
+  if (const Value* steps = r.member(doc, "steps"); steps != nullptr && steps->IsArray()) {
+    for (const Value& so : steps->GetArray()) {
+      TaskStep s;
+      std::string k = r.s(so, "kind");
+      s.kind = k == "provision" ? StepKind::provision
+               : k == "deprovision" ? StepKind::deprovision
+                                    : StepKind::review;
+      std::string st = r.s(so, "state");
+      s.state = st == "current" ? StepState::current
+                : st == "done"  ? StepState::done
+                : st == "skipped" ? StepState::skipped
+                                  : StepState::upcoming;
+      if (const Value* rule = r.member(so, "rule")) decode_rule(r, *rule, s.rule);
+      s.assignees = r.list(so, "assignees");
+      s.by_fallback = r.b(so, "by_fallback");
+      s.opened_at = r.t(so, "opened_at");
+      if (std::string o = r.s(so, "outcome"); !o.empty()) s.outcome = parse_action(o);
+      s.decided_by = r.s(so, "decided_by");
+      s.decided_at = r.t(so, "decided_at");
+      s.comment = r.s(so, "comment");
+      t.steps.push_back(std::move(s));
+    }
+  }
+  if (const Value* ins = r.member(doc, "insights"); ins != nullptr && ins->IsArray()) {
+    for (const Value& io : ins->GetArray()) t.insights.push_back({r.s(io, "kind"), r.s(io, "text")});
+  }
+  if (r.bad) return internal_error("stored task #" + std::to_string(t.number) + " is malformed");
+  return t;
+}
+
+std::string encode_pairs(const Pairs& pairs) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartArray();
+  for (const auto& [k, v] : pairs) {
+    w.StartArray();
+    w.String(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    w.EndArray();
+  }
+  w.EndArray();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+StatusOr<Pairs> decode_pairs(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsArray()) return internal_error("stored data is not a JSON array");
+  Pairs out;
+  for (const Value& e : doc.GetArray()) {
+    if (!e.IsArray() || e.Size() != 2 || !e[0].IsString() || !e[1].IsString()) {
+      return internal_error("stored data has a malformed pair");
+    }
+    out.emplace_back(std::string(e[0].GetString(), e[0].GetStringLength()),
+                     std::string(e[1].GetString(), e[1].GetStringLength()));
+  }
+  return out;
+}
+
+const std::string& genesis_hash() {
+  static const std::string zeros(64, '0');
+  return zeros;
+}
+
+std::string event_hash(const std::string& prev_hash, std::int64_t seq, TaskNumber task,
+                       std::string_view type, std::string_view actor, std::int64_t at_ms,
+                       std::string_view data_json) {
+  std::string text = prev_hash;
+  text += '\n';
+  text += std::to_string(seq);
+  text += '\n';
+  text += std::to_string(task);
+  text += '\n';
+  text.append(type);
+  text += '\n';
+  text.append(actor);
+  text += '\n';
+  text += std::to_string(at_ms);
+  text += '\n';
+  text.append(data_json);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(len * 2, '0');
+  for (unsigned i = 0; i < len; ++i) {
+    hex[2 * i] = kHex[digest[i] >> 4];
+    hex[2 * i + 1] = kHex[digest[i] & 0xf];
+  }
+  return hex;
+}
+
+}  // namespace tollgate::codec

@@ -1,0 +1,119 @@
+#include "storage/migrations.h"
+
+namespace tollgate {
+
+const std::vector<std::string_view>& sqlite_migrations() {
+  static const std::vector<std::string_view> kMigrations = {
+      // 1: the first schema.
+      R"sql(
+CREATE TABLE task_numbers (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  next INTEGER NOT NULL
+);
+INSERT INTO task_numbers (id, next) VALUES (1, 1);
+
+-- The projection of each task's events; `version` is the compare-and-swap key.
+CREATE TABLE tasks (
+  number     INTEGER PRIMARY KEY,
+  version    INTEGER NOT NULL,
+  kind       TEXT NOT NULL,
+  state      TEXT NOT NULL,
+  open       INTEGER NOT NULL,
+  requester  TEXT NOT NULL,
+  subject    TEXT NOT NULL,
+  app        TEXT NOT NULL,
+  resource   TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  body       TEXT NOT NULL
+);
+CREATE INDEX tasks_open ON tasks (open, number);
+
+-- Who a task concerns: requester, subject, current assignees, past reviewers.
+CREATE TABLE task_people (
+  task   INTEGER NOT NULL,
+  person TEXT NOT NULL,
+  role   TEXT NOT NULL,
+  PRIMARY KEY (person, role, task)
+);
+CREATE INDEX task_people_task ON task_people (task);
+
+-- The record. Append-only and hash-chained: hash = sha256(prev_hash, content).
+CREATE TABLE events (
+  seq       INTEGER PRIMARY KEY,
+  task      INTEGER NOT NULL,
+  type      TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  at        INTEGER NOT NULL,
+  data      TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+);
+CREATE INDEX events_task ON events (task, seq);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+
+CREATE TABLE comments (
+  task          INTEGER NOT NULL,
+  id            INTEGER NOT NULL,
+  author        TEXT NOT NULL,
+  text          TEXT NOT NULL,
+  at            INTEGER NOT NULL,
+  source        TEXT NOT NULL,
+  slack_channel TEXT NOT NULL DEFAULT '',
+  slack_ts      TEXT NOT NULL DEFAULT '',
+  edited_at     INTEGER,
+  deleted       INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (task, id)
+);
+
+-- Every message the bot posted about a task, so that all copies can be updated.
+CREATE TABLE slack_messages (
+  channel   TEXT NOT NULL,
+  ts        TEXT NOT NULL,
+  task      INTEGER NOT NULL,
+  team      TEXT NOT NULL,
+  person    TEXT NOT NULL,
+  purpose   TEXT NOT NULL,
+  step      INTEGER NOT NULL,
+  posted_at INTEGER NOT NULL,
+  PRIMARY KEY (channel, ts)
+);
+CREATE INDEX slack_messages_task ON slack_messages (task);
+
+-- Effects waiting for delivery; written in the same transaction as their command.
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY,
+  task            INTEGER NOT NULL,
+  kind            TEXT NOT NULL,
+  recipient       TEXT NOT NULL,
+  data            TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  state           TEXT NOT NULL DEFAULT 'pending',
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  claimed_until   INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_pending ON outbox (state, task, id);
+
+-- Dedupe keys of deliveries already processed (Slack event_id, action ids).
+CREATE TABLE seen_deliveries (
+  key     TEXT PRIMARY KEY,
+  seen_at INTEGER NOT NULL
+);
+
+CREATE TABLE identity_cache (
+  slack_user_id TEXT PRIMARY KEY,
+  person        TEXT NOT NULL,
+  email         TEXT NOT NULL,
+  fetched_at    INTEGER NOT NULL
+);
+)sql",
+  };
+  return kMigrations;
+}
+
+}  // namespace tollgate

@@ -1,0 +1,784 @@
+#include "storage/sqlite_store.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include "storage/detail/codec.h"
+#include "storage/detail/sqlite.h"
+#include "storage/migrations.h"
+
+namespace tollgate {
+namespace {
+
+using sqlite::Db;
+using sqlite::Stmt;
+
+std::int64_t ms(Time t) { return t.time_since_epoch().count(); }
+Time from_ms(std::int64_t v) { return Time(Duration(v)); }
+
+#define TG_TRY(expr)                 \
+  do {                               \
+    Status tg_status_ = (expr);      \
+    if (!tg_status_.ok()) return tg_status_; \
+  } while (0)
+
+Status apply_pragmas(Db& db) {
+  TG_TRY(db.exec("PRAGMA journal_mode=WAL"));
+  // FULL: in WAL mode, NORMAL may lose the last commits on power loss.
+  TG_TRY(db.exec("PRAGMA synchronous=FULL"));
+  TG_TRY(db.exec("PRAGMA foreign_keys=ON"));
+  return {};
+}
+
+StatusOr<int> read_schema_version(Db& db) {
+  auto st = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'");
+  if (!st.ok()) return st.status();
+  auto row = st->next();
+  if (!row.ok()) return row.status();
+  if (!*row) return 0;
+  auto v = db.prepare("SELECT MAX(version) FROM schema_version");
+  if (!v.ok()) return v.status();
+  auto r = v->next();
+  if (!r.ok()) return r.status();
+  return *r && !v->is_null(0) ? static_cast<int>(v->i64(0)) : 0;
+}
+
+Status migrate(Db& db) {
+  TG_TRY(db.exec("BEGIN IMMEDIATE"));
+  auto fail = [&](Status s) {
+    (void)db.exec("ROLLBACK");
+    return s;
+  };
+  Status s = db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  if (!s.ok()) return fail(s);
+  auto v = read_schema_version(db);
+  if (!v.ok()) return fail(v.status());
+  const auto& all = sqlite_migrations();
+  if (*v > static_cast<int>(all.size())) {
+    return fail(unavailable("the database has schema version " + std::to_string(*v) +
+                            ", newer than this build's " + std::to_string(all.size())));
+  }
+  for (int i = *v; i < static_cast<int>(all.size()); ++i) {
+    if (s = db.exec(all[static_cast<std::size_t>(i)]); !s.ok()) return fail(s);
+    if (s = sqlite::run(db, "INSERT INTO schema_version (version) VALUES (?)", i + 1); !s.ok()) {
+      return fail(s);
+    }
+  }
+  return db.exec("COMMIT");
+}
+
+constexpr const char* kTaskColumns = "number, version, body";
+
+// Reads the comments of a task into it.
+Status load_comments(Db& db, Task& t) {
+  auto st = db.prepare(
+      "SELECT id, author, text, at, source, slack_channel, slack_ts, edited_at, deleted "
+      "FROM comments WHERE task = ? ORDER BY id");
+  if (!st.ok()) return st.status();
+  st->bind(1, t.number);
+  t.comments.clear();
+  for (;;) {
+    auto r = st->next();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    Comment c;
+    c.id = st->i64(0);
+    c.author = st->text(1);
+    c.text = st->text(2);
+    c.at = from_ms(st->i64(3));
+    c.source = st->text(4);
+    c.slack_channel = st->text(5);
+    c.slack_ts = st->text(6);
+    if (!st->is_null(7)) c.edited_at = from_ms(st->i64(7));
+    c.deleted = st->i64(8) != 0;
+    t.comments.push_back(std::move(c));
+  }
+  return {};
+}
+
+// A task from a row of (number, version, body).
+StatusOr<Task> task_from_row(Db& db, const Stmt& st) {
+  auto t = codec::decode_task(st.text(2));
+  if (!t.ok()) return t.status();
+  t->number = st.i64(0);
+  t->version = st.i64(1);
+  if (Status s = load_comments(db, *t); !s.ok()) return s;
+  return t;
+}
+
+StatusOr<Task> load_task(Db& db, TaskNumber n) {
+  auto st = db.prepare(std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE number = ?");
+  if (!st.ok()) return st.status();
+  st->bind(1, n);
+  auto r = st->next();
+  if (!r.ok()) return r.status();
+  if (!*r) return not_found("no task #" + std::to_string(n));
+  // Decode before the statement is reused by load_comments (different SQL; fine).
+  return task_from_row(db, *st);
+}
+
+StatusOr<std::vector<StoredEvent>> read_events(Db& db, const std::string& sql,
+                                               std::int64_t arg, std::int64_t limit) {
+  auto st = db.prepare(sql);
+  if (!st.ok()) return st.status();
+  st->bind(1, arg).bind(2, limit);
+  std::vector<StoredEvent> out;
+  for (;;) {
+    auto r = st->next();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    StoredEvent e;
+    e.seq = st->i64(0);
+    e.event.task = st->i64(1);
+    e.event.type = st->text(2);
+    e.event.actor = st->text(3);
+    e.event.at = from_ms(st->i64(4));
+    auto data = codec::decode_pairs(st->text(5));
+    if (!data.ok()) return data.status();
+    e.event.data = std::move(*data);
+    e.prev_hash = st->text(6);
+    e.hash = st->text(7);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+constexpr const char* kEventColumns = "seq, task, type, actor, at, data, prev_hash, hash";
+
+// The write connection and the chain head, owned by the writer thread.
+class Writer {
+ public:
+  explicit Writer(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  Db& db() { return *db_; }
+
+  Status load_chain_head() {
+    auto st = db_->prepare("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
+    if (!st.ok()) return st.status();
+    auto r = st->next();
+    if (!r.ok()) return r.status();
+    last_seq_ = *r ? st->i64(0) : 0;
+    last_hash_ = *r ? st->text(1) : codec::genesis_hash();
+    return {};
+  }
+
+  struct Mark {
+    std::int64_t seq;
+    std::string hash;
+  };
+  Mark mark() const { return {last_seq_, last_hash_}; }
+  void restore(Mark m) {
+    last_seq_ = m.seq;
+    last_hash_ = std::move(m.hash);
+  }
+
+  Status remember(const std::string& key, Time now) {
+    auto st = db_->prepare("INSERT INTO seen_deliveries (key, seen_at) VALUES (?, ?) "
+                           "ON CONFLICT (key) DO NOTHING");
+    if (!st.ok()) return st.status();
+    TG_TRY(st->bind_all(key, ms(now)).run());
+    if (db_->changes() == 0) return {Code::duplicate, "already processed: " + key};
+    return {};
+  }
+
+  StatusOr<TaskNumber> next_number() {
+    auto st = db_->prepare("UPDATE task_numbers SET next = next + 1 WHERE id = 1 RETURNING next - 1");
+    if (!st.ok()) return st.status();
+    auto r = st->next();
+    if (!r.ok()) return r.status();
+    if (!*r) return internal_error("task number sequence missing");
+    TaskNumber n = st->i64(0);
+    TG_TRY(st->run());
+    return n;
+  }
+
+  // Writes one decision. `expected_version` is the version the decision was
+  // made on (0 for a new task).
+  Status write(const Decision& d, std::int64_t expected_version) {
+    const Task& t = d.task;
+    if (t.version <= expected_version) return internal_error("a decision must bump the version");
+    std::string body = codec::encode_task(t);
+    if (expected_version == 0) {
+      TG_TRY(sqlite::run(*db_,
+                         "INSERT INTO tasks (number, version, kind, state, open, requester, subject, "
+                         "app, resource, created_at, updated_at, body) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         t.number, t.version, kind_name(t.kind), state_name(t.state),
+                         t.closed() ? 0 : 1, t.requester, t.subject, t.app, t.resource,
+                         ms(t.created_at), ms(t.updated_at), body));
+    } else {
+      TG_TRY(sqlite::run(*db_,
+                         "UPDATE tasks SET version = ?, state = ?, open = ?, updated_at = ?, body = ? "
+                         "WHERE number = ? AND version = ?",
+                         t.version, state_name(t.state), t.closed() ? 0 : 1, ms(t.updated_at), body,
+                         t.number, expected_version));
+      if (db_->changes() == 0) {
+        return {Code::version_conflict, "task #" + std::to_string(t.number) + " changed meanwhile"};
+      }
+    }
+    TG_TRY(write_people(t));
+    for (const Comment& c : d.new_comments) {
+      auto st = db_->prepare(
+          "INSERT INTO comments (task, id, author, text, at, source, slack_channel, slack_ts) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      if (!st.ok()) return st.status();
+      TG_TRY(st->bind_all(t.number, c.id, c.author, c.text, ms(c.at), c.source, c.slack_channel,
+                          c.slack_ts)
+                 .run());
+    }
+    for (const Event& e : d.events) TG_TRY(append_event(e));
+    for (const Effect& e : d.effects) {
+      TG_TRY(sqlite::run(*db_,
+                         "INSERT INTO outbox (task, kind, recipient, data, created_at, next_attempt_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         e.task, effect_kind_name(e.kind), e.recipient, codec::encode_pairs(e.data),
+                         ms(t.updated_at), ms(t.updated_at)));
+    }
+    return {};
+  }
+
+ private:
+  Status write_people(const Task& t) {
+    TG_TRY(sqlite::run(*db_, "DELETE FROM task_people WHERE task = ?", t.number));
+    auto add = [&](const PersonId& p, const char* role) -> Status {
+      if (p.empty()) return {};
+      return sqlite::run(*db_,
+                         "INSERT INTO task_people (task, person, role) VALUES (?, ?, ?) "
+                         "ON CONFLICT DO NOTHING",
+                         t.number, p, role);
+    };
+    TG_TRY(add(t.requester, "requester"));
+    TG_TRY(add(t.subject, "subject"));
+    for (const TaskStep& s : t.steps) {
+      if (s.state == StepState::current) {
+        for (const PersonId& p : s.assignees) TG_TRY(add(p, "assignee"));
+      } else if (s.state == StepState::done || s.state == StepState::skipped) {
+        for (const PersonId& p : s.assignees) TG_TRY(add(p, "reviewer"));
+        TG_TRY(add(s.decided_by, "reviewer"));
+      }
+    }
+    return {};
+  }
+
+  Status append_event(const Event& e) {
+    std::int64_t seq = last_seq_ + 1;
+    std::string data = codec::encode_pairs(e.data);
+    std::string hash = codec::event_hash(last_hash_, seq, e.task, e.type, e.actor, ms(e.at), data);
+    TG_TRY(sqlite::run(*db_,
+                       "INSERT INTO events (seq, task, type, actor, at, data, prev_hash, hash) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       seq, e.task, e.type, e.actor, ms(e.at), data, last_hash_, hash));
+    last_seq_ = seq;
+    last_hash_ = std::move(hash);
+    return {};
+  }
+
+  std::unique_ptr<Db> db_;
+  std::int64_t last_seq_ = 0;
+  std::string last_hash_;
+};
+
+// A small pool of read connections; WAL lets them read while the writer writes.
+class ReadPool {
+ public:
+  Status open(const std::string& path, int n) {
+    for (int i = 0; i < n; ++i) {
+      auto db = Db::open(path, true);
+      if (!db.ok()) return db.status();
+      free_.push_back(std::move(*db));
+    }
+    return {};
+  }
+
+  template <typename F>
+  auto with(F&& f) {
+    std::unique_ptr<Db> db;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !free_.empty(); });
+      db = std::move(free_.back());
+      free_.pop_back();
+    }
+    auto result = f(*db);
+    {
+      std::lock_guard lock(mu_);
+      free_.push_back(std::move(db));
+    }
+    cv_.notify_one();
+    return result;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Db>> free_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::unique_ptr<Db> write_db, StoreOptions options)
+      : writer_(std::move(write_db)), options_(options) {}
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  Status start(const std::string& path) {
+    TG_TRY(writer_.load_chain_head());
+    TG_TRY(readers_.open(path, 4));
+    thread_ = std::thread([this] { run(); });
+    return {};
+  }
+
+  void create(Decide decide, DecisionDone done, std::string key) override {
+    auto result = std::make_shared<std::optional<Decision>>();
+    submit(
+        [this, result, key = std::move(key), decide = std::move(decide)](Writer& w) -> Status {
+          if (!key.empty()) TG_TRY(w.remember(key, now()));
+          auto n = w.next_number();
+          if (!n.ok()) return n.status();
+          auto d = decide(nullptr, *n);
+          if (!d.ok()) return d.status();
+          if (d->task.number != *n) return internal_error("decision for the wrong task number");
+          TG_TRY(w.write(*d, 0));
+          *result = std::move(*d);
+          return {};
+        },
+        [result, done = std::move(done)](Status s) {
+          if (s.ok()) {
+            done(std::move(**result));
+          } else {
+            done(std::move(s));
+          }
+        });
+  }
+
+  void update(TaskNumber number, Decide decide, DecisionDone done, std::string key) override {
+    auto result = std::make_shared<std::optional<Decision>>();
+    submit(
+        [this, number, result, key = std::move(key), decide = std::move(decide)](Writer& w) -> Status {
+          if (!key.empty()) TG_TRY(w.remember(key, now()));
+          auto current = load_task(w.db(), number);
+          if (!current.ok()) return current.status();
+          auto d = decide(&*current, number);
+          if (!d.ok()) return d.status();
+          if (d->task.number != number) return internal_error("decision for the wrong task number");
+          TG_TRY(w.write(*d, current->version));
+          *result = std::move(*d);
+          return {};
+        },
+        [result, done = std::move(done)](Status s) {
+          if (s.ok()) {
+            done(std::move(**result));
+          } else {
+            done(std::move(s));
+          }
+        });
+  }
+
+  StatusOr<Task> task(TaskNumber number) override {
+    return readers_.with([&](Db& db) { return load_task(db, number); });
+  }
+
+  StatusOr<std::vector<Task>> tasks(const TaskFilter& f) override {
+    std::string sql = std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE number > ?";
+    std::vector<std::variant<std::int64_t, std::string>> args{f.after};
+    if (!f.assignee.empty()) {
+      sql += " AND number IN (SELECT task FROM task_people WHERE person = ? AND role = 'assignee')";
+      args.emplace_back(f.assignee);
+    }
+    if (!f.involving.empty()) {
+      sql += " AND number IN (SELECT task FROM task_people WHERE person = ?)";
+      args.emplace_back(f.involving);
+    }
+    if (f.state) {
+      sql += " AND state = ?";
+      args.emplace_back(std::string(state_name(*f.state)));
+    }
+    if (f.kind) {
+      sql += " AND kind = ?";
+      args.emplace_back(std::string(kind_name(*f.kind)));
+    }
+    if (f.open) {
+      sql += " AND open = ?";
+      args.emplace_back(std::int64_t{*f.open ? 1 : 0});
+    }
+    sql += " ORDER BY number LIMIT ?";
+    args.emplace_back(std::int64_t{std::clamp(f.limit, 1, 1000)});
+    return readers_.with([&](Db& db) -> StatusOr<std::vector<Task>> {
+      auto st = db.prepare(sql);
+      if (!st.ok()) return st.status();
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        std::visit([&](const auto& v) { st->bind(static_cast<int>(i + 1), v); }, args[i]);
+      }
+      std::vector<Task> out;
+      for (;;) {
+        auto r = st->next();
+        if (!r.ok()) return r.status();
+        if (!*r) break;
+        auto t = task_from_row(db, *st);
+        if (!t.ok()) return t.status();
+        out.push_back(std::move(*t));
+      }
+      return out;
+    });
+  }
+
+  StatusOr<std::vector<StoredEvent>> events(std::int64_t after_seq, int limit) override {
+    return readers_.with([&](Db& db) {
+      return read_events(db,
+                         std::string("SELECT ") + kEventColumns +
+                             " FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                         after_seq, std::clamp(limit, 1, 100000));
+    });
+  }
+
+  StatusOr<std::vector<StoredEvent>> task_events(TaskNumber number) override {
+    return readers_.with([&](Db& db) {
+      return read_events(db,
+                         std::string("SELECT ") + kEventColumns +
+                             " FROM events WHERE task = ? ORDER BY seq LIMIT ?",
+                         number, 100000);
+    });
+  }
+
+  StatusOr<ChainReport> verify_chain() override {
+    return readers_.with([&](Db& db) -> StatusOr<ChainReport> {
+      auto st = db.prepare(std::string("SELECT ") + kEventColumns + " FROM events ORDER BY seq");
+      if (!st.ok()) return st.status();
+      ChainReport report;
+      std::string prev = codec::genesis_hash();
+      std::int64_t expected_seq = 1;
+      for (;;) {
+        auto r = st->next();
+        if (!r.ok()) return r.status();
+        if (!*r) break;
+        ++report.events;
+        std::int64_t seq = st->i64(0);
+        std::string what = "event " + std::to_string(seq) + " (task #" + std::to_string(st->i64(1)) +
+                           ", " + st->text(2) + ")";
+        std::string problem;
+        if (seq != expected_seq) {
+          problem = "event " + std::to_string(expected_seq) + " is missing";
+        } else if (st->text(6) != prev) {
+          problem = what + " does not link to the event before it";
+        } else if (codec::event_hash(prev, seq, st->i64(1), st->text(2), st->text(3), st->i64(4),
+                                     st->text(5)) != st->text(7)) {
+          problem = what + ": its content does not match its hash";
+        }
+        if (!problem.empty()) {
+          report.broken_seq = seq != expected_seq ? expected_seq : seq;
+          report.problem = problem;
+          return report;
+        }
+        prev = st->text(7);
+        ++expected_seq;
+      }
+      return report;
+    });
+  }
+
+  void remember(std::string key, Done done) override {
+    submit([this, key = std::move(key)](Writer& w) { return w.remember(key, now()); },
+           std::move(done));
+  }
+
+  void record_message(SlackMessage m, Done done) override {
+    submit(
+        [m = std::move(m)](Writer& w) {
+          return sqlite::run(w.db(),
+                             "INSERT INTO slack_messages (channel, ts, task, team, person, purpose, "
+                             "step, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                             "ON CONFLICT (channel, ts) DO NOTHING",
+                             m.channel, m.ts, m.task, m.team, m.person, m.purpose, m.step,
+                             ms(m.posted_at));
+        },
+        std::move(done));
+  }
+
+  StatusOr<std::vector<SlackMessage>> messages(TaskNumber number) override {
+    return readers_.with([&](Db& db) -> StatusOr<std::vector<SlackMessage>> {
+      auto st = db.prepare(
+          "SELECT task, team, channel, ts, person, purpose, step, posted_at FROM slack_messages "
+          "WHERE task = ? ORDER BY posted_at, channel, ts");
+      if (!st.ok()) return st.status();
+      st->bind(1, number);
+      std::vector<SlackMessage> out;
+      for (;;) {
+        auto r = st->next();
+        if (!r.ok()) return r.status();
+        if (!*r) break;
+        out.push_back(message_from(*st));
+      }
+      return out;
+    });
+  }
+
+  StatusOr<std::optional<SlackMessage>> message_at(const std::string& channel,
+                                                   const std::string& ts) override {
+    return readers_.with([&](Db& db) -> StatusOr<std::optional<SlackMessage>> {
+      auto st = db.prepare(
+          "SELECT task, team, channel, ts, person, purpose, step, posted_at FROM slack_messages "
+          "WHERE channel = ? AND ts = ?");
+      if (!st.ok()) return st.status();
+      st->bind_all(channel, ts);
+      auto r = st->next();
+      if (!r.ok()) return r.status();
+      if (!*r) return std::optional<SlackMessage>();
+      return std::optional<SlackMessage>(message_from(*st));
+    });
+  }
+
+  StatusOr<std::optional<IdentityEntry>> identity(const std::string& slack_user_id) override {
+    return readers_.with([&](Db& db) -> StatusOr<std::optional<IdentityEntry>> {
+      auto st = db.prepare(
+          "SELECT slack_user_id, person, email, fetched_at FROM identity_cache "
+          "WHERE slack_user_id = ?");
+      if (!st.ok()) return st.status();
+      st->bind(1, slack_user_id);
+      auto r = st->next();
+      if (!r.ok()) return r.status();
+      if (!*r) return std::optional<IdentityEntry>();
+      return std::optional<IdentityEntry>(
+          IdentityEntry{st->text(0), st->text(1), st->text(2), from_ms(st->i64(3))});
+    });
+  }
+
+  void cache_identity(IdentityEntry e, Done done) override {
+    submit(
+        [e = std::move(e)](Writer& w) {
+          return sqlite::run(w.db(),
+                             "INSERT INTO identity_cache (slack_user_id, person, email, fetched_at) "
+                             "VALUES (?, ?, ?, ?) ON CONFLICT (slack_user_id) DO UPDATE SET "
+                             "person = excluded.person, email = excluded.email, "
+                             "fetched_at = excluded.fetched_at",
+                             e.slack_user_id, e.person, e.email, ms(e.fetched_at));
+        },
+        std::move(done));
+  }
+
+  void claim_outbox(Time now_t, int limit, Duration lease,
+                    std::function<void(StatusOr<std::vector<OutboxItem>>)> done) override {
+    auto items = std::make_shared<std::vector<OutboxItem>>();
+    submit(
+        [items, now_t, limit, lease](Writer& w) -> Status {
+          auto st = w.db().prepare(
+              "SELECT id, task, kind, recipient, data, attempts, created_at, next_attempt_at, "
+              "last_error FROM outbox AS o WHERE state = 'pending' AND next_attempt_at <= ?1 "
+              "AND claimed_until <= ?1 AND id = (SELECT MIN(id) FROM outbox "
+              "WHERE task = o.task AND state = 'pending') ORDER BY id LIMIT ?2");
+          if (!st.ok()) return st.status();
+          st->bind(1, ms(now_t)).bind(2, std::int64_t{std::clamp(limit, 1, 10000)});
+          for (;;) {
+            auto r = st->next();
+            if (!r.ok()) return r.status();
+            if (!*r) break;
+            OutboxItem it;
+            it.id = st->i64(0);
+            it.effect.task = st->i64(1);
+            auto kind = parse_effect_kind(st->text(2));
+            if (!kind) return internal_error("outbox item with unknown kind " + st->text(2));
+            it.effect.kind = *kind;
+            it.effect.recipient = st->text(3);
+            auto data = codec::decode_pairs(st->text(4));
+            if (!data.ok()) return data.status();
+            it.effect.data = std::move(*data);
+            it.attempts = static_cast<int>(st->i64(5));
+            it.created_at = from_ms(st->i64(6));
+            it.next_attempt_at = from_ms(st->i64(7));
+            it.last_error = st->text(8);
+            items->push_back(std::move(it));
+          }
+          for (const OutboxItem& it : *items) {
+            TG_TRY(sqlite::run(w.db(), "UPDATE outbox SET claimed_until = ? WHERE id = ?",
+                               ms(now_t + lease), it.id));
+          }
+          return {};
+        },
+        [items, done = std::move(done)](Status s) {
+          if (s.ok()) {
+            done(std::move(*items));
+          } else {
+            done(std::move(s));
+          }
+        });
+  }
+
+  void finish_outbox(std::int64_t id, Status result, std::optional<Time> retry_at,
+                     Done done) override {
+    submit(
+        [id, result = std::move(result), retry_at](Writer& w) -> Status {
+          if (result.ok()) return sqlite::run(w.db(), "DELETE FROM outbox WHERE id = ?", id);
+          if (retry_at) {
+            return sqlite::run(w.db(),
+                               "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, "
+                               "claimed_until = 0, last_error = ? WHERE id = ?",
+                               ms(*retry_at), result.to_string(), id);
+          }
+          return sqlite::run(w.db(),
+                             "UPDATE outbox SET attempts = attempts + 1, state = 'parked', "
+                             "claimed_until = 0, last_error = ? WHERE id = ?",
+                             result.to_string(), id);
+        },
+        std::move(done));
+  }
+
+  StatusOr<OutboxStats> outbox_stats() override {
+    return readers_.with([&](Db& db) -> StatusOr<OutboxStats> {
+      auto st = db.prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state");
+      if (!st.ok()) return st.status();
+      OutboxStats s;
+      for (;;) {
+        auto r = st->next();
+        if (!r.ok()) return r.status();
+        if (!*r) break;
+        if (st->text(0) == "pending") s.pending = st->i64(1);
+        if (st->text(0) == "parked") s.parked = st->i64(1);
+      }
+      return s;
+    });
+  }
+
+  void flush(Done done) override {
+    submit([](Writer&) { return Status{}; }, std::move(done));
+  }
+
+  StatusOr<int> schema_version() override {
+    return readers_.with([&](Db& db) { return read_schema_version(db); });
+  }
+
+  StoreStats stats() const override {
+    return {commits_.load(), writes_.load(), failed_writes_.load(), commit_micros_.load()};
+  }
+
+ private:
+  using Apply = std::function<Status(Writer&)>;
+  struct Job {
+    Apply apply;
+    Done complete;
+  };
+
+  static SlackMessage message_from(const Stmt& st) {
+    return {st.i64(0), st.text(1),      st.text(2), st.text(3), st.text(4),
+            st.text(5), static_cast<int>(st.i64(6)), from_ms(st.i64(7))};
+  }
+
+  // The store keeps no clock of its own for decisions (they carry their
+  // time); this is only for bookkeeping rows such as dedupe keys.
+  static Time now() { return SystemClock().now(); }
+
+  void submit(Apply apply, Done complete) {
+    {
+      std::lock_guard lock(mu_);
+      if (!stopping_ && static_cast<int>(queue_.size()) < options_.max_queue) {
+        queue_.push_back({std::move(apply), std::move(complete)});
+        cv_.notify_one();
+        return;
+      }
+    }
+    complete(unavailable(stopping_ ? "the store is closing" : "the store's write queue is full"));
+  }
+
+  void run() {
+    std::vector<Job> batch;
+    std::vector<Status> results;
+    for (;;) {
+      batch.clear();
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and everything is written
+        std::size_t n = std::min<std::size_t>(queue_.size(), static_cast<std::size_t>(options_.max_batch));
+        for (std::size_t i = 0; i < n; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      results.assign(batch.size(), Status{});
+      commit_batch(batch, results);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        (results[i].ok() ? writes_ : failed_writes_).fetch_add(1);
+        if (batch[i].complete) batch[i].complete(std::move(results[i]));
+      }
+    }
+  }
+
+  void commit_batch(std::vector<Job>& batch, std::vector<Status>& results) {
+    Db& db = writer_.db();
+    if (Status s = db.exec("BEGIN IMMEDIATE"); !s.ok()) {
+      for (Status& r : results) r = s;
+      return;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto mark = writer_.mark();
+      Status s = db.exec("SAVEPOINT job");
+      if (s.ok()) s = batch[i].apply(writer_);
+      if (!s.ok()) {
+        (void)db.exec("ROLLBACK TO job");
+        writer_.restore(std::move(mark));
+      }
+      (void)db.exec("RELEASE job");
+      results[i] = std::move(s);
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    Status c = db.exec("COMMIT");
+    commit_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - t0)
+                                 .count());
+    if (!c.ok()) {
+      (void)db.exec("ROLLBACK");
+      (void)writer_.load_chain_head();
+      for (Status& r : results) {
+        if (r.ok()) r = unavailable("commit failed: " + c.message());
+      }
+      return;
+    }
+    commits_.fetch_add(1);
+  }
+
+  Writer writer_;
+  ReadPool readers_;
+  StoreOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<std::int64_t> commits_{0}, writes_{0}, failed_writes_{0}, commit_micros_{0};
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
+                                                   const StoreOptions& options) {
+  auto db = Db::open(path, false);
+  if (!db.ok()) return db.status();
+  if (Status s = apply_pragmas(**db); !s.ok()) return s;
+  if (options.migrate) {
+    if (Status s = migrate(**db); !s.ok()) return s;
+  }
+  auto v = read_schema_version(**db);
+  if (!v.ok()) return v.status();
+  if (*v != current_schema_version()) {
+    return unavailable("the database has schema version " + std::to_string(*v) + "; this build needs " +
+                       std::to_string(current_schema_version()) + " (run `tollgate migrate`)");
+  }
+  StoreOptions o = options;
+  o.max_batch = std::max(1, o.max_batch);
+  auto store = std::make_unique<SqliteStore>(std::move(*db), o);
+  if (Status s = store->start(path); !s.ok()) return s;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+int current_schema_version() { return static_cast<int>(sqlite_migrations().size()); }
+
+}  // namespace tollgate

@@ -1,0 +1,155 @@
+// The directory: people, groups, apps, resources, grants and policies, as the
+// configuration file describes them (DESIGN.md §5). Immutable once built; the
+// engine shares it read-only between threads through shared_ptr<const Directory>.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "workflow/clock.h"
+
+namespace tollgate {
+
+using PersonId = std::string;
+
+struct Person {
+  PersonId id;
+  std::string name;
+  std::string email;
+  std::string slack_user_id;
+  PersonId manager;  // empty when none
+  std::string department;
+  std::string title;
+  std::optional<Time> started;
+};
+
+struct Group {
+  std::string id;
+  std::vector<PersonId> members;
+};
+
+enum class ReviewerType { manager, app_owners, resource_owners, users, group };
+
+struct ReviewerSelector {
+  ReviewerType type = ReviewerType::manager;
+  std::vector<PersonId> users;  // type users
+  std::string group;            // type group
+};
+
+// The actions a person can take on a task. `cancel` is the requester's (or an
+// admin's) withdrawal of an open task.
+enum class Action {
+  approve,
+  deny,
+  confirm,
+  provisioned,
+  wont_provision,
+  deprovisioned,
+  wont_deprovision,
+  reassign,
+  comment,
+  cancel,
+};
+
+struct PolicyStep {
+  std::string name;  // optional label, e.g. "Security review"
+  ReviewerSelector reviewers;
+  std::vector<PersonId> fallback;
+  std::set<Action> require_reason;  // actions that need a comment at this step
+  bool allow_reassign = false;
+  // When non-empty, a reassignment may only go to these people (groups expanded).
+  std::vector<PersonId> reassign_to;
+  bool allow_self_review = false;
+};
+
+enum class PolicyKind { request, revocation };
+
+struct Policy {
+  std::string id;
+  std::string name;
+  PolicyKind kind = PolicyKind::request;
+  std::vector<PolicyStep> steps;
+};
+
+enum class ProvisioningMode { automatic, manual };
+
+// How access is added (provisioning) or removed (deprovisioning) for an app.
+struct Fulfilment {
+  ProvisioningMode mode = ProvisioningMode::automatic;
+  std::vector<PersonId> assignees;  // provisioners / deprovisioners, for manual mode
+  std::string instructions;
+  bool allow_reassign = true;
+};
+
+struct Resource {
+  std::string id;
+  std::string name;
+  std::vector<PersonId> owners;
+  bool sensitive = false;
+  std::string request_policy;
+  std::string emergency_policy;  // empty: no emergency requests
+  std::string revocation_policy;
+  std::optional<Duration> max_duration;
+};
+
+struct App {
+  std::string id;
+  std::string name;
+  std::vector<PersonId> owners;
+  Fulfilment provisioning;
+  Fulfilment deprovisioning;
+  std::vector<Resource> resources;
+};
+
+struct Grant {
+  PersonId person;
+  std::string app;
+  std::string resource;
+  std::optional<Time> since;
+  std::optional<Time> last_used;
+};
+
+class Directory {
+ public:
+  std::string organization;
+  std::vector<Person> people;
+  std::vector<Group> groups;
+  std::vector<PersonId> admins;
+  std::vector<App> apps;
+  std::vector<Grant> grants;
+  std::vector<Policy> policies;
+
+  // Builds the lookup indexes. Call once after filling the vectors; the
+  // vectors must not change afterwards.
+  void index();
+
+  const Person* person(const PersonId& id) const;
+  const Person* person_by_slack_id(const std::string& slack_user_id) const;
+  const Person* person_by_email(const std::string& email) const;
+  const Group* group(const std::string& id) const;
+  const App* app(const std::string& id) const;
+  const Resource* resource(const std::string& app_id, const std::string& resource_id) const;
+  const Policy* policy(const std::string& id) const;
+  bool is_admin(const PersonId& id) const;
+  // The grant of `person` on app/resource, if the directory records one.
+  const Grant* grant(const PersonId& person, const std::string& app,
+                     const std::string& resource) const;
+  // People whose manager is `manager`.
+  std::vector<const Person*> reports_of(const PersonId& manager) const;
+  // "Ana Silva", or the id itself when the person is unknown.
+  std::string display_name(const PersonId& id) const;
+
+ private:
+  std::map<std::string, std::size_t> people_by_id_, people_by_slack_, people_by_email_;
+  std::map<std::string, std::size_t> groups_by_id_, apps_by_id_, policies_by_id_;
+  std::set<PersonId> admin_set_;
+};
+
+std::string_view action_name(Action a);       // "wont_provision"
+std::optional<Action> parse_action(std::string_view name);  // accepts "wont-provision" too
+std::string_view reviewer_type_name(ReviewerType t);
+
+}  // namespace tollgate

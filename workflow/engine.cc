@@ -1,0 +1,757 @@
+#include "workflow/engine.h"
+
+#include <algorithm>
+#include <array>
+
+#include "workflow/time_text.h"
+
+namespace tollgate {
+namespace {
+
+// Everything one command needs while it is decided. `d.task` starts as a copy
+// of the task before the command; actions edit it.
+struct Ctx {
+  const Engine& engine;
+  const Directory& dir;
+  const Task& before;
+  const Command& cmd;
+  Time now;
+  Decision d;
+
+  TaskStep& step() { return d.task.steps[static_cast<std::size_t>(d.task.current_step())]; }
+  const TaskStep* current() const { return before.current(); }
+  std::string name(const PersonId& id) const { return dir.display_name(id); }
+  std::string task_ref() const { return "#" + std::to_string(before.number); }
+
+  void event(std::string type, std::vector<std::pair<std::string, std::string>> data = {}) {
+    d.events.push_back({d.task.number, std::move(type), cmd.actor, now, std::move(data)});
+  }
+  void effect(EffectKind kind, PersonId recipient = {},
+              std::vector<std::pair<std::string, std::string>> data = {}) {
+    d.effects.push_back({kind, d.task.number, std::move(recipient), std::move(data)});
+  }
+};
+
+bool contains(const std::vector<PersonId>& v, const PersonId& id) {
+  return std::find(v.begin(), v.end(), id) != v.end();
+}
+
+std::string join_names(const Directory& dir, const std::vector<PersonId>& ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += (i + 1 == ids.size()) ? " and " : ", ";
+    out += dir.display_name(ids[i]);
+  }
+  return out.empty() ? "nobody" : out;
+}
+
+std::string join_ids(const std::vector<PersonId>& ids) {
+  std::string out;
+  for (const PersonId& id : ids) {
+    if (!out.empty()) out += ',';
+    out += id;
+  }
+  return out;
+}
+
+// "#42 was already approved by Dana Reyes at 2026-11-26 10:42 UTC".
+std::string already_decided(const Ctx& c, const TaskStep& s) {
+  return c.task_ref() + " was already " + outcome_verb(*s.outcome) + " by " + c.name(s.decided_by) +
+         " at " + format_instant(*s.decided_at);
+}
+
+// Why a closed task takes no more decisions.
+std::string closure(const Ctx& c) {
+  const Task& t = c.before;
+  if (t.state == TaskState::cancelled) {
+    return c.task_ref() + " was cancelled by " + c.name(t.closed_by) + " at " +
+           format_instant(t.closed_at.value_or(t.updated_at));
+  }
+  for (auto it = t.steps.rbegin(); it != t.steps.rend(); ++it) {
+    if (it->state == StepState::done && it->outcome) return already_decided(c, *it);
+  }
+  return c.task_ref() + " is closed (" + std::string(state_name(t.state)) + ")";
+}
+
+// ---------------------------------------------------------------------------
+// Guards: small named predicates. Each returns ok or the reason it refuses.
+
+Status actor_assigned(const Ctx& c) {
+  const TaskStep* s = c.current();
+  if (s != nullptr && contains(s->assignees, c.cmd.actor)) return {};
+  return permission_denied("step " + std::to_string(c.before.current_step() + 1) + " of " +
+                           c.task_ref() + " is assigned to " + join_names(c.dir, c.before.assignees()) +
+                           ", not to you");
+}
+
+Status not_own_request(const Ctx& c) {
+  if (c.current()->rule.allow_self_review) return {};
+  if (c.cmd.actor == c.before.requester) {
+    return rule_refused("you opened " + c.task_ref() + ", so you cannot review it");
+  }
+  if (c.cmd.actor == c.before.subject) {
+    return rule_refused(c.task_ref() + " is about your own access, so you cannot review it");
+  }
+  return {};
+}
+
+Status reason_if_required(const Ctx& c) {
+  if (c.current()->rule.require_reason.count(c.cmd.action) == 0 || !c.cmd.comment.empty()) return {};
+  return rule_refused("a reason is required to " + std::string(action_name(c.cmd.action)) +
+                      " at this step");
+}
+
+Status reason_given(const Ctx& c) {
+  if (!c.cmd.comment.empty()) return {};
+  std::string verb = c.cmd.action == Action::reassign ? "reassign"
+                     : c.cmd.action == Action::wont_provision ? "refuse provisioning"
+                     : c.cmd.action == Action::wont_deprovision ? "refuse deprovisioning"
+                                                                : std::string(action_name(c.cmd.action));
+  return rule_refused("a reason is required to " + verb);
+}
+
+Status may_reassign(const Ctx& c) {
+  if (c.dir.is_admin(c.cmd.actor)) return {};  // admins may reassign any task
+  if (!contains(c.current()->assignees, c.cmd.actor)) return actor_assigned(c);
+  if (!c.current()->rule.allow_reassign) {
+    return rule_refused("step " + std::to_string(c.before.current_step() + 1) + " (" +
+                        step_label(c.dir, *c.current()) + ") of " + c.task_ref() +
+                        " does not allow reassignment");
+  }
+  return {};
+}
+
+Status receiver_allowed(const Ctx& c) {
+  const PersonId& to = c.cmd.to;
+  if (to.empty()) return invalid_argument("say who should take " + c.task_ref());
+  if (c.dir.person(to) == nullptr) return not_found("unknown person \"" + to + "\"");
+  const TaskStep& s = *c.current();
+  if (s.assignees.size() == 1 && s.assignees[0] == to) {
+    return conflict(c.task_ref() + " is already assigned to " + c.name(to));
+  }
+  if (s.kind == StepKind::review && !s.rule.allow_self_review &&
+      (to == c.before.requester || to == c.before.subject)) {
+    return rule_refused(c.name(to) + " cannot review " + c.task_ref() +
+                        ": it is their own request or access");
+  }
+  if (!s.rule.reassign_to.empty()) {
+    std::vector<PersonId> allowed;
+    for (const PersonId& id : s.rule.reassign_to) {
+      if (const Group* g = c.dir.group(id)) {
+        allowed.insert(allowed.end(), g->members.begin(), g->members.end());
+      } else {
+        allowed.push_back(id);
+      }
+    }
+    if (!contains(allowed, to)) {
+      return rule_refused("this step may only be reassigned to " + join_names(c.dir, allowed));
+    }
+  }
+  return {};
+}
+
+Status requester_or_admin(const Ctx& c) {
+  if (c.cmd.actor == c.before.requester || c.dir.is_admin(c.cmd.actor)) return {};
+  return permission_denied("only the requester or an admin can cancel " + c.task_ref());
+}
+
+Status text_given(const Ctx& c) {
+  if (c.cmd.comment.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return invalid_argument("a comment needs some text");
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------
+// Actions: small named functions that edit the decision.
+
+std::int64_t add_comment(Ctx& c, const PersonId& author, const std::string& text,
+                         const std::string& source) {
+  std::int64_t id = 1;
+  for (const Comment& existing : c.d.task.comments) id = std::max(id, existing.id + 1);
+  Comment cm;
+  cm.id = id;
+  cm.author = author;
+  cm.text = text;
+  cm.at = c.now;
+  cm.source = source;
+  c.d.task.comments.push_back(cm);
+  c.d.new_comments.push_back(cm);
+  c.effect(EffectKind::post_comment, {}, {{"comment_id", std::to_string(id)}});
+  return id;
+}
+
+// Tells the requester and the subject (not the actor) what happened.
+void notify_people(Ctx& c, const std::string& event, bool final) {
+  std::vector<PersonId> told;
+  for (const PersonId& p : {c.d.task.requester, c.d.task.subject}) {
+    if (p.empty() || p == c.cmd.actor || contains(told, p)) continue;
+    told.push_back(p);
+    c.effect(EffectKind::notify, p,
+             {{"event", event}, {"final", final ? "true" : "false"}, {"by", c.cmd.actor}});
+  }
+}
+
+Status open_step(Ctx& c, std::size_t index) {
+  TaskStep& s = c.d.task.steps[index];
+  bool by_fallback = false;
+  std::vector<PersonId> people = c.engine.resolve(c.d.task, s, &by_fallback);
+  if (people.empty()) {
+    return rule_refused("nobody can take step " + std::to_string(index + 1) + " (" +
+                        step_label(c.dir, s) + ") of " + c.task_ref());
+  }
+  s.state = StepState::current;
+  s.assignees = people;
+  s.by_fallback = by_fallback;
+  s.opened_at = c.now;
+  c.d.task.state = s.kind == StepKind::review      ? TaskState::reviewing
+                   : s.kind == StepKind::provision ? TaskState::provisioning
+                                                   : TaskState::deprovisioning;
+  c.event("step_opened", {{"step", std::to_string(index)},
+                          {"kind", std::string(step_kind_name(s.kind))},
+                          {"assignees", join_ids(people)},
+                          {"by_fallback", by_fallback ? "true" : "false"}});
+  for (const PersonId& p : people) {
+    c.effect(EffectKind::assign, p, {{"step", std::to_string(index)}});
+  }
+  return {};
+}
+
+void close_task(Ctx& c, TaskState final_state) {
+  c.d.task.state = final_state;
+  c.d.task.closed_by = c.cmd.actor;
+  c.d.task.closed_at = c.now;
+  for (TaskStep& s : c.d.task.steps) {
+    if (s.state == StepState::upcoming || s.state == StepState::current) s.state = StepState::skipped;
+  }
+  c.event("task_closed", {{"state", std::string(state_name(final_state))}});
+}
+
+// Marks the open step done with the command's action; returns its index.
+std::size_t finish_step(Ctx& c, const char* event_type) {
+  std::size_t index = static_cast<std::size_t>(c.d.task.current_step());
+  TaskStep& s = c.d.task.steps[index];
+  s.state = StepState::done;
+  s.outcome = c.cmd.action;
+  s.decided_by = c.cmd.actor;
+  s.decided_at = c.now;
+  s.comment = c.cmd.comment;
+  std::vector<std::pair<std::string, std::string>> data{{"step", std::to_string(index)}};
+  if (!c.cmd.comment.empty()) {
+    data.emplace_back("comment", c.cmd.comment);
+    std::int64_t id = add_comment(c, c.cmd.actor, c.cmd.comment, "reason");
+    data.emplace_back("comment_id", std::to_string(id));
+  }
+  c.event(event_type, std::move(data));
+  c.effect(EffectKind::update_messages);
+  return index;
+}
+
+std::string step_of(const Task& t, std::size_t index) {
+  return "step " + std::to_string(index + 1) + " of " + std::to_string(t.steps.size());
+}
+
+// approve (grant) / confirm (revoke): the step is done; the next one opens, or
+// the task completes when the app needs no manual step.
+Status advance(Ctx& c) {
+  const char* type = c.cmd.action == Action::confirm ? "confirmed" : "approved";
+  std::size_t index = finish_step(c, type);
+  std::string verb = c.cmd.action == Action::confirm ? "Confirmed " : "Approved ";
+  if (index + 1 < c.d.task.steps.size()) {
+    if (Status s = open_step(c, index + 1); !s.ok()) return s;
+    const TaskStep& next = c.d.task.steps[index + 1];
+    notify_people(c, type, false);
+    c.d.summary = verb + c.task_ref() + ": now with " + join_names(c.dir, next.assignees) + " (" +
+                  step_of(c.d.task, index + 1) + ")";
+    return {};
+  }
+  TaskState final_state = c.d.task.kind == TaskKind::grant ? TaskState::granted : TaskState::revoked;
+  close_task(c, final_state);
+  notify_people(c, std::string(state_name(final_state)), true);
+  c.d.summary = verb + c.task_ref() + (final_state == TaskState::granted ? ": access granted"
+                                                                           : ": access removed");
+  return {};
+}
+
+Status deny(Ctx& c) {
+  finish_step(c, "denied");
+  close_task(c, TaskState::denied);
+  notify_people(c, "denied", true);
+  c.d.summary = "Denied " + c.task_ref() +
+                (c.d.task.kind == TaskKind::revoke ? ": the access is kept" : "");
+  return {};
+}
+
+Status fulfil(Ctx& c) {
+  struct Outcome {
+    Action action;
+    const char* event;
+    TaskState state;
+    const char* summary;
+  };
+  static constexpr std::array<Outcome, 4> kOutcomes = {{
+      {Action::provisioned, "provisioned", TaskState::provisioned, "Marked provisioned"},
+      {Action::wont_provision, "not_provisioned", TaskState::not_provisioned, "Won't provision"},
+      {Action::deprovisioned, "deprovisioned", TaskState::deprovisioned, "Marked deprovisioned"},
+      {Action::wont_deprovision, "not_deprovisioned", TaskState::not_deprovisioned,
+       "Won't deprovision"},
+  }};
+  for (const Outcome& o : kOutcomes) {
+    if (o.action != c.cmd.action) continue;
+    finish_step(c, o.event);
+    close_task(c, o.state);
+    notify_people(c, o.event, true);
+    c.d.summary = std::string(o.summary) + " " + c.task_ref();
+    return {};
+  }
+  return internal_error("no outcome for " + std::string(action_name(c.cmd.action)));
+}
+
+Status reassign(Ctx& c) {
+  std::size_t index = static_cast<std::size_t>(c.d.task.current_step());
+  TaskStep& s = c.d.task.steps[index];
+  std::vector<PersonId> previous = s.assignees;
+  s.assignees = {c.cmd.to};
+  s.by_fallback = false;
+  std::int64_t comment_id =
+      add_comment(c, c.cmd.actor, "Reassigned to " + c.name(c.cmd.to) + ": " + c.cmd.comment,
+                  "reassign");
+  c.event("reassigned", {{"step", std::to_string(index)},
+                         {"from", join_ids(previous)},
+                         {"to", c.cmd.to},
+                         {"reason", c.cmd.comment},
+                         {"comment_id", std::to_string(comment_id)}});
+  c.effect(EffectKind::update_messages);
+  c.effect(EffectKind::assign, c.cmd.to,
+           {{"step", std::to_string(index)}, {"reassigned_by", c.cmd.actor}});
+  c.d.summary = "Reassigned " + c.task_ref() + " to " + c.name(c.cmd.to);
+  return {};
+}
+
+Status cancel(Ctx& c) {
+  if (!c.cmd.comment.empty()) add_comment(c, c.cmd.actor, c.cmd.comment, "reason");
+  c.event("cancelled", {{"comment", c.cmd.comment}});
+  close_task(c, TaskState::cancelled);
+  c.effect(EffectKind::update_messages);
+  notify_people(c, "cancelled", true);
+  c.d.summary = "Cancelled " + c.task_ref();
+  return {};
+}
+
+Status comment(Ctx& c) {
+  std::int64_t id = add_comment(c, c.cmd.actor, c.cmd.comment, "command");
+  c.event("commented", {{"comment_id", std::to_string(id)}, {"text", c.cmd.comment}});
+  c.d.summary = "Commented on " + c.task_ref();
+  return {};
+}
+
+// ---------------------------------------------------------------------------
+// The transition table: in state `when`, for a task of `kind`, `action` is
+// accepted when every guard passes, and `apply` makes the change. Read it as
+// the product's rules, one row a line. A command no row accepts is refused
+// with a named reason, never dropped.
+
+enum class When { reviewing, provisioning, deprovisioning, open, always };
+enum class For { grant, revoke, either };
+using Guard = Status (*)(const Ctx&);
+using Apply = Status (*)(Ctx&);
+
+struct Row {
+  When when;
+  For kind;
+  Action action;
+  std::array<Guard, 3> guards;
+  Apply apply;
+};
+
+// clang-format off
+const Row kTable[] = {
+  // state               task         action                    guards                                                 apply
+  {When::reviewing,      For::grant,  Action::approve,          {actor_assigned, not_own_request, reason_if_required}, advance},
+  {When::reviewing,      For::grant,  Action::deny,             {actor_assigned, not_own_request, reason_if_required}, deny},
+  {When::reviewing,      For::revoke, Action::confirm,          {actor_assigned, not_own_request, reason_if_required}, advance},
+  {When::reviewing,      For::revoke, Action::deny,             {actor_assigned, not_own_request, reason_if_required}, deny},
+  {When::provisioning,   For::grant,  Action::provisioned,      {actor_assigned},                                      fulfil},
+  {When::provisioning,   For::grant,  Action::wont_provision,   {actor_assigned, reason_given},                        fulfil},
+  {When::deprovisioning, For::revoke, Action::deprovisioned,    {actor_assigned},                                      fulfil},
+  {When::deprovisioning, For::revoke, Action::wont_deprovision, {actor_assigned, reason_given},                        fulfil},
+  {When::open,           For::either, Action::reassign,         {may_reassign, reason_given, receiver_allowed},        reassign},
+  {When::open,           For::either, Action::cancel,           {requester_or_admin},                                  cancel},
+  {When::always,         For::either, Action::comment,          {text_given},                                          comment},
+};
+// clang-format on
+
+bool matches(const Row& r, const Task& t, Action a) {
+  if (r.action != a) return false;
+  if (r.kind == For::grant && t.kind != TaskKind::grant) return false;
+  if (r.kind == For::revoke && t.kind != TaskKind::revoke) return false;
+  switch (r.when) {
+    case When::reviewing: return t.state == TaskState::reviewing;
+    case When::provisioning: return t.state == TaskState::provisioning;
+    case When::deprovisioning: return t.state == TaskState::deprovisioning;
+    case When::open: return !t.closed();
+    case When::always: return true;
+  }
+  return false;
+}
+
+// A decision on a step that has moved on is a named outcome, not an error of
+// the actor's: tell them who decided and when.
+Status stale_click(const Ctx& c) {
+  const Task& t = c.before;
+  if (c.cmd.action == Action::comment) return {};
+  if (c.cmd.step) {
+    int i = *c.cmd.step;
+    if (i < 0 || i >= static_cast<int>(t.steps.size())) {
+      return invalid_argument(c.task_ref() + " has no step " + std::to_string(i + 1));
+    }
+    const TaskStep& s = t.steps[static_cast<std::size_t>(i)];
+    if (s.state == StepState::done) return conflict(already_decided(c, s));
+    if (s.state == StepState::skipped) return conflict(closure(c));
+    if (s.state == StepState::upcoming) {
+      return conflict("step " + std::to_string(i + 1) + " of " + c.task_ref() + " has not opened yet");
+    }
+  }
+  if (t.closed()) return conflict(closure(c));
+  const TaskStep* open = t.current();
+  if (open != nullptr && !contains(open->assignees, c.cmd.actor) && c.cmd.action != Action::cancel &&
+      !(c.cmd.action == Action::reassign && c.dir.is_admin(c.cmd.actor))) {
+    // Were they assigned to a step that someone already decided?
+    for (auto it = t.steps.rbegin(); it != t.steps.rend(); ++it) {
+      if (it->state == StepState::done && contains(it->assignees, c.cmd.actor)) {
+        return conflict(already_decided(c, *it));
+      }
+    }
+  }
+  return {};
+}
+
+StatusOr<Decision> decide(const Engine& engine, const Task& task, const Command& cmd) {
+  Ctx c{engine, engine.directory(), task, cmd, engine.clock().now(), Decision{task, {}, {}, {}, {}}};
+  if (cmd.action != Action::comment && engine.directory().person(cmd.actor) == nullptr) {
+    return permission_denied("\"" + cmd.actor + "\" is not a person of the directory");
+  }
+  if (Status s = stale_click(c); !s.ok()) return s;
+  const Row* row = nullptr;
+  for (const Row& r : kTable) {
+    if (matches(r, task, cmd.action)) {
+      row = &r;
+      break;
+    }
+  }
+  if (row == nullptr) {
+    std::string what = task.kind == TaskKind::grant ? "access request" : "revocation";
+    return conflict(c.task_ref() + " (" + what + ", " + std::string(state_name(task.state)) +
+                    ") does not take \"" + std::string(action_name(cmd.action)) + "\"");
+  }
+  for (Guard g : row->guards) {
+    if (g == nullptr) break;
+    if (Status s = g(c); !s.ok()) return s;
+  }
+  if (Status s = row->apply(c); !s.ok()) return s;
+  c.d.task.version = task.version + 1;
+  c.d.task.updated_at = c.now;
+  return std::move(c.d);
+}
+
+// Builds the steps of a new task from its policy and the app's fulfilment.
+std::vector<TaskStep> build_steps(const Policy& policy, const Fulfilment& fulfilment,
+                                  StepKind fulfil_kind) {
+  std::vector<TaskStep> steps;
+  for (const PolicyStep& ps : policy.steps) {
+    TaskStep s;
+    s.kind = StepKind::review;
+    s.rule = ps;
+    steps.push_back(std::move(s));
+  }
+  if (fulfilment.mode == ProvisioningMode::manual) {
+    TaskStep s;
+    s.kind = fulfil_kind;
+    s.rule.name = fulfil_kind == StepKind::provision ? "Provisioning" : "Deprovisioning";
+    s.rule.reviewers.type = ReviewerType::users;
+    s.rule.reviewers.users = fulfilment.assignees;
+    s.rule.allow_reassign = fulfilment.allow_reassign;
+    steps.push_back(std::move(s));
+  }
+  return steps;
+}
+
+// The common part of open_request and propose_revocation.
+StatusOr<Decision> open_task(const Engine& engine, Task task, const Policy& policy,
+                             const Fulfilment& fulfilment) {
+  const Directory& dir = engine.directory();
+  Time now = engine.clock().now();
+  task.policy_id = policy.id;
+  task.policy_name = policy.name;
+  task.instructions = fulfilment.mode == ProvisioningMode::manual ? fulfilment.instructions : "";
+  task.steps = build_steps(policy, fulfilment,
+                           task.kind == TaskKind::grant ? StepKind::provision : StepKind::deprovision);
+  task.created_at = now;
+  task.updated_at = now;
+  task.version = 1;
+  // Every step must have someone to take it before the task is opened.
+  for (std::size_t i = 0; i < task.steps.size(); ++i) {
+    bool fb = false;
+    if (engine.resolve(task, task.steps[i], &fb).empty()) {
+      return rule_refused("nobody can take step " + std::to_string(i + 1) + " (" +
+                          step_label(dir, task.steps[i]) + ") of policy \"" + policy.name + "\"");
+    }
+  }
+  task.insights = compute_insights(dir, task, now);
+
+  Command opener{Action::comment, task.requester, {}, {}, {}};
+  Ctx c{engine, dir, task, opener, now, Decision{task, {}, {}, {}, {}}};
+  std::vector<std::pair<std::string, std::string>> data{
+      {"kind", std::string(kind_name(task.kind))},
+      {"subject", task.subject},
+      {"app", task.app},
+      {"resource", task.resource},
+      {"policy", task.policy_id},
+      {"justification", task.justification},
+  };
+  if (task.duration) data.emplace_back("duration", format_duration(*task.duration));
+  if (task.emergency) data.emplace_back("emergency", "true");
+  c.event("task_opened", std::move(data));
+  if (Status s = open_step(c, 0); !s.ok()) return s;
+  std::string what = task.kind == TaskKind::grant ? "Requested " : "Proposed revocation of ";
+  c.d.summary = what + task.app_name + " / " + task.resource_name + " as " + c.task_ref() +
+                ": with " + join_names(dir, c.d.task.steps[0].assignees) + " (" +
+                step_of(c.d.task, 0) + ")";
+  return std::move(c.d);
+}
+
+}  // namespace
+
+Engine::Engine(std::shared_ptr<const Directory> directory, const Clock& clock)
+    : directory_(std::move(directory)), clock_(clock) {}
+
+StatusOr<Decision> Engine::open_request(const RequestInput& in, TaskNumber number) const {
+  const Directory& dir = *directory_;
+  if (dir.person(in.requester) == nullptr) return not_found("unknown person \"" + in.requester + "\"");
+  PersonId subject = in.subject.empty() ? in.requester : in.subject;
+  const Person* sp = dir.person(subject);
+  if (sp == nullptr) return not_found("unknown person \"" + subject + "\"");
+  const App* app = dir.app(in.app);
+  if (app == nullptr) return not_found("unknown app \"" + in.app + "\"");
+  const Resource* res = dir.resource(in.app, in.resource);
+  if (res == nullptr) {
+    return not_found("app \"" + app->name + "\" has no resource \"" + in.resource + "\"");
+  }
+  if (in.justification.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return invalid_argument("a justification is required");
+  }
+  if (subject != in.requester && !dir.is_admin(in.requester)) {
+    // Only someone in the subject's management chain may ask on their behalf.
+    bool in_chain = false;
+    std::vector<PersonId> seen;
+    for (const Person* p = sp; p != nullptr && !p->manager.empty() && !contains(seen, p->manager);
+         p = dir.person(p->manager)) {
+      seen.push_back(p->manager);
+      if (p->manager == in.requester) in_chain = true;
+    }
+    if (!in_chain) {
+      return permission_denied("only " + dir.display_name(subject) +
+                               ", their managers or an admin can request access for them");
+    }
+  }
+  std::optional<Duration> duration = in.duration;
+  if (res->max_duration) {
+    if (duration && *duration > *res->max_duration) {
+      return rule_refused(format_duration(*duration) + " is longer than the " +
+                          format_duration(*res->max_duration) + " allowed for " + app->name + " / " +
+                          res->name);
+    }
+    if (!duration) duration = res->max_duration;
+  }
+  const std::string& policy_id = in.emergency ? res->emergency_policy : res->request_policy;
+  if (policy_id.empty()) {
+    return rule_refused(app->name + " / " + res->name + " takes no emergency requests");
+  }
+  const Policy* policy = dir.policy(policy_id);
+  if (policy == nullptr || policy->kind != PolicyKind::request) {
+    return internal_error("resource policy \"" + policy_id + "\" is missing or not a request policy");
+  }
+  Task t;
+  t.number = number;
+  t.kind = TaskKind::grant;
+  t.requester = in.requester;
+  t.subject = subject;
+  t.app = app->id;
+  t.resource = res->id;
+  t.app_name = app->name;
+  t.resource_name = res->name;
+  t.justification = in.justification;
+  t.duration = duration;
+  t.emergency = in.emergency;
+  t.sensitive = res->sensitive;
+  return open_task(*this, std::move(t), *policy, app->provisioning);
+}
+
+StatusOr<Decision> Engine::propose_revocation(const RevocationInput& in, TaskNumber number) const {
+  const Directory& dir = *directory_;
+  const Person* proposer = dir.person(in.proposer);
+  if (proposer == nullptr) return not_found("unknown person \"" + in.proposer + "\"");
+  const Person* sp = dir.person(in.subject);
+  if (sp == nullptr) return not_found("unknown person \"" + in.subject + "\"");
+  const App* app = dir.app(in.app);
+  if (app == nullptr) return not_found("unknown app \"" + in.app + "\"");
+  const Resource* res = dir.resource(in.app, in.resource);
+  if (res == nullptr) {
+    return not_found("app \"" + app->name + "\" has no resource \"" + in.resource + "\"");
+  }
+  if (in.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return invalid_argument("a reason is required to propose a revocation");
+  }
+  // Who may propose: the subject themself, their manager, the app's or the
+  // resource's owners, or an admin.
+  bool may = in.proposer == in.subject || sp->manager == in.proposer || dir.is_admin(in.proposer) ||
+             contains(app->owners, in.proposer) || contains(res->owners, in.proposer);
+  if (!may) {
+    return permission_denied("only " + dir.display_name(in.subject) +
+                             "'s manager, the owners of " + app->name + " / " + res->name +
+                             " or an admin can propose this revocation");
+  }
+  const Policy* policy = dir.policy(res->revocation_policy);
+  if (policy == nullptr || policy->kind != PolicyKind::revocation) {
+    return internal_error("revocation policy \"" + res->revocation_policy + "\" is missing");
+  }
+  Task t;
+  t.number = number;
+  t.kind = TaskKind::revoke;
+  t.requester = in.proposer;
+  t.subject = in.subject;
+  t.app = app->id;
+  t.resource = res->id;
+  t.app_name = app->name;
+  t.resource_name = res->name;
+  t.justification = in.reason;
+  t.sensitive = res->sensitive;
+  return open_task(*this, std::move(t), *policy, app->deprovisioning);
+}
+
+StatusOr<Decision> Engine::act(const Task& task, const Command& cmd) const {
+  return decide(*this, task, cmd);
+}
+
+std::vector<BulkResult> Engine::act_many(const std::vector<Task>& tasks, const Command& cmd) const {
+  std::vector<BulkResult> out;
+  out.reserve(tasks.size());
+  for (const Task& t : tasks) out.push_back({t.number, decide(*this, t, cmd)});
+  return out;
+}
+
+std::vector<PersonId> Engine::resolve(const Task& task, const TaskStep& step,
+                                      bool* by_fallback) const {
+  const Directory& dir = *directory_;
+  std::vector<PersonId> out;
+  auto add = [&](const PersonId& id) {
+    if (const Group* g = dir.group(id)) {
+      for (const PersonId& m : g->members) {
+        if (!contains(out, m)) out.push_back(m);
+      }
+    } else if (dir.person(id) != nullptr && !contains(out, id)) {
+      out.push_back(id);
+    }
+  };
+  const ReviewerSelector& sel = step.rule.reviewers;
+  switch (sel.type) {
+    case ReviewerType::manager:
+      if (const Person* s = dir.person(task.subject); s != nullptr && !s->manager.empty()) add(s->manager);
+      break;
+    case ReviewerType::app_owners:
+      if (const App* a = dir.app(task.app)) std::for_each(a->owners.begin(), a->owners.end(), add);
+      break;
+    case ReviewerType::resource_owners:
+      if (const Resource* r = dir.resource(task.app, task.resource))
+        std::for_each(r->owners.begin(), r->owners.end(), add);
+      break;
+    case ReviewerType::users: std::for_each(sel.users.begin(), sel.users.end(), add); break;
+    case ReviewerType::group: add(sel.group); break;
+  }
+  // A review step never goes to the requester or the subject unless it allows self-review.
+  bool exclude = step.kind == StepKind::review && !step.rule.allow_self_review;
+  auto prune = [&](std::vector<PersonId>& v) {
+    if (!exclude) return;
+    std::erase_if(v, [&](const PersonId& p) { return p == task.requester || p == task.subject; });
+  };
+  prune(out);
+  bool fallback = false;
+  if (out.empty() && !step.rule.fallback.empty()) {
+    std::for_each(step.rule.fallback.begin(), step.rule.fallback.end(), add);
+    prune(out);
+    fallback = true;
+  }
+  if (out.empty()) {
+    std::for_each(dir.admins.begin(), dir.admins.end(), add);
+    prune(out);
+    fallback = true;
+  }
+  if (by_fallback != nullptr) *by_fallback = fallback && !out.empty();
+  return out;
+}
+
+Plan Engine::plan(const Task& task, const PersonId& viewer) const {
+  Plan p;
+  p.policy_name = task.policy_name;
+  p.current = task.current_step();
+  for (std::size_t i = 0; i < task.steps.size(); ++i) {
+    const TaskStep& s = task.steps[i];
+    PlanStep ps;
+    ps.index = static_cast<int>(i);
+    ps.label = step_label(*directory_, s);
+    ps.kind = s.kind;
+    ps.state = s.state;
+    ps.outcome = s.outcome;
+    ps.decided_by = s.decided_by;
+    ps.decided_at = s.decided_at;
+    ps.comment = s.comment;
+    ps.by_fallback = s.by_fallback;
+    if (s.state == StepState::upcoming) {
+      ps.people = resolve(task, s, &ps.by_fallback);
+    } else {
+      ps.people = s.assignees;
+    }
+    ps.viewer_involved = contains(ps.people, viewer) || s.decided_by == viewer;
+    p.steps.push_back(std::move(ps));
+  }
+  if (p.current >= 0) {
+    p.headline = "Step " + std::to_string(p.current + 1) + " of " + std::to_string(task.steps.size()) +
+                 " · " + task.policy_name;
+  } else {
+    std::string state(state_name(task.state));
+    std::replace(state.begin(), state.end(), '_', ' ');
+    state[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(state[0])));
+    p.headline = state + " · " + task.policy_name;
+  }
+  return p;
+}
+
+std::string step_label(const Directory& dir, const TaskStep& step) {
+  if (!step.rule.name.empty()) return step.rule.name;
+  switch (step.rule.reviewers.type) {
+    case ReviewerType::manager: return "Manager";
+    case ReviewerType::app_owners: return "App owners";
+    case ReviewerType::resource_owners: return "Resource owners";
+    case ReviewerType::users: return join_names(dir, step.rule.reviewers.users);
+    case ReviewerType::group: return "Group " + step.rule.reviewers.group;
+  }
+  return "Step";
+}
+
+std::string outcome_verb(Action a) {
+  switch (a) {
+    case Action::approve: return "approved";
+    case Action::deny: return "denied";
+    case Action::confirm: return "confirmed";
+    case Action::provisioned: return "marked provisioned";
+    case Action::wont_provision: return "marked won't provision";
+    case Action::deprovisioned: return "marked deprovisioned";
+    case Action::wont_deprovision: return "marked won't deprovision";
+    case Action::reassign: return "reassigned";
+    case Action::comment: return "commented";
+    case Action::cancel: return "cancelled";
+  }
+  return "decided";
+}
+
+}  // namespace tollgate

@@ -1,0 +1,115 @@
+#include "workflow/task.h"
+
+#include <algorithm>
+#include <array>
+
+namespace tollgate {
+namespace {
+
+constexpr std::array<std::pair<TaskState, std::string_view>, 11> kStates = {{
+    {TaskState::reviewing, "reviewing"},
+    {TaskState::provisioning, "provisioning"},
+    {TaskState::deprovisioning, "deprovisioning"},
+    {TaskState::granted, "granted"},
+    {TaskState::provisioned, "provisioned"},
+    {TaskState::not_provisioned, "not_provisioned"},
+    {TaskState::denied, "denied"},
+    {TaskState::revoked, "revoked"},
+    {TaskState::deprovisioned, "deprovisioned"},
+    {TaskState::not_deprovisioned, "not_deprovisioned"},
+    {TaskState::cancelled, "cancelled"},
+}};
+
+constexpr std::array<std::pair<EffectKind, std::string_view>, 4> kEffects = {{
+    {EffectKind::assign, "assign"},
+    {EffectKind::update_messages, "update_messages"},
+    {EffectKind::notify, "notify"},
+    {EffectKind::post_comment, "post_comment"},
+}};
+
+template <typename Pairs, typename E>
+std::string_view name_of(const Pairs& pairs, E value) {
+  for (const auto& [v, n] : pairs) {
+    if (v == value) return n;
+  }
+  return "unknown";
+}
+
+template <typename E, typename Pairs>
+std::optional<E> parse_of(const Pairs& pairs, std::string_view name) {
+  for (const auto& [v, n] : pairs) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
+const std::string* find_data(const std::vector<std::pair<std::string, std::string>>& data,
+                             std::string_view key) {
+  for (const auto& [k, v] : data) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool is_closed(TaskState s) {
+  return s != TaskState::reviewing && s != TaskState::provisioning &&
+         s != TaskState::deprovisioning;
+}
+std::string_view state_name(TaskState s) { return name_of(kStates, s); }
+std::optional<TaskState> parse_state(std::string_view n) { return parse_of<TaskState>(kStates, n); }
+
+std::string_view kind_name(TaskKind k) { return k == TaskKind::grant ? "grant" : "revoke"; }
+std::optional<TaskKind> parse_kind(std::string_view n) {
+  if (n == "grant") return TaskKind::grant;
+  if (n == "revoke") return TaskKind::revoke;
+  return std::nullopt;
+}
+
+std::string_view step_kind_name(StepKind k) {
+  switch (k) {
+    case StepKind::review: return "review";
+    case StepKind::provision: return "provision";
+    case StepKind::deprovision: return "deprovision";
+  }
+  return "unknown";
+}
+
+std::string_view step_state_name(StepState s) {
+  switch (s) {
+    case StepState::upcoming: return "upcoming";
+    case StepState::current: return "current";
+    case StepState::done: return "done";
+    case StepState::skipped: return "skipped";
+  }
+  return "unknown";
+}
+
+std::string_view effect_kind_name(EffectKind k) { return name_of(kEffects, k); }
+std::optional<EffectKind> parse_effect_kind(std::string_view n) {
+  return parse_of<EffectKind>(kEffects, n);
+}
+
+int Task::current_step() const {
+  if (closed()) return -1;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (steps[i].state == StepState::current) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const TaskStep* Task::current() const {
+  int i = current_step();
+  return i < 0 ? nullptr : &steps[static_cast<std::size_t>(i)];
+}
+
+std::vector<PersonId> Task::assignees() const {
+  const TaskStep* s = current();
+  return s == nullptr ? std::vector<PersonId>{} : s->assignees;
+}
+
+const std::string* Event::get(std::string_view key) const { return find_data(data, key); }
+const std::string* Effect::get(std::string_view key) const { return find_data(data, key); }
+
+}  // namespace tollgate

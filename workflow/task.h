@@ -1,0 +1,159 @@
+// The task: one access change (a grant request or a revocation proposal), its
+// steps, comments and history, and what the engine returns when it decides.
+// Plain values: copyable, no behaviour beyond small queries.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "workflow/clock.h"
+#include "workflow/directory.h"
+
+namespace tollgate {
+
+using TaskNumber = std::int64_t;
+
+enum class TaskKind { grant, revoke };
+
+enum class TaskState {
+  reviewing,       // a review step is open
+  provisioning,    // approved; waiting for someone to add the access by hand
+  deprovisioning,  // confirmed; waiting for someone to remove the access by hand
+  // Closed states:
+  granted,            // approved, and the app provisions automatically
+  provisioned,        // added by hand
+  not_provisioned,    // "Won't provision"
+  denied,             // denied at a review step (for a revocation: access kept)
+  revoked,            // confirmed, and the app deprovisions automatically
+  deprovisioned,      // removed by hand
+  not_deprovisioned,  // "Won't deprovision"
+  cancelled,          // withdrawn by the requester or an admin
+};
+
+bool is_closed(TaskState s);
+std::string_view state_name(TaskState s);
+std::optional<TaskState> parse_state(std::string_view name);
+std::string_view kind_name(TaskKind k);
+std::optional<TaskKind> parse_kind(std::string_view name);
+
+enum class StepKind { review, provision, deprovision };
+enum class StepState { upcoming, current, done, skipped };
+std::string_view step_kind_name(StepKind k);
+std::string_view step_state_name(StepState s);
+
+struct TaskStep {
+  StepKind kind = StepKind::review;
+  // The rules of the step, frozen from the policy (or the app's fulfilment
+  // settings) when the task was opened: later configuration changes do not
+  // alter a running task.
+  PolicyStep rule;
+  StepState state = StepState::upcoming;
+  std::vector<PersonId> assignees;  // resolved when the step opens
+  bool by_fallback = false;         // assignees came from the fallback (or the admins)
+  std::optional<Time> opened_at;
+  // Set once the step is done.
+  std::optional<Action> outcome;
+  PersonId decided_by;
+  std::optional<Time> decided_at;
+  std::string comment;
+};
+
+struct Comment {
+  std::int64_t id = 0;  // 1, 2, ... within the task
+  PersonId author;      // a person id, or "slack:U123" for a Slack user outside the directory
+  std::string text;
+  Time at{};
+  // Where it was written: "slack" (a thread reply), "api", "command", "bulk",
+  // "reason" (a decision's comment), "reassign".
+  std::string source;
+  std::string slack_channel;  // for "slack": the reply's channel and ts (edits, deletes)
+  std::string slack_ts;
+  std::optional<Time> edited_at;
+  bool deleted = false;
+};
+
+struct Insight {
+  std::string kind;  // "peer_access", "last_used", "sensitive", ...
+  std::string text;  // "4 of 5 people reporting to Dana Reyes have this access"
+};
+
+struct Task {
+  TaskNumber number = 0;
+  // Bumped by every committed change; the store's compare-and-swap key.
+  std::int64_t version = 0;
+  TaskKind kind = TaskKind::grant;
+  TaskState state = TaskState::reviewing;
+  PersonId requester;  // for a revocation, the proposer
+  PersonId subject;    // whose account
+  std::string app;
+  std::string resource;
+  std::string app_name;
+  std::string resource_name;
+  std::string justification;  // for a revocation, the reason
+  std::optional<Duration> duration;
+  bool emergency = false;
+  bool sensitive = false;
+  std::string policy_id;
+  std::string policy_name;
+  std::string instructions;  // provisioning or deprovisioning instructions
+  std::vector<TaskStep> steps;
+  std::vector<Insight> insights;
+  std::vector<Comment> comments;
+  Time created_at{};
+  Time updated_at{};
+  PersonId closed_by;
+  std::optional<Time> closed_at;
+
+  // Index of the open step, or -1 when the task is closed.
+  int current_step() const;
+  const TaskStep* current() const;
+  bool closed() const { return is_closed(state); }
+  // The people who must act now.
+  std::vector<PersonId> assignees() const;
+};
+
+// One entry of the task's history. The store chains them by hash.
+struct Event {
+  TaskNumber task = 0;
+  std::string type;  // "task_opened", "approved", "reassigned", ...
+  PersonId actor;
+  Time at{};
+  std::vector<std::pair<std::string, std::string>> data;
+
+  const std::string* get(std::string_view key) const;
+};
+
+// Something to tell the world after a change is committed; the outbox holds it.
+enum class EffectKind {
+  assign,           // tell `recipient` the task's open step is theirs (a DM with buttons)
+  update_messages,  // refresh every message already posted about the task
+  notify,           // tell `recipient` (requester, subject) of an outcome
+  post_comment,     // post comment `comment_id` into every thread of the task
+};
+std::string_view effect_kind_name(EffectKind k);
+std::optional<EffectKind> parse_effect_kind(std::string_view name);
+
+struct Effect {
+  EffectKind kind = EffectKind::assign;
+  TaskNumber task = 0;
+  PersonId recipient;
+  std::vector<std::pair<std::string, std::string>> data;
+
+  const std::string* get(std::string_view key) const;
+};
+
+// What the engine returns for an accepted command: the task as it is after
+// the command, the events it appends and the effects to deliver once it is
+// committed.
+struct Decision {
+  Task task;
+  std::vector<Event> events;
+  std::vector<Effect> effects;
+  std::vector<Comment> new_comments;
+  std::string summary;  // one line for the actor: "Approved #42: now with Olga Ivanova (step 2 of 3)"
+};
+
+}  // namespace tollgate
