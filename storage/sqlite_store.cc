@@ -649,7 +649,8 @@ class SqliteStore final : public Store {
   }
 
   void flush(Done done) override {
-    submit([](Writer&) { return Status{}; }, std::move(done));
+    // A barrier that writes nothing: not subject to the queue's cap.
+    submit([](Writer&) { return Status{}; }, std::move(done), /*capped=*/false);
   }
 
   StatusOr<int> schema_version() override {
@@ -676,10 +677,10 @@ class SqliteStore final : public Store {
   // time); this is only for bookkeeping rows such as dedupe keys.
   static Time now() { return SystemClock().now(); }
 
-  void submit(Apply apply, Done complete) {
+  void submit(Apply apply, Done complete, bool capped = true) {
     {
       std::lock_guard lock(mu_);
-      if (!stopping_ && static_cast<int>(queue_.size()) < options_.max_queue) {
+      if (!stopping_ && (!capped || static_cast<int>(queue_.size()) < options_.max_queue)) {
         queue_.push_back({std::move(apply), std::move(complete)});
         cv_.notify_one();
         return;

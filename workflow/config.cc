@@ -157,6 +157,7 @@ class Loader {
 
   std::vector<ConfigIssue>& issues_;
   std::vector<Ref> refs_;
+  std::set<std::string> bad_kind_policies_;
   std::vector<std::string> person_paths_;
   // Group selectors without a fallback: an empty group leaves the step to nobody.
   std::vector<std::pair<std::string, std::string>> empty_group_steps_;  // (path, group id)
@@ -389,6 +390,7 @@ void Loader::load_policy(Object& o, Policy& p) {
     p.kind = PolicyKind::revocation;
   } else if (!kind.empty()) {
     error(o.at("kind"), "expected \"request\" or \"revocation\", got \"" + kind + "\"");
+    bad_kind_policies_.insert(p.id);  // reported once here, not again at each use
   }
   const Value* steps = o.array("steps", true);
   if (steps != nullptr && steps->Empty()) error(o.at("steps"), "a policy needs at least one step");
@@ -434,10 +436,9 @@ void Loader::load_step(Object& o, const Policy& policy, PolicyStep& s) {
           ref(Ref::Kind::group, r.at("group"), s.reviewers.group);
           if (s.fallback.empty()) empty_group_steps_.emplace_back(r.at("group"), s.reviewers.group);
         }
-      } else if (s.fallback.empty()) {
-        warning(o.path(), "reviewers of type " + type +
-                              " may resolve to nobody and the step has no fallback: "
-                              "such tasks go to the admins");
+      } else if (s.reviewers.type == ReviewerType::manager && s.fallback.empty()) {
+        warning(o.path(), "reviewers of type manager may resolve to nobody and the step has no "
+                          "fallback: such tasks go to the admins");
       }
       r.finish();
     }
@@ -499,7 +500,7 @@ void Loader::check_refs(const Directory& d) {
             r.kind == Ref::Kind::request_policy ? PolicyKind::request : PolicyKind::revocation;
         if (p == nullptr) {
           error(r.path, "unknown policy \"" + r.id + "\"");
-        } else if (p->kind != want) {
+        } else if (p->kind != want && bad_kind_policies_.count(r.id) == 0) {
           error(r.path, "policy \"" + r.id + "\" is a " +
                             (p->kind == PolicyKind::request ? "request" : "revocation") +
                             " policy; a " + (want == PolicyKind::request ? "request" : "revocation") +

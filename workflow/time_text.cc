@@ -45,7 +45,7 @@ std::string format_duration(Duration d) {
   if (d <= Duration::zero()) return "0s";
   std::string out;
   for (const Unit& u : kUnits) {
-    if (u.suffix == 'w' && d % u.size != Duration::zero()) continue;  // "10d", not "1w3d"
+    if (u.suffix == 'w') continue;  // "7d" and "14d" read better than "1w" and "2w"
     long long n = d / u.size;
     if (n > 0) {
       out += std::to_string(n);

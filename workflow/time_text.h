@@ -14,7 +14,7 @@ namespace tollgate {
 // "90s", "30m", "8h", "7d", "2w", or a sum of those without spaces ("1d12h").
 // nullopt for anything else, including zero and negative values.
 std::optional<Duration> parse_duration(std::string_view text);
-// The shortest exact form: 28800000ms -> "8h", 129600000ms -> "1d12h".
+// An exact form in days, hours, minutes and seconds: "8h", "1d12h", "14d".
 std::string format_duration(Duration d);
 
 // A calendar date "YYYY-MM-DD" as its midnight UTC; nullopt if invalid.

@@ -1,0 +1,49 @@
+// TaskService: where the engine meets the store. Every way into Tollgate (a
+// Slack click, a slash command, the admin API, the command line) opens and
+// changes tasks through it, so that each command is decided against the
+// latest committed task and committed in one transaction.
+//
+// Thread-safe. Completions run on the store's writer thread (see store.h):
+// keep them short and hand longer work to your own executor.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/store.h"
+#include "workflow/engine.h"
+
+namespace tollgate {
+
+class TaskService {
+ public:
+  using Done = Store::DecisionDone;
+
+  // `store` must outlive the service.
+  TaskService(Store& store, std::shared_ptr<const Engine> engine);
+
+  // Replaces the engine (a configuration reload). Commands already queued keep
+  // the engine they were submitted with.
+  void set_engine(std::shared_ptr<const Engine> engine);
+  std::shared_ptr<const Engine> engine() const;
+  Store& store() { return store_; }
+
+  void request(RequestInput in, Done done, std::string dedupe_key = {});
+  void revoke(RevocationInput in, Done done, std::string dedupe_key = {});
+  void act(TaskNumber task, Command cmd, Done done, std::string dedupe_key = {});
+  // The same command (one comment) on many tasks; each task is decided and
+  // committed on its own, so one refusal does not stop the others. `done`
+  // gets one result per task, in the order given.
+  void act_many(std::vector<TaskNumber> tasks, Command cmd,
+                std::function<void(std::vector<BulkResult>)> done);
+
+ private:
+  Store& store_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const Engine> engine_;
+};
+
+}  // namespace tollgate

@@ -1,0 +1,112 @@
+// The tollgate binary's operator commands, run as a user would run them.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_org.h"
+#include "bot/service.h"
+
+namespace tollgate {
+namespace {
+
+struct CliRun {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+CliRun run(const std::string& args) {
+  std::string cmd = std::string(TOLLGATE_BINARY) + " " + args + " 2>&1";
+  CliRun r{-1, {}};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) r.output.append(buf.data(), n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+TEST(Cli, CheckConfigAcceptsTheExample) {
+  CliRun r = run(std::string("check-config ") + TOLLGATE_SOURCE_DIR + "/examples/acme.json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("OK: Acme, 28 people"), std::string::npos) << r.output;
+}
+
+TEST(Cli, CheckConfigListsEveryProblemWithItsPathAndFails) {
+  testing::TempDir dir;
+  std::string text = testing::replaced(testing::kTestOrg, R"("manager": "dana", "started")",
+                                       R"("manager": "zed", "started")");
+  text = testing::replaced(text, R"("kind": "revocation",
+     "steps": [{"reviewers": {"type": "manager"}}])",
+                           R"("kind": "revoke",
+     "steps": [{"reviewers": {"type": "manager"}}])");
+  write_file(dir.file("bad.json"), text);
+  CliRun r = run("check-config " + dir.file("bad.json"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("error: $.people[2].manager: unknown person \"zed\""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("error: $.policies[5].kind: expected \"request\" or \"revocation\", got \"revoke\""),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("2 error(s)"), std::string::npos) << r.output;
+}
+
+TEST(Cli, CheckConfigOnAMissingFile) {
+  CliRun r = run("check-config /nonexistent/tollgate.json");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("error: $: cannot read /nonexistent/tollgate.json"), std::string::npos) << r.output;
+}
+
+TEST(Cli, MigrateThenAuditVerifyFindsATamperedEvent) {
+  testing::TempDir dir;
+  std::string db = dir.file("audit.db");
+  CliRun m = run("migrate --db sqlite:" + db);
+  ASSERT_EQ(m.exit_code, 0) << m.output;
+  EXPECT_NE(m.output.find("schema version 1"), std::string::npos) << m.output;
+  {
+    auto store = open_store("sqlite:" + db);
+    ASSERT_TRUE(store.ok());
+    testing::World w;
+    TaskService service(**store, std::make_shared<Engine>(w.dir, w.clock));
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(create_and_wait(**store, [&](const Task*, TaskNumber n) {
+                    return w.engine.open_request(testing::github_admin_for("ana"), n);
+                  }).ok());
+    }
+  }
+  CliRun ok = run("audit verify --db sqlite:" + db);
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("6 events, hash chain intact"), std::string::npos) << ok.output;
+
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "DROP TRIGGER events_no_update;"
+                         "UPDATE events SET data = replace(data, 'rotate', 'ROTATE') WHERE seq = 3",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  CliRun bad = run("audit verify --db sqlite:" + db);
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("BROKEN at event 3: event 3 (task #2, task_opened): its content does not "
+                            "match its hash"),
+            std::string::npos)
+      << bad.output;
+}
+
+TEST(Cli, EverySubcommandHasHelp) {
+  for (const char* sub : {"serve", "check-config", "migrate", "audit verify"}) {
+    CliRun r = run(std::string(sub) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << sub << ": " << r.output;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub;
+  }
+}
+
+}  // namespace
+}  // namespace tollgate

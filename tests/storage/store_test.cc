@@ -1,0 +1,417 @@
+// The Store contract (store.h), run against each backend.
+#include "storage/store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_org.h"
+
+namespace tollgate {
+namespace {
+
+using testing::github_admin_for;
+using testing::TempDir;
+using testing::World;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store_ = open(); }
+
+  std::unique_ptr<Store> open(StoreOptions o = {}) {
+    auto s = open_store("sqlite:" + url_path(), o);
+    EXPECT_TRUE(s.ok()) << s.status().to_string();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  std::string url_path() const { return dir_.file("tollgate.db"); }
+
+  Decision create(const RequestInput& in) {
+    auto d = create_and_wait(*store_, [&](const Task*, TaskNumber n) {
+      return world_.engine.open_request(in, n);
+    });
+    EXPECT_TRUE(d.ok()) << d.status().to_string();
+    return d.ok() ? *d : Decision{};
+  }
+  StatusOr<Decision> act(TaskNumber n, Action a, const PersonId& actor, std::string comment = {}) {
+    Command cmd{a, actor, std::move(comment), {}, {}};
+    return update_and_wait(*store_, n, [&](const Task* t, TaskNumber) { return world_.engine.act(*t, cmd); });
+  }
+
+  TempDir dir_;
+  World world_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, NumbersTasksAndReadsThemBack) {
+  Decision a = create(github_admin_for("ana"));
+  Decision b = create(github_admin_for("bo"));
+  EXPECT_EQ(a.task.number, 1);
+  EXPECT_EQ(b.task.number, 2);
+  auto t = store_->task(1);
+  ASSERT_TRUE(t.ok()) << t.status().to_string();
+  EXPECT_EQ(t->version, 1);
+  EXPECT_EQ(t->requester, "ana");
+  EXPECT_EQ(t->app_name, "GitHub");
+  EXPECT_EQ(t->steps.size(), 4u);
+  EXPECT_EQ(t->steps[0].assignees, std::vector<PersonId>{"dana"});
+  EXPECT_EQ(t->insights.size(), a.task.insights.size());
+  EXPECT_EQ(t->duration, a.task.duration);
+  EXPECT_EQ(store_->task(3).code(), Code::not_found);
+}
+
+TEST_F(StoreTest, ADecisionWritesTaskEventsCommentsAndOutboxTogether) {
+  create(github_admin_for("ana"));
+  auto d = act(1, Action::approve, "dana", "ok for a week");
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  auto t = store_->task(1);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->version, 2);
+  EXPECT_EQ(t->current_step(), 1);
+  ASSERT_EQ(t->comments.size(), 1u);
+  EXPECT_EQ(t->comments[0].text, "ok for a week");
+  EXPECT_EQ(t->comments[0].source, "reason");
+  auto events = store_->task_events(1);
+  ASSERT_TRUE(events.ok());
+  std::vector<std::string> types;
+  for (const StoredEvent& e : *events) types.push_back(e.event.type);
+  EXPECT_EQ(types, (std::vector<std::string>{"task_opened", "step_opened", "approved", "step_opened"}));
+  EXPECT_EQ((*events)[2].event.actor, "dana");
+  EXPECT_EQ(*(*events)[2].event.get("comment"), "ok for a week");
+  auto stats = store_->outbox_stats();
+  ASSERT_TRUE(stats.ok());
+  // assign(dana); then post_comment, update_messages, assign(olga), notify(ana).
+  EXPECT_EQ(stats->pending, 5);
+}
+
+TEST_F(StoreTest, ARefusedDecisionChangesNothing) {
+  create(github_admin_for("ana"));
+  auto d = act(1, Action::approve, "olga");
+  EXPECT_EQ(d.code(), Code::permission_denied);
+  EXPECT_EQ(store_->task(1)->version, 1);
+  EXPECT_EQ(store_->task_events(1)->size(), 2u);
+  EXPECT_EQ(store_->outbox_stats()->pending, 1);
+  EXPECT_EQ(act(99, Action::approve, "dana").code(), Code::not_found);
+}
+
+TEST_F(StoreTest, ReopeningTheFileLosesNothingCommitted) {
+  for (int i = 0; i < 20; ++i) create(github_admin_for(i % 2 ? "ana" : "bo"));
+  for (TaskNumber n = 1; n <= 20; n += 2) ASSERT_TRUE(act(n, Action::approve, "dana").ok());
+  ASSERT_TRUE(act(2, Action::deny, "dana", "not now").ok());
+  store_.reset();  // closes: the writer drains and stops
+
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto open_tasks = store_->tasks(TaskFilter{.open = true});
+  ASSERT_TRUE(open_tasks.ok());
+  EXPECT_EQ(open_tasks->size(), 19u);
+  EXPECT_EQ(store_->task(2)->state, TaskState::denied);
+  EXPECT_EQ(store_->task(2)->comments.at(0).text, "not now");
+  EXPECT_EQ(store_->task(19)->current_step(), 1);
+  auto chain = store_->verify_chain();
+  ASSERT_TRUE(chain.ok());
+  EXPECT_FALSE(chain->broken_seq);
+  EXPECT_EQ(chain->events, 20 * 2 + 10 * 2 + 2);
+  // Numbering continues after the reopen.
+  EXPECT_EQ(create(github_admin_for("ana")).task.number, 21);
+}
+
+TEST_F(StoreTest, TwoConcurrentDecisionsOnOneStepExactlyOneWins) {
+  // Step 3 of the three-step policy is assigned to both Sam and Lee.
+  for (int trial = 0; trial < 50; ++trial) {
+    TaskNumber n = create(github_admin_for("ana")).task.number;
+    ASSERT_TRUE(act(n, Action::approve, "dana").ok());
+    ASSERT_TRUE(act(n, Action::approve, "olga").ok());
+    std::promise<void> go;
+    std::shared_future<void> start = go.get_future().share();
+    auto decide = [&](Action a, PersonId who) {
+      return std::async(std::launch::async, [&, a, who] {
+        start.wait();
+        return act(n, a, who, a == Action::deny ? "too broad" : "");
+      });
+    };
+    auto sam = decide(Action::approve, "sam");
+    auto lee = decide(Action::deny, "lee");
+    go.set_value();
+    StatusOr<Decision> rs = sam.get();
+    StatusOr<Decision> rl = lee.get();
+    ASSERT_NE(rs.ok(), rl.ok()) << "exactly one wins";
+    const StatusOr<Decision>& loser = rs.ok() ? rl : rs;
+    EXPECT_EQ(loser.code(), Code::conflict);
+    std::string expected = rs.ok() ? "already approved by Sam Okafor" : "already denied by Lee Wong";
+    EXPECT_NE(loser.status().message().find(expected), std::string::npos) << loser.status().message();
+    auto t = store_->task(n);
+    EXPECT_EQ(t->version, 4);
+    EXPECT_EQ(t->state, rs.ok() ? TaskState::provisioning : TaskState::denied);
+    auto events = store_->task_events(n);
+    int decisions = 0;
+    for (const StoredEvent& e : *events) decisions += e.event.type == "approved" || e.event.type == "denied";
+    EXPECT_EQ(decisions, 3) << "two earlier approvals and one decision at step 3";
+  }
+}
+
+TEST_F(StoreTest, ConcurrentWritesShareCommits) {
+  constexpr int kTasks = 300;
+  std::atomic<int> ok{0};
+  std::promise<void> all;
+  std::atomic<int> left{kTasks};
+  for (int i = 0; i < kTasks; ++i) {
+    store_->create(
+        [&](const Task*, TaskNumber n) { return world_.engine.open_request(github_admin_for("ana"), n); },
+        [&](StatusOr<Decision> d) {
+          if (d.ok()) ok.fetch_add(1);
+          if (left.fetch_sub(1) == 1) all.set_value();
+        });
+  }
+  all.get_future().wait();
+  EXPECT_EQ(ok.load(), kTasks);
+  StoreStats s = store_->stats();
+  EXPECT_EQ(s.writes, kTasks);
+  EXPECT_LT(s.commits, kTasks / 2) << "writes queued together commit together";
+}
+
+TEST_F(StoreTest, OneFailingWriteInABatchDoesNotDisturbTheOthers) {
+  for (int i = 0; i < 10; ++i) create(github_admin_for("ana"));
+  // Hold the writer so that the next writes queue up into one batch.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::promise<Status> held;
+  store_->update(
+      1,
+      [&](const Task* t, TaskNumber) {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return release; });
+        return world_.engine.act(*t, Command{Action::approve, "dana", {}, {}, {}});
+      },
+      [&](StatusOr<Decision> d) { held.set_value(d.status()); });
+  std::vector<std::future<StatusOr<Decision>>> results;
+  for (TaskNumber n = 2; n <= 10; ++n) {
+    auto p = std::make_shared<std::promise<StatusOr<Decision>>>();
+    results.push_back(p->get_future());
+    PersonId actor = n % 3 == 0 ? "olga" : "dana";  // olga is not the assignee: refused
+    store_->update(
+        n, [&, actor](const Task* t, TaskNumber) { return world_.engine.act(*t, Command{Action::approve, actor, {}, {}, {}}); },
+        [p](StatusOr<Decision> d) { p->set_value(std::move(d)); });
+  }
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(held.get_future().get().ok());
+  for (TaskNumber n = 2; n <= 10; ++n) {
+    auto r = results[static_cast<std::size_t>(n - 2)].get();
+    auto t = store_->task(n);
+    if (n % 3 == 0) {
+      EXPECT_EQ(r.code(), Code::permission_denied);
+      EXPECT_EQ(t->version, 1);
+    } else {
+      EXPECT_TRUE(r.ok());
+      EXPECT_EQ(t->version, 2);
+    }
+  }
+  EXPECT_FALSE(store_->verify_chain()->broken_seq);
+}
+
+TEST_F(StoreTest, AFullQueueRefusesAtOnceAndChangesNothing) {
+  store_.reset();
+  StoreOptions o;
+  o.max_queue = 2;
+  store_ = open(o);
+  create(github_admin_for("ana"));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::promise<void> started;
+  std::promise<void> held_done;
+  store_->update(
+      1,
+      [&](const Task* t, TaskNumber) {
+        started.set_value();
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return release; });
+        return world_.engine.act(*t, Command{Action::comment, "bo", "hi", {}, {}});
+      },
+      [&](StatusOr<Decision>) { held_done.set_value(); });
+  started.get_future().wait();  // the writer is busy; the queue is empty
+  std::vector<Code> codes;
+  std::mutex codes_mu;
+  for (int i = 0; i < 3; ++i) {
+    store_->remember("key-" + std::to_string(i), [&](Status s) {
+      std::lock_guard lock(codes_mu);
+      codes.push_back(s.code());
+    });
+  }
+  {
+    std::lock_guard lock(codes_mu);
+    ASSERT_EQ(codes.size(), 1u) << "the third write was refused at once";
+    EXPECT_EQ(codes[0], Code::unavailable);
+  }
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  held_done.get_future().wait();
+  ASSERT_TRUE(flush_and_wait(*store_).ok());
+  std::lock_guard lock(codes_mu);
+  EXPECT_EQ(codes, (std::vector<Code>{Code::unavailable, Code::ok, Code::ok}));
+}
+
+TEST_F(StoreTest, DedupeKeyMakesAWriteHappenOnce) {
+  create(github_admin_for("ana"));
+  Command cmd{Action::comment, "bo", "+1", {}, {}};
+  auto decide = [&](const Task* t, TaskNumber) { return world_.engine.act(*t, cmd); };
+  EXPECT_TRUE(update_and_wait(*store_, 1, decide, "Ev123").ok());
+  EXPECT_EQ(update_and_wait(*store_, 1, decide, "Ev123").code(), Code::duplicate);
+  EXPECT_EQ(store_->task(1)->comments.size(), 1u);
+  // A refused write does not burn its key: the retry is processed.
+  Command bad{Action::comment, "bo", " ", {}, {}};
+  auto refused = [&](const Task* t, TaskNumber) { return world_.engine.act(*t, bad); };
+  EXPECT_EQ(update_and_wait(*store_, 1, refused, "Ev124").code(), Code::invalid_argument);
+  EXPECT_TRUE(update_and_wait(*store_, 1, decide, "Ev124").ok());
+}
+
+TEST_F(StoreTest, ListsTasksByAssigneeInvolvementStateAndPage) {
+  create(github_admin_for("ana"));                                              // 1: dana
+  create({"ana", "", "aws", "staging", "x", std::nullopt, false});             // 2: dana
+  create({"olga", "", "aws", "staging", "x", std::nullopt, false});            // 3: boss
+  ASSERT_TRUE(act(1, Action::approve, "dana").ok());                            // 1: olga now
+  ASSERT_TRUE(act(2, Action::deny, "dana").ok());                               // 2: closed
+  auto numbers = [&](TaskFilter f) {
+    std::vector<TaskNumber> out;
+    auto tasks = store_->tasks(f);
+    EXPECT_TRUE(tasks.ok());
+    for (const Task& t : *tasks) out.push_back(t.number);
+    return out;
+  };
+  EXPECT_EQ(numbers({.assignee = "olga"}), std::vector<TaskNumber>{1});
+  EXPECT_EQ(numbers({.assignee = "dana"}), std::vector<TaskNumber>{});
+  EXPECT_EQ(numbers({.involving = "dana"}), (std::vector<TaskNumber>{1, 2}));
+  EXPECT_EQ(numbers({.state = TaskState::denied}), std::vector<TaskNumber>{2});
+  EXPECT_EQ(numbers({.open = true}), (std::vector<TaskNumber>{1, 3}));
+  EXPECT_EQ(numbers({.after = 1, .limit = 1}), std::vector<TaskNumber>{2});
+  EXPECT_EQ(numbers({.kind = TaskKind::revoke}), std::vector<TaskNumber>{});
+}
+
+TEST_F(StoreTest, OutboxDeliversInOrderPerTaskRetriesAndParks) {
+  create(github_admin_for("ana"));                                  // 1: assign dana
+  ASSERT_TRUE(act(1, Action::approve, "dana").ok());                // 1: update, assign olga, notify
+  create(github_admin_for("bo"));                                   // 2: assign dana
+  Time now = world_.clock.now();
+  auto claim = [&](Time at) {
+    std::promise<StatusOr<std::vector<OutboxItem>>> p;
+    store_->claim_outbox(at, 10, std::chrono::seconds(30), [&](auto r) { p.set_value(std::move(r)); });
+    auto r = p.get_future().get();
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : std::vector<OutboxItem>{};
+  };
+  auto finish = [&](std::int64_t id, Status s, std::optional<Time> retry) {
+    std::promise<Status> p;
+    store_->finish_outbox(id, s, retry, [&](Status r) { p.set_value(r); });
+    EXPECT_TRUE(p.get_future().get().ok());
+  };
+  auto first = claim(now);
+  ASSERT_EQ(first.size(), 2u) << "one item per task: the oldest";
+  EXPECT_EQ(first[0].effect.task, 1);
+  EXPECT_EQ(first[0].effect.kind, EffectKind::assign);
+  EXPECT_EQ(first[0].effect.recipient, "dana");
+  EXPECT_EQ(first[1].effect.task, 2);
+  EXPECT_TRUE(claim(now).empty()) << "claimed items are leased";
+
+  finish(first[0].id, {}, std::nullopt);                                    // delivered
+  finish(first[1].id, unavailable("slack 500"), now + std::chrono::seconds(5));  // retry later
+  auto second = claim(now);
+  ASSERT_EQ(second.size(), 1u) << "task 2 waits for its retry; task 1 moves on";
+  EXPECT_EQ(second[0].effect.task, 1);
+  EXPECT_EQ(second[0].effect.kind, EffectKind::update_messages);
+  auto later = claim(now + std::chrono::seconds(6));
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].effect.task, 2);
+  EXPECT_EQ(later[0].attempts, 1);
+  EXPECT_EQ(later[0].last_error, "unavailable: slack 500");
+  finish(later[0].id, internal_error("invalid_blocks"), std::nullopt);  // parked
+  auto stats = store_->outbox_stats();
+  EXPECT_EQ(stats->parked, 1);
+  EXPECT_EQ(stats->pending, 3);
+}
+
+TEST_F(StoreTest, SlackMessagesAndIdentitiesAreKept) {
+  create(github_admin_for("ana"));
+  std::promise<Status> p1;
+  store_->record_message({1, "T1", "D0DANA", "1700000000.000100", "dana", "assign", 0, world_.clock.now()},
+                         [&](Status s) { p1.set_value(s); });
+  ASSERT_TRUE(p1.get_future().get().ok());
+  auto m = store_->message_at("D0DANA", "1700000000.000100");
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m->has_value());
+  EXPECT_EQ((*m)->task, 1);
+  EXPECT_EQ(store_->messages(1)->size(), 1u);
+  EXPECT_FALSE(store_->message_at("D0DANA", "1.2")->has_value());
+
+  std::promise<Status> p2;
+  store_->cache_identity({"U0LINA", "lina", "lina@acme.test", world_.clock.now()},
+                         [&](Status s) { p2.set_value(s); });
+  ASSERT_TRUE(p2.get_future().get().ok());
+  auto id = store_->identity("U0LINA");
+  ASSERT_TRUE(id.ok() && id->has_value());
+  EXPECT_EQ((*id)->person, "lina");
+  EXPECT_FALSE(store_->identity("U0NOPE")->has_value());
+}
+
+TEST_F(StoreTest, TamperedEventBreaksTheChainAtThatEvent) {
+  create(github_admin_for("ana"));
+  ASSERT_TRUE(act(1, Action::approve, "dana").ok());
+  ASSERT_TRUE(act(1, Action::deny, "olga", "no").ok());
+  EXPECT_FALSE(store_->verify_chain()->broken_seq);
+  store_.reset();
+  {
+    // Someone with the file edits history: the triggers forbid it, so they drop them first.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(url_path().c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_NE(sqlite3_exec(db, "UPDATE events SET actor = 'sam' WHERE seq = 3", nullptr, nullptr, &err),
+              SQLITE_OK)
+        << "events are append-only";
+    sqlite3_free(err);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DROP TRIGGER events_no_update;"
+                           "UPDATE events SET actor = 'sam' WHERE seq = 3",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  store_ = open();
+  auto report = store_->verify_chain();
+  ASSERT_TRUE(report.ok());
+  ASSERT_TRUE(report->broken_seq);
+  EXPECT_EQ(*report->broken_seq, 3);
+  EXPECT_EQ(report->problem, "event 3 (task #1, approved): its content does not match its hash");
+}
+
+TEST_F(StoreTest, ADatabaseFromANewerBuildIsRefused) {
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(url_path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version (version) VALUES (999)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = open_store("sqlite:" + url_path());
+  EXPECT_EQ(s.code(), Code::unavailable);
+  EXPECT_NE(s.status().message().find("schema version 999"), std::string::npos);
+}
+
+TEST(StoreUrl, PostgresIsNamedAsNotBuiltYet) {
+  auto s = open_store("postgresql://localhost/tollgate");
+  EXPECT_EQ(s.code(), Code::unavailable);
+  EXPECT_EQ(s.status().message(), "the PostgreSQL backend is not built yet; use sqlite:PATH");
+}
+
+}  // namespace
+}  // namespace tollgate
