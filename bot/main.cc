@@ -2,15 +2,14 @@
 // the operator's tools. Exit codes: 0 success, 1 a check found problems,
 // 2 the command could not run (bad arguments, unreadable file, store down).
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
-#include "bot/service.h"
+#include "bot/process.h"
 #include "storage/store.h"
 #include "workflow/config.h"
 #include "workflow/engine.h"
@@ -19,13 +18,17 @@ namespace tollgate {
 namespace {
 
 struct Options {
-  std::string config = "examples/acme.json";
+  ProcessOptions app;
   std::string db = "sqlite:tollgate.db";
-  std::string listen = "127.0.0.1:3000";
   std::string file;
 };
 
-// Prints the configuration's problems; returns the loaded directory when it has no errors.
+std::string env(const char* name, std::string fallback = {}) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+// Prints the configuration's problems; returns the directory when it has no errors.
 std::shared_ptr<const Directory> load_checked(const std::string& path, bool quiet_ok) {
   LoadedConfig cfg = load_config_file(path);
   for (const ConfigIssue& i : cfg.issues) std::fprintf(stderr, "%s: %s\n", path.c_str(), format_issue(i).c_str());
@@ -82,32 +85,12 @@ int audit_verify(const Options& o) {
 }
 
 int serve(const Options& o) {
-  auto directory = load_checked(o.config, true);
-  if (!directory) return 2;
-  auto store = open_store(o.db);
-  if (!store.ok()) {
-    spdlog::error("cannot open the store {}: {}", o.db, store.status().to_string());
+  Process process(o.app);
+  if (Status s = process.start(); !s.ok()) {
+    spdlog::error("tollgate serve: {}", s.to_string());
     return 2;
   }
-  SystemClock clock;
-  TaskService service(**store, std::make_shared<Engine>(directory, clock));
-  spdlog::info("tollgate: store {} ready (schema {}), {} people, {} apps", o.db,
-               current_schema_version(), directory->people.size(), directory->apps.size());
-  spdlog::warn("the Slack edge is not built yet: this process holds the store open and "
-               "waits for SIGINT or SIGTERM; it does not listen on {}", o.listen);
-
-  boost::asio::io_context io;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int sig) {
-    spdlog::info("signal {}: shutting down", sig);
-  });
-  io.run();
-  if (Status s = flush_and_wait(**store); !s.ok()) {
-    spdlog::error("flushing the store: {}", s.to_string());
-    return 2;
-  }
-  spdlog::info("tollgate: stopped");
-  return 0;
+  return process.run_until_signal();
 }
 
 }  // namespace
@@ -122,10 +105,12 @@ int main(int argc, char** argv) {
     cmd->add_option("--db", o.db, "sqlite:PATH or postgresql://...")->envname("TOLLGATE_DB");
   };
 
-  CLI::App* serve = app.add_subcommand("serve", "Run the bot");
-  serve->add_option("--config", o.config, "Configuration file")->envname("TOLLGATE_CONFIG");
-  add_db(serve);
-  serve->add_option("--listen", o.listen, "Address and port to listen on")->envname("TOLLGATE_LISTEN");
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Run the bot. Secrets come from the environment: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN");
+  serve->add_option("--config", o.app.config, "Configuration file")->envname("TOLLGATE_CONFIG");
+  serve->add_option("--db", o.app.db, "sqlite:PATH or postgresql://...")->envname("TOLLGATE_DB");
+  serve->add_option("--listen", o.app.listen, "Address and port to listen on")->envname("TOLLGATE_LISTEN");
+  serve->add_option("--threads", o.app.threads, "Network threads (default: one per core)");
 
   CLI::App* check = app.add_subcommand("check-config", "Check a configuration file; list every problem");
   check->add_option("FILE", o.file, "Configuration file")->required();
@@ -139,6 +124,13 @@ int main(int argc, char** argv) {
   add_db(verify);
 
   CLI11_PARSE(app, argc, argv);
+  using tollgate::env;
+  o.app.tls_cert = env("TOLLGATE_TLS_CERT");
+  o.app.tls_key = env("TOLLGATE_TLS_KEY");
+  o.app.signing_secret = env("SLACK_SIGNING_SECRET");
+  o.app.bot_token = env("SLACK_BOT_TOKEN");
+  o.app.slack_api_url = env("SLACK_API_URL", "https://slack.com/api");
+  o.app.team_id = env("SLACK_TEAM_ID");
   if (serve->parsed()) return tollgate::serve(o);
   if (check->parsed()) return tollgate::check_config(o);
   if (migrate->parsed()) return tollgate::migrate(o);

@@ -1,0 +1,77 @@
+// The HTTP/1.1 server (Boost.Beast): keep-alive, one strand per connection, a
+// thread pool, HTTPS when a certificate and key are given.
+//
+// Limits: a deadline on every read (the whole header within header_timeout:
+// a slow client is dropped), every body read and every write; request bodies
+// over body_limit are refused with 413 without being read; headers over
+// header_limit with 431; at most max_connections open at once (more are
+// closed on accept).
+//
+// Thread safety: start() and stop() from one controlling thread; the handler
+// is called on connection strands, concurrently, and may respond from any
+// thread. Every Respond must have been called or dropped before the Server
+// is destroyed (stop the server, then drain whatever holds them, e.g. the
+// store, then destroy the server).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "bot/http/message.h"
+#include "workflow/status.h"
+
+namespace tollgate::http {
+
+struct AccessLogEntry {
+  std::string method;
+  std::string path;
+  int status = 0;
+  std::chrono::microseconds latency{0};
+  std::string remote;
+};
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 3000;  // 0: any free port (see Server::port())
+  int threads = 0;            // 0: one per core
+  std::size_t body_limit = 1024 * 1024;
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::milliseconds header_timeout{10000};  // idle keep-alive connections too
+  std::chrono::milliseconds body_timeout{10000};
+  std::chrono::milliseconds write_timeout{10000};
+  int max_connections = 20000;
+  std::string tls_cert_file;  // both set: HTTPS
+  std::string tls_key_file;
+  // Called once per answered request, on a connection strand.
+  std::function<void(const AccessLogEntry&)> on_request;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, listens and starts the threads. Code::unavailable when the address
+  // cannot be bound or the TLS files cannot be loaded.
+  Status start();
+  std::uint16_t port() const;
+  int open_connections() const;
+
+  // Graceful stop: stop accepting; close idle connections; let requests in
+  // flight finish and be answered (with "Connection: close") within `grace`;
+  // then close everything and join the threads. Returns the number of
+  // requests still unanswered when the grace ran out.
+  int stop(std::chrono::milliseconds grace);
+
+  struct Impl;  // opaque; public only so that the sessions in server.cc can name it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tollgate::http

@@ -1,0 +1,179 @@
+#include "bot/process.h"
+
+#include <charconv>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include "bot/http/server.h"
+#include "bot/identity.h"
+#include "bot/json.h"
+#include "bot/metrics.h"
+#include "bot/router.h"
+#include "bot/service.h"
+#include "bot/slack/web_client.h"
+#include "storage/store.h"
+#include "workflow/config.h"
+#include "workflow/engine.h"
+
+namespace tollgate {
+
+StatusOr<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) return invalid_argument("listen address needs a port: " + text);
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  unsigned port = 0;
+  std::string_view p(text.data() + colon + 1, text.size() - colon - 1);
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+  if (ec != std::errc() || end != p.data() + p.size() || port > 65535) {
+    return invalid_argument("not a port: " + std::string(p));
+  }
+  return std::make_pair(host, static_cast<std::uint16_t>(port));
+}
+
+struct Process::Impl {
+  ProcessOptions options;
+  SystemClock clock;
+  std::shared_ptr<const Directory> directory;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<TaskService> service;
+  std::unique_ptr<slack::WebClient> slack;
+  std::unique_ptr<Identity> identity;
+  Metrics metrics;
+  std::unique_ptr<Router> router;
+  std::unique_ptr<http::Server> server;
+  bool stopped = false;
+};
+
+Process::Process(ProcessOptions options) : impl_(std::make_unique<Impl>()) { impl_->options = std::move(options); }
+
+Process::~Process() {
+  if (impl_->server && !impl_->stopped) shutdown();
+}
+
+Status Process::start() {
+  Impl& s = *impl_;
+  LoadedConfig cfg = load_config_file(s.options.config);
+  for (const ConfigIssue& i : cfg.issues) spdlog::warn("{}: {}", s.options.config, format_issue(i));
+  if (!cfg.ok()) return invalid_argument(s.options.config + " has errors (see `tollgate check-config`)");
+  s.directory = cfg.directory;
+
+  auto listen = parse_listen(s.options.listen);
+  if (!listen.ok()) return listen.status();
+
+  auto store = open_store(s.options.db);
+  if (!store.ok()) return store.status();
+  s.store = std::move(*store);
+  s.service = std::make_unique<TaskService>(*s.store, std::make_shared<Engine>(s.directory, s.clock));
+
+  if (s.options.bot_token.empty()) {
+    spdlog::warn("SLACK_BOT_TOKEN is not set: nothing will be sent to Slack");
+  } else {
+    slack::WebClientOptions wo;
+    wo.base_url = s.options.slack_api_url;
+    wo.token = s.options.bot_token;
+    s.slack = std::make_unique<slack::WebClient>(wo);
+  }
+  if (s.options.signing_secret.empty()) {
+    spdlog::warn("SLACK_SIGNING_SECRET is not set: every Slack request will be refused (401)");
+  }
+  s.identity = std::make_unique<Identity>(s.directory, *s.store, s.slack.get(), s.clock);
+
+  s.metrics.describe("tollgate_http_requests_total", "counter", "HTTP requests answered, by endpoint and status");
+  s.metrics.describe("tollgate_http_ack_seconds", "histogram",
+                     "Time from a request's header to its answer, by endpoint");
+  Store* store_ptr = s.store.get();
+  s.metrics.gauge("tollgate_outbox_pending", "Effects waiting for delivery to Slack", [store_ptr] {
+    auto st = store_ptr->outbox_stats();
+    return st.ok() ? static_cast<double>(st->pending) : -1.0;
+  });
+  s.metrics.gauge("tollgate_outbox_parked", "Effects that failed for good, kept for an operator", [store_ptr] {
+    auto st = store_ptr->outbox_stats();
+    return st.ok() ? static_cast<double>(st->parked) : -1.0;
+  });
+  s.metrics.gauge("tollgate_store_commits_total", "Store transactions committed",
+                  [store_ptr] { return static_cast<double>(store_ptr->stats().commits); });
+  s.metrics.gauge("tollgate_store_commit_seconds_total", "Time spent committing (flushing) transactions",
+                  [store_ptr] { return static_cast<double>(store_ptr->stats().commit_micros) / 1e6; });
+  s.metrics.gauge("tollgate_store_writes_total", "Writes committed by the store",
+                  [store_ptr] { return static_cast<double>(store_ptr->stats().writes); });
+
+  RouterOptions ro{s.options.signing_secret, s.options.team_id};
+  s.router = std::make_unique<Router>(ro, *s.service, *s.store, *s.identity, s.slack.get(), s.metrics,
+                                      s.clock);
+
+  http::ServerOptions so;
+  so.address = listen->first;
+  so.port = listen->second;
+  so.threads = s.options.threads;
+  so.tls_cert_file = s.options.tls_cert;
+  so.tls_key_file = s.options.tls_key;
+  Metrics* metrics = &s.metrics;
+  so.on_request = [metrics](const http::AccessLogEntry& e) {
+    std::string endpoint = e.path.rfind("/slack/", 0) == 0 || e.path == "/healthz" || e.path == "/readyz" ||
+                                   e.path == "/metrics"
+                               ? e.path
+                               : "other";
+    metrics->inc("tollgate_http_requests_total", {{"endpoint", endpoint}, {"status", std::to_string(e.status)}});
+    metrics->observe("tollgate_http_ack_seconds", {{"endpoint", endpoint}},
+                     static_cast<double>(e.latency.count()) / 1e6);
+    spdlog::info("request method={} path={} status={} latency_us={} remote={}", e.method, e.path, e.status,
+                 e.latency.count(), e.remote);
+  };
+  Router* router = s.router.get();
+  s.server = std::make_unique<http::Server>(so, [router](http::Request req, http::Respond respond) {
+    router->handle(std::move(req), std::move(respond));
+  });
+  if (Status st = s.server->start(); !st.ok()) return st;
+
+  if (s.slack) {
+    // Who the bot is, to ignore its own messages; then the people's Slack ids.
+    s.slack->call("auth.test", "{}", [router](slack::ApiResult r) {
+      if (!r.ok()) {
+        spdlog::warn("auth.test failed: {} (own messages are recognised by bot id only)", r.status.to_string());
+        return;
+      }
+      rapidjson::Document doc;
+      if (!json::parse(doc, r.body).ok()) return;
+      router->set_bot_identity(json::str(doc, "user_id"), json::str(doc, "bot_id"));
+      spdlog::info("slack: connected as {} ({})", json::str(doc, "user"), json::str(doc, "team"));
+    });
+    s.identity->learn_people();
+  }
+  spdlog::info("tollgate: listening on {}://{}:{} (store {}, {} people, {} apps)",
+               s.options.tls_cert.empty() ? "http" : "https", so.address, s.server->port(), s.options.db,
+               s.directory->people.size(), s.directory->apps.size());
+  return {};
+}
+
+std::uint16_t Process::port() const { return impl_->server ? impl_->server->port() : 0; }
+
+int Process::run_until_signal() {
+  boost::asio::io_context io;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([](const boost::system::error_code&, int sig) {
+    spdlog::info("signal {}: shutting down", sig);
+  });
+  io.run();
+  shutdown();
+  return 0;
+}
+
+void Process::shutdown() {
+  Impl& s = *impl_;
+  if (s.stopped) return;
+  s.stopped = true;
+  // 1. Stop accepting; let requests in flight finish and be answered.
+  int unanswered = s.server->stop(s.options.shutdown_grace);
+  if (unanswered > 0) spdlog::warn("{} request(s) unanswered after the grace period", unanswered);
+  // 2. Everything acknowledged is committed already; make sure the rest is too.
+  if (Status f = flush_and_wait(*s.store); !f.ok()) spdlog::error("flushing the store: {}", f.to_string());
+  // 3. Stop talking to Slack.
+  if (s.slack) s.slack->stop();
+  spdlog::info("tollgate: stopped");
+}
+
+}  // namespace tollgate

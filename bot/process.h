@@ -1,0 +1,51 @@
+// The `tollgate serve` process: builds every part from its options, runs
+// until stopped, and shuts down in stages (stop accepting, let requests in
+// flight finish within a deadline, flush the store, stop the Slack client).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "workflow/status.h"
+
+namespace tollgate {
+
+struct ProcessOptions {
+  std::string config = "examples/acme.json";
+  std::string db = "sqlite:tollgate.db";
+  std::string listen = "127.0.0.1:3000";  // port 0: any free port, logged at start
+  std::string tls_cert;
+  std::string tls_key;
+  std::string signing_secret;
+  std::string bot_token;
+  std::string slack_api_url = "https://slack.com/api";
+  std::string team_id;  // optional: refuse other workspaces
+  int threads = 0;      // 0: one per core
+  std::chrono::milliseconds shutdown_grace{10000};
+};
+
+class Process {
+ public:
+  explicit Process(ProcessOptions options);
+  ~Process();
+
+  // Builds everything and starts listening. Code::unavailable / invalid_argument
+  // with the reason when something cannot start.
+  Status start();
+  std::uint16_t port() const;
+  // Blocks until SIGINT or SIGTERM, then shuts down. Returns the exit code.
+  int run_until_signal();
+  // The staged shutdown; safe to call once after start().
+  void shutdown();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// "127.0.0.1:3000", "[::1]:3000", ":3000" (all interfaces).
+StatusOr<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& text);
+
+}  // namespace tollgate

@@ -1,0 +1,395 @@
+#include "bot/router.h"
+
+#include <spdlog/spdlog.h>
+
+#include "bot/identity.h"
+#include "bot/json.h"
+#include "bot/metrics.h"
+#include "bot/service.h"
+#include "bot/slack/actions.h"
+#include "bot/slack/payloads.h"
+#include "bot/slack/signature.h"
+#include "bot/slack/views.h"
+#include "bot/slack/web_client.h"
+#include "bot/tasks_command.h"
+#include "storage/store.h"
+
+namespace tollgate {
+namespace {
+
+using http::Response;
+
+std::string ephemeral(const std::string& text) {
+  return "{\"response_type\":\"ephemeral\",\"replace_original\":false,\"text\":" +
+         json::quote(slack::truncate(text, 3000)) + "}";
+}
+
+// {"response_action":"errors","errors":{block: message}}
+Response modal_error(std::string_view block, const std::string& message) {
+  return Response::json(200, "{\"response_action\":\"errors\",\"errors\":{" + json::quote(block) + ":" +
+                                 json::quote(slack::truncate(message, 2000)) + "}}");
+}
+
+Response unavailable_response() {
+  return Response::text(503, "the store is unavailable; nothing was recorded\n");
+}
+
+// Whether a step requires a comment for this action.
+bool reason_required(const Task& t, int step, Action a) {
+  if (a == Action::wont_provision || a == Action::wont_deprovision || a == Action::reassign) return true;
+  if (step < 0 || step >= static_cast<int>(t.steps.size())) return false;
+  return t.steps[static_cast<std::size_t>(step)].rule.require_reason.count(a) != 0;
+}
+
+}  // namespace
+
+Router::Router(RouterOptions options, TaskService& service, Store& store, Identity& identity,
+               slack::WebClient* slack, Metrics& metrics, const Clock& clock)
+    : options_(std::move(options)),
+      service_(service),
+      store_(store),
+      identity_(identity),
+      slack_(slack),
+      metrics_(metrics),
+      clock_(clock) {
+  metrics_.describe("tollgate_decisions_total", "counter",
+                    "Commands decided on tasks, by action and outcome (ok or the refusal code)");
+  metrics_.describe("tollgate_slack_rejected_total", "counter",
+                    "Slack requests refused before parsing, by reason");
+  metrics_.describe("tollgate_events_total", "counter", "Events API callbacks, by type and handling");
+}
+
+void Router::set_bot_identity(const std::string& bot_user_id, const std::string& bot_id) {
+  std::lock_guard lock(bot_mu_);
+  bot_user_id_ = bot_user_id;
+  bot_id_ = bot_id;
+}
+
+bool Router::foreign_team(const std::string& team_id) const {
+  return !options_.team_id.empty() && team_id != options_.team_id;
+}
+
+void Router::handle(http::Request req, http::Respond respond) {
+  if (req.path == "/healthz") {
+    if (req.method != "GET") return respond(Response::text(405, "GET only\n"));
+    return respond(Response::text(200, "ok\n"));
+  }
+  if (req.path == "/readyz") {
+    if (req.method != "GET") return respond(Response::text(405, "GET only\n"));
+    auto v = store_.schema_version();
+    if (!v.ok()) return respond(Response::text(503, "database unavailable: " + v.status().message() + "\n"));
+    if (*v != current_schema_version()) {
+      return respond(Response::text(503, "schema version " + std::to_string(*v) + ", need " +
+                                             std::to_string(current_schema_version()) + "\n"));
+    }
+    return respond(Response::text(200, "ready\n"));
+  }
+  if (req.path == "/metrics") {
+    if (req.method != "GET") return respond(Response::text(405, "GET only\n"));
+    Response r = Response::text(200, metrics_.render());
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return respond(std::move(r));
+  }
+  if (req.path == "/slack/events" || req.path == "/slack/interactions" || req.path == "/slack/commands") {
+    if (req.method != "POST") return respond(Response::text(405, "POST only\n"));
+    return slack_endpoint(req, std::move(respond));
+  }
+  respond(Response::text(404, "not found\n"));
+}
+
+void Router::slack_endpoint(const http::Request& req, http::Respond respond) {
+  const std::string* type = req.header("content-type");
+  bool form = type != nullptr && type->rfind("application/x-www-form-urlencoded", 0) == 0;
+  // Slack's certificate check carries no signature; it is answered and nothing else happens.
+  if (form && req.body.find("ssl_check=1") != std::string::npos) {
+    auto f = slack::parse_form(req.body);
+    if (f.ok() && f->value("ssl_check") == "1") return respond(Response::empty(200));
+  }
+  const std::string* ts = req.header("x-slack-request-timestamp");
+  const std::string* sig = req.header("x-slack-signature");
+  Status verified = slack::verify_signature(options_.signing_secret, ts ? *ts : "", sig ? *sig : "",
+                                            req.body, clock_.now());
+  if (!verified.ok()) {
+    metrics_.inc("tollgate_slack_rejected_total", {{"reason", "signature"}});
+    spdlog::warn("slack request refused: endpoint={} reason=\"{}\" remote={}", req.path,
+                 verified.message(), req.remote);
+    return respond(Response::empty(401));
+  }
+
+  if (req.path == "/slack/events") {
+    auto ev = slack::parse_event(req.body);
+    if (!ev.ok()) return respond(Response::text(400, ev.status().message() + "\n"));
+    return on_event(*ev, std::move(respond));
+  }
+  if (!form) return respond(Response::text(400, "expected application/x-www-form-urlencoded\n"));
+  auto f = slack::parse_form(req.body);
+  if (!f.ok()) return respond(Response::text(400, f.status().message() + "\n"));
+  if (req.path == "/slack/commands") {
+    auto cmd = slack::parse_slash_command(*f);
+    if (!cmd.ok()) return respond(Response::text(400, cmd.status().message() + "\n"));
+    return on_command(*cmd, std::move(respond));
+  }
+  const std::string* payload = f->get("payload");
+  if (payload == nullptr) return respond(Response::text(400, "no payload field\n"));
+  auto in = slack::parse_interaction(*payload);
+  if (!in.ok()) return respond(Response::text(400, in.status().message() + "\n"));
+  on_interaction(*in, std::move(respond));
+}
+
+void Router::tell(const slack::Interaction& in, const std::string& text) {
+  spdlog::info("told {}: {}", in.user_id, text);
+  if (slack_ == nullptr) return;
+  auto log_failure = [](slack::ApiResult r) {
+    if (!r.ok()) spdlog::warn("could not tell the clicker: {}", r.status.to_string());
+  };
+  if (!in.response_url.empty() && slack_->allowed_response_url(in.response_url)) {
+    slack_->post_response_url(in.response_url, ephemeral(text), log_failure);
+  } else if (!in.channel_id.empty()) {
+    slack_->call("chat.postEphemeral",
+                 "{\"channel\":" + json::quote(in.channel_id) + ",\"user\":" + json::quote(in.user_id) +
+                     ",\"text\":" + json::quote(slack::truncate(text, 3000)) + "}",
+                 log_failure);
+  } else {
+    slack_->call("chat.postMessage",
+                 "{\"channel\":" + json::quote(in.user_id) + ",\"text\":" +
+                     json::quote(slack::truncate(text, 3000)) + "}",
+                 log_failure);
+  }
+}
+
+void Router::on_interaction(const slack::Interaction& in, http::Respond respond) {
+  if (foreign_team(in.team_id)) {
+    metrics_.inc("tollgate_slack_rejected_total", {{"reason", "team"}});
+    return respond(Response::text(403, "this workspace is not served here\n"));
+  }
+  if (in.type == "view_closed") return respond(Response::empty(200));
+  if (in.type != "block_actions" && in.type != "view_submission") {
+    return respond(Response::empty(200));  // shortcuts and the like: nothing of ours
+  }
+  auto person = identity_.person_for(in.user_id);
+  if (!person) {
+    identity_.learn_user(in.user_id);
+    if (in.type == "view_submission") {
+      return respond(modal_error(slack::kReasonBlock, "Tollgate does not know your Slack account yet."));
+    }
+    respond(Response::empty(200));
+    return tell(in, "Tollgate does not know your Slack account: ask an admin to add your Slack id "
+                    "or email to the directory.");
+  }
+  if (in.type == "view_submission") return on_view_submission(in, *person, std::move(respond));
+  on_block_action(in, in.actions.front(), *person, std::move(respond));
+}
+
+void Router::on_block_action(const slack::Interaction& in, const slack::ActionItem& item,
+                             const std::string& person, http::Respond respond) {
+  std::string action_id = item.action_id;
+  std::string value = item.value;
+  if (action_id == slack::kMoreActions) {  // overflow: "<action>:<task>:<step>"
+    auto colon = value.find(':');
+    if (colon == std::string::npos) return respond(Response::text(400, "malformed menu value\n"));
+    action_id = value.substr(0, colon);
+    value = value.substr(colon + 1);
+  }
+  auto ref = slack::parse_task_ref(value);
+  std::optional<Action> action = parse_action(action_id);
+  bool modal_only = action_id == slack::kReassign || action_id == slack::kViewDetails;
+  if (!modal_only && (!action || *action == Action::comment || *action == Action::reassign)) {
+    // Not one of ours (a checkbox, a link button): acknowledge and ignore.
+    return respond(Response::empty(200));
+  }
+  if (!ref) return respond(Response::text(400, "malformed task reference\n"));
+
+  if (modal_only || *action == Action::wont_provision || *action == Action::wont_deprovision ||
+      *action == Action::deny) {
+    auto task = store_.task(ref->task);
+    if (!task.ok()) {
+      respond(task.code() == Code::unavailable ? unavailable_response() : Response::empty(200));
+      return tell(in, task.status().message());
+    }
+    std::string view;
+    if (action_id == slack::kReassign) {
+      view = slack::reassign_modal(*task, ref->step);
+    } else if (action_id == slack::kViewDetails) {
+      respond(Response::empty(200));
+      return tell(in, "Task details are not available in Slack yet.");
+    } else if (*action == Action::deny && !reason_required(*task, ref->step, Action::deny)) {
+      view.clear();  // no reason needed: decide at once, below
+    } else {
+      view = slack::reason_modal(*task, *action, ref->step, true);
+    }
+    if (!view.empty()) {
+      // Acknowledge, then open the modal while the trigger_id is fresh (3 s).
+      respond(Response::empty(200));
+      if (slack_ == nullptr) return;
+      slack_->call("views.open", slack::views_open_body(in.trigger_id, view),
+                   [this, in](slack::ApiResult r) {
+                     if (!r.ok()) {
+                       spdlog::warn("views.open failed: {}", r.status.to_string());
+                       tell(in, "Slack would not open the form (" + r.error + "); please try again.");
+                     }
+                   });
+      return;
+    }
+  }
+
+  Command cmd{*action, person, {}, {}, ref->step >= 0 ? std::optional<int>(ref->step) : std::nullopt};
+  std::string name(action_name(*action));
+  service_.act(ref->task, cmd, [this, in, name, respond](StatusOr<Decision> d) {
+    metrics_.inc("tollgate_decisions_total",
+                 {{"action", name}, {"outcome", std::string(code_name(d.status().code()))}});
+    if (d.ok()) {
+      spdlog::info("decided: {} by {}", d->summary, in.user_id);
+      return respond(Response::empty(200));
+    }
+    if (d.code() == Code::unavailable) {
+      respond(unavailable_response());
+      return tell(in, "Tollgate could not record that (" + d.status().message() + "). Please try again.");
+    }
+    respond(Response::empty(200));
+    tell(in, d.status().message());
+  });
+}
+
+void Router::on_view_submission(const slack::Interaction& in, const std::string& person,
+                                http::Respond respond) {
+  const slack::ViewInfo& view = *in.view;
+  auto input = [&](std::string_view block, std::string_view action) -> const slack::StateValue* {
+    auto b = view.state.find(std::string(block));
+    if (b == view.state.end()) return nullptr;
+    auto a = b->second.find(std::string(action));
+    return a == b->second.end() ? nullptr : &a->second;
+  };
+  const slack::StateValue* reason_value = input(slack::kReasonBlock, slack::kReasonInput);
+  std::string reason = reason_value != nullptr ? reason_value->value : "";
+  if (reason.find_first_not_of(" \t\r\n") == std::string::npos) reason.clear();
+
+  Command cmd;
+  cmd.actor = person;
+  cmd.comment = reason;
+  TaskNumber task = 0;
+  if (view.callback_id == slack::kReasonModal) {
+    auto colon = view.private_metadata.find(':');
+    auto action = parse_action(view.private_metadata.substr(0, colon));
+    auto ref = colon == std::string::npos ? std::nullopt
+                                          : slack::parse_task_ref(view.private_metadata.substr(colon + 1));
+    if (!action || !ref) return respond(Response::text(400, "malformed private_metadata\n"));
+    cmd.action = *action;
+    cmd.step = ref->step >= 0 ? std::optional<int>(ref->step) : std::nullopt;
+    task = ref->task;
+  } else if (view.callback_id == slack::kReassignModal) {
+    auto ref = slack::parse_task_ref(view.private_metadata);
+    if (!ref) return respond(Response::text(400, "malformed private_metadata\n"));
+    const slack::StateValue* to = input(slack::kAssigneeBlock, slack::kAssigneeInput);
+    if (to == nullptr || to->selected_user.empty()) {
+      return respond(modal_error(slack::kAssigneeBlock, "Choose who should take the task."));
+    }
+    auto target = identity_.person_for(to->selected_user);
+    if (!target) {
+      identity_.learn_user(to->selected_user);
+      return respond(modal_error(slack::kAssigneeBlock,
+                                 "That person is not in Tollgate's directory."));
+    }
+    if (reason.empty()) return respond(modal_error(slack::kReasonBlock, "A reason is required."));
+    cmd.action = Action::reassign;
+    cmd.to = *target;
+    cmd.step = ref->step >= 0 ? std::optional<int>(ref->step) : std::nullopt;
+    task = ref->task;
+  } else {
+    return respond(Response::empty(200));  // not one of ours
+  }
+  if (reason.empty() && cmd.action != Action::deny) {
+    return respond(modal_error(slack::kReasonBlock, "A reason is required."));
+  }
+  std::string name(action_name(cmd.action));
+  service_.act(task, cmd, [this, name, respond, action = cmd.action](StatusOr<Decision> d) {
+    metrics_.inc("tollgate_decisions_total",
+                 {{"action", name}, {"outcome", std::string(code_name(d.status().code()))}});
+    if (d.ok()) return respond(Response::empty(200));  // closes the modal
+    if (d.code() == Code::unavailable) return respond(unavailable_response());
+    respond(modal_error(action == Action::reassign && d.code() != Code::conflict ? slack::kAssigneeBlock
+                                                                                  : slack::kReasonBlock,
+                        d.status().message()));
+  });
+}
+
+void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
+  if (foreign_team(c.team_id)) {
+    metrics_.inc("tollgate_slack_rejected_total", {{"reason", "team"}});
+    return respond(Response::text(403, "this workspace is not served here\n"));
+  }
+  auto reply = [respond](const std::string& text) { respond(Response::json(200, ephemeral(text))); };
+  auto parsed = parse_tasks_command(c.text);
+  if (!parsed.ok()) return reply(parsed.status().message());
+  if (parsed->verb == TasksCommand::Verb::help) return reply(tasks_help());
+  auto person = identity_.person_for(c.user_id);
+  if (!person) {
+    identity_.learn_user(c.user_id);
+    return reply("Tollgate does not know your Slack account: ask an admin to add your Slack id or "
+                 "email to the directory.");
+  }
+  // reassign
+  std::optional<PersonId> to;
+  if (!parsed->user.slack_user_id.empty()) {
+    to = identity_.person_for(parsed->user.slack_user_id);
+    if (!to) {
+      identity_.learn_user(parsed->user.slack_user_id);
+      return reply("<@" + parsed->user.slack_user_id + "> is not in Tollgate's directory.");
+    }
+  } else {
+    to = parsed->user.person;
+  }
+  Command cmd{Action::reassign, *person, parsed->text, *to, std::nullopt};
+  service_.act(parsed->task, cmd, [this, reply, respond](StatusOr<Decision> d) {
+    metrics_.inc("tollgate_decisions_total",
+                 {{"action", "reassign"}, {"outcome", std::string(code_name(d.status().code()))}});
+    if (d.ok()) return reply(d->summary + ".");
+    if (d.code() == Code::unavailable) return respond(unavailable_response());
+    reply(d.status().message());
+  });
+}
+
+bool Router::from_self(const slack::EventEnvelope& ev) const {
+  std::lock_guard lock(bot_mu_);
+  auto mine = [&](const std::string& user, const std::string& bot) {
+    return (!bot_user_id_.empty() && user == bot_user_id_) || (!bot_id_.empty() && bot == bot_id_);
+  };
+  if (mine(ev.user, "")) return true;
+  if (!ev.message) return false;
+  const slack::MessageEvent& m = *ev.message;
+  if (mine(m.user, m.bot_id)) return true;
+  if (m.message && mine(m.message->user, m.message->bot_id)) return true;
+  return false;
+}
+
+void Router::on_event(const slack::EventEnvelope& ev, http::Respond respond) {
+  if (ev.type == "url_verification") {
+    return respond(Response::json(200, "{\"challenge\":" + json::quote(ev.challenge) + "}"));
+  }
+  if (ev.type != "event_callback") return respond(Response::empty(200));
+  if (foreign_team(ev.team_id)) {
+    metrics_.inc("tollgate_slack_rejected_total", {{"reason", "team"}});
+    return respond(Response::text(403, "this workspace is not served here\n"));
+  }
+  if (from_self(ev)) {
+    metrics_.inc("tollgate_events_total", {{"type", ev.event_type}, {"handling", "own"}});
+    return respond(Response::empty(200));
+  }
+  // Retries carry the same event_id: record it, and process it only the first time.
+  store_.remember("event:" + ev.event_id, [this, ev, respond](Status s) {
+    if (s.code() == Code::duplicate) {
+      metrics_.inc("tollgate_events_total", {{"type", ev.event_type}, {"handling", "duplicate"}});
+      return respond(Response::empty(200));
+    }
+    if (!s.ok()) return respond(unavailable_response());  // Slack will retry
+    metrics_.inc("tollgate_events_total", {{"type", ev.event_type}, {"handling", "accepted"}});
+    respond(Response::empty(200));
+    if (ev.event_type == "app_home_opened") {
+      spdlog::info("app_home_opened by {} (tab {})", ev.user, ev.tab);
+    } else if (ev.event_type == "message" && ev.message) {
+      spdlog::debug("message event in {} ts={} thread_ts={}", ev.message->channel, ev.message->ts,
+                    ev.message->thread_ts);
+    }
+  });
+}
+
+}  // namespace tollgate

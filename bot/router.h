@@ -1,0 +1,84 @@
+// The request handler behind every endpoint (DESIGN.md §5): a function from
+// request to response, testable without a socket.
+//
+//   POST /slack/events        url_verification, event_callback (dedupe by event_id,
+//                             the bot's own messages ignored, app_home_opened)
+//   POST /slack/interactions  block_actions, view_submission, view_closed
+//   POST /slack/commands      /tasks
+//   GET  /healthz /readyz /metrics
+//
+// Every Slack endpoint answers ssl_check=1 with 200, then verifies the
+// signature over the raw body before parsing anything: a bad one is 401 with
+// no side effect. A malformed payload is 400. A click that changes a task is
+// acknowledged (200) only after the change is durably committed; a refused or
+// no-op click is acknowledged and explained to the clicker alone. No Slack Web
+// API call is made before the acknowledgement except views.open.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "bot/http/message.h"
+
+namespace tollgate {
+
+class Clock;
+class Identity;
+class Metrics;
+class Store;
+class TaskService;
+namespace slack {
+class WebClient;
+struct Interaction;
+struct ActionItem;
+struct EventEnvelope;
+struct SlashCommand;
+}  // namespace slack
+
+struct RouterOptions {
+  std::string signing_secret;
+  // When set, requests from any other workspace are refused (403).
+  std::string team_id;
+};
+
+class Router {
+ public:
+  // Every reference must outlive the router. `slack` may be null (nothing is
+  // sent to Slack; refusals are only logged).
+  Router(RouterOptions options, TaskService& service, Store& store, Identity& identity,
+         slack::WebClient* slack, Metrics& metrics, const Clock& clock);
+
+  void handle(http::Request request, http::Respond respond);
+
+  // The bot's own Slack identity (from auth.test), to ignore its own messages.
+  void set_bot_identity(const std::string& bot_user_id, const std::string& bot_id);
+
+ private:
+  void slack_endpoint(const http::Request& req, http::Respond respond);
+  void on_interaction(const slack::Interaction& in, http::Respond respond);
+  void on_block_action(const slack::Interaction& in, const slack::ActionItem& action,
+                       const std::string& person, http::Respond respond);
+  void on_view_submission(const slack::Interaction& in, const std::string& person,
+                          http::Respond respond);
+  void on_command(const slack::SlashCommand& cmd, http::Respond respond);
+  void on_event(const slack::EventEnvelope& ev, http::Respond respond);
+  bool from_self(const slack::EventEnvelope& ev) const;
+  // Tells the clicker alone: via response_url, else an ephemeral message, else a DM.
+  void tell(const slack::Interaction& in, const std::string& text);
+  bool foreign_team(const std::string& team_id) const;
+
+  RouterOptions options_;
+  TaskService& service_;
+  Store& store_;
+  Identity& identity_;
+  slack::WebClient* slack_;
+  Metrics& metrics_;
+  const Clock& clock_;
+  mutable std::mutex bot_mu_;
+  std::string bot_user_id_;
+  std::string bot_id_;
+};
+
+}  // namespace tollgate

@@ -1,0 +1,24 @@
+#include "bot/slack/actions.h"
+
+#include <charconv>
+
+namespace tollgate::slack {
+
+std::string task_ref(TaskNumber task, int step) {
+  return std::to_string(task) + ":" + std::to_string(step);
+}
+
+std::optional<TaskRef> parse_task_ref(std::string_view v) {
+  auto colon = v.find(':');
+  if (colon == std::string_view::npos || v.size() > 40) return std::nullopt;
+  TaskRef r;
+  auto a = std::from_chars(v.data(), v.data() + colon, r.task);
+  auto b = std::from_chars(v.data() + colon + 1, v.data() + v.size(), r.step);
+  if (a.ec != std::errc() || a.ptr != v.data() + colon || b.ec != std::errc() ||
+      b.ptr != v.data() + v.size() || r.task <= 0 || r.step < -1 || r.step > 100) {
+    return std::nullopt;
+  }
+  return r;
+}
+
+}  // namespace tollgate::slack

@@ -1,0 +1,40 @@
+// What Tollgate's buttons, menus and modals carry, and how it reads them back.
+//
+// A button's value is only an opaque reference "<task>:<step>": it grants
+// nothing. The server re-checks the clicker, the task and its state on every
+// click. Action ids name the action ("approve", "deny", ...); the "More
+// actions" overflow's option values are "<action>:<task>:<step>".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "workflow/task.h"
+
+namespace tollgate::slack {
+
+struct TaskRef {
+  TaskNumber task = 0;
+  int step = -1;  // -1: whatever step is open
+};
+
+std::string task_ref(TaskNumber task, int step);
+std::optional<TaskRef> parse_task_ref(std::string_view value);
+
+// Actions a message or modal can carry, beyond the engine's own.
+inline constexpr std::string_view kViewDetails = "details";
+inline constexpr std::string_view kReassign = "reassign";
+inline constexpr std::string_view kMoreActions = "more";
+
+// Modal callback ids.
+inline constexpr std::string_view kReasonModal = "tollgate.reason";      // deny / won't (de)provision
+inline constexpr std::string_view kReassignModal = "tollgate.reassign";
+
+// Input blocks of the modals.
+inline constexpr std::string_view kReasonBlock = "reason";
+inline constexpr std::string_view kReasonInput = "reason";
+inline constexpr std::string_view kAssigneeBlock = "assignee";
+inline constexpr std::string_view kAssigneeInput = "assignee";
+
+}  // namespace tollgate::slack

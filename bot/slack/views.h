@@ -1,0 +1,25 @@
+// Modals (views.open payloads) that Tollgate opens from a click. Each fits
+// Slack's limits: title, submit and close at most 24 characters,
+// private_metadata at most 3000.
+#pragma once
+
+#include <string>
+
+#include "workflow/directory.h"
+#include "workflow/task.h"
+
+namespace tollgate::slack {
+
+// Asks a reason for deny, won't provision or won't deprovision. The view's
+// private_metadata is "<action>:<task>:<step>".
+std::string reason_modal(const Task& task, Action action, int step, bool required);
+// A user picker and a required reason. private_metadata "<task>:<step>".
+std::string reassign_modal(const Task& task, int step);
+
+// {"trigger_id": ..., "view": <view>} for views.open.
+std::string views_open_body(const std::string& trigger_id, const std::string& view_json);
+
+// Cuts `text` to at most `max` characters (UTF-8 aware), ending with "…" when cut.
+std::string truncate(const std::string& text, std::size_t max);
+
+}  // namespace tollgate::slack
