@@ -131,6 +131,9 @@ int main(int argc, char** argv) {
   o.app.bot_token = env("SLACK_BOT_TOKEN");
   o.app.slack_api_url = env("SLACK_API_URL", "https://slack.com/api");
   o.app.team_id = env("SLACK_TEAM_ID");
+  if (std::string t = env("TOLLGATE_HEADER_TIMEOUT_MS"); !t.empty()) {
+    o.app.header_timeout = std::chrono::milliseconds(std::stoll(t));
+  }
   if (serve->parsed()) return tollgate::serve(o);
   if (check->parsed()) return tollgate::check_config(o);
   if (migrate->parsed()) return tollgate::migrate(o);

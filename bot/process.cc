@@ -109,6 +109,7 @@ Status Process::start() {
   so.address = listen->first;
   so.port = listen->second;
   so.threads = s.options.threads;
+  so.header_timeout = s.options.header_timeout;
   so.tls_cert_file = s.options.tls_cert;
   so.tls_key_file = s.options.tls_key;
   Metrics* metrics = &s.metrics;

@@ -23,6 +23,9 @@ struct ProcessOptions {
   std::string slack_api_url = "https://slack.com/api";
   std::string team_id;  // optional: refuse other workspaces
   int threads = 0;      // 0: one per core
+  // A connection must send its whole request header within this (idle
+  // keep-alive connections too); slower clients are dropped.
+  std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds shutdown_grace{10000};
 };
 

@@ -38,6 +38,9 @@ struct Server::Impl {
   net::io_context& ioc = *ioc_owner;
   std::optional<ssl::context> tls;
   std::optional<tcp::acceptor> acceptor;
+  // Keeps the threads running while requests wait on something other than
+  // Asio (the store): without it, run() returns once the acceptor closes.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::uint16_t bound_port = 0;
 
@@ -187,6 +190,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void on_read_error(error_code ec) {
+    if (ec == bhttp::error::body_limit) {  // the declared Content-Length is over the limit
+      started_ = Clock::now();
+      busy_ = true;
+      server_.request_started();
+      return send(Response::text(413, "request body larger than " +
+                                          std::to_string(server_.options.body_limit) + " bytes\n"),
+                  true);
+    }
     if (ec == bhttp::error::header_limit) {
       started_ = Clock::now();
       busy_ = true;
@@ -329,6 +340,7 @@ Status Server::start() {
                              ": " + ec.message());
   s.bound_port = s.acceptor->local_endpoint().port();
   s.do_accept();
+  s.work.emplace(s.ioc.get_executor());
   int n = s.options.threads > 0 ? s.options.threads
                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
@@ -361,6 +373,7 @@ int Server::stop(std::chrono::milliseconds grace) {
     s.idle_cv.wait_for(lock, grace, [&s] { return s.in_flight == 0; });
     unanswered = s.in_flight;
   }
+  s.work.reset();
   s.ioc.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();

@@ -1,0 +1,104 @@
+// The end-to-end setting: the real `tollgate serve` binary, a fake Slack Web
+// API, a fresh SQLite file, and tasks opened beforehand through the real
+// engine and store (as any other client would open them).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "bot/service.h"
+#include "storage/store.h"
+#include "tests/fake_slack/fake_slack.h"
+#include "tests/support/http_client.h"
+#include "tests/support/slack_requests.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tollgate_process.h"
+#include "workflow/config.h"
+#include "workflow/engine.h"
+
+namespace tollgate::testing {
+
+class EdgeTest : public ::testing::Test {
+ protected:
+  std::string acme() const { return std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json"; }
+  std::string db() const { return "sqlite:" + dir_.file("tollgate.db"); }
+
+  // Opens a request with the example company's policies, before the bot runs.
+  TaskNumber open_request(RequestInput in) {
+    auto store = open_store(db());
+    EXPECT_TRUE(store.ok()) << store.status().to_string();
+    if (!store.ok()) return 0;
+    static SystemClock clock;
+    Engine engine(load_config_file(acme()).directory, clock);
+    auto d = create_and_wait(**store, [&](const Task*, TaskNumber n) { return engine.open_request(in, n); });
+    EXPECT_TRUE(d.ok()) << d.status().to_string();
+    return d.ok() ? d->task.number : 0;
+  }
+
+  void start_bot(std::vector<std::pair<std::string, std::string>> env = {}) {
+    ProcessOptions o;
+    o.db = db();
+    o.slack_api_url = slack_.api_url();
+    o.env = std::move(env);
+    bot_ = std::make_unique<TollgateProcess>(o);
+    ASSERT_TRUE(bot_->start()) << bot_->log();
+    client_ = std::make_unique<HttpClient>(bot_->port());
+  }
+
+  // The task as committed, read by another connection to the same file.
+  Task task(TaskNumber n) {
+    if (!reader_) {
+      StoreOptions o;
+      o.migrate = false;
+      auto s = open_store(db(), o);
+      EXPECT_TRUE(s.ok()) << s.status().to_string();
+      reader_ = std::move(*s);
+    }
+    auto t = reader_->task(n);
+    EXPECT_TRUE(t.ok()) << t.status().to_string();
+    return t.ok() ? *t : Task{};
+  }
+
+  HttpResult click(const std::string& user, const std::string& action, const std::string& value,
+                   const std::string& response_id = "r1") {
+    return post_signed(*client_, "/slack/interactions",
+                       block_action(user, action, value, slack_.response_url(response_id), slack_.trigger_id()),
+                       kForm);
+  }
+
+  // Texts posted back to the clicker through response URLs.
+  std::vector<std::string> told() {
+    std::vector<std::string> out;
+    for (const RecordedCall& c : slack_.calls("response_url")) {
+      rapidjson::Document d;
+      d.Parse(c.body.c_str());
+      out.push_back(json::str(d, "text"));
+    }
+    return out;
+  }
+
+  template <typename Pred>
+  bool eventually(Pred p, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (p()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return p();
+  }
+
+  TempDir dir_;
+  FakeSlack slack_;
+  std::unique_ptr<TollgateProcess> bot_;
+  std::unique_ptr<HttpClient> client_;
+  std::unique_ptr<Store> reader_;
+};
+
+inline RequestInput req(const PersonId& who, const std::string& app, const std::string& resource,
+                        std::string why = "on-call rotation") {
+  return RequestInput{who, "", app, resource, std::move(why), std::nullopt, false};
+}
+
+}  // namespace tollgate::testing

@@ -1,0 +1,142 @@
+#include "tests/support/tollgate_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+extern char** environ;
+
+namespace tollgate::testing {
+
+struct TollgateProcess::Reader {
+  int fd = -1;
+  std::thread thread;
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  std::string text;
+  bool eof = false;
+
+  void run() {
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      std::lock_guard lock(mu);
+      if (n <= 0) {
+        eof = true;
+        cv.notify_all();
+        return;
+      }
+      text.append(buf, static_cast<std::size_t>(n));
+      cv.notify_all();
+    }
+  }
+  ~Reader() {
+    if (thread.joinable()) thread.join();
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+TollgateProcess::TollgateProcess(ProcessOptions options) : options_(std::move(options)) {}
+
+TollgateProcess::~TollgateProcess() {
+  if (pid_ > 0) kill9();
+}
+
+bool TollgateProcess::start(std::chrono::seconds timeout) {
+  int pipefd[2];
+  if (::pipe(pipefd) != 0) return false;
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv = *e;
+    if (kv.rfind("TOLLGATE_", 0) == 0 || kv.rfind("SLACK_", 0) == 0) continue;
+    env_strings.push_back(kv);
+  }
+  env_strings.push_back("TOLLGATE_CONFIG=" + options_.config);
+  env_strings.push_back("TOLLGATE_DB=" + options_.db);
+  env_strings.push_back("TOLLGATE_LISTEN=127.0.0.1:0");
+  if (!options_.slack_api_url.empty()) env_strings.push_back("SLACK_API_URL=" + options_.slack_api_url);
+  if (!options_.token.empty()) env_strings.push_back("SLACK_BOT_TOKEN=" + options_.token);
+  if (!options_.secret.empty()) env_strings.push_back("SLACK_SIGNING_SECRET=" + options_.secret);
+  for (const auto& [k, v] : options_.env) env_strings.push_back(k + "=" + v);
+  std::vector<std::string> args{TOLLGATE_BINARY, "serve"};
+  args.insert(args.end(), options_.args.begin(), options_.args.end());
+
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::dup2(pipefd[1], STDOUT_FILENO);
+    ::dup2(pipefd[1], STDERR_FILENO);
+    ::close(pipefd[0]);
+    ::close(pipefd[1]);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    ::execve(TOLLGATE_BINARY, argv.data(), envp.data());
+    std::perror("execve");
+    ::_exit(127);
+  }
+  ::close(pipefd[1]);
+  reader_ = std::make_shared<Reader>();
+  reader_->fd = pipefd[0];
+  reader_->thread = std::thread([r = reader_] { r->run(); });
+
+  const std::string marker = "listening on http";
+  std::unique_lock lock(reader_->mu);
+  bool ok = reader_->cv.wait_for(lock, timeout, [&] {
+    return reader_->eof || reader_->text.find(marker) != std::string::npos;
+  });
+  if (!ok || reader_->eof) return false;
+  std::size_t at = reader_->text.find(marker);
+  std::size_t colon = reader_->text.find(':', reader_->text.find("127.0.0.1", at));
+  port_ = static_cast<std::uint16_t>(std::stoi(reader_->text.substr(colon + 1)));
+  return true;
+}
+
+int TollgateProcess::stop(int sig, std::chrono::seconds timeout) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, sig);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      if (reader_ && reader_->thread.joinable()) reader_->thread.join();
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill9();
+  return -1000;
+}
+
+void TollgateProcess::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  if (reader_ && reader_->thread.joinable()) reader_->thread.join();
+}
+
+std::string TollgateProcess::log() const {
+  if (!reader_) return {};
+  std::lock_guard lock(reader_->mu);
+  return reader_->text;
+}
+
+bool TollgateProcess::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const {
+  if (!reader_) return false;
+  std::unique_lock lock(reader_->mu);
+  return reader_->cv.wait_for(lock, timeout, [&] { return reader_->text.find(text) != std::string::npos; });
+}
+
+}  // namespace tollgate::testing

@@ -1,0 +1,51 @@
+// Runs the real `tollgate serve` binary as a child process for end-to-end
+// tests: with its environment, on a free port (TOLLGATE_LISTEN=127.0.0.1:0),
+// its output collected, stopped with a signal.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tollgate::testing {
+
+inline constexpr const char* kSigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
+
+struct ProcessOptions {
+  std::string config = std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json";
+  std::string db;             // "sqlite:/tmp/..."
+  std::string slack_api_url;  // the fake's
+  std::string token = "xoxb-test-token";
+  std::string secret = kSigningSecret;
+  std::vector<std::pair<std::string, std::string>> env;  // extra variables
+  std::vector<std::string> args;                         // extra arguments to serve
+};
+
+class TollgateProcess {
+ public:
+  explicit TollgateProcess(ProcessOptions options);
+  ~TollgateProcess();  // SIGKILL if still running
+
+  // Starts it and waits until it listens; false (with the log) if it does not.
+  bool start(std::chrono::seconds timeout = std::chrono::seconds(20));
+  std::uint16_t port() const { return port_; }
+  // Sends `signal` and waits for the exit; returns the exit code (-signal if killed).
+  int stop(int signal, std::chrono::seconds timeout = std::chrono::seconds(30));
+  void kill9();
+  bool running() const { return pid_ > 0; }
+  std::string log() const;
+  // Waits until the log contains `text`.
+  bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const;
+
+ private:
+  struct Reader;
+  ProcessOptions options_;
+  int pid_ = -1;
+  std::uint16_t port_ = 0;
+  std::shared_ptr<Reader> reader_;
+};
+
+}  // namespace tollgate::testing
