@@ -9,6 +9,7 @@ packages=(
   libssl-dev rapidjson-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev
   libspdlog-dev libcli11-dev
+  python3 python3-jsonschema
 )
 
 missing=()
