@@ -7,6 +7,8 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "bot/process.h"
@@ -85,12 +87,22 @@ int audit_verify(const Options& o) {
 }
 
 int serve(const Options& o) {
+  // Log lines are written by a background thread, so that a slow terminal or
+  // pipe never stalls a network thread; when its queue is full, loggers wait
+  // (nothing is dropped).
+  spdlog::init_thread_pool(8192, 1);
+  auto logger = spdlog::create_async<spdlog::sinks::stderr_sink_mt>("tollgate");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  spdlog::set_default_logger(logger);
+  if (const char* level = std::getenv("TOLLGATE_LOG_LEVEL")) spdlog::set_level(spdlog::level::from_str(level));
   Process process(o.app);
   if (Status s = process.start(); !s.ok()) {
     spdlog::error("tollgate serve: {}", s.to_string());
     return 2;
   }
-  return process.run_until_signal();
+  int code = process.run_until_signal();
+  spdlog::shutdown();
+  return code;
 }
 
 }  // namespace

@@ -238,7 +238,7 @@ void Router::on_block_action(const slack::Interaction& in, const slack::ActionIt
     metrics_.inc("tollgate_decisions_total",
                  {{"action", name}, {"outcome", std::string(code_name(d.status().code()))}});
     if (d.ok()) {
-      spdlog::info("decided: {} by {}", d->summary, in.user_id);
+      spdlog::debug("decided: {} by {}", d->summary, in.user_id);
       return respond(Response::empty(200));
     }
     if (d.code() == Code::unavailable) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <unordered_map>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -150,11 +151,47 @@ StatusOr<std::vector<StoredEvent>> read_events(Db& db, const std::string& sql,
 
 constexpr const char* kEventColumns = "seq, task, type, actor, at, data, prev_hash, hash";
 
-// The write connection and the chain head, owned by the writer thread.
+// Who a task concerns, as task_people rows: (person, role).
+std::vector<std::pair<PersonId, std::string>> people_of(const Task& t) {
+  std::vector<std::pair<PersonId, std::string>> out;
+  auto add = [&](const PersonId& p, const char* role) {
+    if (p.empty()) return;
+    std::pair<PersonId, std::string> row{p, role};
+    if (std::find(out.begin(), out.end(), row) == out.end()) out.push_back(std::move(row));
+  };
+  add(t.requester, "requester");
+  add(t.subject, "subject");
+  for (const TaskStep& s : t.steps) {
+    if (s.state == StepState::current) {
+      for (const PersonId& p : s.assignees) add(p, "assignee");
+    } else if (s.state == StepState::done || s.state == StepState::skipped) {
+      for (const PersonId& p : s.assignees) add(p, "reviewer");
+      add(s.decided_by, "reviewer");
+    }
+  }
+  return out;
+}
+
+// The write connection, the chain head and a cache of recently written
+// tasks, owned by the writer thread.
+//
+// The cache saves reading and decoding a task that this writer wrote itself.
+// It is write-through and only ever holds committed-or-pending rows of this
+// writer: entries touched by a write that rolls back are dropped, and the
+// whole cache on a failed commit. Another writer on the same file cannot make
+// it lie for long: the version compare-and-swap refuses a stale decision and
+// the entry is dropped.
 class Writer {
  public:
   explicit Writer(std::unique_ptr<Db> db) : db_(std::move(db)) {}
   Db& db() { return *db_; }
+
+  StatusOr<Task> task(TaskNumber n) {
+    if (auto it = cache_.find(n); it != cache_.end()) return it->second;
+    return load_task(*db_, n);
+  }
+  void forget(TaskNumber n) { cache_.erase(n); }
+  void forget_all() { cache_.clear(); }
 
   Status load_chain_head() {
     auto st = db_->prepare("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
@@ -198,8 +235,11 @@ class Writer {
 
   // Writes one decision. `expected_version` is the version the decision was
   // made on (0 for a new task).
-  Status write(const Decision& d, std::int64_t expected_version) {
+  // Writes one decision. `before` is the task it was made on (null for a new task).
+  Status write(const Decision& d, const Task* before) {
     const Task& t = d.task;
+    std::int64_t expected_version = before != nullptr ? before->version : 0;
+    touched_.push_back(t.number);
     if (t.version <= expected_version) return internal_error("a decision must bump the version");
     std::string body = codec::encode_task(t);
     if (expected_version == 0) {
@@ -217,10 +257,12 @@ class Writer {
                          t.version, state_name(t.state), t.closed() ? 0 : 1, ms(t.updated_at), body,
                          t.number, expected_version));
       if (db_->changes() == 0) {
+        cache_.erase(t.number);
         return {Code::version_conflict, "task #" + std::to_string(t.number) + " changed meanwhile"};
       }
     }
-    TG_TRY(write_people(t));
+    auto people = people_of(t);
+    if (before == nullptr || people != people_of(*before)) TG_TRY(write_people(t.number, people));
     for (const Comment& c : d.new_comments) {
       auto st = db_->prepare(
           "INSERT INTO comments (task, id, author, text, at, source, slack_channel, slack_ts) "
@@ -238,28 +280,27 @@ class Writer {
                          e.task, effect_kind_name(e.kind), e.recipient, codec::encode_pairs(e.data),
                          ms(t.updated_at), ms(t.updated_at)));
     }
+    if (cache_.size() >= kCacheSize) cache_.clear();
+    cache_[t.number] = t;
     return {};
   }
 
+  // Jobs run one at a time; these bracket each so that a rolled-back job
+  // leaves no trace in the cache.
+  void begin_job() { touched_.clear(); }
+  void rollback_job() {
+    for (TaskNumber n : touched_) cache_.erase(n);
+    touched_.clear();
+  }
+
  private:
-  Status write_people(const Task& t) {
-    TG_TRY(sqlite::run(*db_, "DELETE FROM task_people WHERE task = ?", t.number));
-    auto add = [&](const PersonId& p, const char* role) -> Status {
-      if (p.empty()) return {};
-      return sqlite::run(*db_,
-                         "INSERT INTO task_people (task, person, role) VALUES (?, ?, ?) "
-                         "ON CONFLICT DO NOTHING",
-                         t.number, p, role);
-    };
-    TG_TRY(add(t.requester, "requester"));
-    TG_TRY(add(t.subject, "subject"));
-    for (const TaskStep& s : t.steps) {
-      if (s.state == StepState::current) {
-        for (const PersonId& p : s.assignees) TG_TRY(add(p, "assignee"));
-      } else if (s.state == StepState::done || s.state == StepState::skipped) {
-        for (const PersonId& p : s.assignees) TG_TRY(add(p, "reviewer"));
-        TG_TRY(add(s.decided_by, "reviewer"));
-      }
+  static constexpr std::size_t kCacheSize = 50000;
+
+  Status write_people(TaskNumber task, const std::vector<std::pair<PersonId, std::string>>& people) {
+    TG_TRY(sqlite::run(*db_, "DELETE FROM task_people WHERE task = ?", task));
+    for (const auto& [person, role] : people) {
+      TG_TRY(sqlite::run(*db_, "INSERT INTO task_people (task, person, role) VALUES (?, ?, ?)", task,
+                         person, role));
     }
     return {};
   }
@@ -280,6 +321,8 @@ class Writer {
   std::unique_ptr<Db> db_;
   std::int64_t last_seq_ = 0;
   std::string last_hash_;
+  std::unordered_map<TaskNumber, Task> cache_;
+  std::vector<TaskNumber> touched_;
 };
 
 // A small pool of read connections; WAL lets them read while the writer writes.
@@ -349,7 +392,7 @@ class SqliteStore final : public Store {
           auto d = decide(nullptr, *n);
           if (!d.ok()) return d.status();
           if (d->task.number != *n) return internal_error("decision for the wrong task number");
-          TG_TRY(w.write(*d, 0));
+          TG_TRY(w.write(*d, nullptr));
           *result = std::move(*d);
           return {};
         },
@@ -367,12 +410,12 @@ class SqliteStore final : public Store {
     submit(
         [this, number, result, key = std::move(key), decide = std::move(decide)](Writer& w) -> Status {
           if (!key.empty()) TG_TRY(w.remember(key, now()));
-          auto current = load_task(w.db(), number);
+          auto current = w.task(number);
           if (!current.ok()) return current.status();
           auto d = decide(&*current, number);
           if (!d.ok()) return d.status();
           if (d->task.number != number) return internal_error("decision for the wrong task number");
-          TG_TRY(w.write(*d, current->version));
+          TG_TRY(w.write(*d, &*current));
           *result = std::move(*d);
           return {};
         },
@@ -721,11 +764,13 @@ class SqliteStore final : public Store {
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto mark = writer_.mark();
+      writer_.begin_job();
       Status s = db.exec("SAVEPOINT job");
       if (s.ok()) s = batch[i].apply(writer_);
       if (!s.ok()) {
         (void)db.exec("ROLLBACK TO job");
         writer_.restore(std::move(mark));
+        writer_.rollback_job();
       }
       (void)db.exec("RELEASE job");
       results[i] = std::move(s);
@@ -738,6 +783,7 @@ class SqliteStore final : public Store {
     if (!c.ok()) {
       (void)db.exec("ROLLBACK");
       (void)writer_.load_chain_head();
+      writer_.forget_all();
       for (Status& r : results) {
         if (r.ok()) r = unavailable("commit failed: " + c.message());
       }

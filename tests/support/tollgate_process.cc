@@ -66,6 +66,7 @@ bool TollgateProcess::start(std::chrono::seconds timeout) {
   for (const auto& [k, v] : options_.env) env_strings.push_back(k + "=" + v);
   std::vector<std::string> args{TOLLGATE_BINARY, "serve"};
   args.insert(args.end(), options_.args.begin(), options_.args.end());
+  if (!options_.program.empty()) args = options_.program;
 
   pid_ = ::fork();
   if (pid_ == 0) {
@@ -79,7 +80,7 @@ bool TollgateProcess::start(std::chrono::seconds timeout) {
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
-    ::execve(TOLLGATE_BINARY, argv.data(), envp.data());
+    ::execve(args[0].c_str(), argv.data(), envp.data());
     std::perror("execve");
     ::_exit(127);
   }
@@ -88,15 +89,19 @@ bool TollgateProcess::start(std::chrono::seconds timeout) {
   reader_->fd = pipefd[0];
   reader_->thread = std::thread([r = reader_] { r->run(); });
 
-  const std::string marker = "listening on http";
+  const std::string marker = "listening on ";
   std::unique_lock lock(reader_->mu);
   bool ok = reader_->cv.wait_for(lock, timeout, [&] {
-    return reader_->eof || reader_->text.find(marker) != std::string::npos;
+    std::size_t at = reader_->text.find(marker);
+    return reader_->eof || (at != std::string::npos && reader_->text.find('\n', at) != std::string::npos);
   });
   if (!ok || reader_->eof) return false;
-  std::size_t at = reader_->text.find(marker);
-  std::size_t colon = reader_->text.find(':', reader_->text.find("127.0.0.1", at));
-  port_ = static_cast<std::uint16_t>(std::stoi(reader_->text.substr(colon + 1)));
+  // "listening on http://127.0.0.1:PORT (...)" or "listening on PORT".
+  std::size_t at = reader_->text.find(marker) + marker.size();
+  std::size_t host = reader_->text.find("127.0.0.1:", at);
+  std::size_t eol = reader_->text.find('\n', at);
+  std::size_t digits = host != std::string::npos && host < eol ? host + 10 : at;
+  port_ = static_cast<std::uint16_t>(std::stoi(reader_->text.substr(digits)));
   return true;
 }
 

@@ -1,6 +1,7 @@
 // Runs the real `tollgate serve` binary as a child process for end-to-end
-// tests: with its environment, on a free port (TOLLGATE_LISTEN=127.0.0.1:0),
-// its output collected, stopped with a signal.
+// tests and benchmarks: with its environment, on a free port
+// (TOLLGATE_LISTEN=127.0.0.1:0), its output collected, stopped with a signal.
+// It can run another server program the same way (the benchmark's reference).
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,9 @@ struct ProcessOptions {
   std::string secret = kSigningSecret;
   std::vector<std::pair<std::string, std::string>> env;  // extra variables
   std::vector<std::string> args;                         // extra arguments to serve
+  // Another program instead of `tollgate serve` (argv[0] is its path), which
+  // must print "listening on" followed by its port when ready.
+  std::vector<std::string> program;
 };
 
 class TollgateProcess {
@@ -36,6 +40,7 @@ class TollgateProcess {
   int stop(int signal, std::chrono::seconds timeout = std::chrono::seconds(30));
   void kill9();
   bool running() const { return pid_ > 0; }
+  int pid() const { return pid_; }
   std::string log() const;
   // Waits until the log contains `text`.
   bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const;
