@@ -1,6 +1,7 @@
 #include "bot/process.h"
 
 #include <charconv>
+#include <future>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -10,6 +11,7 @@
 #include "bot/identity.h"
 #include "bot/json.h"
 #include "bot/metrics.h"
+#include "bot/outbox_worker.h"
 #include "bot/router.h"
 #include "bot/service.h"
 #include "bot/slack/web_client.h"
@@ -44,6 +46,7 @@ struct Process::Impl {
   std::unique_ptr<Identity> identity;
   Metrics metrics;
   std::unique_ptr<Router> router;
+  std::unique_ptr<OutboxWorker> outbox;
   std::unique_ptr<http::Server> server;
   bool stopped = false;
 };
@@ -81,6 +84,23 @@ Status Process::start() {
     spdlog::warn("SLACK_SIGNING_SECRET is not set: every Slack request will be refused (401)");
   }
   s.identity = std::make_unique<Identity>(s.directory, *s.store, s.slack.get(), s.clock);
+  if (s.slack) {
+    // This process is the only one delivering from this store: what it had
+    // claimed before a stop or a crash is offered again at once.
+    if (Status r = [&] {
+          std::promise<Status> p;
+          s.store->release_claims([&p](Status st) { p.set_value(st); });
+          return p.get_future().get();
+        }();
+        !r.ok()) {
+      return r;
+    }
+    TaskService* service = s.service.get();
+    s.outbox = std::make_unique<OutboxWorker>(*s.store, *s.slack, *s.identity,
+                                              [service] { return service->engine(); }, s.clock, s.metrics);
+    OutboxWorker* worker = s.outbox.get();
+    s.service->set_on_commit([worker] { worker->wake(); });
+  }
 
   s.metrics.describe("tollgate_http_requests_total", "counter", "HTTP requests answered, by endpoint and status");
   s.metrics.describe("tollgate_http_ack_seconds", "histogram",
@@ -143,6 +163,7 @@ Status Process::start() {
       spdlog::info("slack: connected as {} ({})", json::str(doc, "user"), json::str(doc, "team"));
     });
     s.identity->learn_people();
+    s.outbox->start();
   }
   spdlog::info("tollgate: listening on {}://{}:{} (store {}, {} people, {} apps)",
                s.options.tls_cert.empty() ? "http" : "https", so.address, s.server->port(), s.options.db,
@@ -170,9 +191,11 @@ void Process::shutdown() {
   // 1. Stop accepting; let requests in flight finish and be answered.
   int unanswered = s.server->stop(s.options.shutdown_grace);
   if (unanswered > 0) spdlog::warn("{} request(s) unanswered after the grace period", unanswered);
-  // 2. Everything acknowledged is committed already; make sure the rest is too.
+  // 2. Stop delivering; what is left stays in the outbox for the next start.
+  if (s.outbox) s.outbox->stop();
+  // 3. Everything acknowledged is committed already; make sure the rest is too.
   if (Status f = flush_and_wait(*s.store); !f.ok()) spdlog::error("flushing the store: {}", f.to_string());
-  // 3. Stop talking to Slack.
+  // 4. Stop talking to Slack.
   if (s.slack) s.slack->stop();
   spdlog::info("tollgate: stopped");
 }

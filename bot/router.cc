@@ -7,6 +7,7 @@
 #include "bot/metrics.h"
 #include "bot/service.h"
 #include "bot/slack/actions.h"
+#include "bot/slack/blocks.h"
 #include "bot/slack/payloads.h"
 #include "bot/slack/signature.h"
 #include "bot/slack/views.h"
@@ -199,24 +200,24 @@ void Router::on_block_action(const slack::Interaction& in, const slack::ActionIt
   }
   if (!ref) return respond(Response::text(400, "malformed task reference\n"));
 
-  if (modal_only || *action == Action::wont_provision || *action == Action::wont_deprovision ||
-      *action == Action::deny) {
+  // A form first for what needs one: reassignment, details, and every action
+  // the step wants a reason for.
+  std::string view;
+  {
     auto task = store_.task(ref->task);
     if (!task.ok()) {
       respond(task.code() == Code::unavailable ? unavailable_response() : Response::empty(200));
       return tell(in, task.status().message());
     }
-    std::string view;
     if (action_id == slack::kReassign) {
       view = slack::reassign_modal(*task, ref->step);
     } else if (action_id == slack::kViewDetails) {
-      respond(Response::empty(200));
-      return tell(in, "Task details are not available in Slack yet.");
-    } else if (*action == Action::deny && !reason_required(*task, ref->step, Action::deny)) {
-      view.clear();  // no reason needed: decide at once, below
-    } else {
+      view = slack::details_modal(*service_.engine(), *task, person);
+    } else if (reason_required(*task, ref->step, *action)) {
       view = slack::reason_modal(*task, *action, ref->step, true);
     }
+  }
+  {
     if (!view.empty()) {
       // Acknowledge, then open the modal while the trigger_id is fresh (3 s).
       respond(Response::empty(200));
@@ -297,7 +298,7 @@ void Router::on_view_submission(const slack::Interaction& in, const std::string&
   } else {
     return respond(Response::empty(200));  // not one of ours
   }
-  if (reason.empty() && cmd.action != Action::deny) {
+  if (reason.empty() && (cmd.action == Action::wont_provision || cmd.action == Action::wont_deprovision)) {
     return respond(modal_error(slack::kReasonBlock, "A reason is required."));
   }
   std::string name(action_name(cmd.action));

@@ -10,6 +10,25 @@ void TaskService::set_engine(std::shared_ptr<const Engine> engine) {
   engine_ = std::move(engine);
 }
 
+void TaskService::set_on_commit(std::function<void()> hook) {
+  std::lock_guard lock(mu_);
+  on_commit_ = std::move(hook);
+}
+
+TaskService::Done TaskService::with_hook(Done done) {
+  std::function<void()> hook;
+  {
+    std::lock_guard lock(mu_);
+    hook = on_commit_;
+  }
+  if (!hook) return done;
+  return [hook = std::move(hook), done = std::move(done)](StatusOr<Decision> d) {
+    bool effects = d.ok() && !d->effects.empty();
+    done(std::move(d));
+    if (effects) hook();
+  };
+}
+
 std::shared_ptr<const Engine> TaskService::engine() const {
   std::lock_guard lock(mu_);
   return engine_;
@@ -20,7 +39,7 @@ void TaskService::request(RequestInput in, Done done, std::string key) {
       [engine = engine(), in = std::move(in)](const Task*, TaskNumber n) {
         return engine->open_request(in, n);
       },
-      std::move(done), std::move(key));
+      with_hook(std::move(done)), std::move(key));
 }
 
 void TaskService::revoke(RevocationInput in, Done done, std::string key) {
@@ -28,7 +47,7 @@ void TaskService::revoke(RevocationInput in, Done done, std::string key) {
       [engine = engine(), in = std::move(in)](const Task*, TaskNumber n) {
         return engine->propose_revocation(in, n);
       },
-      std::move(done), std::move(key));
+      with_hook(std::move(done)), std::move(key));
 }
 
 void TaskService::act(TaskNumber task, Command cmd, Done done, std::string key) {
@@ -37,7 +56,7 @@ void TaskService::act(TaskNumber task, Command cmd, Done done, std::string key) 
       [engine = engine(), cmd = std::move(cmd)](const Task* current, TaskNumber) {
         return engine->act(*current, cmd);
       },
-      std::move(done), std::move(key));
+      with_hook(std::move(done)), std::move(key));
 }
 
 void TaskService::act_many(std::vector<TaskNumber> tasks, Command cmd,

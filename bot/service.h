@@ -28,6 +28,9 @@ class TaskService {
   // Replaces the engine (a configuration reload). Commands already queued keep
   // the engine they were submitted with.
   void set_engine(std::shared_ptr<const Engine> engine);
+  // Called (on the store's writer thread) after each committed decision that
+  // has effects to deliver; the outbox worker wakes up with it.
+  void set_on_commit(std::function<void()> hook);
   std::shared_ptr<const Engine> engine() const;
   Store& store() { return store_; }
 
@@ -41,9 +44,12 @@ class TaskService {
                 std::function<void(std::vector<BulkResult>)> done);
 
  private:
+  Done with_hook(Done done);
+
   Store& store_;
   mutable std::mutex mu_;
   std::shared_ptr<const Engine> engine_;
+  std::function<void()> on_commit_;
 };
 
 }  // namespace tollgate

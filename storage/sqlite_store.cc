@@ -675,6 +675,11 @@ class SqliteStore final : public Store {
         std::move(done));
   }
 
+  void release_claims(Done done) override {
+    submit([](Writer& w) { return sqlite::run(w.db(), "UPDATE outbox SET claimed_until = 0 WHERE claimed_until > 0"); },
+           std::move(done));
+  }
+
   StatusOr<OutboxStats> outbox_stats() override {
     return readers_.with([&](Db& db) -> StatusOr<OutboxStats> {
       auto st = db.prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state");

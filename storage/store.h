@@ -149,6 +149,10 @@ class Store {
   virtual void finish_outbox(std::int64_t id, Status result, std::optional<Time> retry_at,
                              Done done) = 0;
   virtual StatusOr<OutboxStats> outbox_stats() = 0;
+  // Makes every claimed item claimable again. For the start of a process that
+  // is the only one delivering from this store (SQLite): whatever it had
+  // claimed before a crash is offered again at once instead of after its lease.
+  virtual void release_claims(Done done) = 0;
 
   // Completes once every write submitted before it has committed.
   virtual void flush(Done done) = 0;

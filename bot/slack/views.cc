@@ -72,9 +72,12 @@ std::string truncate(const std::string& text, std::size_t max) {
 }
 
 std::string reason_modal(const Task& task, Action action, int step, bool required) {
-  std::string title = action == Action::deny ? "Deny" : action == Action::wont_provision
-                                                           ? "Won't provision"
-                                                           : "Won't deprovision";
+  std::string title = action == Action::deny             ? "Deny"
+                      : action == Action::approve          ? "Approve"
+                      : action == Action::confirm          ? "Confirm"
+                      : action == Action::wont_provision   ? "Won't provision"
+                      : action == Action::wont_deprovision ? "Won't deprovision"
+                                                           : "Reason";
   rapidjson::StringBuffer b;
   json::Writer w(b);
   w.StartObject();
@@ -89,7 +92,7 @@ std::string reason_modal(const Task& task, Action action, int step, bool require
   w.StartArray();
   section(w, headline(task));
   reason_input(w, required ? "Reason (required)" : "Reason", !required,
-               "Posted on the task and sent to the requester.");
+               "Posted on the task and shown to the requester.");
   w.EndArray();
   w.EndObject();
   return json::text(b);

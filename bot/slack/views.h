@@ -10,8 +10,9 @@
 
 namespace tollgate::slack {
 
-// Asks a reason for deny, won't provision or won't deprovision. The view's
-// private_metadata is "<action>:<task>:<step>".
+// Asks a reason for an action that needs one at this step (deny, won't
+// provision, won't deprovision, or an approval the policy wants explained).
+// The view's private_metadata is "<action>:<task>:<step>".
 std::string reason_modal(const Task& task, Action action, int step, bool required);
 // A user picker and a required reason. private_metadata "<task>:<step>".
 std::string reassign_modal(const Task& task, int step);

@@ -89,6 +89,10 @@ class EdgeTest : public ::testing::Test {
     return p();
   }
 
+  void TearDown() override {
+    if (HasFailure() && bot_) std::fprintf(stderr, "---- tollgate log ----\n%s\n", bot_->log().c_str());
+  }
+
   TempDir dir_;
   FakeSlack slack_;
   std::unique_ptr<TollgateProcess> bot_;

@@ -33,6 +33,10 @@ struct HttpClient::Impl {
       stream.reset();
       return false;
     }
+    // Blocking reads and writes give up after 15 s rather than hang a test.
+    timeval tv{15, 0};
+    ::setsockopt(stream->socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(stream->socket().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     return true;
   }
 };

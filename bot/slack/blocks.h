@@ -1,0 +1,40 @@
+// Tollgate's messages and the details modal in Block Kit. Pure: from a task
+// (and the directory, for names) to JSON, so that every message can be
+// checked without Slack. Everything fits Slack's limits: at most 50 blocks a
+// message and 100 a view, section text 3000, fields 10 of 2000, header 150,
+// button text 75 and value 2000; longer text is cut with an ellipsis.
+#pragma once
+
+#include <string>
+
+#include "workflow/engine.h"
+#include "workflow/task.h"
+
+namespace tollgate::slack {
+
+struct Message {
+  std::string text;    // the notification and accessibility fallback
+  std::string blocks;  // a JSON array
+};
+
+// The message of step `step` of `task` as `viewer` sees it in their DM: with
+// the step's buttons while the step is open and theirs; afterwards the same
+// facts with the outcome (who decided, when, why) and no buttons.
+Message task_message(const Engine& engine, const Task& task, const PersonId& viewer, int step);
+
+// What the requester (or subject) is told when the task moves on: `event` is
+// the effect's event ("approved", "denied", "granted", ...), `by` who did it.
+Message notification(const Engine& engine, const Task& task, const PersonId& recipient,
+                     const std::string& event, const PersonId& by);
+
+// A comment posted into a task's thread, marked with who wrote it.
+Message comment_reply(const Directory& dir, const Task& task, const Comment& comment);
+
+// The "View details" modal: the account, the resource, the justification,
+// insights, comments and the execution plan with the viewer's role marked.
+std::string details_modal(const Engine& engine, const Task& task, const PersonId& viewer);
+
+// "Access request #42", "Provisioning task #42", "Revocation #57", ...
+std::string task_title(const Task& task, int step);
+
+}  // namespace tollgate::slack
