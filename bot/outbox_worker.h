@@ -37,12 +37,14 @@ class WebClient;
 }
 
 struct OutboxOptions {
-  int max_in_flight = 64;  // effects being delivered at once
+  // Effects claimed and not yet finished. Large enough that reviewers whose
+  // channels are waiting for their second do not hold up the others.
+  int max_in_flight = 512;
   std::chrono::milliseconds poll{250};
   std::chrono::milliseconds lease{60 * 1000};
   int max_attempts = 12;
   std::chrono::milliseconds base_backoff{1000};
-  std::chrono::milliseconds max_backoff{60 * 1000};
+  std::chrono::milliseconds max_backoff{30 * 1000};
 };
 
 class OutboxWorker {

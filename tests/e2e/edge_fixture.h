@@ -90,7 +90,18 @@ class EdgeTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    // Whatever a test did, every request Tollgate made was one Slack accepts.
+    EXPECT_EQ(slack_.violations(), std::vector<std::string>{});
     if (HasFailure() && bot_) std::fprintf(stderr, "---- tollgate log ----\n%s\n", bot_->log().c_str());
+  }
+
+  // Messages posted into a user's DM (the fake names it "D" + user id), in order.
+  std::vector<PostedMessage> dms(const std::string& user_id) { return slack_.messages_in("D" + user_id); }
+  bool has_dms(const std::string& user_id, std::size_t n, std::chrono::milliseconds timeout = std::chrono::milliseconds(8000)) {
+    return eventually([&] { return dms(user_id).size() >= n; }, timeout);
+  }
+  static bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
   }
 
   TempDir dir_;

@@ -228,8 +228,7 @@ struct FakeSlack::Impl {
   int rate_limited = 0;
   SteadyClock::time_point fail_until{};
   std::chrono::milliseconds delay{0};
-  int forced_limits = 0;
-  int forced_retry_after = 1;
+  std::map<std::string, std::pair<int, int>> forced_limits;  // method -> (count, Retry-After)
   long long next_ts = 0;
   int next_trigger = 0;
   int next_view = 0;
@@ -273,6 +272,7 @@ struct FakeSlack::Impl {
 
 http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& rec) {
   auto now = SteadyClock::now();
+  rec.method = req.path.rfind("/api/", 0) == 0 ? req.path.substr(5) : "response_url";
   if (now < fail_until) {
     rec.status = 500;
     return http::Response::text(500, "internal server error\n");
@@ -294,9 +294,9 @@ http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& r
   }
   std::string m = req.path.substr(5);
   rec.method = m;
-  if (forced_limits > 0) {
-    --forced_limits;
-    return limited(rec, forced_retry_after);
+  if (auto f = forced_limits.find(m); f != forced_limits.end() && f->second.first > 0) {
+    --f->second.first;
+    return limited(rec, f->second.second);
   }
   const std::string* auth = req.header("authorization");
   if (auth == nullptr) return fail(rec, "not_authed");
@@ -526,10 +526,9 @@ void FakeSlack::delay(std::chrono::milliseconds d) {
   impl_->delay = d;
 }
 
-void FakeSlack::rate_limit_next(int n, int seconds) {
+void FakeSlack::rate_limit_next(const std::string& method, int n, int seconds) {
   std::lock_guard lock(impl_->mu);
-  impl_->forced_limits = n;
-  impl_->forced_retry_after = seconds;
+  impl_->forced_limits[method] = {n, seconds};
 }
 
 std::vector<RecordedCall> FakeSlack::calls() const {

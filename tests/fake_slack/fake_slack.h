@@ -77,8 +77,8 @@ class FakeSlack {
   void fail_for(std::chrono::milliseconds d);
   // Delay every answer by `d`.
   void delay(std::chrono::milliseconds d);
-  // Answer the next `n` Web API calls with 429 and Retry-After `seconds`.
-  void rate_limit_next(int n, int seconds);
+  // Answer the next `n` calls of `method` with 429 and Retry-After `seconds`.
+  void rate_limit_next(const std::string& method, int n, int seconds);
 
   std::vector<RecordedCall> calls() const;
   std::vector<RecordedCall> calls(const std::string& method) const;
