@@ -125,7 +125,8 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
-  bool woken = true;
+  bool woken = true;   // there may be something to claim
+  bool kick = false;   // look again now (consumed by each turn of the loop)
   bool claiming = false;
   int in_flight = 0;  // deliveries sent to Slack or being finished
   std::list<std::shared_ptr<Delivery>> claimed;  // to plan
@@ -302,6 +303,7 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
         std::lock_guard lock(self->mu);
         --self->in_flight;
         self->woken = true;
+        self->kick = true;
       }
       self->cv.notify_all();
     });
@@ -327,7 +329,7 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
           std::lock_guard lock(self->mu);
           --self->in_flight;
           self->ready.push_back(d);
-          self->woken = true;
+          self->kick = true;
         }
         self->cv.notify_all();
         return;
@@ -345,6 +347,7 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
     auto next_poll = Steady::now();
     auto next_claim = Steady::now();
     while (!stopping) {
+      kick = false;
       auto now = Steady::now();
       // Claim when there is room, no claim is pending, and there is reason to
       // look (new effects, freed room, or the poll); at most every 20 ms, so
@@ -415,8 +418,9 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
       }
       if (woken && !claiming && capacity() > 0) wake_at = std::min(wake_at, std::max(next_claim, now + std::chrono::milliseconds(1)));
       // The predicate must be false whenever waiting is the right thing to
-      // do: a true one returns without releasing the lock.
-      cv.wait_until(lock, wake_at, [&] { return stopping || !claimed.empty(); });
+      // do: a true one returns without releasing the lock. `kick` is set by
+      // an event and cleared by the next turn, so it cannot stay true.
+      cv.wait_until(lock, wake_at, [&] { return stopping || kick || !claimed.empty(); });
     }
   }
 };
@@ -456,6 +460,7 @@ void OutboxWorker::wake() {
   {
     std::lock_guard lock(impl_->mu);
     impl_->woken = true;
+    impl_->kick = true;
   }
   impl_->cv.notify_all();
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds an optimised tree (build-release) and runs the benchmarks in bench/.
-#   scripts/bench.sh store|ingress [-- extra arguments]
+#   scripts/bench.sh store|ingress|fanout [-- extra arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TOLLGATE_BUILD_DIR=${TOLLGATE_BUILD_DIR:-build-release}
@@ -18,5 +18,6 @@ case "$which" in
       (cd bench/bolt-reference && npm install --no-audit --no-fund --loglevel=error)
     fi
     exec "$TOLLGATE_BUILD_DIR/bench/ingress_bench" "$@" ;;
-  *) echo "unknown benchmark: $which (store, ingress)" >&2; exit 2 ;;
+  fanout) exec "$TOLLGATE_BUILD_DIR/bench/fanout_bench" "$@" ;;
+  *) echo "unknown benchmark: $which (store, ingress, fanout)" >&2; exit 2 ;;
 esac

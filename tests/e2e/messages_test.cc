@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "tests/e2e/edge_fixture.h"
+#include "tests/support/fanout_org.h"
 
 namespace tollgate::testing {
 namespace {
@@ -178,18 +179,7 @@ TEST_F(EdgeTest, A429IsHonouredNoRetryBeforeRetryAfter) {
 TEST_F(EdgeTest, TwoThousandAssignmentsToFiftyReviewersDrainAtSlacksPace) {
   constexpr int kReviewers = 50;
   constexpr int kPerReviewer = 40;
-  std::string people;
-  for (int i = 0; i < kReviewers; ++i) {
-    std::string m = std::to_string(i);
-    people += (i ? "," : "") + std::string(R"({"id":"m)") + m + R"(","name":"Manager )" + m +
-              R"(","slack_user_id":"UM)" + m + R"("},{"id":"r)" + m + R"(","name":"Report )" + m +
-              R"(","manager":"m)" + m + R"(","slack_user_id":"UR)" + m + R"("})";
-  }
-  std::string config = R"({"organization":"Drain","people":[)" + people +
-                       R"(],"apps":[{"id":"app","name":"App","resources":[{"id":"res","name":"Res",
-      "request_policy":"mgr","revocation_policy":"rev"}]}],
-      "policies":[{"id":"mgr","name":"Manager","kind":"request","steps":[{"reviewers":{"type":"manager"}}]},
-                  {"id":"rev","name":"Manager","kind":"revocation","steps":[{"reviewers":{"type":"manager"}}]}]})";
+  std::string config = fanout_org(kReviewers);
   std::string path = dir_.file("drain.json");
   std::ofstream(path) << config;
   {

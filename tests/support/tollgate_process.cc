@@ -68,20 +68,24 @@ bool TollgateProcess::start(std::chrono::seconds timeout) {
   args.insert(args.end(), options_.args.begin(), options_.args.end());
   if (!options_.program.empty()) args = options_.program;
 
+  // Everything the child needs is built before fork(): in a process with
+  // other threads, the child may only call async-signal-safe functions (a
+  // malloc could wait forever for a lock another thread held at the fork).
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(pipefd[1], STDOUT_FILENO);
     ::dup2(pipefd[1], STDERR_FILENO);
     ::close(pipefd[0]);
     ::close(pipefd[1]);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (auto& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    ::execve(args[0].c_str(), argv.data(), envp.data());
-    std::perror("execve");
+    ::execve(argv[0], argv.data(), envp.data());
+    static const char kFailed[] = "execve failed\n";
+    (void)!::write(STDERR_FILENO, kFailed, sizeof kFailed - 1);
     ::_exit(127);
   }
   ::close(pipefd[1]);
