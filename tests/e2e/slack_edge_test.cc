@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "tests/e2e/edge_fixture.h"
+#include "tests/support/tls.h"
 
 namespace tollgate::testing {
 namespace {
@@ -281,6 +282,28 @@ TEST_F(EdgeTest, GracefulShutdownInABurstLosesNoAcknowledgedClick) {
   }
   EXPECT_GE(checked, 60);
   EXPECT_LT(checked, kTasks) << "the stop came in the middle of the burst";
+}
+
+TEST_F(EdgeTest, ServesHttpsWhenACertificateAndKeyAreGiven) {
+  auto cert = make_certificate(dir_.path().string(), "server", "IP:127.0.0.1");
+  ASSERT_TRUE(cert.ok);
+  start_bot({{"TOLLGATE_TLS_CERT", cert.cert}, {"TOLLGATE_TLS_KEY", cert.key}});
+  EXPECT_TRUE(bot_->log().find("listening on https://") != std::string::npos);
+  HttpResult r = https_get(bot_->port(), "/healthz", cert.cert);
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, "ok\n");
+  EXPECT_EQ(client_->get("/healthz").status, 0) << "plain HTTP is not served on the TLS port";
+}
+
+TEST_F(EdgeTest, APersonWithoutASlackIdIsFoundByEmail) {
+  // Lina Haas has an email and no slack_user_id in acme.json.
+  slack_.add_user({"U0LINA", "lina@acme.test"});
+  TaskNumber n = open_request(req("lina", "aws", "staging"));  // Lina's manager: Zoe
+  start_bot();
+  ASSERT_TRUE(eventually([&] { return slack_.count("users.lookupByEmail") == 1; }));
+  ASSERT_TRUE(eventually([&] { return click("U0LINA", "cancel", std::to_string(n) + ":0").status == 200 &&
+                                      task(n).state == TaskState::cancelled; }));
+  EXPECT_EQ(task(n).closed_by, "lina");
 }
 
 }  // namespace

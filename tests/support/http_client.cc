@@ -126,3 +126,39 @@ std::string RawConnection::read_until_closed(int timeout_ms, bool* closed) {
 }
 
 }  // namespace tollgate::testing
+
+#include "tests/support/tls.h"
+
+namespace tollgate::testing {
+
+HttpResult https_get(std::uint16_t port, const std::string& target, const std::string& ca_file) {
+  HttpResult r;
+  net::io_context ioc;
+  ssl::context ctx(ssl::context::tls_client);
+  error_code ec;
+  ctx.load_verify_file(ca_file, ec);
+  ctx.set_verify_mode(ssl::verify_peer);
+  ssl::stream<tcp::socket> stream(ioc, ctx);
+  stream.set_verify_callback(ssl::host_name_verification("127.0.0.1"));
+  stream.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
+  if (!ec) stream.handshake(ssl::stream_base::client, ec);
+  if (ec) {
+    r.error = ec.message();
+    return r;
+  }
+  bhttp::request<bhttp::string_body> req{bhttp::verb::get, target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  bhttp::write(stream, req, ec);
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  if (!ec) bhttp::read(stream, buffer, res, ec);
+  if (ec) {
+    r.error = ec.message();
+    return r;
+  }
+  r.status = static_cast<int>(res.result_int());
+  r.body = res.body();
+  return r;
+}
+
+}  // namespace tollgate::testing
