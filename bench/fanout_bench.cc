@@ -5,8 +5,8 @@
 // the new assignee's DM arriving at the fake.
 //
 //   fanout_bench [--dms N] [--reviewers M] [--samples K]
-#include <csignal>
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -64,12 +64,25 @@ int main(int argc, char** argv) {
     SystemClock clock;
     Engine engine(load_config_file(config).directory, clock);
     for (int k = 0; k < dms; ++k) {
-      RequestInput in{"r" + std::to_string(k % reviewers), "", "app", "res", "burst", std::nullopt, false};
-      if (!create_and_wait(**store, [&](const Task*, TaskNumber n) { return engine.open_request(in, n); }).ok()) return 2;
+      RequestInput in{
+          "r" + std::to_string(k % reviewers), "", "app", "res", "burst", std::nullopt, false};
+      if (!create_and_wait(**store, [&](const Task*, TaskNumber n) {
+             return engine.open_request(in, n);
+           }).ok())
+        return 2;
     }
     for (int k = 0; k < samples; ++k) {
-      RequestInput in{"w" + std::to_string(k), "", "own", "res" + std::to_string(k), "latency", std::nullopt, false};
-      if (!create_and_wait(**store, [&](const Task*, TaskNumber n) { return engine.open_request(in, n); }).ok()) return 2;
+      RequestInput in{"w" + std::to_string(k),
+                      "",
+                      "own",
+                      "res" + std::to_string(k),
+                      "latency",
+                      std::nullopt,
+                      false};
+      if (!create_and_wait(**store, [&](const Task*, TaskNumber n) {
+             return engine.open_request(in, n);
+           }).ok())
+        return 2;
     }
   }
   FakeSlack slack;
@@ -82,15 +95,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tollgate did not start:\n%s\n", bot.log().c_str());
     return 2;
   }
-  std::printf("Fan-out benchmark: %d assignment DMs to %d reviewers through the fake Slack (limits on)\n\n", dms,
-              reviewers);
+  std::printf(
+      "Fan-out benchmark: %d assignment DMs to %d reviewers through the fake Slack (limits on)\n\n",
+      dms, reviewers);
   // The boss's DMs (one per latency sample) come after: wait for the burst only.
   auto burst = [&] {
     std::size_t n = 0;
     for (const PostedMessage& m : slack.messages()) n += m.channel.rfind("DUM", 0) == 0;
     return n;
   };
-  if (!wait_until([&] { return burst() >= static_cast<std::size_t>(dms); }, std::chrono::seconds(per_reviewer * 3 + 60))) {
+  if (!wait_until([&] { return burst() >= static_cast<std::size_t>(dms); },
+                  std::chrono::seconds(per_reviewer * 3 + 60))) {
     std::fprintf(stderr, "not drained: %zu of %d\n", burst(), dms);
     return 1;
   }
@@ -105,33 +120,40 @@ int main(int argc, char** argv) {
   double bound = per_reviewer - 1;
   std::printf("%-44s %10.2f s\n", "drain time (first to last DM)", drain);
   std::printf("%-44s %10.2f s\n", "lower bound (1 message/s per channel)", bound);
-  std::printf("%-44s %10.1f %%\n", "over the bound", bound > 0 ? 100.0 * (drain - bound) / bound : 0.0);
+  std::printf("%-44s %10.1f %%\n", "over the bound",
+              bound > 0 ? 100.0 * (drain - bound) / bound : 0.0);
   std::printf("%-44s %10d\n", "429s answered by the fake", slack.rate_limited());
   std::printf("%-44s %10zu\n", "Block Kit or protocol violations", slack.violations().size());
 
   // Latency when Slack is fast: the boss approves step 1; the owner's DM is the effect.
-  wait_until([&] { return slack.messages_in("DUBOSS").size() >= static_cast<std::size_t>(samples); }, 120s);
+  wait_until(
+      [&] { return slack.messages_in("DUBOSS").size() >= static_cast<std::size_t>(samples); },
+      120s);
   HttpClient http(bot.port());
   std::vector<double> latency;
   for (int k = 0; k < samples; ++k) {
     TaskNumber n = dms + 1 + k;
     std::string channel = "DUO" + std::to_string(k);
-    HttpResult r = post_signed(http, "/slack/interactions",
-                               block_action("UBOSS", "approve", std::to_string(n) + ":0", slack.response_url("b")), kForm);
+    HttpResult r = post_signed(
+        http, "/slack/interactions",
+        block_action("UBOSS", "approve", std::to_string(n) + ":0", slack.response_url("b")), kForm);
     auto acked = std::chrono::steady_clock::now();
     if (r.status != 200 || !wait_until([&] { return !slack.messages_in(channel).empty(); }, 10s)) {
       std::fprintf(stderr, "sample %d: no DM\n", k);
       continue;
     }
     for (const RecordedCall& c : slack.calls("chat.postMessage")) {
-      if (c.body.find("\"channel\":\"UO" + std::to_string(k) + "\"") != std::string::npos && c.status == 200) {
+      if (c.body.find("\"channel\":\"UO" + std::to_string(k) + "\"") != std::string::npos &&
+          c.status == 200) {
         latency.push_back(std::chrono::duration<double, std::milli>(c.at - acked).count());
       }
     }
     std::this_thread::sleep_for(20ms);
   }
-  std::printf("\ndelivery latency, ack of the click to the next assignee's DM (%zu samples):\n", latency.size());
-  std::printf("  p50 %.1f ms   p90 %.1f ms   max %.1f ms\n", pct(latency, 0.5), pct(latency, 0.9), pct(latency, 1.0));
+  std::printf("\ndelivery latency, ack of the click to the next assignee's DM (%zu samples):\n",
+              latency.size());
+  std::printf("  p50 %.1f ms   p90 %.1f ms   max %.1f ms\n", pct(latency, 0.5), pct(latency, 0.9),
+              pct(latency, 1.0));
   bot.stop(SIGTERM);
   return 0;
 }

@@ -80,20 +80,20 @@ class Conn : public std::enable_shared_from_this<Conn> {
     bhttp::async_write(stream_, req_, [self = shared_from_this()](error_code ec, std::size_t) {
       if (ec) return self->fail();
       self->res_ = {};
-      bhttp::async_read(self->stream_, self->buffer_, self->res_,
-                        [self](error_code rec, std::size_t) {
-                          if (rec) return self->fail();
-                          self->run_.latencies_ms.push_back(
-                              std::chrono::duration<double, std::milli>(SteadyClock::now() - self->started_)
-                                  .count());
-                          if (self->res_.result_int() == 200) {
-                            ++self->run_.ok;
-                          } else {
-                            ++self->run_.errors;
-                          }
-                          ++self->i_;
-                          self->next();
-                        });
+      bhttp::async_read(
+          self->stream_, self->buffer_, self->res_, [self](error_code rec, std::size_t) {
+            if (rec) return self->fail();
+            self->run_.latencies_ms.push_back(
+                std::chrono::duration<double, std::milli>(SteadyClock::now() - self->started_)
+                    .count());
+            if (self->res_.result_int() == 200) {
+              ++self->run_.ok;
+            } else {
+              ++self->run_.errors;
+            }
+            ++self->i_;
+            self->next();
+          });
     });
   }
   void fail() { ++run_.errors; }
@@ -125,8 +125,9 @@ Run drive(std::uint16_t port, const std::vector<std::string>& bodies, int connec
 void row(const char* name, const Run& r, long idle_kb, long peak_kb) {
   std::printf("%-30s %11.0f %8.2f %8.2f %8.2f %12.1f %12.1f %7d\n", name,
               double(r.ok + r.errors) / r.seconds, percentile(r.latencies_ms, 0.5),
-              percentile(r.latencies_ms, 0.9), percentile(r.latencies_ms, 0.99), static_cast<double>(idle_kb) / 1024.0,
-              static_cast<double>(peak_kb) / 1024.0, r.errors);
+              percentile(r.latencies_ms, 0.9), percentile(r.latencies_ms, 0.99),
+              static_cast<double>(idle_kb) / 1024.0, static_cast<double>(peak_kb) / 1024.0,
+              r.errors);
 }
 
 }  // namespace
@@ -179,11 +180,12 @@ int main(int argc, char** argv) {
     bodies.push_back(testing::block_action("U0DANA", "approve", std::to_string(i) + ":0",
                                            "https://hooks.slack.com/actions/T0/1/x"));
   }
-  std::printf("Ingress benchmark: %d signed block_actions (approve, distinct tasks), %d keep-alive\n"
-              "connections, one load-generator thread, all on this machine (%u cores)\n\n",
-              requests, connections, std::thread::hardware_concurrency());
-  std::printf("%-30s %11s %8s %8s %8s %12s %12s %7s\n", "server", "requests/s", "p50 ms", "p90 ms", "p99 ms",
-              "idle RSS MB", "peak RSS MB", "errors");
+  std::printf(
+      "Ingress benchmark: %d signed block_actions (approve, distinct tasks), %d keep-alive\n"
+      "connections, one load-generator thread, all on this machine (%u cores)\n\n",
+      requests, connections, std::thread::hardware_concurrency());
+  std::printf("%-30s %11s %8s %8s %8s %12s %12s %7s\n", "server", "requests/s", "p50 ms", "p90 ms",
+              "p99 ms", "idle RSS MB", "peak RSS MB", "errors");
 
   testing::ProcessOptions to;
   to.config = acme;
@@ -221,7 +223,8 @@ int main(int argc, char** argv) {
   bo.env = {{"PORT", "0"}, {"NODE_PATH", bolt_dir + "/node_modules"}};
   bo.token.clear();
   TollgateProcess bolt(bo);
-  bool have_bolt = std::ifstream(bolt_dir + "/node_modules/@slack/bolt/package.json").good() && bolt.start();
+  bool have_bolt =
+      std::ifstream(bolt_dir + "/node_modules/@slack/bolt/package.json").good() && bolt.start();
   if (have_bolt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     bolt_idle = rss_kb(bolt.pid(), "VmRSS:");
@@ -230,10 +233,11 @@ int main(int argc, char** argv) {
     bolt.stop(SIGTERM);
     row("bolt-js reference (ack only)", b, bolt_idle, bolt_peak);
   } else {
-    std::printf("%-30s not run: no node_modules in %s (scripts/bench.sh installs it)\n", "bolt-js reference",
-                bolt_dir.c_str());
+    std::printf("%-30s not run: no node_modules in %s (scripts/bench.sh installs it)\n",
+                "bolt-js reference", bolt_dir.c_str());
   }
-  std::printf("\ntollgate: %d acknowledged, %d tasks granted in the store afterwards%s\n", t.ok, granted,
+  std::printf("\ntollgate: %d acknowledged, %d tasks granted in the store afterwards%s\n", t.ok,
+              granted,
               t.ok == granted ? " (every acknowledged decision is durable)" : " (MISMATCH)");
   if (have_bolt) {
     std::printf("tollgate / bolt-js throughput: %.1fx\n",

@@ -4,8 +4,6 @@
 // synchronous=FULL) before its completion runs.
 //
 //   store_bench [--tasks N] [--inflight K]
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,6 +14,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <sys/resource.h>
 #include <vector>
 
 #include "storage/store.h"
@@ -67,7 +66,8 @@ Result run(const std::string& dir, const Engine& engine, int max_batch, int task
     for (int i = 0; i < tasks; ++i) {
       (*opened)->create([&](const Task*, TaskNumber n) { return engine.open_request(in, n); },
                         [&](StatusOr<Decision> d) {
-                          if (!d.ok()) std::fprintf(stderr, "create: %s\n", d.status().to_string().c_str());
+                          if (!d.ok())
+                            std::fprintf(stderr, "create: %s\n", d.status().to_string().c_str());
                           if (left.fetch_sub(1) == 1) {
                             std::lock_guard l(mu);
                             cv.notify_all();
@@ -161,9 +161,10 @@ int main(int argc, char** argv) {
   Engine engine(cfg.directory, clock);
   std::string dir = (std::filesystem::temp_directory_path() / "tollgate-bench").string();
 
-  std::printf("Tollgate store benchmark: %d approvals of distinct tasks, %d in flight,\n"
-              "SQLite WAL with synchronous=FULL (every decision durable before its completion)\n\n",
-              tasks, inflight);
+  std::printf(
+      "Tollgate store benchmark: %d approvals of distinct tasks, %d in flight,\n"
+      "SQLite WAL with synchronous=FULL (every decision durable before its completion)\n\n",
+      tasks, inflight);
   std::printf("%-28s %12s %10s %14s %9s %9s %9s %9s\n", "mode", "decisions/s", "commits/s",
               "decisions/commit", "p50 ms", "p90 ms", "p99 ms", "failures");
   Result group = run(dir, engine, 512, tasks, inflight);

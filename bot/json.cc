@@ -37,11 +37,13 @@ Status parse(rapidjson::Document& doc, std::string_view text) {
   if (too_deep(text)) {
     return invalid_argument("JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
   }
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
   doc.Parse<kFlags>(text.data(), text.size());
   if (doc.HasParseError()) {
-    return invalid_argument(std::string("invalid JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
-                            ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+    return invalid_argument(std::string("invalid JSON at offset ") +
+                            std::to_string(doc.GetErrorOffset()) + ": " +
+                            rapidjson::GetParseError_En(doc.GetParseError()));
   }
   return {};
 }

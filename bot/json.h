@@ -31,7 +31,8 @@ inline const Value* member(const Value& o, const char* key) {
 }
 inline std::string str(const Value& o, const char* key) {
   const Value* v = member(o, key);
-  return v != nullptr && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
+  return v != nullptr && v->IsString() ? std::string(v->GetString(), v->GetStringLength())
+                                       : std::string();
 }
 inline std::int64_t i64(const Value& o, const char* key) {
   const Value* v = member(o, key);
@@ -60,7 +61,9 @@ inline void kv(Writer& w, std::string_view k, std::string_view v) {
   key(w, k);
   string(w, v);
 }
-inline std::string text(const rapidjson::StringBuffer& b) { return {b.GetString(), b.GetSize()}; }
+inline std::string text(const rapidjson::StringBuffer& b) {
+  return {b.GetString(), b.GetSize()};
+}
 // `s` as a JSON string literal, quotes included.
 std::string quote(std::string_view s);
 

@@ -33,7 +33,8 @@ std::string env(const char* name, std::string fallback = {}) {
 // Prints the configuration's problems; returns the directory when it has no errors.
 std::shared_ptr<const Directory> load_checked(const std::string& path, bool quiet_ok) {
   LoadedConfig cfg = load_config_file(path);
-  for (const ConfigIssue& i : cfg.issues) std::fprintf(stderr, "%s: %s\n", path.c_str(), format_issue(i).c_str());
+  for (const ConfigIssue& i : cfg.issues)
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), format_issue(i).c_str());
   if (!cfg.ok()) {
     std::fprintf(stderr, "%s: %zu error(s)\n", path.c_str(), cfg.error_count());
     return nullptr;
@@ -41,15 +42,18 @@ std::shared_ptr<const Directory> load_checked(const std::string& path, bool quie
   if (!quiet_ok) {
     std::size_t resources = 0;
     for (const App& a : cfg.directory->apps) resources += a.resources.size();
-    std::printf("%s: OK: %s, %zu people, %zu groups, %zu apps, %zu resources, %zu policies, %zu grants\n",
-                path.c_str(), cfg.directory->organization.c_str(), cfg.directory->people.size(),
-                cfg.directory->groups.size(), cfg.directory->apps.size(), resources,
-                cfg.directory->policies.size(), cfg.directory->grants.size());
+    std::printf(
+        "%s: OK: %s, %zu people, %zu groups, %zu apps, %zu resources, %zu policies, %zu grants\n",
+        path.c_str(), cfg.directory->organization.c_str(), cfg.directory->people.size(),
+        cfg.directory->groups.size(), cfg.directory->apps.size(), resources,
+        cfg.directory->policies.size(), cfg.directory->grants.size());
   }
   return cfg.directory;
 }
 
-int check_config(const Options& o) { return load_checked(o.file, false) ? 0 : 1; }
+int check_config(const Options& o) {
+  return load_checked(o.file, false) ? 0 : 1;
+}
 
 int migrate(const Options& o) {
   StoreOptions so;
@@ -78,11 +82,12 @@ int audit_verify(const Options& o) {
     return 2;
   }
   if (report->broken_seq) {
-    std::printf("audit verify: BROKEN at event %lld: %s\n", static_cast<long long>(*report->broken_seq),
-                report->problem.c_str());
+    std::printf("audit verify: BROKEN at event %lld: %s\n",
+                static_cast<long long>(*report->broken_seq), report->problem.c_str());
     return 1;
   }
-  std::printf("audit verify: %lld events, hash chain intact\n", static_cast<long long>(report->events));
+  std::printf("audit verify: %lld events, hash chain intact\n",
+              static_cast<long long>(report->events));
   return 0;
 }
 
@@ -94,7 +99,8 @@ int serve(const Options& o) {
   auto logger = spdlog::create_async<spdlog::sinks::stderr_sink_mt>("tollgate");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
   spdlog::set_default_logger(logger);
-  if (const char* level = std::getenv("TOLLGATE_LOG_LEVEL")) spdlog::set_level(spdlog::level::from_str(level));
+  if (const char* level = std::getenv("TOLLGATE_LOG_LEVEL"))
+    spdlog::set_level(spdlog::level::from_str(level));
   Process process(o.app);
   if (Status s = process.start(); !s.ok()) {
     spdlog::error("tollgate serve: {}", s.to_string());
@@ -118,13 +124,16 @@ int main(int argc, char** argv) {
   };
 
   CLI::App* serve = app.add_subcommand(
-      "serve", "Run the bot. Secrets come from the environment: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN");
+      "serve",
+      "Run the bot. Secrets come from the environment: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN");
   serve->add_option("--config", o.app.config, "Configuration file")->envname("TOLLGATE_CONFIG");
   serve->add_option("--db", o.app.db, "sqlite:PATH or postgresql://...")->envname("TOLLGATE_DB");
-  serve->add_option("--listen", o.app.listen, "Address and port to listen on")->envname("TOLLGATE_LISTEN");
+  serve->add_option("--listen", o.app.listen, "Address and port to listen on")
+      ->envname("TOLLGATE_LISTEN");
   serve->add_option("--threads", o.app.threads, "Network threads (default: one per core)");
 
-  CLI::App* check = app.add_subcommand("check-config", "Check a configuration file; list every problem");
+  CLI::App* check =
+      app.add_subcommand("check-config", "Check a configuration file; list every problem");
   check->add_option("FILE", o.file, "Configuration file")->required();
 
   CLI::App* migrate = app.add_subcommand("migrate", "Bring the database schema up to date");
@@ -132,7 +141,8 @@ int main(int argc, char** argv) {
 
   CLI::App* audit = app.add_subcommand("audit", "The audit log");
   audit->require_subcommand(1);
-  CLI::App* verify = audit->add_subcommand("verify", "Check the event hash chain; name the first broken event");
+  CLI::App* verify =
+      audit->add_subcommand("verify", "Check the event hash chain; name the first broken event");
   add_db(verify);
 
   CLI11_PARSE(app, argc, argv);

@@ -74,7 +74,8 @@ void Metrics::observe(const std::string& name, const Labels& labels, double seco
   h.count += 1;
 }
 
-void Metrics::gauge(const std::string& name, const std::string& help, std::function<double()> read) {
+void Metrics::gauge(const std::string& name, const std::string& help,
+                    std::function<double()> read) {
   std::lock_guard lock(mu_);
   Family& f = families_[name];
   f.type = "gauge";
@@ -107,7 +108,8 @@ std::string Metrics::render() const {
       double cumulative = 0;
       for (std::size_t i = 0; i < std::size(kBuckets); ++i) {
         cumulative += h.counts[i];
-        out += name + "_bucket{" + inner + "le=\"" + bound(kBuckets[i]) + "\"} " + number(cumulative) + "\n";
+        out += name + "_bucket{" + inner + "le=\"" + bound(kBuckets[i]) + "\"} " +
+               number(cumulative) + "\n";
       }
       out += name + "_bucket{" + inner + "le=\"+Inf\"} " + number(h.count) + "\n";
       out += name + "_sum" + labels + " " + number(h.sum) + "\n";

@@ -27,8 +27,8 @@ using Steady = std::chrono::steady_clock;
 // paced per channel instead.
 int per_minute(const std::string& method) {
   static const std::map<std::string, int> kBudget = {
-      {"chat.update", 50},  {"chat.postEphemeral", 100}, {"views.publish", 100},
-      {"users.info", 100},  {"users.lookupByEmail", 50}, {"conversations.replies", 50},
+      {"chat.update", 50}, {"chat.postEphemeral", 100}, {"views.publish", 100},
+      {"users.info", 100}, {"users.lookupByEmail", 50}, {"conversations.replies", 50},
   };
   auto it = kBudget.find(method);
   return it == kBudget.end() ? 0 : it->second;
@@ -43,7 +43,8 @@ class Pacer {
   // Whether a call may go now; if not, when to look again.
   bool try_acquire(const std::string& method, const std::string& channel, Steady::time_point now,
                    Steady::time_point* when) {
-    if (auto b = blocked_.find(method); b != blocked_.end() && b->second > now) return wait(b->second, when);
+    if (auto b = blocked_.find(method); b != blocked_.end() && b->second > now)
+      return wait(b->second, when);
     if (method == "chat.postMessage" && !channel.empty()) {
       const std::string& key = canonical(channel);
       if (auto b = blocked_.find("channel:" + key); b != blocked_.end() && b->second > now) {
@@ -57,7 +58,8 @@ class Pacer {
     if (int budget = per_minute(method); budget > 0) {
       auto& w = windows_[method];
       while (!w.empty() && now - w.front() >= std::chrono::seconds(60)) w.pop_front();
-      if (static_cast<int>(w.size()) >= budget) return wait(w.front() + std::chrono::seconds(60), when);
+      if (static_cast<int>(w.size()) >= budget)
+        return wait(w.front() + std::chrono::seconds(60), when);
       w.push_back(now);
     }
     return true;
@@ -71,7 +73,8 @@ class Pacer {
   }
   // A 429 came anyway: hold the method (or the channel) for Retry-After.
   void penalize(const std::string& method, const std::string& channel, Steady::time_point until) {
-    blocked_[method == "chat.postMessage" && !channel.empty() ? "channel:" + canonical(channel) : method] = until;
+    blocked_[method == "chat.postMessage" && !channel.empty() ? "channel:" + canonical(channel)
+                                                              : method] = until;
   }
 
  private:
@@ -104,7 +107,8 @@ struct Delivery {
   Steady::time_point ready_at{};
 };
 
-std::string post_body(const std::string& channel, const slack::Message& m, const std::string& thread_ts = {}) {
+std::string post_body(const std::string& channel, const slack::Message& m,
+                      const std::string& thread_ts = {}) {
   std::string body = "{\"channel\":" + json::quote(channel) + ",\"text\":" + json::quote(m.text) +
                      ",\"blocks\":" + m.blocks + ",\"unfurl_links\":false";
   if (!thread_ts.empty()) body += ",\"thread_ts\":" + json::quote(thread_ts);
@@ -125,10 +129,10 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
-  bool woken = true;   // there may be something to claim
-  bool kick = false;   // look again now (consumed by each turn of the loop)
+  bool woken = true;  // there may be something to claim
+  bool kick = false;  // look again now (consumed by each turn of the loop)
   bool claiming = false;
-  int in_flight = 0;  // deliveries sent to Slack or being finished
+  int in_flight = 0;                             // deliveries sent to Slack or being finished
   std::list<std::shared_ptr<Delivery>> claimed;  // to plan
   std::list<std::shared_ptr<Delivery>> ready;    // planned, waiting for the pacer
   std::map<PersonId, std::string> dm_channel;    // person -> D... (learnt from postMessage answers)
@@ -186,7 +190,8 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
                                 : nullptr;
         // Moved on before we got here (decided, reassigned): nothing to ask.
         if (s == nullptr || s->state != StepState::current ||
-            std::find(s->assignees.begin(), s->assignees.end(), e.recipient) == s->assignees.end()) {
+            std::find(s->assignees.begin(), s->assignees.end(), e.recipient) ==
+                s->assignees.end()) {
           return;
         }
         std::string channel;
@@ -196,12 +201,13 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
         }
         slack::Message m = slack::task_message(*eng, *task, e.recipient, step);
         d.calls.push_back({"chat.postMessage", channel, post_body(channel, m),
-                           [self, remember_dm, n = task->number, person = e.recipient, step](const slack::ApiResult& r) {
+                           [self, remember_dm, n = task->number, person = e.recipient,
+                            step](const slack::ApiResult& r) {
                              std::string ts = remember_dm(person, r);
                              rapidjson::Document doc;
                              (void)json::parse(doc, r.body);
-                             self->store.record_message({n, "", json::str(doc, "channel"), ts, person, "assign",
-                                                         step, self->clock.now()},
+                             self->store.record_message({n, "", json::str(doc, "channel"), ts,
+                                                         person, "assign", step, self->clock.now()},
                                                         [](Status) {});
                            }});
         return;
@@ -215,10 +221,11 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
         for (const SlackMessage& m : *messages) {
           if (m.purpose != "assign") continue;
           slack::Message view = slack::task_message(*eng, *task, m.person, m.step);
-          d.calls.push_back({"chat.update", m.channel,
-                             "{\"channel\":" + json::quote(m.channel) + ",\"ts\":" + json::quote(m.ts) +
-                                 ",\"text\":" + json::quote(view.text) + ",\"blocks\":" + view.blocks + "}",
-                             nullptr});
+          d.calls.push_back(
+              {"chat.update", m.channel,
+               "{\"channel\":" + json::quote(m.channel) + ",\"ts\":" + json::quote(m.ts) +
+                   ",\"text\":" + json::quote(view.text) + ",\"blocks\":" + view.blocks + "}",
+               nullptr});
         }
         return;
       }
@@ -230,15 +237,17 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
         }
         const std::string* event = e.get("event");
         const std::string* by = e.get("by");
-        slack::Message m = slack::notification(*eng, *task, e.recipient, event ? *event : "", by ? *by : "");
+        slack::Message m =
+            slack::notification(*eng, *task, e.recipient, event ? *event : "", by ? *by : "");
         d.calls.push_back({"chat.postMessage", channel, post_body(channel, m),
-                           [self, remember_dm, n = task->number, person = e.recipient](const slack::ApiResult& r) {
+                           [self, remember_dm, n = task->number,
+                            person = e.recipient](const slack::ApiResult& r) {
                              std::string ts = remember_dm(person, r);
                              rapidjson::Document doc;
                              (void)json::parse(doc, r.body);
-                             self->store.record_message(
-                                 {n, "", json::str(doc, "channel"), ts, person, "notify", -1, self->clock.now()},
-                                 [](Status) {});
+                             self->store.record_message({n, "", json::str(doc, "channel"), ts,
+                                                         person, "notify", -1, self->clock.now()},
+                                                        [](Status) {});
                            }});
         return;
       }
@@ -259,7 +268,8 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
           if (msg.purpose != "assign") continue;
           // Not back into the thread it was written in.
           if (c->source == "slack" && c->slack_channel == msg.channel) continue;
-          d.calls.push_back({"chat.postMessage", msg.channel, post_body(msg.channel, m, msg.ts), nullptr});
+          d.calls.push_back(
+              {"chat.postMessage", msg.channel, post_body(msg.channel, m, msg.ts), nullptr});
         }
         return;
       }
@@ -274,22 +284,26 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   }
 
   // Records the outcome of a delivery in the outbox, then frees its place.
-  void finish(std::shared_ptr<Delivery> d, Status result, std::optional<std::chrono::milliseconds> retry_after) {
+  void finish(std::shared_ptr<Delivery> d, Status result,
+              std::optional<std::chrono::milliseconds> retry_after) {
     const OutboxItem& item = d->item;
     std::string kind(effect_kind_name(item.effect.kind));
     std::optional<Time> retry_at;
     if (!result.ok()) {
-      bool retryable = result.code() == Code::unavailable && item.attempts + 1 < options.max_attempts;
+      bool retryable =
+          result.code() == Code::unavailable && item.attempts + 1 < options.max_attempts;
       if (retryable) {
-        auto wait = std::max(backoff(item.attempts), retry_after.value_or(std::chrono::milliseconds(0)));
+        auto wait =
+            std::max(backoff(item.attempts), retry_after.value_or(std::chrono::milliseconds(0)));
         retry_at = clock.now() + std::chrono::duration_cast<Duration>(wait);
         metrics.inc("tollgate_outbox_retries_total", {{"kind", kind}});
         spdlog::warn("outbox: {} for task #{} failed ({}); retry in {} ms", kind, item.effect.task,
-                     result.to_string(), std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+                     result.to_string(),
+                     std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
       } else {
         metrics.inc("tollgate_outbox_parked_total", {{"kind", kind}});
-        spdlog::error("outbox: {} for task #{} parked after {} attempt(s): {}", kind, item.effect.task,
-                      item.attempts + 1, result.to_string());
+        spdlog::error("outbox: {} for task #{} parked after {} attempt(s): {}", kind,
+                      item.effect.task, item.attempts + 1, result.to_string());
       }
     } else {
       metrics.inc("tollgate_outbox_delivered_total", {{"kind", kind}});
@@ -314,8 +328,10 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
     auto self = shared_from_this();
     slack.call(call.method, call.body, [self, d](slack::ApiResult r) {
       Call& c = d->calls[d->next];
-      self->metrics.inc("tollgate_slack_calls_total",
-                        {{"method", c.method}, {"result", r.ok() ? "ok" : r.error.empty() ? "error" : r.error}});
+      self->metrics.inc("tollgate_slack_calls_total", {{"method", c.method},
+                                                       {"result", r.ok()            ? "ok"
+                                                                  : r.error.empty() ? "error"
+                                                                                    : r.error}});
       if (!r.ok()) {
         if (r.retry_after) {
           std::lock_guard lock(self->mu);
@@ -360,22 +376,23 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
         auto self = shared_from_this();
         int want = capacity();
         lock.unlock();
-        store.claim_outbox(clock.now(), want, options.lease, [self](StatusOr<std::vector<OutboxItem>> r) {
-          {
-            std::lock_guard l(self->mu);
-            self->claiming = false;
-            if (!r.ok()) {
-              spdlog::warn("outbox: cannot claim: {}", r.status().to_string());
-            } else {
-              for (OutboxItem& it : *r) {
-                auto d = std::make_shared<Delivery>();
-                d->item = std::move(it);
-                self->claimed.push_back(std::move(d));
-              }
-            }
-          }
-          self->cv.notify_all();
-        });
+        store.claim_outbox(clock.now(), want, options.lease,
+                           [self](StatusOr<std::vector<OutboxItem>> r) {
+                             {
+                               std::lock_guard l(self->mu);
+                               self->claiming = false;
+                               if (!r.ok()) {
+                                 spdlog::warn("outbox: cannot claim: {}", r.status().to_string());
+                               } else {
+                                 for (OutboxItem& it : *r) {
+                                   auto d = std::make_shared<Delivery>();
+                                   d->item = std::move(it);
+                                   self->claimed.push_back(std::move(d));
+                                 }
+                               }
+                             }
+                             self->cv.notify_all();
+                           });
         lock.lock();
       } else if (capacity() <= 0) {
         woken = false;  // no room: a finishing delivery wakes us again
@@ -416,7 +433,8 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
           ++it;
         }
       }
-      if (woken && !claiming && capacity() > 0) wake_at = std::min(wake_at, std::max(next_claim, now + std::chrono::milliseconds(1)));
+      if (woken && !claiming && capacity() > 0)
+        wake_at = std::min(wake_at, std::max(next_claim, now + std::chrono::milliseconds(1)));
       // The predicate must be false whenever waiting is the right thing to
       // do: a true one returns without releasing the lock. `kick` is set by
       // an event and cleared by the next turn, so it cannot stay true.
@@ -426,17 +444,25 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
 };
 
 OutboxWorker::OutboxWorker(Store& store, slack::WebClient& slack, Identity& identity,
-                           std::function<std::shared_ptr<const Engine>()> engine, const Clock& clock, Metrics& metrics,
-                           OutboxOptions options)
-    : impl_(std::make_shared<Impl>(store, slack, identity, std::move(engine), clock, metrics, options)) {
-  metrics.describe("tollgate_outbox_delivered_total", "counter", "Effects delivered to Slack, by kind");
-  metrics.describe("tollgate_outbox_retries_total", "counter", "Deliveries that failed and were rescheduled");
-  metrics.describe("tollgate_outbox_parked_total", "counter", "Deliveries given up on and parked, by kind");
-  metrics.describe("tollgate_outbox_delivery_seconds", "histogram", "From commit to delivery, by kind");
-  metrics.describe("tollgate_slack_calls_total", "counter", "Slack Web API calls by method and result");
+                           std::function<std::shared_ptr<const Engine>()> engine,
+                           const Clock& clock, Metrics& metrics, OutboxOptions options)
+    : impl_(std::make_shared<Impl>(store, slack, identity, std::move(engine), clock, metrics,
+                                   options)) {
+  metrics.describe("tollgate_outbox_delivered_total", "counter",
+                   "Effects delivered to Slack, by kind");
+  metrics.describe("tollgate_outbox_retries_total", "counter",
+                   "Deliveries that failed and were rescheduled");
+  metrics.describe("tollgate_outbox_parked_total", "counter",
+                   "Deliveries given up on and parked, by kind");
+  metrics.describe("tollgate_outbox_delivery_seconds", "histogram",
+                   "From commit to delivery, by kind");
+  metrics.describe("tollgate_slack_calls_total", "counter",
+                   "Slack Web API calls by method and result");
 }
 
-OutboxWorker::~OutboxWorker() { stop(std::chrono::milliseconds(0)); }
+OutboxWorker::~OutboxWorker() {
+  stop(std::chrono::milliseconds(0));
+}
 
 void OutboxWorker::start() {
   if (impl_->thread.joinable()) return;

@@ -50,8 +50,8 @@ struct OutboxOptions {
 class OutboxWorker {
  public:
   OutboxWorker(Store& store, slack::WebClient& slack, Identity& identity,
-               std::function<std::shared_ptr<const Engine>()> engine, const Clock& clock, Metrics& metrics,
-               OutboxOptions options = {});
+               std::function<std::shared_ptr<const Engine>()> engine, const Clock& clock,
+               Metrics& metrics, OutboxOptions options = {});
   ~OutboxWorker();
 
   void start();

@@ -25,7 +25,8 @@ StatusOr<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& 
   auto colon = text.rfind(':');
   if (colon == std::string::npos) return invalid_argument("listen address needs a port: " + text);
   std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
   unsigned port = 0;
   std::string_view p(text.data() + colon + 1, text.size() - colon - 1);
@@ -51,7 +52,9 @@ struct Process::Impl {
   bool stopped = false;
 };
 
-Process::Process(ProcessOptions options) : impl_(std::make_unique<Impl>()) { impl_->options = std::move(options); }
+Process::Process(ProcessOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
 
 Process::~Process() {
   if (impl_->server && !impl_->stopped) shutdown();
@@ -61,7 +64,8 @@ Status Process::start() {
   Impl& s = *impl_;
   LoadedConfig cfg = load_config_file(s.options.config);
   for (const ConfigIssue& i : cfg.issues) spdlog::warn("{}: {}", s.options.config, format_issue(i));
-  if (!cfg.ok()) return invalid_argument(s.options.config + " has errors (see `tollgate check-config`)");
+  if (!cfg.ok())
+    return invalid_argument(s.options.config + " has errors (see `tollgate check-config`)");
   s.directory = cfg.directory;
 
   auto listen = parse_listen(s.options.listen);
@@ -70,7 +74,8 @@ Status Process::start() {
   auto store = open_store(s.options.db);
   if (!store.ok()) return store.status();
   s.store = std::move(*store);
-  s.service = std::make_unique<TaskService>(*s.store, std::make_shared<Engine>(s.directory, s.clock));
+  s.service =
+      std::make_unique<TaskService>(*s.store, std::make_shared<Engine>(s.directory, s.clock));
 
   if (s.options.bot_token.empty()) {
     spdlog::warn("SLACK_BOT_TOKEN is not set: nothing will be sent to Slack");
@@ -87,22 +92,25 @@ Status Process::start() {
   if (s.slack) {
     // This process is the only one delivering from this store: what it had
     // claimed before a stop or a crash is offered again at once.
-    if (Status r = [&] {
-          std::promise<Status> p;
-          s.store->release_claims([&p](Status st) { p.set_value(st); });
-          return p.get_future().get();
-        }();
+    if (Status r =
+            [&] {
+              std::promise<Status> p;
+              s.store->release_claims([&p](Status st) { p.set_value(st); });
+              return p.get_future().get();
+            }();
         !r.ok()) {
       return r;
     }
     TaskService* service = s.service.get();
-    s.outbox = std::make_unique<OutboxWorker>(*s.store, *s.slack, *s.identity,
-                                              [service] { return service->engine(); }, s.clock, s.metrics);
+    s.outbox = std::make_unique<OutboxWorker>(
+        *s.store, *s.slack, *s.identity, [service] { return service->engine(); }, s.clock,
+        s.metrics);
     OutboxWorker* worker = s.outbox.get();
     s.service->set_on_commit([worker] { worker->wake(); });
   }
 
-  s.metrics.describe("tollgate_http_requests_total", "counter", "HTTP requests answered, by endpoint and status");
+  s.metrics.describe("tollgate_http_requests_total", "counter",
+                     "HTTP requests answered, by endpoint and status");
   s.metrics.describe("tollgate_http_ack_seconds", "histogram",
                      "Time from a request's header to its answer, by endpoint");
   Store* store_ptr = s.store.get();
@@ -110,20 +118,22 @@ Status Process::start() {
     auto st = store_ptr->outbox_stats();
     return st.ok() ? static_cast<double>(st->pending) : -1.0;
   });
-  s.metrics.gauge("tollgate_outbox_parked", "Effects that failed for good, kept for an operator", [store_ptr] {
-    auto st = store_ptr->outbox_stats();
-    return st.ok() ? static_cast<double>(st->parked) : -1.0;
-  });
+  s.metrics.gauge("tollgate_outbox_parked", "Effects that failed for good, kept for an operator",
+                  [store_ptr] {
+                    auto st = store_ptr->outbox_stats();
+                    return st.ok() ? static_cast<double>(st->parked) : -1.0;
+                  });
   s.metrics.gauge("tollgate_store_commits_total", "Store transactions committed",
                   [store_ptr] { return static_cast<double>(store_ptr->stats().commits); });
-  s.metrics.gauge("tollgate_store_commit_seconds_total", "Time spent committing (flushing) transactions",
-                  [store_ptr] { return static_cast<double>(store_ptr->stats().commit_micros) / 1e6; });
+  s.metrics.gauge(
+      "tollgate_store_commit_seconds_total", "Time spent committing (flushing) transactions",
+      [store_ptr] { return static_cast<double>(store_ptr->stats().commit_micros) / 1e6; });
   s.metrics.gauge("tollgate_store_writes_total", "Writes committed by the store",
                   [store_ptr] { return static_cast<double>(store_ptr->stats().writes); });
 
   RouterOptions ro{s.options.signing_secret, s.options.team_id};
-  s.router = std::make_unique<Router>(ro, *s.service, *s.store, *s.identity, s.slack.get(), s.metrics,
-                                      s.clock);
+  s.router = std::make_unique<Router>(ro, *s.service, *s.store, *s.identity, s.slack.get(),
+                                      s.metrics, s.clock);
 
   http::ServerOptions so;
   so.address = listen->first;
@@ -134,15 +144,16 @@ Status Process::start() {
   so.tls_key_file = s.options.tls_key;
   Metrics* metrics = &s.metrics;
   so.on_request = [metrics](const http::AccessLogEntry& e) {
-    std::string endpoint = e.path.rfind("/slack/", 0) == 0 || e.path == "/healthz" || e.path == "/readyz" ||
-                                   e.path == "/metrics"
+    std::string endpoint = e.path.rfind("/slack/", 0) == 0 || e.path == "/healthz" ||
+                                   e.path == "/readyz" || e.path == "/metrics"
                                ? e.path
                                : "other";
-    metrics->inc("tollgate_http_requests_total", {{"endpoint", endpoint}, {"status", std::to_string(e.status)}});
+    metrics->inc("tollgate_http_requests_total",
+                 {{"endpoint", endpoint}, {"status", std::to_string(e.status)}});
     metrics->observe("tollgate_http_ack_seconds", {{"endpoint", endpoint}},
                      static_cast<double>(e.latency.count()) / 1e6);
-    spdlog::info("request method={} path={} status={} latency_us={} remote={}", e.method, e.path, e.status,
-                 e.latency.count(), e.remote);
+    spdlog::info("request method={} path={} status={} latency_us={} remote={}", e.method, e.path,
+                 e.status, e.latency.count(), e.remote);
   };
   Router* router = s.router.get();
   s.server = std::make_unique<http::Server>(so, [router](http::Request req, http::Respond respond) {
@@ -154,7 +165,8 @@ Status Process::start() {
     // Who the bot is, to ignore its own messages; then the people's Slack ids.
     s.slack->call("auth.test", "{}", [router](slack::ApiResult r) {
       if (!r.ok()) {
-        spdlog::warn("auth.test failed: {} (own messages are recognised by bot id only)", r.status.to_string());
+        spdlog::warn("auth.test failed: {} (own messages are recognised by bot id only)",
+                     r.status.to_string());
         return;
       }
       rapidjson::Document doc;
@@ -166,12 +178,14 @@ Status Process::start() {
     s.outbox->start();
   }
   spdlog::info("tollgate: listening on {}://{}:{} (store {}, {} people, {} apps)",
-               s.options.tls_cert.empty() ? "http" : "https", so.address, s.server->port(), s.options.db,
-               s.directory->people.size(), s.directory->apps.size());
+               s.options.tls_cert.empty() ? "http" : "https", so.address, s.server->port(),
+               s.options.db, s.directory->people.size(), s.directory->apps.size());
   return {};
 }
 
-std::uint16_t Process::port() const { return impl_->server ? impl_->server->port() : 0; }
+std::uint16_t Process::port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
 
 int Process::run_until_signal() {
   boost::asio::io_context io;
@@ -194,7 +208,8 @@ void Process::shutdown() {
   // 2. Stop delivering; what is left stays in the outbox for the next start.
   if (s.outbox) s.outbox->stop();
   // 3. Everything acknowledged is committed already; make sure the rest is too.
-  if (Status f = flush_and_wait(*s.store); !f.ok()) spdlog::error("flushing the store: {}", f.to_string());
+  if (Status f = flush_and_wait(*s.store); !f.ok())
+    spdlog::error("flushing the store: {}", f.to_string());
   // 4. Stop talking to Slack.
   if (s.slack) s.slack->stop();
   spdlog::info("tollgate: stopped");

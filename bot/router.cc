@@ -27,8 +27,8 @@ std::string ephemeral(const std::string& text) {
 
 // {"response_action":"errors","errors":{block: message}}
 Response modal_error(std::string_view block, const std::string& message) {
-  return Response::json(200, "{\"response_action\":\"errors\",\"errors\":{" + json::quote(block) + ":" +
-                                 json::quote(slack::truncate(message, 2000)) + "}}");
+  return Response::json(200, "{\"response_action\":\"errors\",\"errors\":{" + json::quote(block) +
+                                 ":" + json::quote(slack::truncate(message, 2000)) + "}}");
 }
 
 Response unavailable_response() {
@@ -37,7 +37,8 @@ Response unavailable_response() {
 
 // Whether a step requires a comment for this action.
 bool reason_required(const Task& t, int step, Action a) {
-  if (a == Action::wont_provision || a == Action::wont_deprovision || a == Action::reassign) return true;
+  if (a == Action::wont_provision || a == Action::wont_deprovision || a == Action::reassign)
+    return true;
   if (step < 0 || step >= static_cast<int>(t.steps.size())) return false;
   return t.steps[static_cast<std::size_t>(step)].rule.require_reason.count(a) != 0;
 }
@@ -57,7 +58,8 @@ Router::Router(RouterOptions options, TaskService& service, Store& store, Identi
                     "Commands decided on tasks, by action and outcome (ok or the refusal code)");
   metrics_.describe("tollgate_slack_rejected_total", "counter",
                     "Slack requests refused before parsing, by reason");
-  metrics_.describe("tollgate_events_total", "counter", "Events API callbacks, by type and handling");
+  metrics_.describe("tollgate_events_total", "counter",
+                    "Events API callbacks, by type and handling");
 }
 
 void Router::set_bot_identity(const std::string& bot_user_id, const std::string& bot_id) {
@@ -78,7 +80,8 @@ void Router::handle(http::Request req, http::Respond respond) {
   if (req.path == "/readyz") {
     if (req.method != "GET") return respond(Response::text(405, "GET only\n"));
     auto v = store_.schema_version();
-    if (!v.ok()) return respond(Response::text(503, "database unavailable: " + v.status().message() + "\n"));
+    if (!v.ok())
+      return respond(Response::text(503, "database unavailable: " + v.status().message() + "\n"));
     if (*v != current_schema_version()) {
       return respond(Response::text(503, "schema version " + std::to_string(*v) + ", need " +
                                              std::to_string(current_schema_version()) + "\n"));
@@ -91,7 +94,8 @@ void Router::handle(http::Request req, http::Respond respond) {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return respond(std::move(r));
   }
-  if (req.path == "/slack/events" || req.path == "/slack/interactions" || req.path == "/slack/commands") {
+  if (req.path == "/slack/events" || req.path == "/slack/interactions" ||
+      req.path == "/slack/commands") {
     if (req.method != "POST") return respond(Response::text(405, "POST only\n"));
     return slack_endpoint(req, std::move(respond));
   }
@@ -147,13 +151,14 @@ void Router::tell(const slack::Interaction& in, const std::string& text) {
     slack_->post_response_url(in.response_url, ephemeral(text), log_failure);
   } else if (!in.channel_id.empty()) {
     slack_->call("chat.postEphemeral",
-                 "{\"channel\":" + json::quote(in.channel_id) + ",\"user\":" + json::quote(in.user_id) +
+                 "{\"channel\":" + json::quote(in.channel_id) +
+                     ",\"user\":" + json::quote(in.user_id) +
                      ",\"text\":" + json::quote(slack::truncate(text, 3000)) + "}",
                  log_failure);
   } else {
     slack_->call("chat.postMessage",
-                 "{\"channel\":" + json::quote(in.user_id) + ",\"text\":" +
-                     json::quote(slack::truncate(text, 3000)) + "}",
+                 "{\"channel\":" + json::quote(in.user_id) +
+                     ",\"text\":" + json::quote(slack::truncate(text, 3000)) + "}",
                  log_failure);
   }
 }
@@ -171,11 +176,13 @@ void Router::on_interaction(const slack::Interaction& in, http::Respond respond)
   if (!person) {
     identity_.learn_user(in.user_id);
     if (in.type == "view_submission") {
-      return respond(modal_error(slack::kReasonBlock, "Tollgate does not know your Slack account yet."));
+      return respond(
+          modal_error(slack::kReasonBlock, "Tollgate does not know your Slack account yet."));
     }
     respond(Response::empty(200));
-    return tell(in, "Tollgate does not know your Slack account: ask an admin to add your Slack id "
-                    "or email to the directory.");
+    return tell(in,
+                "Tollgate does not know your Slack account: ask an admin to add your Slack id "
+                "or email to the directory.");
   }
   if (in.type == "view_submission") return on_view_submission(in, *person, std::move(respond));
   on_block_action(in, in.actions.front(), *person, std::move(respond));
@@ -226,14 +233,16 @@ void Router::on_block_action(const slack::Interaction& in, const slack::ActionIt
                    [this, in](slack::ApiResult r) {
                      if (!r.ok()) {
                        spdlog::warn("views.open failed: {}", r.status.to_string());
-                       tell(in, "Slack would not open the form (" + r.error + "); please try again.");
+                       tell(in,
+                            "Slack would not open the form (" + r.error + "); please try again.");
                      }
                    });
       return;
     }
   }
 
-  Command cmd{*action, person, {}, {}, ref->step >= 0 ? std::optional<int>(ref->step) : std::nullopt};
+  Command cmd{
+      *action, person, {}, {}, ref->step >= 0 ? std::optional<int>(ref->step) : std::nullopt};
   std::string name(action_name(*action));
   service_.act(ref->task, cmd, [this, in, name, respond](StatusOr<Decision> d) {
     metrics_.inc("tollgate_decisions_total",
@@ -244,7 +253,8 @@ void Router::on_block_action(const slack::Interaction& in, const slack::ActionIt
     }
     if (d.code() == Code::unavailable) {
       respond(unavailable_response());
-      return tell(in, "Tollgate could not record that (" + d.status().message() + "). Please try again.");
+      return tell(
+          in, "Tollgate could not record that (" + d.status().message() + "). Please try again.");
     }
     respond(Response::empty(200));
     tell(in, d.status().message());
@@ -271,8 +281,9 @@ void Router::on_view_submission(const slack::Interaction& in, const std::string&
   if (view.callback_id == slack::kReasonModal) {
     auto colon = view.private_metadata.find(':');
     auto action = parse_action(view.private_metadata.substr(0, colon));
-    auto ref = colon == std::string::npos ? std::nullopt
-                                          : slack::parse_task_ref(view.private_metadata.substr(colon + 1));
+    auto ref = colon == std::string::npos
+                   ? std::nullopt
+                   : slack::parse_task_ref(view.private_metadata.substr(colon + 1));
     if (!action || !ref) return respond(Response::text(400, "malformed private_metadata\n"));
     cmd.action = *action;
     cmd.step = ref->step >= 0 ? std::optional<int>(ref->step) : std::nullopt;
@@ -287,8 +298,8 @@ void Router::on_view_submission(const slack::Interaction& in, const std::string&
     auto target = identity_.person_for(to->selected_user);
     if (!target) {
       identity_.learn_user(to->selected_user);
-      return respond(modal_error(slack::kAssigneeBlock,
-                                 "That person is not in Tollgate's directory."));
+      return respond(
+          modal_error(slack::kAssigneeBlock, "That person is not in Tollgate's directory."));
     }
     if (reason.empty()) return respond(modal_error(slack::kReasonBlock, "A reason is required."));
     cmd.action = Action::reassign;
@@ -298,7 +309,8 @@ void Router::on_view_submission(const slack::Interaction& in, const std::string&
   } else {
     return respond(Response::empty(200));  // not one of ours
   }
-  if (reason.empty() && (cmd.action == Action::wont_provision || cmd.action == Action::wont_deprovision)) {
+  if (reason.empty() &&
+      (cmd.action == Action::wont_provision || cmd.action == Action::wont_deprovision)) {
     return respond(modal_error(slack::kReasonBlock, "A reason is required."));
   }
   std::string name(action_name(cmd.action));
@@ -307,8 +319,9 @@ void Router::on_view_submission(const slack::Interaction& in, const std::string&
                  {{"action", name}, {"outcome", std::string(code_name(d.status().code()))}});
     if (d.ok()) return respond(Response::empty(200));  // closes the modal
     if (d.code() == Code::unavailable) return respond(unavailable_response());
-    respond(modal_error(action == Action::reassign && d.code() != Code::conflict ? slack::kAssigneeBlock
-                                                                                  : slack::kReasonBlock,
+    respond(modal_error(action == Action::reassign && d.code() != Code::conflict
+                            ? slack::kAssigneeBlock
+                            : slack::kReasonBlock,
                         d.status().message()));
   });
 }
@@ -318,15 +331,18 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
     metrics_.inc("tollgate_slack_rejected_total", {{"reason", "team"}});
     return respond(Response::text(403, "this workspace is not served here\n"));
   }
-  auto reply = [respond](const std::string& text) { respond(Response::json(200, ephemeral(text))); };
+  auto reply = [respond](const std::string& text) {
+    respond(Response::json(200, ephemeral(text)));
+  };
   auto parsed = parse_tasks_command(c.text);
   if (!parsed.ok()) return reply(parsed.status().message());
   if (parsed->verb == TasksCommand::Verb::help) return reply(tasks_help());
   auto person = identity_.person_for(c.user_id);
   if (!person) {
     identity_.learn_user(c.user_id);
-    return reply("Tollgate does not know your Slack account: ask an admin to add your Slack id or "
-                 "email to the directory.");
+    return reply(
+        "Tollgate does not know your Slack account: ask an admin to add your Slack id or "
+        "email to the directory.");
   }
   // reassign
   std::optional<PersonId> to;

@@ -35,19 +35,15 @@ std::shared_ptr<const Engine> TaskService::engine() const {
 }
 
 void TaskService::request(RequestInput in, Done done, std::string key) {
-  store_.create(
-      [engine = engine(), in = std::move(in)](const Task*, TaskNumber n) {
-        return engine->open_request(in, n);
-      },
-      with_hook(std::move(done)), std::move(key));
+  store_.create([engine = engine(), in = std::move(in)](
+                    const Task*, TaskNumber n) { return engine->open_request(in, n); },
+                with_hook(std::move(done)), std::move(key));
 }
 
 void TaskService::revoke(RevocationInput in, Done done, std::string key) {
-  store_.create(
-      [engine = engine(), in = std::move(in)](const Task*, TaskNumber n) {
-        return engine->propose_revocation(in, n);
-      },
-      with_hook(std::move(done)), std::move(key));
+  store_.create([engine = engine(), in = std::move(in)](
+                    const Task*, TaskNumber n) { return engine->propose_revocation(in, n); },
+                with_hook(std::move(done)), std::move(key));
 }
 
 void TaskService::act(TaskNumber task, Command cmd, Done done, std::string key) {

@@ -67,7 +67,8 @@ StatusOr<TasksCommand> parse_tasks_command(std::string_view text) {
     auto n = parse_task_number(task);
     if (!n) return invalid_argument("`" + std::string(task) + "` is not a task number");
     auto u = parse_user_ref(user);
-    if (!u) return invalid_argument("`" + std::string(user) + "` is not a user: mention them with @");
+    if (!u)
+      return invalid_argument("`" + std::string(user) + "` is not a user: mention them with @");
     c.task = *n;
     c.user = *u;
     c.text = std::string(rest);

@@ -4,9 +4,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <unordered_map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <variant>
 
 #include "storage/detail/codec.h"
@@ -19,12 +19,16 @@ namespace {
 using sqlite::Db;
 using sqlite::Stmt;
 
-std::int64_t ms(Time t) { return t.time_since_epoch().count(); }
-Time from_ms(std::int64_t v) { return Time(Duration(v)); }
+std::int64_t ms(Time t) {
+  return t.time_since_epoch().count();
+}
+Time from_ms(std::int64_t v) {
+  return Time(Duration(v));
+}
 
-#define TG_TRY(expr)                 \
-  do {                               \
-    Status tg_status_ = (expr);      \
+#define TG_TRY(expr)                         \
+  do {                                       \
+    Status tg_status_ = (expr);              \
     if (!tg_status_.ok()) return tg_status_; \
   } while (0)
 
@@ -37,7 +41,8 @@ Status apply_pragmas(Db& db) {
 }
 
 StatusOr<int> read_schema_version(Db& db) {
-  auto st = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'");
+  auto st =
+      db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'");
   if (!st.ok()) return st.status();
   auto row = st->next();
   if (!row.ok()) return row.status();
@@ -123,8 +128,8 @@ StatusOr<Task> load_task(Db& db, TaskNumber n) {
   return task_from_row(db, *st);
 }
 
-StatusOr<std::vector<StoredEvent>> read_events(Db& db, const std::string& sql,
-                                               std::int64_t arg, std::int64_t limit) {
+StatusOr<std::vector<StoredEvent>> read_events(Db& db, const std::string& sql, std::int64_t arg,
+                                               std::int64_t limit) {
   auto st = db.prepare(sql);
   if (!st.ok()) return st.status();
   st->bind(1, arg).bind(2, limit);
@@ -214,8 +219,9 @@ class Writer {
   }
 
   Status remember(const std::string& key, Time now) {
-    auto st = db_->prepare("INSERT INTO seen_deliveries (key, seen_at) VALUES (?, ?) "
-                           "ON CONFLICT (key) DO NOTHING");
+    auto st = db_->prepare(
+        "INSERT INTO seen_deliveries (key, seen_at) VALUES (?, ?) "
+        "ON CONFLICT (key) DO NOTHING");
     if (!st.ok()) return st.status();
     TG_TRY(st->bind_all(key, ms(now)).run());
     if (db_->changes() == 0) return {Code::duplicate, "already processed: " + key};
@@ -223,7 +229,8 @@ class Writer {
   }
 
   StatusOr<TaskNumber> next_number() {
-    auto st = db_->prepare("UPDATE task_numbers SET next = next + 1 WHERE id = 1 RETURNING next - 1");
+    auto st =
+        db_->prepare("UPDATE task_numbers SET next = next + 1 WHERE id = 1 RETURNING next - 1");
     if (!st.ok()) return st.status();
     auto r = st->next();
     if (!r.ok()) return r.status();
@@ -243,19 +250,20 @@ class Writer {
     if (t.version <= expected_version) return internal_error("a decision must bump the version");
     std::string body = codec::encode_task(t);
     if (expected_version == 0) {
-      TG_TRY(sqlite::run(*db_,
-                         "INSERT INTO tasks (number, version, kind, state, open, requester, subject, "
-                         "app, resource, created_at, updated_at, body) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         t.number, t.version, kind_name(t.kind), state_name(t.state),
-                         t.closed() ? 0 : 1, t.requester, t.subject, t.app, t.resource,
-                         ms(t.created_at), ms(t.updated_at), body));
+      TG_TRY(sqlite::run(
+          *db_,
+          "INSERT INTO tasks (number, version, kind, state, open, requester, subject, "
+          "app, resource, created_at, updated_at, body) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          t.number, t.version, kind_name(t.kind), state_name(t.state), t.closed() ? 0 : 1,
+          t.requester, t.subject, t.app, t.resource, ms(t.created_at), ms(t.updated_at), body));
     } else {
-      TG_TRY(sqlite::run(*db_,
-                         "UPDATE tasks SET version = ?, state = ?, open = ?, updated_at = ?, body = ? "
-                         "WHERE number = ? AND version = ?",
-                         t.version, state_name(t.state), t.closed() ? 0 : 1, ms(t.updated_at), body,
-                         t.number, expected_version));
+      TG_TRY(
+          sqlite::run(*db_,
+                      "UPDATE tasks SET version = ?, state = ?, open = ?, updated_at = ?, body = ? "
+                      "WHERE number = ? AND version = ?",
+                      t.version, state_name(t.state), t.closed() ? 0 : 1, ms(t.updated_at), body,
+                      t.number, expected_version));
       if (db_->changes() == 0) {
         cache_.erase(t.number);
         return {Code::version_conflict, "task #" + std::to_string(t.number) + " changed meanwhile"};
@@ -274,11 +282,12 @@ class Writer {
     }
     for (const Event& e : d.events) TG_TRY(append_event(e));
     for (const Effect& e : d.effects) {
-      TG_TRY(sqlite::run(*db_,
-                         "INSERT INTO outbox (task, kind, recipient, data, created_at, next_attempt_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?)",
-                         e.task, effect_kind_name(e.kind), e.recipient, codec::encode_pairs(e.data),
-                         ms(t.updated_at), ms(t.updated_at)));
+      TG_TRY(sqlite::run(
+          *db_,
+          "INSERT INTO outbox (task, kind, recipient, data, created_at, next_attempt_at) "
+          "VALUES (?, ?, ?, ?, ?, ?)",
+          e.task, effect_kind_name(e.kind), e.recipient, codec::encode_pairs(e.data),
+          ms(t.updated_at), ms(t.updated_at)));
     }
     if (cache_.size() >= kCacheSize) cache_.clear();
     cache_[t.number] = t;
@@ -296,11 +305,12 @@ class Writer {
  private:
   static constexpr std::size_t kCacheSize = 50000;
 
-  Status write_people(TaskNumber task, const std::vector<std::pair<PersonId, std::string>>& people) {
+  Status write_people(TaskNumber task,
+                      const std::vector<std::pair<PersonId, std::string>>& people) {
     TG_TRY(sqlite::run(*db_, "DELETE FROM task_people WHERE task = ?", task));
     for (const auto& [person, role] : people) {
-      TG_TRY(sqlite::run(*db_, "INSERT INTO task_people (task, person, role) VALUES (?, ?, ?)", task,
-                         person, role));
+      TG_TRY(sqlite::run(*db_, "INSERT INTO task_people (task, person, role) VALUES (?, ?, ?)",
+                         task, person, role));
     }
     return {};
   }
@@ -408,7 +418,8 @@ class SqliteStore final : public Store {
   void update(TaskNumber number, Decide decide, DecisionDone done, std::string key) override {
     auto result = std::make_shared<std::optional<Decision>>();
     submit(
-        [this, number, result, key = std::move(key), decide = std::move(decide)](Writer& w) -> Status {
+        [this, number, result, key = std::move(key),
+         decide = std::move(decide)](Writer& w) -> Status {
           if (!key.empty()) TG_TRY(w.remember(key, now()));
           auto current = w.task(number);
           if (!current.ok()) return current.status();
@@ -507,8 +518,8 @@ class SqliteStore final : public Store {
         if (!*r) break;
         ++report.events;
         std::int64_t seq = st->i64(0);
-        std::string what = "event " + std::to_string(seq) + " (task #" + std::to_string(st->i64(1)) +
-                           ", " + st->text(2) + ")";
+        std::string what = "event " + std::to_string(seq) + " (task #" +
+                           std::to_string(st->i64(1)) + ", " + st->text(2) + ")";
         std::string problem;
         if (seq != expected_seq) {
           problem = "event " + std::to_string(expected_seq) + " is missing";
@@ -538,12 +549,12 @@ class SqliteStore final : public Store {
   void record_message(SlackMessage m, Done done) override {
     submit(
         [m = std::move(m)](Writer& w) {
-          return sqlite::run(w.db(),
-                             "INSERT INTO slack_messages (channel, ts, task, team, person, purpose, "
-                             "step, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                             "ON CONFLICT (channel, ts) DO NOTHING",
-                             m.channel, m.ts, m.task, m.team, m.person, m.purpose, m.step,
-                             ms(m.posted_at));
+          return sqlite::run(
+              w.db(),
+              "INSERT INTO slack_messages (channel, ts, task, team, person, purpose, "
+              "step, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT (channel, ts) DO NOTHING",
+              m.channel, m.ts, m.task, m.team, m.person, m.purpose, m.step, ms(m.posted_at));
         },
         std::move(done));
   }
@@ -599,12 +610,13 @@ class SqliteStore final : public Store {
   void cache_identity(IdentityEntry e, Done done) override {
     submit(
         [e = std::move(e)](Writer& w) {
-          return sqlite::run(w.db(),
-                             "INSERT INTO identity_cache (slack_user_id, person, email, fetched_at) "
-                             "VALUES (?, ?, ?, ?) ON CONFLICT (slack_user_id) DO UPDATE SET "
-                             "person = excluded.person, email = excluded.email, "
-                             "fetched_at = excluded.fetched_at",
-                             e.slack_user_id, e.person, e.email, ms(e.fetched_at));
+          return sqlite::run(
+              w.db(),
+              "INSERT INTO identity_cache (slack_user_id, person, email, fetched_at) "
+              "VALUES (?, ?, ?, ?) ON CONFLICT (slack_user_id) DO UPDATE SET "
+              "person = excluded.person, email = excluded.email, "
+              "fetched_at = excluded.fetched_at",
+              e.slack_user_id, e.person, e.email, ms(e.fetched_at));
         },
         std::move(done));
   }
@@ -676,8 +688,11 @@ class SqliteStore final : public Store {
   }
 
   void release_claims(Done done) override {
-    submit([](Writer& w) { return sqlite::run(w.db(), "UPDATE outbox SET claimed_until = 0 WHERE claimed_until > 0"); },
-           std::move(done));
+    submit(
+        [](Writer& w) {
+          return sqlite::run(w.db(), "UPDATE outbox SET claimed_until = 0 WHERE claimed_until > 0");
+        },
+        std::move(done));
   }
 
   StatusOr<OutboxStats> outbox_stats() override {
@@ -717,8 +732,14 @@ class SqliteStore final : public Store {
   };
 
   static SlackMessage message_from(const Stmt& st) {
-    return {st.i64(0), st.text(1),      st.text(2), st.text(3), st.text(4),
-            st.text(5), static_cast<int>(st.i64(6)), from_ms(st.i64(7))};
+    return {st.i64(0),
+            st.text(1),
+            st.text(2),
+            st.text(3),
+            st.text(4),
+            st.text(5),
+            static_cast<int>(st.i64(6)),
+            from_ms(st.i64(7))};
   }
 
   // The store keeps no clock of its own for decisions (they carry their
@@ -746,7 +767,8 @@ class SqliteStore final : public Store {
         std::unique_lock lock(mu_);
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and everything is written
-        std::size_t n = std::min<std::size_t>(queue_.size(), static_cast<std::size_t>(options_.max_batch));
+        std::size_t n =
+            std::min<std::size_t>(queue_.size(), static_cast<std::size_t>(options_.max_batch));
         for (std::size_t i = 0; i < n; ++i) {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
@@ -782,9 +804,9 @@ class SqliteStore final : public Store {
     }
     auto t0 = std::chrono::steady_clock::now();
     Status c = db.exec("COMMIT");
-    commit_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::steady_clock::now() - t0)
-                                 .count());
+    commit_micros_.fetch_add(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+            .count());
     if (!c.ok()) {
       (void)db.exec("ROLLBACK");
       (void)writer_.load_chain_head();
@@ -821,8 +843,9 @@ StatusOr<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
   auto v = read_schema_version(**db);
   if (!v.ok()) return v.status();
   if (*v != current_schema_version()) {
-    return unavailable("the database has schema version " + std::to_string(*v) + "; this build needs " +
-                       std::to_string(current_schema_version()) + " (run `tollgate migrate`)");
+    return unavailable("the database has schema version " + std::to_string(*v) +
+                       "; this build needs " + std::to_string(current_schema_version()) +
+                       " (run `tollgate migrate`)");
   }
   StoreOptions o = options;
   o.max_batch = std::max(1, o.max_batch);
@@ -831,6 +854,8 @@ StatusOr<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
   return std::unique_ptr<Store>(std::move(store));
 }
 
-int current_schema_version() { return static_cast<int>(sqlite_migrations().size()); }
+int current_schema_version() {
+  return static_cast<int>(sqlite_migrations().size());
+}
 
 }  // namespace tollgate

@@ -28,8 +28,9 @@ StatusOr<Decision> wait_for_decision(Submit&& submit) {
 }  // namespace
 
 StatusOr<Decision> create_and_wait(Store& store, Store::Decide decide, std::string key) {
-  return wait_for_decision(
-      [&](Store::DecisionDone done) { store.create(std::move(decide), std::move(done), std::move(key)); });
+  return wait_for_decision([&](Store::DecisionDone done) {
+    store.create(std::move(decide), std::move(done), std::move(key));
+  });
 }
 
 StatusOr<Decision> update_and_wait(Store& store, TaskNumber number, Store::Decide decide,

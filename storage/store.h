@@ -44,9 +44,9 @@ struct TaskFilter {
   PersonId involving;  // tasks this person requested, is the subject of, or reviewed
   std::optional<TaskState> state;
   std::optional<TaskKind> kind;
-  std::optional<bool> open;       // true: open tasks only; false: closed only
-  TaskNumber after = 0;           // pagination: numbers greater than this
-  int limit = 100;                // at most 1000
+  std::optional<bool> open;  // true: open tasks only; false: closed only
+  TaskNumber after = 0;      // pagination: numbers greater than this
+  int limit = 100;           // at most 1000
 };
 
 // A message the bot posted about a task; every copy is updated when the task moves on.
@@ -174,7 +174,8 @@ struct StoreOptions {
 // Opens the store named by `url`: "sqlite:PATH" (or a bare path). PostgreSQL
 // URLs are recognised and refused with Code::unavailable: that backend is not
 // built yet.
-StatusOr<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOptions& options = {});
+StatusOr<std::unique_ptr<Store>> open_store(const std::string& url,
+                                            const StoreOptions& options = {});
 
 // The schema version this build writes.
 int current_schema_version();

@@ -229,7 +229,8 @@ void Loader::load(const Value& root, Directory& d) {
       slack_ids.emplace_back(d.people[i].slack_user_id, base + ".slack_user_id");
     if (!d.people[i].email.empty()) {
       std::string e = d.people[i].email;
-      std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(e.begin(), e.end(), e.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       emails.emplace_back(e, base + ".email");
     }
   }
@@ -330,7 +331,8 @@ void Loader::load_app(Object& o, App& a) {
   std::string request_policy = o.string("request_policy", false);
   std::string emergency_policy = o.string("emergency_policy", false);
   std::string revocation_policy = o.string("revocation_policy", false);
-  if (!request_policy.empty()) ref(Ref::Kind::request_policy, o.at("request_policy"), request_policy);
+  if (!request_policy.empty())
+    ref(Ref::Kind::request_policy, o.at("request_policy"), request_policy);
   if (!emergency_policy.empty())
     ref(Ref::Kind::request_policy, o.at("emergency_policy"), emergency_policy);
   if (!revocation_policy.empty())
@@ -374,7 +376,8 @@ void Loader::load_resource(Object& o, Resource& r) {
   if (!max.empty()) {
     r.max_duration = parse_duration(max);
     if (!r.max_duration) {
-      error(o.at("max_duration"), "\"" + max + "\" is not a duration such as \"8h\", \"7d\" or \"2w\"");
+      error(o.at("max_duration"),
+            "\"" + max + "\" is not a duration such as \"8h\", \"7d\" or \"2w\"");
     }
   }
 }
@@ -437,8 +440,9 @@ void Loader::load_step(Object& o, const Policy& policy, PolicyStep& s) {
           if (s.fallback.empty()) empty_group_steps_.emplace_back(r.at("group"), s.reviewers.group);
         }
       } else if (s.reviewers.type == ReviewerType::manager && s.fallback.empty()) {
-        warning(o.path(), "reviewers of type manager may resolve to nobody and the step has no "
-                          "fallback: such tasks go to the admins");
+        warning(o.path(),
+                "reviewers of type manager may resolve to nobody and the step has no "
+                "fallback: such tasks go to the admins");
       }
       r.finish();
     }
@@ -446,9 +450,9 @@ void Loader::load_step(Object& o, const Policy& policy, PolicyStep& s) {
   std::vector<std::string> reasons = o.strings("require_reason", false);
   for (std::size_t i = 0; i < reasons.size(); ++i) {
     auto a = parse_action(reasons[i]);
-    bool fits = a && (*a == Action::deny || *a == Action::reassign ||
-                      (policy.kind == PolicyKind::request ? *a == Action::approve
-                                                          : *a == Action::confirm));
+    bool fits =
+        a && (*a == Action::deny || *a == Action::reassign ||
+              (policy.kind == PolicyKind::request ? *a == Action::approve : *a == Action::confirm));
     if (!fits) {
       error(o.at("require_reason") + "[" + std::to_string(i) + "]",
             "\"" + reasons[i] + "\" is not an action of a " +
@@ -475,7 +479,8 @@ void Loader::check_unique(const std::vector<std::pair<std::string, std::string>>
     if (id.empty()) continue;
     auto [it, inserted] = first.emplace(id, path);
     if (!inserted) {
-      error(path, "duplicate " + std::string(what) + " \"" + id + "\" (first at " + it->second + ")");
+      error(path,
+            "duplicate " + std::string(what) + " \"" + id + "\" (first at " + it->second + ")");
     }
   }
 }
@@ -503,7 +508,8 @@ void Loader::check_refs(const Directory& d) {
         } else if (p->kind != want && bad_kind_policies_.count(r.id) == 0) {
           error(r.path, "policy \"" + r.id + "\" is a " +
                             (p->kind == PolicyKind::request ? "request" : "revocation") +
-                            " policy; a " + (want == PolicyKind::request ? "request" : "revocation") +
+                            " policy; a " +
+                            (want == PolicyKind::request ? "request" : "revocation") +
                             " policy is needed here");
         }
         break;
@@ -554,12 +560,14 @@ std::string position(std::string_view text, std::size_t offset) {
 
 }  // namespace
 
-bool LoadedConfig::ok() const { return directory != nullptr && error_count() == 0; }
+bool LoadedConfig::ok() const {
+  return directory != nullptr && error_count() == 0;
+}
 
 std::size_t LoadedConfig::error_count() const {
-  return static_cast<std::size_t>(std::count_if(issues.begin(), issues.end(), [](const ConfigIssue& i) {
-    return i.severity == ConfigIssue::Severity::error;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      issues.begin(), issues.end(),
+      [](const ConfigIssue& i) { return i.severity == ConfigIssue::Severity::error; }));
 }
 
 LoadedConfig load_config_text(std::string_view text) {

@@ -37,20 +37,27 @@ void Directory::index() {
   admin_set_ = std::set<PersonId>(admins.begin(), admins.end());
 }
 
-const Person* Directory::person(const PersonId& id) const { return find_in(people_by_id_, people, id); }
+const Person* Directory::person(const PersonId& id) const {
+  return find_in(people_by_id_, people, id);
+}
 const Person* Directory::person_by_slack_id(const std::string& id) const {
   return find_in(people_by_slack_, people, id);
 }
 const Person* Directory::person_by_email(const std::string& email) const {
   return find_in(people_by_email_, people, lower(email));
 }
-const Group* Directory::group(const std::string& id) const { return find_in(groups_by_id_, groups, id); }
-const App* Directory::app(const std::string& id) const { return find_in(apps_by_id_, apps, id); }
+const Group* Directory::group(const std::string& id) const {
+  return find_in(groups_by_id_, groups, id);
+}
+const App* Directory::app(const std::string& id) const {
+  return find_in(apps_by_id_, apps, id);
+}
 const Policy* Directory::policy(const std::string& id) const {
   return find_in(policies_by_id_, policies, id);
 }
 
-const Resource* Directory::resource(const std::string& app_id, const std::string& resource_id) const {
+const Resource* Directory::resource(const std::string& app_id,
+                                    const std::string& resource_id) const {
   const App* a = app(app_id);
   if (a == nullptr) return nullptr;
   for (const Resource& r : a->resources) {
@@ -59,7 +66,9 @@ const Resource* Directory::resource(const std::string& app_id, const std::string
   return nullptr;
 }
 
-bool Directory::is_admin(const PersonId& id) const { return admin_set_.count(id) > 0; }
+bool Directory::is_admin(const PersonId& id) const {
+  return admin_set_.count(id) > 0;
+}
 
 const Grant* Directory::grant(const PersonId& p, const std::string& app_id,
                               const std::string& resource_id) const {
@@ -115,11 +124,16 @@ std::optional<Action> parse_action(std::string_view name) {
 
 std::string_view reviewer_type_name(ReviewerType t) {
   switch (t) {
-    case ReviewerType::manager: return "manager";
-    case ReviewerType::app_owners: return "app_owners";
-    case ReviewerType::resource_owners: return "resource_owners";
-    case ReviewerType::users: return "users";
-    case ReviewerType::group: return "group";
+    case ReviewerType::manager:
+      return "manager";
+    case ReviewerType::app_owners:
+      return "app_owners";
+    case ReviewerType::resource_owners:
+      return "resource_owners";
+    case ReviewerType::users:
+      return "users";
+    case ReviewerType::group:
+      return "group";
   }
   return "unknown";
 }

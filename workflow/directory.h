@@ -148,7 +148,7 @@ class Directory {
   std::set<PersonId> admin_set_;
 };
 
-std::string_view action_name(Action a);       // "wont_provision"
+std::string_view action_name(Action a);                     // "wont_provision"
 std::optional<Action> parse_action(std::string_view name);  // accepts "wont-provision" too
 std::string_view reviewer_type_name(ReviewerType t);
 

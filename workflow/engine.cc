@@ -80,8 +80,8 @@ Status actor_assigned(const Ctx& c) {
   const TaskStep* s = c.current();
   if (s != nullptr && contains(s->assignees, c.cmd.actor)) return {};
   return permission_denied("step " + std::to_string(c.before.current_step() + 1) + " of " +
-                           c.task_ref() + " is assigned to " + join_names(c.dir, c.before.assignees()) +
-                           ", not to you");
+                           c.task_ref() + " is assigned to " +
+                           join_names(c.dir, c.before.assignees()) + ", not to you");
 }
 
 Status not_own_request(const Ctx& c) {
@@ -96,17 +96,19 @@ Status not_own_request(const Ctx& c) {
 }
 
 Status reason_if_required(const Ctx& c) {
-  if (c.current()->rule.require_reason.count(c.cmd.action) == 0 || !c.cmd.comment.empty()) return {};
+  if (c.current()->rule.require_reason.count(c.cmd.action) == 0 || !c.cmd.comment.empty())
+    return {};
   return rule_refused("a reason is required to " + std::string(action_name(c.cmd.action)) +
                       " at this step");
 }
 
 Status reason_given(const Ctx& c) {
   if (!c.cmd.comment.empty()) return {};
-  std::string verb = c.cmd.action == Action::reassign ? "reassign"
+  std::string verb = c.cmd.action == Action::reassign         ? "reassign"
                      : c.cmd.action == Action::wont_provision ? "refuse provisioning"
-                     : c.cmd.action == Action::wont_deprovision ? "refuse deprovisioning"
-                                                                : std::string(action_name(c.cmd.action));
+                     : c.cmd.action == Action::wont_deprovision
+                         ? "refuse deprovisioning"
+                         : std::string(action_name(c.cmd.action));
   return rule_refused("a reason is required to " + verb);
 }
 
@@ -222,7 +224,8 @@ void close_task(Ctx& c, TaskState final_state) {
   c.d.task.closed_by = c.cmd.actor;
   c.d.task.closed_at = c.now;
   for (TaskStep& s : c.d.task.steps) {
-    if (s.state == StepState::upcoming || s.state == StepState::current) s.state = StepState::skipped;
+    if (s.state == StepState::upcoming || s.state == StepState::current)
+      s.state = StepState::skipped;
   }
   c.event("task_closed", {{"state", std::string(state_name(final_state))}});
 }
@@ -265,11 +268,12 @@ Status advance(Ctx& c) {
                   step_of(c.d.task, index + 1) + ")";
     return {};
   }
-  TaskState final_state = c.d.task.kind == TaskKind::grant ? TaskState::granted : TaskState::revoked;
+  TaskState final_state =
+      c.d.task.kind == TaskKind::grant ? TaskState::granted : TaskState::revoked;
   close_task(c, final_state);
   notify_people(c, std::string(state_name(final_state)), true);
-  c.d.summary = verb + c.task_ref() + (final_state == TaskState::granted ? ": access granted"
-                                                                           : ": access removed");
+  c.d.summary = verb + c.task_ref() +
+                (final_state == TaskState::granted ? ": access granted" : ": access removed");
   return {};
 }
 
@@ -277,8 +281,8 @@ Status deny(Ctx& c) {
   finish_step(c, "denied");
   close_task(c, TaskState::denied);
   notify_people(c, "denied", true);
-  c.d.summary = "Denied " + c.task_ref() +
-                (c.d.task.kind == TaskKind::revoke ? ": the access is kept" : "");
+  c.d.summary =
+      "Denied " + c.task_ref() + (c.d.task.kind == TaskKind::revoke ? ": the access is kept" : "");
   return {};
 }
 
@@ -313,9 +317,8 @@ Status reassign(Ctx& c) {
   std::vector<PersonId> previous = s.assignees;
   s.assignees = {c.cmd.to};
   s.by_fallback = false;
-  std::int64_t comment_id =
-      add_comment(c, c.cmd.actor, "Reassigned to " + c.name(c.cmd.to) + ": " + c.cmd.comment,
-                  "reassign");
+  std::int64_t comment_id = add_comment(
+      c, c.cmd.actor, "Reassigned to " + c.name(c.cmd.to) + ": " + c.cmd.comment, "reassign");
   c.event("reassigned", {{"step", std::to_string(index)},
                          {"from", join_ids(previous)},
                          {"to", c.cmd.to},
@@ -386,11 +389,16 @@ bool matches(const Row& r, const Task& t, Action a) {
   if (r.kind == For::grant && t.kind != TaskKind::grant) return false;
   if (r.kind == For::revoke && t.kind != TaskKind::revoke) return false;
   switch (r.when) {
-    case When::reviewing: return t.state == TaskState::reviewing;
-    case When::provisioning: return t.state == TaskState::provisioning;
-    case When::deprovisioning: return t.state == TaskState::deprovisioning;
-    case When::open: return !t.closed();
-    case When::always: return true;
+    case When::reviewing:
+      return t.state == TaskState::reviewing;
+    case When::provisioning:
+      return t.state == TaskState::provisioning;
+    case When::deprovisioning:
+      return t.state == TaskState::deprovisioning;
+    case When::open:
+      return !t.closed();
+    case When::always:
+      return true;
   }
   return false;
 }
@@ -409,12 +417,14 @@ Status stale_click(const Ctx& c) {
     if (s.state == StepState::done) return conflict(already_decided(c, s));
     if (s.state == StepState::skipped) return conflict(closure(c));
     if (s.state == StepState::upcoming) {
-      return conflict("step " + std::to_string(i + 1) + " of " + c.task_ref() + " has not opened yet");
+      return conflict("step " + std::to_string(i + 1) + " of " + c.task_ref() +
+                      " has not opened yet");
     }
   }
   if (t.closed()) return conflict(closure(c));
   const TaskStep* open = t.current();
-  if (open != nullptr && !contains(open->assignees, c.cmd.actor) && c.cmd.action != Action::cancel &&
+  if (open != nullptr && !contains(open->assignees, c.cmd.actor) &&
+      c.cmd.action != Action::cancel &&
       !(c.cmd.action == Action::reassign && c.dir.is_admin(c.cmd.actor))) {
     // Were they assigned to a step that someone already decided?
     for (auto it = t.steps.rbegin(); it != t.steps.rend(); ++it) {
@@ -427,7 +437,8 @@ Status stale_click(const Ctx& c) {
 }
 
 StatusOr<Decision> decide(const Engine& engine, const Task& task, const Command& cmd) {
-  Ctx c{engine, engine.directory(), task, cmd, engine.clock().now(), Decision{task, {}, {}, {}, {}}};
+  Ctx c{engine, engine.directory(),   task,
+        cmd,    engine.clock().now(), Decision{task, {}, {}, {}, {}}};
   if (cmd.action != Action::comment && engine.directory().person(cmd.actor) == nullptr) {
     return permission_denied("\"" + cmd.actor + "\" is not a person of the directory");
   }
@@ -484,8 +495,9 @@ StatusOr<Decision> open_task(const Engine& engine, Task task, const Policy& poli
   task.policy_id = policy.id;
   task.policy_name = policy.name;
   task.instructions = fulfilment.mode == ProvisioningMode::manual ? fulfilment.instructions : "";
-  task.steps = build_steps(policy, fulfilment,
-                           task.kind == TaskKind::grant ? StepKind::provision : StepKind::deprovision);
+  task.steps =
+      build_steps(policy, fulfilment,
+                  task.kind == TaskKind::grant ? StepKind::provision : StepKind::deprovision);
   task.created_at = now;
   task.updated_at = now;
   task.version = 1;
@@ -527,7 +539,8 @@ Engine::Engine(std::shared_ptr<const Directory> directory, const Clock& clock)
 
 StatusOr<Decision> Engine::open_request(const RequestInput& in, TaskNumber number) const {
   const Directory& dir = *directory_;
-  if (dir.person(in.requester) == nullptr) return not_found("unknown person \"" + in.requester + "\"");
+  if (dir.person(in.requester) == nullptr)
+    return not_found("unknown person \"" + in.requester + "\"");
   PersonId subject = in.subject.empty() ? in.requester : in.subject;
   const Person* sp = dir.person(subject);
   if (sp == nullptr) return not_found("unknown person \"" + subject + "\"");
@@ -558,8 +571,8 @@ StatusOr<Decision> Engine::open_request(const RequestInput& in, TaskNumber numbe
   if (res->max_duration) {
     if (duration && *duration > *res->max_duration) {
       return rule_refused(format_duration(*duration) + " is longer than the " +
-                          format_duration(*res->max_duration) + " allowed for " + app->name + " / " +
-                          res->name);
+                          format_duration(*res->max_duration) + " allowed for " + app->name +
+                          " / " + res->name);
     }
     if (!duration) duration = res->max_duration;
   }
@@ -569,7 +582,8 @@ StatusOr<Decision> Engine::open_request(const RequestInput& in, TaskNumber numbe
   }
   const Policy* policy = dir.policy(policy_id);
   if (policy == nullptr || policy->kind != PolicyKind::request) {
-    return internal_error("resource policy \"" + policy_id + "\" is missing or not a request policy");
+    return internal_error("resource policy \"" + policy_id +
+                          "\" is missing or not a request policy");
   }
   Task t;
   t.number = number;
@@ -607,8 +621,8 @@ StatusOr<Decision> Engine::propose_revocation(const RevocationInput& in, TaskNum
   bool may = in.proposer == in.subject || sp->manager == in.proposer || dir.is_admin(in.proposer) ||
              contains(app->owners, in.proposer) || contains(res->owners, in.proposer);
   if (!may) {
-    return permission_denied("only " + dir.display_name(in.subject) +
-                             "'s manager, the owners of " + app->name + " / " + res->name +
+    return permission_denied("only " + dir.display_name(in.subject) + "'s manager, the owners of " +
+                             app->name + " / " + res->name +
                              " or an admin can propose this revocation");
   }
   const Policy* policy = dir.policy(res->revocation_policy);
@@ -656,7 +670,8 @@ std::vector<PersonId> Engine::resolve(const Task& task, const TaskStep& step,
   const ReviewerSelector& sel = step.rule.reviewers;
   switch (sel.type) {
     case ReviewerType::manager:
-      if (const Person* s = dir.person(task.subject); s != nullptr && !s->manager.empty()) add(s->manager);
+      if (const Person* s = dir.person(task.subject); s != nullptr && !s->manager.empty())
+        add(s->manager);
       break;
     case ReviewerType::app_owners:
       if (const App* a = dir.app(task.app)) std::for_each(a->owners.begin(), a->owners.end(), add);
@@ -665,8 +680,12 @@ std::vector<PersonId> Engine::resolve(const Task& task, const TaskStep& step,
       if (const Resource* r = dir.resource(task.app, task.resource))
         std::for_each(r->owners.begin(), r->owners.end(), add);
       break;
-    case ReviewerType::users: std::for_each(sel.users.begin(), sel.users.end(), add); break;
-    case ReviewerType::group: add(sel.group); break;
+    case ReviewerType::users:
+      std::for_each(sel.users.begin(), sel.users.end(), add);
+      break;
+    case ReviewerType::group:
+      add(sel.group);
+      break;
   }
   // A review step never goes to the requester or the subject unless it allows self-review.
   bool exclude = step.kind == StepKind::review && !step.rule.allow_self_review;
@@ -715,8 +734,8 @@ Plan Engine::plan(const Task& task, const PersonId& viewer) const {
     p.steps.push_back(std::move(ps));
   }
   if (p.current >= 0) {
-    p.headline = "Step " + std::to_string(p.current + 1) + " of " + std::to_string(task.steps.size()) +
-                 " · " + task.policy_name;
+    p.headline = "Step " + std::to_string(p.current + 1) + " of " +
+                 std::to_string(task.steps.size()) + " · " + task.policy_name;
   } else {
     std::string state(state_name(task.state));
     std::replace(state.begin(), state.end(), '_', ' ');
@@ -729,27 +748,42 @@ Plan Engine::plan(const Task& task, const PersonId& viewer) const {
 std::string step_label(const Directory& dir, const TaskStep& step) {
   if (!step.rule.name.empty()) return step.rule.name;
   switch (step.rule.reviewers.type) {
-    case ReviewerType::manager: return "Manager";
-    case ReviewerType::app_owners: return "App owners";
-    case ReviewerType::resource_owners: return "Resource owners";
-    case ReviewerType::users: return join_names(dir, step.rule.reviewers.users);
-    case ReviewerType::group: return "Group " + step.rule.reviewers.group;
+    case ReviewerType::manager:
+      return "Manager";
+    case ReviewerType::app_owners:
+      return "App owners";
+    case ReviewerType::resource_owners:
+      return "Resource owners";
+    case ReviewerType::users:
+      return join_names(dir, step.rule.reviewers.users);
+    case ReviewerType::group:
+      return "Group " + step.rule.reviewers.group;
   }
   return "Step";
 }
 
 std::string outcome_verb(Action a) {
   switch (a) {
-    case Action::approve: return "approved";
-    case Action::deny: return "denied";
-    case Action::confirm: return "confirmed";
-    case Action::provisioned: return "marked provisioned";
-    case Action::wont_provision: return "marked won't provision";
-    case Action::deprovisioned: return "marked deprovisioned";
-    case Action::wont_deprovision: return "marked won't deprovision";
-    case Action::reassign: return "reassigned";
-    case Action::comment: return "commented";
-    case Action::cancel: return "cancelled";
+    case Action::approve:
+      return "approved";
+    case Action::deny:
+      return "denied";
+    case Action::confirm:
+      return "confirmed";
+    case Action::provisioned:
+      return "marked provisioned";
+    case Action::wont_provision:
+      return "marked won't provision";
+    case Action::deprovisioned:
+      return "marked deprovisioned";
+    case Action::wont_deprovision:
+      return "marked won't deprovision";
+    case Action::reassign:
+      return "reassigned";
+    case Action::comment:
+      return "commented";
+    case Action::cancel:
+      return "cancelled";
   }
   return "decided";
 }

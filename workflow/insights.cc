@@ -31,18 +31,20 @@ std::vector<Insight> compute_insights(const Directory& dir, const Task& task, Ti
 
   if (task.emergency) out.push_back({"emergency", "Emergency request"});
   if (task.sensitive) {
-    out.push_back({"sensitive", task.app_name + " / " + task.resource_name + " is marked sensitive"});
+    out.push_back(
+        {"sensitive", task.app_name + " / " + task.resource_name + " is marked sensitive"});
   }
 
   if (task.kind == TaskKind::grant) {
     if (held != nullptr) {
-      out.push_back({"already_granted", who + " already has this access" +
-                                            (held->since ? " (since " + format_date(*held->since) + ")"
-                                                         : std::string())});
+      out.push_back(
+          {"already_granted",
+           who + " already has this access" +
+               (held->since ? " (since " + format_date(*held->since) + ")" : std::string())});
     }
     if (task.requester != task.subject) {
-      out.push_back({"on_behalf", "Requested by " + dir.display_name(task.requester) +
-                                      " on behalf of " + who});
+      out.push_back({"on_behalf",
+                     "Requested by " + dir.display_name(task.requester) + " on behalf of " + who});
     }
     if (subject != nullptr && subject->started) {
       long long d = days_between(*subject->started, now);
@@ -51,15 +53,18 @@ std::vector<Insight> compute_insights(const Directory& dir, const Task& task, Ti
       }
     }
     if (outside_business_hours(now)) {
-      out.push_back({"off_hours", "Requested outside business hours (" + format_instant(now) + ")"});
+      out.push_back(
+          {"off_hours", "Requested outside business hours (" + format_instant(now) + ")"});
     }
   } else {
     if (held == nullptr) {
-      out.push_back({"no_record", "The directory has no record of " + who + " holding this access"});
+      out.push_back(
+          {"no_record", "The directory has no record of " + who + " holding this access"});
     } else if (held->last_used) {
       long long d = days_between(*held->last_used, now);
-      out.push_back({"last_used", who + " last used this access " +
-                                      (d <= 0 ? std::string("today") : plural(d, "day", "days") + " ago")});
+      out.push_back(
+          {"last_used", who + " last used this access " +
+                            (d <= 0 ? std::string("today") : plural(d, "day", "days") + " ago")});
     } else {
       out.push_back({"never_used", "No recorded use of this access by " + who});
     }

@@ -48,20 +48,34 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status invalid_argument(std::string m) { return {Code::invalid_argument, std::move(m)}; }
-inline Status not_found(std::string m) { return {Code::not_found, std::move(m)}; }
-inline Status permission_denied(std::string m) { return {Code::permission_denied, std::move(m)}; }
-inline Status rule_refused(std::string m) { return {Code::rule_refused, std::move(m)}; }
-inline Status conflict(std::string m) { return {Code::conflict, std::move(m)}; }
-inline Status unavailable(std::string m) { return {Code::unavailable, std::move(m)}; }
-inline Status internal_error(std::string m) { return {Code::internal, std::move(m)}; }
+inline Status invalid_argument(std::string m) {
+  return {Code::invalid_argument, std::move(m)};
+}
+inline Status not_found(std::string m) {
+  return {Code::not_found, std::move(m)};
+}
+inline Status permission_denied(std::string m) {
+  return {Code::permission_denied, std::move(m)};
+}
+inline Status rule_refused(std::string m) {
+  return {Code::rule_refused, std::move(m)};
+}
+inline Status conflict(std::string m) {
+  return {Code::conflict, std::move(m)};
+}
+inline Status unavailable(std::string m) {
+  return {Code::unavailable, std::move(m)};
+}
+inline Status internal_error(std::string m) {
+  return {Code::internal, std::move(m)};
+}
 
 // A value or the Status that explains its absence. Never holds an ok Status
 // without a value.
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   StatusOr(Status status) : status_(std::move(status)) {  // NOLINT
     assert(!status_.ok() && "StatusOr needs a value or an error");
     if (status_.ok()) status_ = internal_error("StatusOr built from an ok Status");

@@ -57,10 +57,16 @@ bool is_closed(TaskState s) {
   return s != TaskState::reviewing && s != TaskState::provisioning &&
          s != TaskState::deprovisioning;
 }
-std::string_view state_name(TaskState s) { return name_of(kStates, s); }
-std::optional<TaskState> parse_state(std::string_view n) { return parse_of<TaskState>(kStates, n); }
+std::string_view state_name(TaskState s) {
+  return name_of(kStates, s);
+}
+std::optional<TaskState> parse_state(std::string_view n) {
+  return parse_of<TaskState>(kStates, n);
+}
 
-std::string_view kind_name(TaskKind k) { return k == TaskKind::grant ? "grant" : "revoke"; }
+std::string_view kind_name(TaskKind k) {
+  return k == TaskKind::grant ? "grant" : "revoke";
+}
 std::optional<TaskKind> parse_kind(std::string_view n) {
   if (n == "grant") return TaskKind::grant;
   if (n == "revoke") return TaskKind::revoke;
@@ -69,24 +75,33 @@ std::optional<TaskKind> parse_kind(std::string_view n) {
 
 std::string_view step_kind_name(StepKind k) {
   switch (k) {
-    case StepKind::review: return "review";
-    case StepKind::provision: return "provision";
-    case StepKind::deprovision: return "deprovision";
+    case StepKind::review:
+      return "review";
+    case StepKind::provision:
+      return "provision";
+    case StepKind::deprovision:
+      return "deprovision";
   }
   return "unknown";
 }
 
 std::string_view step_state_name(StepState s) {
   switch (s) {
-    case StepState::upcoming: return "upcoming";
-    case StepState::current: return "current";
-    case StepState::done: return "done";
-    case StepState::skipped: return "skipped";
+    case StepState::upcoming:
+      return "upcoming";
+    case StepState::current:
+      return "current";
+    case StepState::done:
+      return "done";
+    case StepState::skipped:
+      return "skipped";
   }
   return "unknown";
 }
 
-std::string_view effect_kind_name(EffectKind k) { return name_of(kEffects, k); }
+std::string_view effect_kind_name(EffectKind k) {
+  return name_of(kEffects, k);
+}
 std::optional<EffectKind> parse_effect_kind(std::string_view n) {
   return parse_of<EffectKind>(kEffects, n);
 }
@@ -109,7 +124,11 @@ std::vector<PersonId> Task::assignees() const {
   return s == nullptr ? std::vector<PersonId>{} : s->assignees;
 }
 
-const std::string* Event::get(std::string_view key) const { return find_data(data, key); }
-const std::string* Effect::get(std::string_view key) const { return find_data(data, key); }
+const std::string* Event::get(std::string_view key) const {
+  return find_data(data, key);
+}
+const std::string* Effect::get(std::string_view key) const {
+  return find_data(data, key);
+}
 
 }  // namespace tollgate

@@ -153,7 +153,8 @@ struct Decision {
   std::vector<Event> events;
   std::vector<Effect> effects;
   std::vector<Comment> new_comments;
-  std::string summary;  // one line for the actor: "Approved #42: now with Olga Ivanova (step 2 of 3)"
+  std::string
+      summary;  // one line for the actor: "Approved #42: now with Olga Ivanova (step 2 of 3)"
 };
 
 }  // namespace tollgate

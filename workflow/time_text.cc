@@ -13,8 +13,8 @@ struct Unit {
   Duration size;
 };
 constexpr Unit kUnits[] = {
-    {'w', duration_cast<Duration>(days(7))}, {'d', duration_cast<Duration>(days(1))},
-    {'h', duration_cast<Duration>(hours(1))}, {'m', duration_cast<Duration>(minutes(1))},
+    {'w', duration_cast<Duration>(days(7))},    {'d', duration_cast<Duration>(days(1))},
+    {'h', duration_cast<Duration>(hours(1))},   {'m', duration_cast<Duration>(minutes(1))},
     {'s', duration_cast<Duration>(seconds(1))},
 };
 
@@ -84,8 +84,8 @@ std::string format_instant(Time t) {
   auto day_start = floor<days>(t);
   hh_mm_ss<Duration> tod{t - day_start};
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%s %02d:%02d UTC", format_date(t).c_str(), int(tod.hours().count()),
-                int(tod.minutes().count()));
+  std::snprintf(buf, sizeof buf, "%s %02d:%02d UTC", format_date(t).c_str(),
+                int(tod.hours().count()), int(tod.minutes().count()));
   return buf;
 }
 
@@ -99,6 +99,8 @@ std::string format_iso8601(Time t) {
   return buf;
 }
 
-long long days_between(Time from, Time to) { return floor<days>(to - from).count(); }
+long long days_between(Time from, Time to) {
+  return floor<days>(to - from).count();
+}
 
 }  // namespace tollgate

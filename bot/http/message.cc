@@ -15,6 +15,8 @@ Response Response::text(int status, std::string body) {
 Response Response::json(int status, std::string body) {
   return {status, "application/json; charset=utf-8", std::move(body), {}};
 }
-Response Response::empty(int status) { return {status, {}, {}, {}}; }
+Response Response::empty(int status) {
+  return {status, {}, {}, {}};
+}
 
 }  // namespace tollgate::http

@@ -12,10 +12,10 @@
 namespace tollgate::http {
 
 struct Request {
-  std::string method;  // "GET", "POST"
-  std::string target;  // "/slack/events?x=1"
-  std::string path;    // "/slack/events"
-  std::string query;   // "x=1"
+  std::string method;                                        // "GET", "POST"
+  std::string target;                                        // "/slack/events?x=1"
+  std::string path;                                          // "/slack/events"
+  std::string query;                                         // "x=1"
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
   std::string body;
   std::string remote;  // "127.0.0.1:53122"

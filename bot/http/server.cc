@@ -18,8 +18,9 @@ using Clock = std::chrono::steady_clock;
 // Expected ends of a connection: handled quietly.
 bool is_quiet_close(const error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted ||
-         ec == beast::error::timeout || ec == net::error::eof || ec == net::error::connection_reset ||
-         ec == ssl::error::stream_truncated || ec == net::error::broken_pipe;
+         ec == beast::error::timeout || ec == net::error::eof ||
+         ec == net::error::connection_reset || ec == ssl::error::stream_truncated ||
+         ec == net::error::broken_pipe;
 }
 
 class SessionBase {
@@ -134,8 +135,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     parser_->body_limit(server_.options.body_limit);
     buffer_.max_size(server_.options.header_limit + server_.options.body_limit + 4096);
     beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
   }
 
   void on_header(error_code ec, std::size_t) {
@@ -245,7 +247,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (server_.options.on_request) {
       server_.options.on_request(
           {method_, path_, status_,
-           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_), remote_});
+           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_),
+           remote_});
     }
     server_.request_finished();
     if (ec || !keep) return do_close();
@@ -299,7 +302,8 @@ void Server::Impl::on_accept(error_code ec, tcp::socket socket) {
       error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       if (tls) {
-        std::make_shared<Session<ssl::stream<beast::tcp_stream>>>(*this, std::move(socket), *tls)->run();
+        std::make_shared<Session<ssl::stream<beast::tcp_stream>>>(*this, std::move(socket), *tls)
+            ->run();
       } else {
         std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket))->run();
       }
@@ -336,19 +340,25 @@ Status Server::start() {
   if (!ec) s.acceptor->set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) s.acceptor->bind(ep, ec);
   if (!ec) s.acceptor->listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return unavailable("cannot listen on " + s.options.address + ":" + std::to_string(s.options.port) +
-                             ": " + ec.message());
+  if (ec)
+    return unavailable("cannot listen on " + s.options.address + ":" +
+                       std::to_string(s.options.port) + ": " + ec.message());
   s.bound_port = s.acceptor->local_endpoint().port();
   s.do_accept();
   s.work.emplace(s.ioc.get_executor());
-  int n = s.options.threads > 0 ? s.options.threads
-                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = s.options.threads > 0
+              ? s.options.threads
+              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
   return {};
 }
 
-std::uint16_t Server::port() const { return impl_->bound_port; }
-int Server::open_connections() const { return impl_->connections.load(); }
+std::uint16_t Server::port() const {
+  return impl_->bound_port;
+}
+int Server::open_connections() const {
+  return impl_->connections.load();
+}
 
 int Server::stop(std::chrono::milliseconds grace) {
   Impl& s = *impl_;

@@ -28,7 +28,7 @@ inline constexpr std::string_view kReassign = "reassign";
 inline constexpr std::string_view kMoreActions = "more";
 
 // Modal callback ids.
-inline constexpr std::string_view kReasonModal = "tollgate.reason";      // deny / won't (de)provision
+inline constexpr std::string_view kReasonModal = "tollgate.reason";  // deny / won't (de)provision
 inline constexpr std::string_view kReassignModal = "tollgate.reassign";
 
 // Input blocks of the modals.

@@ -91,7 +91,7 @@ class Blocks {
     std::string action_id;
     std::string text;
     std::string value;
-    std::string style;  // "", "primary", "danger"
+    std::string style;    // "", "primary", "danger"
     std::string confirm;  // a confirmation question, or empty
   };
   struct Option {
@@ -198,11 +198,14 @@ std::string target(const Task& t) {
 std::string step_line(const Engine& e, const Task& t, int step) {
   if (step < 0 || step >= static_cast<int>(t.steps.size())) return esc(t.policy_name);
   return "Step " + std::to_string(step + 1) + " of " + std::to_string(t.steps.size()) + " · " +
-         esc(step_label(e.directory(), t.steps[static_cast<std::size_t>(step)])) + " · " + esc(t.policy_name);
+         esc(step_label(e.directory(), t.steps[static_cast<std::size_t>(step)])) + " · " +
+         esc(t.policy_name);
 }
 
 // The words for an outcome.
-std::string did(Action a) { return outcome_verb(a); }
+std::string did(Action a) {
+  return outcome_verb(a);
+}
 
 std::string outcome_emoji(Action a) {
   switch (a) {
@@ -226,15 +229,23 @@ std::string task_status(const Engine& e, const Task& t) {
       int i = t.current_step();
       return "Now with " + names(d, t.assignees()) + " (" + step_line(e, t, i) + ")";
     }
-    case TaskState::granted: return ":white_check_mark: Access granted";
-    case TaskState::provisioned: return ":white_check_mark: Access provisioned";
-    case TaskState::not_provisioned: return ":no_entry: Not provisioned";
+    case TaskState::granted:
+      return ":white_check_mark: Access granted";
+    case TaskState::provisioned:
+      return ":white_check_mark: Access provisioned";
+    case TaskState::not_provisioned:
+      return ":no_entry: Not provisioned";
     case TaskState::denied:
-      return t.kind == TaskKind::grant ? ":no_entry: Request denied" : ":no_entry: Revocation denied: the access is kept";
-    case TaskState::revoked: return ":white_check_mark: Access removed";
-    case TaskState::deprovisioned: return ":white_check_mark: Access deprovisioned";
-    case TaskState::not_deprovisioned: return ":no_entry: Not deprovisioned";
-    case TaskState::cancelled: return ":heavy_multiplication_x: Cancelled by " + name(d, t.closed_by);
+      return t.kind == TaskKind::grant ? ":no_entry: Request denied"
+                                       : ":no_entry: Revocation denied: the access is kept";
+    case TaskState::revoked:
+      return ":white_check_mark: Access removed";
+    case TaskState::deprovisioned:
+      return ":white_check_mark: Access deprovisioned";
+    case TaskState::not_deprovisioned:
+      return ":no_entry: Not deprovisioned";
+    case TaskState::cancelled:
+      return ":heavy_multiplication_x: Cancelled by " + name(d, t.closed_by);
   }
   return "";
 }
@@ -245,7 +256,8 @@ void facts(Blocks& b, const Engine& e, const Task& t, int step) {
   f.emplace_back(t.kind == TaskKind::grant ? "For" : "Remove from", person_line(d, t.subject));
   f.emplace_back("Access", target(t));
   if (t.requester != t.subject) {
-    f.emplace_back(t.kind == TaskKind::grant ? "Requested by" : "Proposed by", person_line(d, t.requester));
+    f.emplace_back(t.kind == TaskKind::grant ? "Requested by" : "Proposed by",
+                   person_line(d, t.requester));
   }
   if (t.duration) f.emplace_back("Duration", format_duration(*t.duration));
   f.emplace_back("Step", step_line(e, t, step));
@@ -290,8 +302,9 @@ Message task_message(const Engine& e, const Task& t, const PersonId& viewer, int
                           ? &t.steps[static_cast<std::size_t>(step)]
                           : nullptr;
   if (s != nullptr && s->kind != StepKind::review && !t.instructions.empty()) {
-    b.section(std::string(s->kind == StepKind::provision ? "*How to provision*\n" : "*How to remove*\n") +
-              esc(t.instructions));
+    b.section(
+        std::string(s->kind == StepKind::provision ? "*How to provision*\n" : "*How to remove*\n") +
+        esc(t.instructions));
   }
   bool mine = s != nullptr && s->state == StepState::current &&
               std::find(s->assignees.begin(), s->assignees.end(), viewer) != s->assignees.end();
@@ -305,32 +318,39 @@ Message task_message(const Engine& e, const Task& t, const PersonId& viewer, int
       case StepKind::review:
         if (t.kind == TaskKind::grant) {
           buttons.push_back({"approve", "Approve", ref, "primary", ""});
-          buttons.push_back({"deny", "Deny", ref, "danger",
-                             s->rule.require_reason.count(Action::deny) ? "" : "Deny " + who + "'s request?"});
+          buttons.push_back(
+              {"deny", "Deny", ref, "danger",
+               s->rule.require_reason.count(Action::deny) ? "" : "Deny " + who + "'s request?"});
         } else {
           buttons.push_back({"confirm", "Confirm removal", ref, "primary", ""});
-          buttons.push_back({"deny", "Keep access", ref, "danger",
-                             s->rule.require_reason.count(Action::deny) ? "" : "Keep " + who + "'s access?"});
+          buttons.push_back(
+              {"deny", "Keep access", ref, "danger",
+               s->rule.require_reason.count(Action::deny) ? "" : "Keep " + who + "'s access?"});
         }
         break;
       case StepKind::provision:
-        buttons.push_back({"provisioned", "Provisioned", ref, "primary", "Have you added the access?"});
+        buttons.push_back(
+            {"provisioned", "Provisioned", ref, "primary", "Have you added the access?"});
         more.push_back({"Won't provision", "wont_provision:" + ref});
         break;
       case StepKind::deprovision:
-        buttons.push_back({"deprovisioned", "Deprovisioned", ref, "primary", "Have you removed the access?"});
+        buttons.push_back(
+            {"deprovisioned", "Deprovisioned", ref, "primary", "Have you removed the access?"});
         more.push_back({"Won't deprovision", "wont_deprovision:" + ref});
         break;
     }
-    if (s->rule.allow_reassign || d.is_admin(viewer)) more.push_back({"Reassign…", std::string(kReassign) + ":" + ref});
+    if (s->rule.allow_reassign || d.is_admin(viewer))
+      more.push_back({"Reassign…", std::string(kReassign) + ":" + ref});
     more.push_back({"View details", std::string(kViewDetails) + ":" + ref});
     b.actions("task:" + ref, buttons, more);
     summary = "waiting for you";
   } else {
     std::vector<std::string> lines;
     if (s != nullptr && s->state == StepState::done && s->outcome) {
-      std::string line = outcome_emoji(*s->outcome) + " " + did(*s->outcome) + " by " + name(d, s->decided_by);
-      line[line.find(' ') + 1] = static_cast<char>(std::toupper(static_cast<unsigned char>(line[line.find(' ') + 1])));
+      std::string line =
+          outcome_emoji(*s->outcome) + " " + did(*s->outcome) + " by " + name(d, s->decided_by);
+      line[line.find(' ') + 1] =
+          static_cast<char>(std::toupper(static_cast<unsigned char>(line[line.find(' ') + 1])));
       if (s->decided_at) line += " at " + format_instant(*s->decided_at);
       if (!s->comment.empty()) line += ": “" + esc(s->comment) + "”";
       lines.push_back(line);
@@ -340,25 +360,27 @@ Message task_message(const Engine& e, const Task& t, const PersonId& viewer, int
       summary = "reassigned to " + names(d, s->assignees);
     }
     std::string status = task_status(e, t);
-    if (lines.empty() || t.closed() || (s != nullptr && s->state == StepState::done)) lines.push_back(status);
+    if (lines.empty() || t.closed() || (s != nullptr && s->state == StepState::done))
+      lines.push_back(status);
     if (summary.empty()) summary = status;
     b.context(lines);
     b.actions("task:" + ref, {}, {{"View details", std::string(kViewDetails) + ":" + ref}});
   }
   Message m;
-  m.text = title + ": " + d.display_name(t.subject) + " → " + t.app_name + " / " + t.resource_name + " (" +
-           summary + ")";
+  m.text = title + ": " + d.display_name(t.subject) + " → " + t.app_name + " / " + t.resource_name +
+           " (" + summary + ")";
   m.blocks = b.finish();
   return m;
 }
 
-Message notification(const Engine& e, const Task& t, const PersonId& recipient, const std::string& event,
-                     const PersonId& by) {
+Message notification(const Engine& e, const Task& t, const PersonId& recipient,
+                     const std::string& event, const PersonId& by) {
   const Directory& d = e.directory();
   std::string what = t.kind == TaskKind::grant ? "request" : "revocation proposal";
   std::string subject = recipient == t.subject ? "your access" : name(d, t.subject) + "'s access";
   std::string yours = recipient == t.requester ? "Your " + what : "The " + what;
-  std::string head = yours + " #" + std::to_string(t.number) + " (" + subject + " to " + target(t) + ")";
+  std::string head =
+      yours + " #" + std::to_string(t.number) + " (" + subject + " to " + target(t) + ")";
   // The comment of the step `by` decided, if any.
   std::string reason;
   for (auto it = t.steps.rbegin(); it != t.steps.rend(); ++it) {
@@ -389,7 +411,8 @@ Message notification(const Engine& e, const Task& t, const PersonId& recipient, 
   if (!reason.empty()) line += "\n>" + esc(reason);
   Blocks b;
   b.section(line);
-  b.context({step_line(e, t, t.current_step() >= 0 ? t.current_step() : static_cast<int>(t.steps.size()) - 1)});
+  b.context({step_line(
+      e, t, t.current_step() >= 0 ? t.current_step() : static_cast<int>(t.steps.size()) - 1)});
   Message m;
   std::string plain = line;
   m.text = truncate(plain, 3000);
@@ -402,7 +425,8 @@ Message comment_reply(const Directory& d, const Task& t, const Comment& c) {
   std::string line = "*" + name(d, c.author) + "*: " + esc(c.text);
   Blocks b;
   b.section(line);
-  b.context({"Comment on #" + std::to_string(t.number) + " · " + esc(c.source) + " · " + format_instant(c.at)});
+  b.context({"Comment on #" + std::to_string(t.number) + " · " + esc(c.source) + " · " +
+             format_instant(c.at)});
   return {truncate(d.display_name(c.author) + ": " + c.text, 3000), b.finish()};
 }
 
@@ -412,10 +436,13 @@ std::string details_modal(const Engine& e, const Task& t, const PersonId& viewer
   const Person* subject = d.person(t.subject);
   std::vector<std::pair<std::string, std::string>> account;
   account.emplace_back("Account", person_line(d, t.subject));
-  if (subject != nullptr && !subject->manager.empty()) account.emplace_back("Manager", name(d, subject->manager));
-  if (subject != nullptr && !subject->email.empty()) account.emplace_back("Email", esc(subject->email));
+  if (subject != nullptr && !subject->manager.empty())
+    account.emplace_back("Manager", name(d, subject->manager));
+  if (subject != nullptr && !subject->email.empty())
+    account.emplace_back("Email", esc(subject->email));
   account.emplace_back("Resource", target(t));
-  account.emplace_back(t.kind == TaskKind::grant ? "Requested by" : "Proposed by", person_line(d, t.requester));
+  account.emplace_back(t.kind == TaskKind::grant ? "Requested by" : "Proposed by",
+                       person_line(d, t.requester));
   if (t.duration) account.emplace_back("Duration", format_duration(*t.duration));
   account.emplace_back("Emergency", t.emergency ? ":rotating_light: yes" : "no");
   account.emplace_back("Opened", format_instant(t.created_at));
@@ -432,7 +459,8 @@ std::string details_modal(const Engine& e, const Task& t, const PersonId& viewer
   Plan plan = e.plan(t, viewer);
   b.section("*Execution plan* · " + esc(plan.policy_name));
   for (const PlanStep& s : plan.steps) {
-    std::string mark = s.state == StepState::done      ? (s.outcome ? outcome_emoji(*s.outcome) : ":white_check_mark:")
+    std::string mark = s.state == StepState::done
+                           ? (s.outcome ? outcome_emoji(*s.outcome) : ":white_check_mark:")
                        : s.state == StepState::current ? ":hourglass_flowing_sand:"
                        : s.state == StepState::skipped ? ":heavy_minus_sign:"
                                                        : ":white_circle:";
@@ -464,8 +492,8 @@ std::string details_modal(const Engine& e, const Task& t, const PersonId& viewer
     std::size_t start = visible.size() > room ? visible.size() - room : 0;
     for (std::size_t i = start; i < visible.size(); ++i) {
       const Comment& c = *visible[i];
-      b.section("*" + name(d, c.author) + "* · " + format_instant(c.at) + (c.edited_at ? " (edited)" : "") + "\n" +
-                esc(c.text));
+      b.section("*" + name(d, c.author) + "* · " + format_instant(c.at) +
+                (c.edited_at ? " (edited)" : "") + "\n" + esc(c.text));
     }
   }
   rapidjson::StringBuffer out;

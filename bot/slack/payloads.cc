@@ -25,9 +25,11 @@ StateValues parse_state(const Value* state) {
       sv.type = json::str(v, "type");
       sv.value = json::str(v, "value");
       sv.selected_user = json::str(v, "selected_user");
-      if (const Value* opt = json::object(v, "selected_option")) sv.selected_option = json::str(*opt, "value");
+      if (const Value* opt = json::object(v, "selected_option"))
+        sv.selected_option = json::str(*opt, "value");
       if (const Value* opts = json::array(v, "selected_options")) {
-        for (const Value& o : opts->GetArray()) sv.selected_options.push_back(json::str(o, "value"));
+        for (const Value& o : opts->GetArray())
+          sv.selected_options.push_back(json::str(o, "value"));
       }
       if (const Value* users = json::array(v, "selected_users")) {
         for (const Value& u : users->GetArray()) {
@@ -41,8 +43,8 @@ StateValues parse_state(const Value* state) {
 }
 
 MessageEvent::Inner parse_inner(const Value& m) {
-  return {json::str(m, "subtype"), json::str(m, "user"),      json::str(m, "bot_id"),
-          json::str(m, "text"),    json::str(m, "ts"),        json::str(m, "thread_ts")};
+  return {json::str(m, "subtype"), json::str(m, "user"), json::str(m, "bot_id"),
+          json::str(m, "text"),    json::str(m, "ts"),   json::str(m, "thread_ts")};
 }
 
 }  // namespace
@@ -61,7 +63,8 @@ std::string Form::value(std::string_view key) const {
 
 StatusOr<Form> parse_form(std::string_view body) {
   auto encoded = boost::urls::parse_query(boost::urls::string_view(body.data(), body.size()));
-  if (encoded.has_error()) return invalid_argument("malformed form body: " + encoded.error().message());
+  if (encoded.has_error())
+    return invalid_argument("malformed form body: " + encoded.error().message());
   boost::urls::encoding_opts opts;
   opts.space_as_plus = true;
   // Validated above, so this constructor (which throws on bad input) cannot throw.
@@ -120,7 +123,8 @@ StatusOr<Interaction> parse_interaction(std::string_view text) {
     in.enterprise_id = json::str(*team, "enterprise_id");
   }
   if (in.team_id.empty()) in.team_id = json::str(*user, "team_id");
-  if (const Value* ent = json::object(doc, "enterprise"); ent != nullptr && in.enterprise_id.empty()) {
+  if (const Value* ent = json::object(doc, "enterprise");
+      ent != nullptr && in.enterprise_id.empty()) {
     in.enterprise_id = json::str(*ent, "id");
   }
   in.api_app_id = json::str(doc, "api_app_id");
@@ -145,7 +149,8 @@ StatusOr<Interaction> parse_interaction(std::string_view text) {
       item.block_id = json::str(a, "block_id");
       item.type = json::str(a, "type");
       item.value = json::str(a, "value");
-      if (const Value* opt = json::object(a, "selected_option")) item.value = json::str(*opt, "value");
+      if (const Value* opt = json::object(a, "selected_option"))
+        item.value = json::str(*opt, "value");
       item.action_ts = json::str(a, "action_ts");
       in.actions.push_back(std::move(item));
     }
@@ -210,7 +215,8 @@ StatusOr<EventEnvelope> parse_event(std::string_view text) {
     m.deleted_ts = json::str(*ev, "deleted_ts");
     m.hidden = json::boolean(*ev, "hidden");
     if (const Value* inner = json::object(*ev, "message")) m.message = parse_inner(*inner);
-    if (const Value* prev = json::object(*ev, "previous_message")) m.previous_message = parse_inner(*prev);
+    if (const Value* prev = json::object(*ev, "previous_message"))
+      m.previous_message = parse_inner(*prev);
     e.message = std::move(m);
   }
   return e;

@@ -78,13 +78,13 @@ struct Interaction {
   std::string user_name;
   std::string api_app_id;
   std::string trigger_id;
-  std::string response_url;   // message surfaces only
-  std::string container_type; // "message", "view", "message_attachment"
+  std::string response_url;    // message surfaces only
+  std::string container_type;  // "message", "view", "message_attachment"
   std::string channel_id;
   std::string message_ts;
   bool ephemeral = false;
   std::vector<ActionItem> actions;
-  StateValues state;          // block_actions: the surface's inputs
+  StateValues state;  // block_actions: the surface's inputs
   std::optional<ViewInfo> view;
 };
 StatusOr<Interaction> parse_interaction(std::string_view json);

@@ -1,11 +1,11 @@
 #include "bot/slack/signature.h"
 
+#include <charconv>
+#include <chrono>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-#include <charconv>
-#include <chrono>
 
 namespace tollgate::slack {
 namespace {
@@ -38,7 +38,8 @@ Status verify_signature(std::string_view secret, std::string_view timestamp,
   if (timestamp.empty() || signature.empty()) return permission_denied("missing signature headers");
   long long ts = 0;
   auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
-  if (ec != std::errc() || end != timestamp.data() + timestamp.size() || timestamp.size() > 12 || ts < 0) {
+  if (ec != std::errc() || end != timestamp.data() + timestamp.size() || timestamp.size() > 12 ||
+      ts < 0) {
     return permission_denied("timestamp is not a number of seconds");
   }
   auto sent = Time(std::chrono::seconds(ts));

@@ -18,6 +18,7 @@ Status verify_signature(std::string_view signing_secret, std::string_view timest
                         std::string_view signature_header, std::string_view body, Time now);
 
 // The header value Slack would send: "v0=<64 hex>". For tests and the sandbox.
-std::string sign(std::string_view signing_secret, std::string_view timestamp, std::string_view body);
+std::string sign(std::string_view signing_secret, std::string_view timestamp,
+                 std::string_view body);
 
 }  // namespace tollgate::slack

@@ -25,7 +25,8 @@ void section(json::Writer& w, const std::string& mrkdwn) {
   w.EndObject();
 }
 
-void reason_input(json::Writer& w, const std::string& label, bool optional, const std::string& hint) {
+void reason_input(json::Writer& w, const std::string& label, bool optional,
+                  const std::string& hint) {
   w.StartObject();
   json::kv(w, "type", "input");
   json::kv(w, "block_id", kReasonBlock);
@@ -47,7 +48,8 @@ void reason_input(json::Writer& w, const std::string& label, bool optional, cons
 
 std::string headline(const Task& t) {
   std::string what = t.kind == TaskKind::grant ? "Access request" : "Revocation";
-  return "*" + what + " #" + std::to_string(t.number) + "*: " + t.app_name + " / " + t.resource_name;
+  return "*" + what + " #" + std::to_string(t.number) + "*: " + t.app_name + " / " +
+         t.resource_name;
 }
 
 }  // namespace
@@ -72,7 +74,7 @@ std::string truncate(const std::string& text, std::size_t max) {
 }
 
 std::string reason_modal(const Task& task, Action action, int step, bool required) {
-  std::string title = action == Action::deny             ? "Deny"
+  std::string title = action == Action::deny               ? "Deny"
                       : action == Action::approve          ? "Approve"
                       : action == Action::confirm          ? "Confirm"
                       : action == Action::wont_provision   ? "Won't provision"

@@ -147,10 +147,11 @@ struct WebClient::Impl : std::enable_shared_from_this<WebClient::Impl> {
     bhttp::request<bhttp::string_body> req{c.verb, c.endpoint.target, 11};
     req.set(bhttp::field::host, c.endpoint.host);
     req.set(bhttp::field::user_agent, "tollgate");
-    if (c.auth && !options.token.empty()) req.set(bhttp::field::authorization, "Bearer " + options.token);
+    if (c.auth && !options.token.empty())
+      req.set(bhttp::field::authorization, "Bearer " + options.token);
     if (c.verb == bhttp::verb::post) {
-      req.set(bhttp::field::content_type, c.json ? "application/json; charset=utf-8"
-                                                 : "application/x-www-form-urlencoded");
+      req.set(bhttp::field::content_type,
+              c.json ? "application/json; charset=utf-8" : "application/x-www-form-urlencoded");
       req.body() = c.body;
     }
     req.keep_alive(true);
@@ -166,8 +167,9 @@ struct WebClient::Impl : std::enable_shared_from_this<WebClient::Impl> {
       r.error = "network";
       co_return r;
     }
-    auto [rec, rn] = c.endpoint.tls ? co_await bhttp::async_read(*conn.tls, conn.buffer, res, kTuple)
-                                    : co_await bhttp::async_read(*conn.plain, conn.buffer, res, kTuple);
+    auto [rec, rn] = c.endpoint.tls
+                         ? co_await bhttp::async_read(*conn.tls, conn.buffer, res, kTuple)
+                         : co_await bhttp::async_read(*conn.plain, conn.buffer, res, kTuple);
     if (rec) {
       network = true;
       r.status = unavailable("read failed: " + rec.message());
@@ -276,9 +278,12 @@ struct WebClient::Impl : std::enable_shared_from_this<WebClient::Impl> {
   }
 };
 
-WebClient::WebClient(WebClientOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {}
+WebClient::WebClient(WebClientOptions options)
+    : impl_(std::make_shared<Impl>(std::move(options))) {}
 
-WebClient::~WebClient() { stop(); }
+WebClient::~WebClient() {
+  stop();
+}
 
 void WebClient::stop() {
   if (!impl_->thread.joinable()) return;
@@ -289,7 +294,11 @@ void WebClient::stop() {
 
 void WebClient::call(const std::string& method, std::string json_body, Done done) {
   if (!impl_->base_ok) {
-    done({invalid_argument("bad Slack API base URL " + impl_->options.base_url), "config", 0, {}, {}});
+    done({invalid_argument("bad Slack API base URL " + impl_->options.base_url),
+          "config",
+          0,
+          {},
+          {}});
     return;
   }
   Call c;
@@ -302,13 +311,18 @@ void WebClient::call(const std::string& method, std::string json_body, Done done
 void WebClient::get(const std::string& method,
                     const std::vector<std::pair<std::string, std::string>>& query, Done done) {
   if (!impl_->base_ok) {
-    done({invalid_argument("bad Slack API base URL " + impl_->options.base_url), "config", 0, {}, {}});
+    done({invalid_argument("bad Slack API base URL " + impl_->options.base_url),
+          "config",
+          0,
+          {},
+          {}});
     return;
   }
   Call c;
   c.verb = bhttp::verb::get;
   c.endpoint = impl_->base;
-  c.endpoint.target = impl_->base.target + "/" + method + (query.empty() ? "" : "?" + form_encode(query));
+  c.endpoint.target =
+      impl_->base.target + "/" + method + (query.empty() ? "" : "?" + form_encode(query));
   impl_->start(std::move(c), std::move(done));
 }
 

@@ -11,8 +11,12 @@ namespace {
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 using rapidjson::Value;
 
-std::int64_t ms(Time t) { return t.time_since_epoch().count(); }
-Time from_ms(std::int64_t v) { return Time(Duration(v)); }
+std::int64_t ms(Time t) {
+  return t.time_since_epoch().count();
+}
+Time from_ms(std::int64_t v) {
+  return Time(Duration(v));
+}
 
 void str(Writer& w, std::string_view key, std::string_view v) {
   w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
@@ -228,12 +232,12 @@ StatusOr<Task> decode_task(std::string_view json) {
     for (const Value& so : steps->GetArray()) {
       TaskStep s;
       std::string k = r.s(so, "kind");
-      s.kind = k == "provision" ? StepKind::provision
+      s.kind = k == "provision"     ? StepKind::provision
                : k == "deprovision" ? StepKind::deprovision
                                     : StepKind::review;
       std::string st = r.s(so, "state");
-      s.state = st == "current" ? StepState::current
-                : st == "done"  ? StepState::done
+      s.state = st == "current"   ? StepState::current
+                : st == "done"    ? StepState::done
                 : st == "skipped" ? StepState::skipped
                                   : StepState::upcoming;
       if (const Value* rule = r.member(so, "rule")) decode_rule(r, *rule, s.rule);
@@ -248,7 +252,8 @@ StatusOr<Task> decode_task(std::string_view json) {
     }
   }
   if (const Value* ins = r.member(doc, "insights"); ins != nullptr && ins->IsArray()) {
-    for (const Value& io : ins->GetArray()) t.insights.push_back({r.s(io, "kind"), r.s(io, "text")});
+    for (const Value& io : ins->GetArray())
+      t.insights.push_back({r.s(io, "kind"), r.s(io, "text")});
   }
   if (r.bad) return internal_error("stored task #" + std::to_string(t.number) + " is malformed");
   return t;
@@ -271,7 +276,8 @@ std::string encode_pairs(const Pairs& pairs) {
 StatusOr<Pairs> decode_pairs(std::string_view json) {
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
-  if (doc.HasParseError() || !doc.IsArray()) return internal_error("stored data is not a JSON array");
+  if (doc.HasParseError() || !doc.IsArray())
+    return internal_error("stored data is not a JSON array");
   Pairs out;
   for (const Value& e : doc.GetArray()) {
     if (!e.IsArray() || e.Size() != 2 || !e[0].IsString() || !e[1].IsString()) {

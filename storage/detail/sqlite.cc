@@ -6,7 +6,8 @@ namespace tollgate::sqlite {
 namespace {
 
 Status error_of(sqlite3* db, int rc, std::string_view what) {
-  std::string msg = std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  std::string msg =
+      std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   // A busy or locked database, a full disk or an I/O error is a store that is
   // unavailable; anything else is a bug or corruption.
   int primary = rc & 0xff;
@@ -57,15 +58,20 @@ Status Stmt::run() {
   }
 }
 
-std::int64_t Stmt::i64(int col) const { return sqlite3_column_int64(s_, col); }
+std::int64_t Stmt::i64(int col) const {
+  return sqlite3_column_int64(s_, col);
+}
 
 std::string Stmt::text(int col) const {
   const unsigned char* p = sqlite3_column_text(s_, col);
   int n = sqlite3_column_bytes(s_, col);
-  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+  return p == nullptr ? std::string()
+                      : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
 }
 
-bool Stmt::is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+bool Stmt::is_null(int col) const {
+  return sqlite3_column_type(s_, col) == SQLITE_NULL;
+}
 
 StatusOr<std::unique_ptr<Db>> Db::open(const std::string& path, bool read_only) {
   sqlite3* raw = nullptr;
@@ -112,7 +118,11 @@ StatusOr<Stmt> Db::prepare(const std::string& sql) {
   return Stmt(stmt, db_);
 }
 
-std::int64_t Db::changes() const { return sqlite3_changes64(db_); }
-std::string Db::last_error() const { return sqlite3_errmsg(db_); }
+std::int64_t Db::changes() const {
+  return sqlite3_changes64(db_);
+}
+std::string Db::last_error() const {
+  return sqlite3_errmsg(db_);
+}
 
 }  // namespace tollgate::sqlite

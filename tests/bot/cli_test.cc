@@ -1,15 +1,15 @@
 // The tollgate binary's operator commands, run as a user would run them.
-#include <gtest/gtest.h>
-#include <sqlite3.h>
-
 #include <array>
 #include <cstdio>
 #include <fstream>
 #include <string>
 
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "bot/service.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_org.h"
-#include "bot/service.h"
 
 namespace tollgate {
 namespace {
@@ -31,7 +31,9 @@ CliRun run(const std::string& args) {
   return r;
 }
 
-void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
 
 TEST(Cli, CheckConfigAcceptsTheExample) {
   CliRun r = run(std::string("check-config ") + TOLLGATE_SOURCE_DIR + "/examples/acme.json");
@@ -50,9 +52,12 @@ TEST(Cli, CheckConfigListsEveryProblemWithItsPathAndFails) {
   write_file(dir.file("bad.json"), text);
   CliRun r = run("check-config " + dir.file("bad.json"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("error: $.people[2].manager: unknown person \"zed\""), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("error: $.policies[5].kind: expected \"request\" or \"revocation\", got \"revoke\""),
-            std::string::npos)
+  EXPECT_NE(r.output.find("error: $.people[2].manager: unknown person \"zed\""), std::string::npos)
+      << r.output;
+  EXPECT_NE(
+      r.output.find(
+          "error: $.policies[5].kind: expected \"request\" or \"revocation\", got \"revoke\""),
+      std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("2 error(s)"), std::string::npos) << r.output;
 }
@@ -60,7 +65,8 @@ TEST(Cli, CheckConfigListsEveryProblemWithItsPathAndFails) {
 TEST(Cli, CheckConfigOnAMissingFile) {
   CliRun r = run("check-config /nonexistent/tollgate.json");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.output.find("error: $: cannot read /nonexistent/tollgate.json"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("error: $: cannot read /nonexistent/tollgate.json"), std::string::npos)
+      << r.output;
 }
 
 TEST(Cli, MigrateThenAuditVerifyFindsATamperedEvent) {
@@ -94,9 +100,10 @@ TEST(Cli, MigrateThenAuditVerifyFindsATamperedEvent) {
   sqlite3_close(raw);
   CliRun bad = run("audit verify --db sqlite:" + db);
   EXPECT_EQ(bad.exit_code, 1) << bad.output;
-  EXPECT_NE(bad.output.find("BROKEN at event 3: event 3 (task #2, task_opened): its content does not "
-                            "match its hash"),
-            std::string::npos)
+  EXPECT_NE(
+      bad.output.find("BROKEN at event 3: event 3 (task #2, task_opened): its content does not "
+                      "match its hash"),
+      std::string::npos)
       << bad.output;
 }
 

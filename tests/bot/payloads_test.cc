@@ -1,34 +1,33 @@
 // Every payload among Slack's fixtures parses into the typed structures.
 #include "bot/slack/payloads.h"
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include "tests/support/fixtures.h"
 
 namespace tollgate::slack {
 namespace {
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(TOLLGATE_SHARED_DIR) + "/slack/fixtures/" + name, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return testing::slack_fixture(name);
 }
 
 TEST(Payloads, EveryFixtureParses) {
   int parsed = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(TOLLGATE_SHARED_DIR) + "/slack/fixtures")) {
+  for (const auto& entry : std::filesystem::directory_iterator(testing::slack_fixture_dir())) {
     std::string name = entry.path().filename().string();
     std::string text = fixture(name);
     SCOPED_TRACE(name);
-    if (name.rfind("block_actions_payload", 0) == 0 || name.rfind("view_submission_payload", 0) == 0) {
+    if (name.rfind("block_actions_payload", 0) == 0 ||
+        name.rfind("view_submission_payload", 0) == 0) {
       auto in = parse_interaction(text);
       ASSERT_TRUE(in.ok()) << in.status().to_string();
       EXPECT_FALSE(in->user_id.empty());
       ++parsed;
-    } else if (name.rfind("block_actions_form", 0) == 0 || name.rfind("view_submission_form", 0) == 0) {
+    } else if (name.rfind("block_actions_form", 0) == 0 ||
+               name.rfind("view_submission_form", 0) == 0) {
       auto form = parse_form(text);
       ASSERT_TRUE(form.ok());
       ASSERT_NE(form->get("payload"), nullptr);
@@ -115,9 +114,11 @@ TEST(Payloads, MalformedInputIsInvalidArgumentNeverACrash) {
   EXPECT_EQ(parse_interaction(R"({"type":"block_actions"})").code(), Code::invalid_argument);
   EXPECT_EQ(parse_interaction(R"({"type":"block_actions","user":{"id":"U1"},"actions":[]})").code(),
             Code::invalid_argument);
-  EXPECT_EQ(parse_event(R"({"type":"event_callback","event_id":"Ev1"})").code(), Code::invalid_argument);
+  EXPECT_EQ(parse_event(R"({"type":"event_callback","event_id":"Ev1"})").code(),
+            Code::invalid_argument);
   EXPECT_EQ(parse_event("{\"type\":\"x\"} trailing").code(), Code::invalid_argument);
-  EXPECT_EQ(parse_event("{\"type\":\"\xff\xfe\"}").code(), Code::invalid_argument) << "invalid UTF-8";
+  EXPECT_EQ(parse_event("{\"type\":\"\xff\xfe\"}").code(), Code::invalid_argument)
+      << "invalid UTF-8";
   std::string deep(100000, '[');
   EXPECT_EQ(parse_event(deep).code(), Code::invalid_argument);
   EXPECT_EQ(parse_form("a=%zz").code(), Code::invalid_argument);

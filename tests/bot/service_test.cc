@@ -1,9 +1,9 @@
 // TaskService over a real SQLite store: bulk commands and concurrent clicks.
 #include "bot/service.h"
 
-#include <gtest/gtest.h>
-
 #include <future>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_org.h"
@@ -19,7 +19,8 @@ class ServiceTest : public ::testing::Test {
     auto s = open_store("sqlite:" + dir_.file("t.db"));
     ASSERT_TRUE(s.ok()) << s.status().to_string();
     store_ = std::move(*s);
-    service_ = std::make_unique<TaskService>(*store_, std::make_shared<Engine>(world_.dir, world_.clock));
+    service_ =
+        std::make_unique<TaskService>(*store_, std::make_shared<Engine>(world_.dir, world_.clock));
   }
 
   StatusOr<Decision> request(RequestInput in) {
@@ -40,13 +41,14 @@ class ServiceTest : public ::testing::Test {
 };
 
 TEST_F(ServiceTest, BulkApprovesTheAllowedTasksRefusesTheOthersAndCommentsOnEach) {
-  ASSERT_TRUE(request(github_admin_for("ana")).ok());                          // 1: dana
+  ASSERT_TRUE(request(github_admin_for("ana")).ok());                                   // 1: dana
   ASSERT_TRUE(request({"olga", "", "aws", "staging", "x", std::nullopt, false}).ok());  // 2: boss
-  ASSERT_TRUE(request(github_admin_for("bo")).ok());                           // 3: dana
-  ASSERT_TRUE(request(github_admin_for("cy")).ok());                           // 4: dana
+  ASSERT_TRUE(request(github_admin_for("bo")).ok());                                    // 3: dana
+  ASSERT_TRUE(request(github_admin_for("cy")).ok());                                    // 4: dana
   ASSERT_TRUE(act(4, {Action::deny, "dana", "no", {}, {}}).ok());
   std::promise<std::vector<BulkResult>> p;
-  service_->act_many({1, 2, 3, 4, 77}, {Action::approve, "dana", "quarterly access refresh", {}, {}},
+  service_->act_many({1, 2, 3, 4, 77},
+                     {Action::approve, "dana", "quarterly access refresh", {}, {}},
                      [&](std::vector<BulkResult> r) { p.set_value(std::move(r)); });
   auto results = p.get_future().get();
   ASSERT_EQ(results.size(), 5u);
@@ -87,13 +89,14 @@ TEST_F(ServiceTest, ClicksFromManyThreadsOnDistinctTasksAllLand) {
 TEST_F(ServiceTest, ANewEngineAppliesToNewCommandsOnly) {
   ASSERT_TRUE(request(github_admin_for("ana")).ok());
   // A configuration where Ana's manager is Bo.
-  auto changed = testing::load_org(testing::replaced(testing::kTestOrg, R"("manager": "dana", "started")",
-                                                     R"("manager": "bo", "started")"));
+  auto changed = testing::load_org(testing::replaced(
+      testing::kTestOrg, R"("manager": "dana", "started")", R"("manager": "bo", "started")"));
   service_->set_engine(std::make_shared<Engine>(changed, world_.clock));
   auto second = request(github_admin_for("ana"));
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->task.assignees(), std::vector<PersonId>{"bo"});
-  EXPECT_EQ(store_->task(1)->assignees(), std::vector<PersonId>{"dana"}) << "opened steps keep their people";
+  EXPECT_EQ(store_->task(1)->assignees(), std::vector<PersonId>{"dana"})
+      << "opened steps keep their people";
   EXPECT_TRUE(act(1, {Action::approve, "dana", {}, {}, {}}).ok());
 }
 

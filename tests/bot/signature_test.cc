@@ -3,19 +3,14 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "bot/json.h"
+#include "tests/support/fixtures.h"
 
 namespace tollgate::slack {
 namespace {
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(TOLLGATE_SHARED_DIR) + "/slack/fixtures/" + name, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return testing::slack_fixture(name);
 }
 
 struct Vector {
@@ -25,11 +20,13 @@ struct Vector {
 Vector official() {
   rapidjson::Document d;
   EXPECT_TRUE(json::parse(d, fixture("signature_test_vector.json")).ok());
-  return {json::str(d, "signing_secret"), json::str(d, "x_slack_request_timestamp"), json::str(d, "body"),
-          json::str(d, "expected_x_slack_signature")};
+  return {json::str(d, "signing_secret"), json::str(d, "x_slack_request_timestamp"),
+          json::str(d, "body"), json::str(d, "expected_x_slack_signature")};
 }
 
-Time at(long long unix_seconds) { return Time(std::chrono::seconds(unix_seconds)); }
+Time at(long long unix_seconds) {
+  return Time(std::chrono::seconds(unix_seconds));
+}
 constexpr long long kVectorTime = 1531420618;
 
 TEST(Signature, OfficialVectorIsAccepted) {
@@ -43,7 +40,8 @@ TEST(Signature, DerivedVectorsFromTheFixtures) {
   ASSERT_TRUE(json::parse(d, fixture("signature_derived_vectors.json")).ok());
   for (const auto& v : d["vectors"].GetArray()) {
     std::string body = fixture(json::str(v, "body_file"));
-    if (json::str(v, "body_bytes_note").find("minus the final trailing newline") != std::string::npos &&
+    if (json::str(v, "body_bytes_note").find("minus the final trailing newline") !=
+            std::string::npos &&
         !body.empty() && body.back() == '\n') {
       body.pop_back();
     }
@@ -69,8 +67,10 @@ TEST(Signature, MutationsAreRefused) {
   EXPECT_EQ(refused(v.timestamp, v1, v.body, now), "unknown signature version");
   EXPECT_EQ(refused("", v.signature, v.body, now), "missing signature headers");
   EXPECT_EQ(refused(v.timestamp, "", v.body, now), "missing signature headers");
-  EXPECT_EQ(refused("15314x0618", v.signature, v.body, now), "timestamp is not a number of seconds");
-  EXPECT_EQ(refused("-1531420618", v.signature, v.body, now), "timestamp is not a number of seconds");
+  EXPECT_EQ(refused("15314x0618", v.signature, v.body, now),
+            "timestamp is not a number of seconds");
+  EXPECT_EQ(refused("-1531420618", v.signature, v.body, now),
+            "timestamp is not a number of seconds");
   EXPECT_EQ(refused(v.signature, v.signature, v.body, now), "timestamp is not a number of seconds");
   EXPECT_EQ(refused(v.timestamp, v.signature, v.body, at(kVectorTime + 600)),
             "timestamp outside the five-minute window");
@@ -78,8 +78,10 @@ TEST(Signature, MutationsAreRefused) {
             "timestamp outside the five-minute window")
       << "a timestamp five minutes in the future is refused too";
   EXPECT_EQ(refused(v.timestamp, v.signature.substr(0, 20), v.body, now), "signature mismatch");
-  EXPECT_TRUE(verify_signature(v.secret, v.timestamp, v.signature, v.body, at(kVectorTime + 299)).ok());
-  EXPECT_EQ(verify_signature("", v.timestamp, v.signature, v.body, now).code(), Code::permission_denied);
+  EXPECT_TRUE(
+      verify_signature(v.secret, v.timestamp, v.signature, v.body, at(kVectorTime + 299)).ok());
+  EXPECT_EQ(verify_signature("", v.timestamp, v.signature, v.body, now).code(),
+            Code::permission_denied);
   EXPECT_EQ(verify_signature("another-secret", v.timestamp, v.signature, v.body, now).code(),
             Code::permission_denied);
 }

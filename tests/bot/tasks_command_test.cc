@@ -25,7 +25,8 @@ TEST(TasksCommand, ReassignWithAnEscapedMention) {
 TEST(TasksCommand, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(parse_tasks_command("reassign 42 <@U1>").status().message(),
             "Usage: `/tasks reassign 42 @user reason…` (the reason is required)");
-  EXPECT_EQ(parse_tasks_command("reassign x42 <@U1> r").status().message(), "`x42` is not a task number");
+  EXPECT_EQ(parse_tasks_command("reassign x42 <@U1> r").status().message(),
+            "`x42` is not a task number");
   EXPECT_EQ(parse_tasks_command("reassign 42 carl r").status().message(),
             "`carl` is not a user: mention them with @");
   EXPECT_EQ(parse_tasks_command("frobnicate").status().message(),

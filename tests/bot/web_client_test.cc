@@ -2,10 +2,10 @@
 // verification, Bearer and JSON charset, ok:false, 5xx retries, 429.
 #include "bot/slack/web_client.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <future>
+
+#include <gtest/gtest.h>
 
 #include "bot/http/server.h"
 #include "tests/support/temp_dir.h"
@@ -31,7 +31,8 @@ struct LocalServer {
   std::function<http::Response(int)> answer;
   std::unique_ptr<http::Server> server;
 
-  explicit LocalServer(std::function<http::Response(int)> a, std::string cert = {}, std::string key = {})
+  explicit LocalServer(std::function<http::Response(int)> a, std::string cert = {},
+                       std::string key = {})
       : answer(std::move(a)) {
     http::ServerOptions o;
     o.port = 0;
@@ -76,7 +77,8 @@ TEST(WebClient, SendsBearerAndJsonWithCharsetAndReadsOk) {
 }
 
 TEST(WebClient, OkFalseCarriesSlacksErrorCodeAndIsNotRetried) {
-  LocalServer s([](int) { return http::Response::json(200, R"({"ok":false,"error":"channel_not_found"})"); });
+  LocalServer s(
+      [](int) { return http::Response::json(200, R"({"ok":false,"error":"channel_not_found"})"); });
   WebClient c(options(s.url()));
   ApiResult r = call(c, "chat.postMessage");
   EXPECT_EQ(r.status.code(), Code::invalid_argument);
@@ -139,7 +141,8 @@ TEST(WebClient, VerifiesTheServersCertificateAndName) {
     WebClient untrusted(options(s.url("https")));
     ApiResult r = call(untrusted, "auth.test");
     EXPECT_EQ(r.status.code(), Code::unavailable);
-    EXPECT_NE(r.status.message().find("certificate verify failed"), std::string::npos) << r.status.to_string();
+    EXPECT_NE(r.status.message().find("certificate verify failed"), std::string::npos)
+        << r.status.to_string();
     // Trusting the certificate (as a CA file would in production) makes it work.
     ::setenv("SSL_CERT_FILE", good.cert.c_str(), 1);
     WebClient trusted(options(s.url("https")));
@@ -152,7 +155,8 @@ TEST(WebClient, VerifiesTheServersCertificateAndName) {
     ::setenv("SSL_CERT_FILE", wrong_name.cert.c_str(), 1);
     WebClient c(options(s.url("https")));
     ApiResult r = call(c, "auth.test");
-    EXPECT_EQ(r.status.code(), Code::unavailable) << "a trusted certificate for another name is refused";
+    EXPECT_EQ(r.status.code(), Code::unavailable)
+        << "a trusted certificate for another name is refused";
   }
   ::unsetenv("SSL_CERT_FILE");
 }

@@ -3,10 +3,10 @@
 // engine and store (as any other client would open them).
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "bot/service.h"
 #include "storage/store.h"
@@ -32,7 +32,8 @@ class EdgeTest : public ::testing::Test {
     if (!store.ok()) return 0;
     static SystemClock clock;
     Engine engine(load_config_file(acme()).directory, clock);
-    auto d = create_and_wait(**store, [&](const Task*, TaskNumber n) { return engine.open_request(in, n); });
+    auto d = create_and_wait(**store,
+                             [&](const Task*, TaskNumber n) { return engine.open_request(in, n); });
     EXPECT_TRUE(d.ok()) << d.status().to_string();
     return d.ok() ? d->task.number : 0;
   }
@@ -63,9 +64,10 @@ class EdgeTest : public ::testing::Test {
 
   HttpResult click(const std::string& user, const std::string& action, const std::string& value,
                    const std::string& response_id = "r1") {
-    return post_signed(*client_, "/slack/interactions",
-                       block_action(user, action, value, slack_.response_url(response_id), slack_.trigger_id()),
-                       kForm);
+    return post_signed(
+        *client_, "/slack/interactions",
+        block_action(user, action, value, slack_.response_url(response_id), slack_.trigger_id()),
+        kForm);
   }
 
   // Texts posted back to the clicker through response URLs.
@@ -92,12 +94,16 @@ class EdgeTest : public ::testing::Test {
   void TearDown() override {
     // Whatever a test did, every request Tollgate made was one Slack accepts.
     EXPECT_EQ(slack_.violations(), std::vector<std::string>{});
-    if (HasFailure() && bot_) std::fprintf(stderr, "---- tollgate log ----\n%s\n", bot_->log().c_str());
+    if (HasFailure() && bot_)
+      std::fprintf(stderr, "---- tollgate log ----\n%s\n", bot_->log().c_str());
   }
 
   // Messages posted into a user's DM (the fake names it "D" + user id), in order.
-  std::vector<PostedMessage> dms(const std::string& user_id) { return slack_.messages_in("D" + user_id); }
-  bool has_dms(const std::string& user_id, std::size_t n, std::chrono::milliseconds timeout = std::chrono::milliseconds(8000)) {
+  std::vector<PostedMessage> dms(const std::string& user_id) {
+    return slack_.messages_in("D" + user_id);
+  }
+  bool has_dms(const std::string& user_id, std::size_t n,
+               std::chrono::milliseconds timeout = std::chrono::milliseconds(8000)) {
     return eventually([&] { return dms(user_id).size() >= n; }, timeout);
   }
   static bool contains(const std::string& haystack, const std::string& needle) {

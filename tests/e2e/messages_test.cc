@@ -1,8 +1,8 @@
 // Tollgate talks back: the DMs, their updates, notifications and modals, the
 // outbox's pace and its resilience, end to end against the fake Slack.
-#include <gtest/gtest.h>
-
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "tests/e2e/edge_fixture.h"
 #include "tests/support/fanout_org.h"
@@ -41,9 +41,10 @@ TEST_F(EdgeTest, AThreeStepRequestReachesTheRightPeopleInOrderAndEveryCopyIsUpda
   ASSERT_EQ(click("U0LEE", "approve", t + ":2").status, 200);
   ASSERT_TRUE(eventually([&] { return slack_.count("views.open") == 1; }));
   EXPECT_TRUE(contains(slack_.calls("views.open")[0].body, "Reason (required)"));
-  HttpResult done = post_signed(*client_, "/slack/interactions",
-                                view_submission("U0LEE", "tollgate.reason", "approve:" + t + ":2", "pairing with Eve"),
-                                kForm);
+  HttpResult done = post_signed(
+      *client_, "/slack/interactions",
+      view_submission("U0LEE", "tollgate.reason", "approve:" + t + ":2", "pairing with Eve"),
+      kForm);
   ASSERT_EQ(done.status, 200);
   EXPECT_EQ(done.body, "");
 
@@ -72,7 +73,8 @@ TEST_F(EdgeTest, AThreeStepRequestReachesTheRightPeopleInOrderAndEveryCopyIsUpda
 }
 
 TEST_F(EdgeTest, ADenyStopsTheTaskAndTheRequesterIsToldTheReason) {
-  TaskNumber n = open_request(req("ana", "github", "maintainer"));  // Dana, then Eve (reason to deny)
+  TaskNumber n =
+      open_request(req("ana", "github", "maintainer"));  // Dana, then Eve (reason to deny)
   std::string t = std::to_string(n);
   start_bot();
   ASSERT_TRUE(has_dms("U0DANA", 1));
@@ -81,7 +83,8 @@ TEST_F(EdgeTest, ADenyStopsTheTaskAndTheRequesterIsToldTheReason) {
   ASSERT_EQ(click("U0EVE", "deny", t + ":1").status, 200);
   ASSERT_TRUE(eventually([&] { return slack_.count("views.open") == 1; }));
   ASSERT_EQ(post_signed(*client_, "/slack/interactions",
-                        view_submission("U0EVE", "tollgate.reason", "deny:" + t + ":1", "contractors get read-only"),
+                        view_submission("U0EVE", "tollgate.reason", "deny:" + t + ":1",
+                                        "contractors get read-only"),
                         kForm)
                 .status,
             200);
@@ -108,14 +111,18 @@ TEST_F(EdgeTest, AReassignNotifiesTheNewAssigneeAndUpdatesTheOldOnesMessage) {
   ASSERT_EQ(click("U0EVE", "more", "reassign:" + t + ":1").status, 200);
   ASSERT_TRUE(eventually([&] { return slack_.count("views.open") == 1; }));
   EXPECT_TRUE(contains(slack_.calls("views.open")[0].body, "users_select"));
-  HttpResult missing = post_signed(*client_, "/slack/interactions",
-                                   view_submission("U0EVE", "tollgate.reassign", t + ":1", "", "U0CARL"), kForm);
-  EXPECT_EQ(missing.body, R"({"response_action":"errors","errors":{"reason":"A reason is required."}})");
-  HttpResult self = post_signed(*client_, "/slack/interactions",
-                                view_submission("U0EVE", "tollgate.reassign", t + ":1", "mine now", "U0ANA"), kForm);
+  HttpResult missing =
+      post_signed(*client_, "/slack/interactions",
+                  view_submission("U0EVE", "tollgate.reassign", t + ":1", "", "U0CARL"), kForm);
+  EXPECT_EQ(missing.body,
+            R"({"response_action":"errors","errors":{"reason":"A reason is required."}})");
+  HttpResult self = post_signed(
+      *client_, "/slack/interactions",
+      view_submission("U0EVE", "tollgate.reassign", t + ":1", "mine now", "U0ANA"), kForm);
   EXPECT_TRUE(contains(self.body, R"("assignee":"Ana Silva cannot review)")) << self.body;
-  HttpResult ok = post_signed(*client_, "/slack/interactions",
-                              view_submission("U0EVE", "tollgate.reassign", t + ":1", "on holiday", "U0CARL"), kForm);
+  HttpResult ok = post_signed(
+      *client_, "/slack/interactions",
+      view_submission("U0EVE", "tollgate.reassign", t + ":1", "on holiday", "U0CARL"), kForm);
   ASSERT_EQ(ok.status, 200);
   EXPECT_EQ(ok.body, "");
   ASSERT_TRUE(has_dms("U0CARL", 1));
@@ -126,7 +133,8 @@ TEST_F(EdgeTest, AReassignNotifiesTheNewAssigneeAndUpdatesTheOldOnesMessage) {
   // The reason is posted into the task's threads.
   ASSERT_TRUE(eventually([&] {
     for (const PostedMessage& m : dms("U0DANA")) {
-      if (!m.thread_ts.empty() && contains(m.text, "Reassigned to Carl Novak: on holiday")) return true;
+      if (!m.thread_ts.empty() && contains(m.text, "Reassigned to Carl Novak: on holiday"))
+        return true;
     }
     return false;
   }));
@@ -141,8 +149,9 @@ TEST_F(EdgeTest, ViewDetailsShowsThePlanWithTheViewersRole) {
   ASSERT_TRUE(eventually([&] { return slack_.count("views.open") == 1; }));
   std::string view = slack_.calls("views.open")[0].body;
   for (const char* part : {"Execution plan", "Manager, resource owner, then security", "1. Manager",
-                           "waiting for Dana Reyes", ":point_left: *you*", "4. Provisioning", "Security review",
-                           "then Sam Okafor, Lee Kim and Nora Blake", "Justification", "Insights", "Ana Silva (SRE, Engineering)"}) {
+                           "waiting for Dana Reyes", ":point_left: *you*", "4. Provisioning",
+                           "Security review", "then Sam Okafor, Lee Kim and Nora Blake",
+                           "Justification", "Insights", "Ana Silva (SRE, Engineering)"}) {
     EXPECT_TRUE(contains(view, part)) << part;
   }
 }
@@ -150,7 +159,8 @@ TEST_F(EdgeTest, ViewDetailsShowsThePlanWithTheViewersRole) {
 TEST_F(EdgeTest, ASlackOutageLosesNoMessage) {
   slack_.fail_for(30s);
   std::vector<TaskNumber> tasks;
-  for (const char* who : {"ana", "bo", "carl"}) tasks.push_back(open_request(req(who, "aws", "staging")));
+  for (const char* who : {"ana", "bo", "carl"})
+    tasks.push_back(open_request(req(who, "aws", "staging")));
   start_bot();
   std::this_thread::sleep_for(3s);
   EXPECT_TRUE(dms("U0DANA").empty());
@@ -190,7 +200,9 @@ TEST_F(EdgeTest, TwoThousandAssignmentsToFiftyReviewersDrainAtSlacksPace) {
     for (int k = 0; k < kPerReviewer; ++k) {
       for (int i = 0; i < kReviewers; ++i) {
         RequestInput in{"r" + std::to_string(i), "", "app", "res", "burst", std::nullopt, false};
-        ASSERT_TRUE(create_and_wait(**store, [&](const Task*, TaskNumber n) { return engine.open_request(in, n); }).ok());
+        ASSERT_TRUE(create_and_wait(**store, [&](const Task*, TaskNumber n) {
+                      return engine.open_request(in, n);
+                    }).ok());
       }
     }
   }
@@ -206,8 +218,11 @@ TEST_F(EdgeTest, TwoThousandAssignmentsToFiftyReviewersDrainAtSlacksPace) {
   std::vector<RecordedCall> posts = slack_.calls("chat.postMessage");
   auto drain = posts.back().at - posts.front().at;
   auto bound = std::chrono::seconds(kPerReviewer - 1);
-  std::printf("drained %zu DMs to %d reviewers in %.2f s (Slack's per-channel limit allows no less than %lld s)\n",
-              kTotal, kReviewers, std::chrono::duration<double>(drain).count(), static_cast<long long>(bound.count()));
+  std::printf(
+      "drained %zu DMs to %d reviewers in %.2f s (Slack's per-channel limit allows no less than "
+      "%lld s)\n",
+      kTotal, kReviewers, std::chrono::duration<double>(drain).count(),
+      static_cast<long long>(bound.count()));
   EXPECT_LE(drain, bound * 11 / 10);
   EXPECT_EQ(slack_.rate_limited(), 0);
   EXPECT_EQ(slack_.count("chat.postMessage"), kTotal) << "each exactly once";

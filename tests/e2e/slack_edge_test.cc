@@ -1,9 +1,9 @@
 // The Slack edge end to end: the real binary, signed requests shaped like
 // Slack's, the fake Slack recording what the bot says back.
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "tests/e2e/edge_fixture.h"
 #include "tests/support/tls.h"
@@ -41,7 +41,8 @@ TEST_F(EdgeTest, DenyClosesTheTask) {
 }
 
 TEST_F(EdgeTest, DenyWhereAReasonIsRequiredOpensAModalThenDecides) {
-  TaskNumber n = open_request(req("ana", "github", "admin"));  // three-step: the manager must give a reason
+  TaskNumber n =
+      open_request(req("ana", "github", "admin"));  // three-step: the manager must give a reason
   start_bot();
   EXPECT_EQ(click("U0DANA", "deny", std::to_string(n) + ":0").status, 200);
   ASSERT_TRUE(eventually([&] { return slack_.count("views.open") == 1; }));
@@ -50,11 +51,12 @@ TEST_F(EdgeTest, DenyWhereAReasonIsRequiredOpensAModalThenDecides) {
   HttpResult empty = post_signed(*client_, "/slack/interactions",
                                  view_submission("U0DANA", "tollgate.reason", meta, "  "), kForm);
   EXPECT_EQ(empty.status, 200);
-  EXPECT_EQ(empty.body,
-            R"({"response_action":"errors","errors":{"reason":"a reason is required to deny at this step"}})");
-  HttpResult done = post_signed(*client_, "/slack/interactions",
-                                view_submission("U0DANA", "tollgate.reason", meta, "use the break-glass role"),
-                                kForm);
+  EXPECT_EQ(
+      empty.body,
+      R"({"response_action":"errors","errors":{"reason":"a reason is required to deny at this step"}})");
+  HttpResult done = post_signed(
+      *client_, "/slack/interactions",
+      view_submission("U0DANA", "tollgate.reason", meta, "use the break-glass role"), kForm);
   EXPECT_EQ(done.status, 200);
   EXPECT_EQ(done.body, "") << "an empty answer closes the modal";
   Task t = task(n);
@@ -63,24 +65,30 @@ TEST_F(EdgeTest, DenyWhereAReasonIsRequiredOpensAModalThenDecides) {
 }
 
 TEST_F(EdgeTest, ReassignBySlashCommand) {
-  TaskNumber n = open_request(req("ana", "github", "maintainer"));  // step 2: app owners, reassignable
+  TaskNumber n =
+      open_request(req("ana", "github", "maintainer"));  // step 2: app owners, reassignable
   start_bot();
   ASSERT_EQ(click("U0DANA", "approve", std::to_string(n) + ":0").status, 200);
-  HttpResult r = post_signed(*client_, "/slack/commands",
-                             slash_command("U0EVE", "reassign " + std::to_string(n) + " <@U0CARL|carl> on holiday",
-                                           slack_.response_url("cmd")),
-                             kForm);
+  HttpResult r = post_signed(
+      *client_, "/slack/commands",
+      slash_command("U0EVE", "reassign " + std::to_string(n) + " <@U0CARL|carl> on holiday",
+                    slack_.response_url("cmd")),
+      kForm);
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, R"({"response_type":"ephemeral","replace_original":false,"text":"Reassigned #)" +
-                        std::to_string(n) + R"( to Carl Novak."})");
+  EXPECT_EQ(r.body,
+            R"({"response_type":"ephemeral","replace_original":false,"text":"Reassigned #)" +
+                std::to_string(n) + R"( to Carl Novak."})");
   Task t = task(n);
   EXPECT_EQ(t.assignees(), std::vector<PersonId>{"carl"});
   EXPECT_EQ(t.comments.back().text, "Reassigned to Carl Novak: on holiday");
   // Errors are answered in the same way.
-  HttpResult bad = post_signed(*client_, "/slack/commands",
-                               slash_command("U0EVE", "reassign 999 <@U0CARL> x", slack_.response_url("cmd")), kForm);
-  EXPECT_EQ(bad.body, R"({"response_type":"ephemeral","replace_original":false,"text":"no task #999"})");
-  HttpResult help = post_signed(*client_, "/slack/commands", slash_command("U0EVE", "help", "x"), kForm);
+  HttpResult bad = post_signed(
+      *client_, "/slack/commands",
+      slash_command("U0EVE", "reassign 999 <@U0CARL> x", slack_.response_url("cmd")), kForm);
+  EXPECT_EQ(bad.body,
+            R"({"response_type":"ephemeral","replace_original":false,"text":"no task #999"})");
+  HttpResult help =
+      post_signed(*client_, "/slack/commands", slash_command("U0EVE", "help", "x"), kForm);
   EXPECT_NE(help.body.find("/tasks reassign 42 @user reason"), std::string::npos);
 }
 
@@ -91,7 +99,8 @@ TEST_F(EdgeTest, AClickBySomeoneNotAssignedIsRefusedToThemAlone) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(task(n).version, 1);
   ASSERT_TRUE(eventually([&] { return told().size() == 1; }));
-  EXPECT_EQ(told()[0], "step 1 of #" + std::to_string(n) + " is assigned to Dana Reyes, not to you");
+  EXPECT_EQ(told()[0],
+            "step 1 of #" + std::to_string(n) + " is assigned to Dana Reyes, not to you");
   auto posts = slack_.calls("response_url");
   rapidjson::Document d;
   d.Parse(posts[0].body.c_str());
@@ -106,13 +115,15 @@ TEST_F(EdgeTest, AnUnknownSlackUserIsToldAndNothingChanges) {
   EXPECT_EQ(task(n).version, 1);
   ASSERT_TRUE(eventually([&] { return told().size() == 1; }));
   EXPECT_NE(told()[0].find("does not know your Slack account"), std::string::npos);
-  EXPECT_TRUE(eventually([&] { return slack_.calls("users.info").size() == 1; })) << "learnt in the background";
+  EXPECT_TRUE(eventually([&] { return slack_.calls("users.info").size() == 1; }))
+      << "learnt in the background";
 }
 
 TEST_F(EdgeTest, BadSignaturesAre401AndChangeNothing) {
   TaskNumber n = open_request(req("ana", "aws", "staging"));
   start_bot();
-  std::string body = block_action("U0DANA", "approve", std::to_string(n) + ":0", slack_.response_url("x"));
+  std::string body =
+      block_action("U0DANA", "approve", std::to_string(n) + ":0", slack_.response_url("x"));
   Headers good = signed_headers(body, kForm);
   auto with = [&](const std::string& name, const std::string& value) {
     Headers h = good;
@@ -126,7 +137,8 @@ TEST_F(EdgeTest, BadSignaturesAre401AndChangeNothing) {
   EXPECT_EQ(with("X-Slack-Request-Timestamp", std::to_string(unix_now() - 600)).status, 401);
   EXPECT_EQ(with("X-Slack-Request-Timestamp", std::to_string(unix_now() + 600)).status, 401);
   EXPECT_EQ(with("X-Slack-Request-Timestamp", "soon").status, 401);
-  EXPECT_EQ(client_->request("POST", "/slack/interactions", body, {{"Content-Type", kForm}}).status, 401);
+  EXPECT_EQ(client_->request("POST", "/slack/interactions", body, {{"Content-Type", kForm}}).status,
+            401);
   EXPECT_EQ(client_->request("POST", "/slack/interactions", body + "------", good).status, 401);
   HttpResult r = with("X-Slack-Signature", "v0=" + std::string(64, 'b'));
   EXPECT_EQ(r.body, "");
@@ -137,21 +149,25 @@ TEST_F(EdgeTest, BadSignaturesAre401AndChangeNothing) {
 
 TEST_F(EdgeTest, SslCheckUrlVerificationAndMalformedPayloads) {
   start_bot();
-  HttpResult ssl = client_->request("POST", "/slack/commands", "ssl_check=1&token=x", {{"Content-Type", kForm}});
+  HttpResult ssl =
+      client_->request("POST", "/slack/commands", "ssl_check=1&token=x", {{"Content-Type", kForm}});
   EXPECT_EQ(ssl.status, 200);
-  std::string challenge = R"({"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"})";
+  std::string challenge =
+      R"({"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"})";
   HttpResult v = post_signed(*client_, "/slack/events", challenge, kJson);
   EXPECT_EQ(v.status, 200);
   EXPECT_EQ(v.body, R"({"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})");
-  EXPECT_EQ(client_->request("POST", "/slack/events", challenge, {{"Content-Type", kJson}}).status, 401)
+  EXPECT_EQ(client_->request("POST", "/slack/events", challenge, {{"Content-Type", kJson}}).status,
+            401)
       << "url_verification is answered only after verification";
   EXPECT_EQ(post_signed(*client_, "/slack/interactions", "payload=%7Bnot+json", kForm).status, 400);
   EXPECT_EQ(post_signed(*client_, "/slack/interactions", "nothing=here", kForm).status, 400);
   EXPECT_EQ(post_signed(*client_, "/slack/events", "{\"type\":", kJson).status, 400);
-  EXPECT_EQ(post_signed(*client_, "/slack/interactions",
-                        block_action("U0DANA", "approve", "not-a-task", slack_.response_url("x")), kForm)
-                .status,
-            400);
+  EXPECT_EQ(
+      post_signed(*client_, "/slack/interactions",
+                  block_action("U0DANA", "approve", "not-a-task", slack_.response_url("x")), kForm)
+          .status,
+      400);
   EXPECT_EQ(client_->get("/slack/events").status, 405);
   EXPECT_EQ(client_->get("/nope").status, 404);
   EXPECT_EQ(client_->get("/healthz").body, "ok\n");
@@ -161,7 +177,8 @@ TEST_F(EdgeTest, SslCheckUrlVerificationAndMalformedPayloads) {
 TEST_F(EdgeTest, ADuplicatedEventDeliveryIsProcessedOnce) {
   start_bot();
   std::string body = event_callback(
-      "Ev0DUP", R"({"type":"app_home_opened","user":"U0DANA","channel":"D0DANA","tab":"home","event_ts":"1700000000.1"})");
+      "Ev0DUP",
+      R"({"type":"app_home_opened","user":"U0DANA","channel":"D0DANA","tab":"home","event_ts":"1700000000.1"})");
   EXPECT_EQ(post_signed(*client_, "/slack/events", body, kJson).status, 200);
   EXPECT_EQ(post_signed(*client_, "/slack/events", body, kJson,
                         {{"X-Slack-Retry-Num", "1"}, {"X-Slack-Retry-Reason", "http_timeout"}})
@@ -186,11 +203,14 @@ TEST_F(EdgeTest, TheBotsOwnMessagesAreIgnoredInBothShapesAndInsideMessageChanged
   };
   int i = 0;
   for (const char* e : own) {
-    EXPECT_EQ(post_signed(*client_, "/slack/events", event_callback("Ev0OWN" + std::to_string(i++), e), kJson).status,
+    EXPECT_EQ(post_signed(*client_, "/slack/events",
+                          event_callback("Ev0OWN" + std::to_string(i++), e), kJson)
+                  .status,
               200);
   }
   std::string metrics = client_->get("/metrics").body;
-  EXPECT_NE(metrics.find(R"(tollgate_events_total{type="message",handling="own"} 3)"), std::string::npos)
+  EXPECT_NE(metrics.find(R"(tollgate_events_total{type="message",handling="own"} 3)"),
+            std::string::npos)
       << metrics;
 }
 
@@ -198,8 +218,8 @@ TEST_F(EdgeTest, AnotherWorkspaceIsRefusedWhenATeamIsConfigured) {
   TaskNumber n = open_request(req("ana", "aws", "staging"));
   start_bot({{"SLACK_TEAM_ID", "T0TEST"}});
   HttpResult r = post_signed(*client_, "/slack/interactions",
-                             block_action("U0DANA", "approve", std::to_string(n) + ":0", slack_.response_url("x"),
-                                          "1.2.3", "T0OTHER"),
+                             block_action("U0DANA", "approve", std::to_string(n) + ":0",
+                                          slack_.response_url("x"), "1.2.3", "T0OTHER"),
                              kForm);
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(task(n).version, 1);
@@ -210,8 +230,9 @@ TEST_F(EdgeTest, AnotherWorkspaceIsRefusedWhenATeamIsConfigured) {
 TEST_F(EdgeTest, OversizedBodyIs413WithoutReadingIt) {
   start_bot();
   RawConnection c(bot_->port());
-  ASSERT_TRUE(c.send("POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     "Content-Length: 2000000\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Content-Length: 2000000\r\n\r\n"));
   bool closed = false;
   std::string answer = c.read_until_closed(3000, &closed);
   EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
@@ -256,10 +277,11 @@ TEST_F(EdgeTest, GracefulShutdownInABurstLosesNoAcknowledgedClick) {
     clients.emplace_back([&, c] {
       HttpClient http(bot_->port());
       for (int i = c; i < kTasks; i += 4) {
-        HttpResult r = post_signed(http, "/slack/interactions",
-                                   block_action("U0DANA", "approve", std::to_string(numbers[i]) + ":0",
-                                                slack_.response_url("x")),
-                                   kForm);
+        HttpResult r =
+            post_signed(http, "/slack/interactions",
+                        block_action("U0DANA", "approve", std::to_string(numbers[i]) + ":0",
+                                     slack_.response_url("x")),
+                        kForm);
         if (r.status == 200) {
           acked_by[c].push_back(numbers[i]);
           acked.fetch_add(1);
@@ -301,8 +323,10 @@ TEST_F(EdgeTest, APersonWithoutASlackIdIsFoundByEmail) {
   TaskNumber n = open_request(req("lina", "aws", "staging"));  // Lina's manager: Zoe
   start_bot();
   ASSERT_TRUE(eventually([&] { return slack_.count("users.lookupByEmail") == 1; }));
-  ASSERT_TRUE(eventually([&] { return click("U0LINA", "cancel", std::to_string(n) + ":0").status == 200 &&
-                                      task(n).state == TaskState::cancelled; }));
+  ASSERT_TRUE(eventually([&] {
+    return click("U0LINA", "cancel", std::to_string(n) + ":0").status == 200 &&
+           task(n).state == TaskState::cancelled;
+  }));
   EXPECT_EQ(task(n).closed_by, "lina");
 }
 

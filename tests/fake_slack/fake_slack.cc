@@ -57,11 +57,13 @@ class BlockCheck {
  public:
   std::vector<std::string> problems;
 
-  void text_object(const Value* t, const std::string& where, std::size_t max, bool plain_only = false) {
+  void text_object(const Value* t, const std::string& where, std::size_t max,
+                   bool plain_only = false) {
     if (t == nullptr) return;
     std::string type = str(*t, "type");
     std::string text = str(*t, "text");
-    if (type != "plain_text" && type != "mrkdwn") problems.push_back(where + ": text object of type '" + type + "'");
+    if (type != "plain_text" && type != "mrkdwn")
+      problems.push_back(where + ": text object of type '" + type + "'");
     if (plain_only && type != "plain_text") problems.push_back(where + ": must be plain_text");
     if (text.empty()) problems.push_back(where + ": empty text");
     if (chars(text) > max) problems.push_back(where + ": text longer than " + std::to_string(max));
@@ -86,7 +88,8 @@ class BlockCheck {
     }
     for (const Value& o : opts->GetArray()) {
       text_object(member(o, "text"), where + ".option", 75);
-      if (chars(str(o, "value")) > 150) problems.push_back(where + ": option value longer than 150");
+      if (chars(str(o, "value")) > 150)
+        problems.push_back(where + ": option value longer than 150");
     }
   }
 
@@ -95,10 +98,12 @@ class BlockCheck {
     if (chars(str(e, "action_id")) > 255) problems.push_back(where + ": action_id longer than 255");
     if (type == "button") {
       text_object(member(e, "text"), where + ".text", 75, true);
-      if (chars(str(e, "value")) > 2000) problems.push_back(where + ": button value longer than 2000");
+      if (chars(str(e, "value")) > 2000)
+        problems.push_back(where + ": button value longer than 2000");
       if (chars(str(e, "url")) > 3000) problems.push_back(where + ": button url longer than 3000");
       std::string style = str(e, "style");
-      if (!style.empty() && style != "primary" && style != "danger") problems.push_back(where + ": style " + style);
+      if (!style.empty() && style != "primary" && style != "danger")
+        problems.push_back(where + ": style " + style);
       confirm(member(e, "confirm"), where);
     } else if (type == "overflow") {
       options(member(e, "options"), where, 1, 5);
@@ -108,7 +113,8 @@ class BlockCheck {
     } else if (type == "static_select" || type == "multi_static_select") {
       options(member(e, "options"), where, 1, 100);
     } else if (type == "plain_text_input") {
-      if (const Value* m = member(e, "max_length"); m != nullptr && m->IsInt() && m->GetInt() > 3000) {
+      if (const Value* m = member(e, "max_length");
+          m != nullptr && m->IsInt() && m->GetInt() > 3000) {
         problems.push_back(where + ": max_length over 3000");
       }
     } else if (type == "users_select" || type == "multi_users_select" || type == "datepicker" ||
@@ -136,7 +142,8 @@ class BlockCheck {
       std::string type = str(b, "type");
       std::string id = str(b, "block_id");
       if (chars(id) > 255) problems.push_back(where + ": block_id longer than 255");
-      if (!id.empty() && !ids.insert(id).second) problems.push_back(where + ": duplicate block_id " + id);
+      if (!id.empty() && !ids.insert(id).second)
+        problems.push_back(where + ": duplicate block_id " + id);
       if (type == "section") {
         text_object(member(b, "text"), where + ".text", 3000);
         if (const Value* f = member(b, "fields")) {
@@ -195,7 +202,8 @@ class BlockCheck {
     if (home && (member(v, "submit") != nullptr || member(v, "close") != nullptr)) {
       problems.push_back("view: a home view has no submit or close");
     }
-    if (chars(str(v, "private_metadata")) > 3000) problems.push_back("view: private_metadata over 3000");
+    if (chars(str(v, "private_metadata")) > 3000)
+      problems.push_back("view: private_metadata over 3000");
     if (chars(str(v, "callback_id")) > 255) problems.push_back("view: callback_id over 255");
     if (to_json(v).size() > 250000) problems.push_back("view: larger than 250 kB");
     blocks(member(v, "blocks"), 100, "view");
@@ -204,8 +212,8 @@ class BlockCheck {
 
 int tier_budget(const std::string& method) {
   static const std::map<std::string, int> kPerMinute = {
-      {"chat.postEphemeral", 100}, {"chat.update", 50},     {"views.open", 100},
-      {"views.publish", 100},      {"views.update", 100},   {"users.lookupByEmail", 50},
+      {"chat.postEphemeral", 100}, {"chat.update", 50},        {"views.open", 100},
+      {"views.publish", 100},      {"views.update", 100},      {"users.lookupByEmail", 50},
       {"users.info", 100},         {"conversations.open", 50}, {"conversations.replies", 50},
   };
   auto it = kPerMinute.find(method);
@@ -220,10 +228,10 @@ struct FakeSlack::Impl {
   mutable std::mutex mu;
   std::vector<RecordedCall> calls;
   std::vector<PostedMessage> messages;
-  std::map<std::string, FakeUser> users;  // by id
+  std::map<std::string, FakeUser> users;                                     // by id
   std::map<std::string, std::pair<SteadyClock::time_point, bool>> triggers;  // issued at, used
-  std::map<std::string, SteadyClock::time_point> last_post;  // per channel
-  std::map<std::string, std::deque<SteadyClock::time_point>> windows;  // per method
+  std::map<std::string, SteadyClock::time_point> last_post;                  // per channel
+  std::map<std::string, std::deque<SteadyClock::time_point>> windows;        // per method
   std::vector<std::string> violations;
   int rate_limited = 0;
   SteadyClock::time_point fail_until{};
@@ -237,7 +245,8 @@ struct FakeSlack::Impl {
   http::Response ok(const std::string& extra) {
     return http::Response::json(200, "{\"ok\":true" + (extra.empty() ? "" : "," + extra) + "}");
   }
-  http::Response fail(RecordedCall& rec, const std::string& error, const std::vector<std::string>& notes = {}) {
+  http::Response fail(RecordedCall& rec, const std::string& error,
+                      const std::vector<std::string>& notes = {}) {
     rec.error = error;
     std::string extra;
     if (!notes.empty()) {
@@ -266,8 +275,8 @@ struct FakeSlack::Impl {
   }
 
   http::Response handle(const http::Request& req, RecordedCall& rec);
-  http::Response method(const std::string& m, const http::Request& req, const rapidjson::Document& body,
-                        RecordedCall& rec);
+  http::Response method(const std::string& m, const http::Request& req,
+                        const rapidjson::Document& body, RecordedCall& rec);
 };
 
 http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& rec) {
@@ -308,7 +317,8 @@ http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& r
       violations.push_back(m + ": not JSON");
       return fail(rec, "invalid_arguments");
     }
-    if (type->find("charset=utf-8") == std::string::npos) violations.push_back(m + ": missing_charset");
+    if (type->find("charset=utf-8") == std::string::npos)
+      violations.push_back(m + ": missing_charset");
     body.Parse(req.body.c_str());
     if (body.HasParseError() || !body.IsObject()) {
       violations.push_back(m + ": body is not a JSON object");
@@ -334,8 +344,8 @@ http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& r
           decoded += v[i] == '+' ? ' ' : v[i];
         }
       }
-      body.AddMember(Value(k.c_str(), body.GetAllocator()), Value(decoded.c_str(), body.GetAllocator()),
-                     body.GetAllocator());
+      body.AddMember(Value(k.c_str(), body.GetAllocator()),
+                     Value(decoded.c_str(), body.GetAllocator()), body.GetAllocator());
       if (amp == std::string::npos) break;
       pos = amp + 1;
     }
@@ -344,7 +354,8 @@ http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& r
     auto& w = windows[m];
     while (!w.empty() && now - w.front() > std::chrono::seconds(60)) w.pop_front();
     if (static_cast<int>(w.size()) >= budget) {
-      auto wait = std::chrono::duration_cast<std::chrono::seconds>(w.front() + std::chrono::seconds(60) - now);
+      auto wait = std::chrono::duration_cast<std::chrono::seconds>(w.front() +
+                                                                   std::chrono::seconds(60) - now);
       return limited(rec, static_cast<int>(std::max<long long>(1, wait.count() + 1)));
     }
     w.push_back(now);
@@ -352,8 +363,8 @@ http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& r
   return method(m, req, body, rec);
 }
 
-http::Response FakeSlack::Impl::method(const std::string& m, const http::Request&, const rapidjson::Document& body,
-                                       RecordedCall& rec) {
+http::Response FakeSlack::Impl::method(const std::string& m, const http::Request&,
+                                       const rapidjson::Document& body, RecordedCall& rec) {
   auto now = SteadyClock::now();
   BlockCheck check;
   auto invalid = [&](const std::string& error) {
@@ -362,7 +373,8 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
   };
   if (m == "auth.test") {
     return ok("\"user_id\":" + quote(options.bot_user_id) + ",\"bot_id\":" + quote(options.bot_id) +
-              ",\"team_id\":" + quote(options.team_id) + ",\"user\":\"tollgate\",\"team\":\"Test\"");
+              ",\"team_id\":" + quote(options.team_id) +
+              ",\"user\":\"tollgate\",\"team\":\"Test\"");
   }
   if (m == "conversations.open") {
     std::string who = str(body, "users");
@@ -397,14 +409,16 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
     }
     if (options.enforce_channel_rate) {
       auto it = last_post.find(channel);
-      if (it != last_post.end() && now - it->second < std::chrono::seconds(1)) return limited(rec, 1);
+      if (it != last_post.end() && now - it->second < std::chrono::seconds(1))
+        return limited(rec, 1);
       last_post[channel] = now;
     }
     PostedMessage pm{channel, new_ts(), str(body, "thread_ts"), text, blocks_json, 0};
     messages.push_back(pm);
     return ok("\"channel\":" + quote(channel) + ",\"ts\":" + quote(pm.ts) +
-              ",\"message\":{\"type\":\"message\",\"text\":" + quote(text) + ",\"ts\":" + quote(pm.ts) +
-              ",\"bot_id\":" + quote(options.bot_id) + ",\"user\":" + quote(options.bot_user_id) + "}");
+              ",\"message\":{\"type\":\"message\",\"text\":" + quote(text) +
+              ",\"ts\":" + quote(pm.ts) + ",\"bot_id\":" + quote(options.bot_id) +
+              ",\"user\":" + quote(options.bot_user_id) + "}");
   }
   if (m == "views.open" || m == "views.publish" || m == "views.update") {
     const Value* view = member(body, "view");
@@ -427,7 +441,8 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
   if (m == "users.lookupByEmail") {
     std::string email = str(body, "email");
     for (const auto& [id, u] : users) {
-      if (u.email == email) return ok("\"user\":{\"id\":" + quote(id) + ",\"tz\":" + quote(u.tz) + "}");
+      if (u.email == email)
+        return ok("\"user\":{\"id\":" + quote(id) + ",\"tz\":" + quote(u.tz) + "}");
     }
     return fail(rec, "users_not_found");
   }
@@ -443,7 +458,8 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
     std::string list;
     for (const PostedMessage& pm : messages) {
       if (pm.channel == channel && (pm.ts == ts || pm.thread_ts == ts)) {
-        list += (list.empty() ? "" : ",") + std::string("{\"ts\":") + quote(pm.ts) + ",\"text\":" + quote(pm.text) + "}";
+        list += (list.empty() ? "" : ",") + std::string("{\"ts\":") + quote(pm.ts) +
+                ",\"text\":" + quote(pm.text) + "}";
       }
     }
     if (list.empty()) return fail(rec, "thread_not_found");
@@ -461,29 +477,30 @@ FakeSlack::FakeSlack(Options options) : impl_(std::make_unique<Impl>()) {
   so.port = 0;
   so.threads = 2;
   Impl* impl = impl_.get();
-  impl_->server = std::make_unique<http::Server>(so, [impl](http::Request req, http::Respond respond) {
-    RecordedCall rec;
-    rec.at = SteadyClock::now();
-    rec.body = req.body;
-    rec.query = req.query;
-    http::Response res;
-    std::chrono::milliseconds delay{0};
-    {
-      std::lock_guard lock(impl->mu);
-      res = impl->handle(req, rec);
-      if (rec.status == 200) rec.status = res.status;
-      impl->calls.push_back(rec);
-      delay = impl->delay;
-      if (delay.count() > 0) {
-        impl->delayed.emplace_back([delay, respond, res]() mutable {
-          std::this_thread::sleep_for(delay);
-          respond(std::move(res));
-        });
-        return;
-      }
-    }
-    respond(std::move(res));
-  });
+  impl_->server =
+      std::make_unique<http::Server>(so, [impl](http::Request req, http::Respond respond) {
+        RecordedCall rec;
+        rec.at = SteadyClock::now();
+        rec.body = req.body;
+        rec.query = req.query;
+        http::Response res;
+        std::chrono::milliseconds delay{0};
+        {
+          std::lock_guard lock(impl->mu);
+          res = impl->handle(req, rec);
+          if (rec.status == 200) rec.status = res.status;
+          impl->calls.push_back(rec);
+          delay = impl->delay;
+          if (delay.count() > 0) {
+            impl->delayed.emplace_back([delay, respond, res]() mutable {
+              std::this_thread::sleep_for(delay);
+              respond(std::move(res));
+            });
+            return;
+          }
+        }
+        respond(std::move(res));
+      });
   Status s = impl_->server->start();
   if (!s.ok()) std::fprintf(stderr, "fake slack: %s\n", s.to_string().c_str());
 }
@@ -498,8 +515,12 @@ FakeSlack::~FakeSlack() {
   impl_->server->stop(std::chrono::milliseconds(1000));
 }
 
-std::uint16_t FakeSlack::port() const { return impl_->server->port(); }
-std::string FakeSlack::api_url() const { return "http://127.0.0.1:" + std::to_string(port()) + "/api"; }
+std::uint16_t FakeSlack::port() const {
+  return impl_->server->port();
+}
+std::string FakeSlack::api_url() const {
+  return "http://127.0.0.1:" + std::to_string(port()) + "/api";
+}
 std::string FakeSlack::response_url(const std::string& id) const {
   return "http://127.0.0.1:" + std::to_string(port()) + "/response/" + id;
 }
@@ -547,9 +568,10 @@ std::vector<RecordedCall> FakeSlack::calls(const std::string& method) const {
 
 std::size_t FakeSlack::count(const std::string& method) const {
   std::lock_guard lock(impl_->mu);
-  return static_cast<std::size_t>(std::count_if(impl_->calls.begin(), impl_->calls.end(), [&](const RecordedCall& c) {
-    return c.method == method && c.status == 200 && c.error.empty();
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(impl_->calls.begin(), impl_->calls.end(), [&](const RecordedCall& c) {
+        return c.method == method && c.status == 200 && c.error.empty();
+      }));
 }
 
 std::vector<PostedMessage> FakeSlack::messages() const {

@@ -1,14 +1,14 @@
 // The Store contract (store.h), run against each backend.
 #include "storage/store.h"
 
-#include <gtest/gtest.h>
-#include <sqlite3.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <future>
 #include <mutex>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_org.h"
@@ -32,15 +32,15 @@ class StoreTest : public ::testing::Test {
   std::string url_path() const { return dir_.file("tollgate.db"); }
 
   Decision create(const RequestInput& in) {
-    auto d = create_and_wait(*store_, [&](const Task*, TaskNumber n) {
-      return world_.engine.open_request(in, n);
-    });
+    auto d = create_and_wait(
+        *store_, [&](const Task*, TaskNumber n) { return world_.engine.open_request(in, n); });
     EXPECT_TRUE(d.ok()) << d.status().to_string();
     return d.ok() ? *d : Decision{};
   }
   StatusOr<Decision> act(TaskNumber n, Action a, const PersonId& actor, std::string comment = {}) {
     Command cmd{a, actor, std::move(comment), {}, {}};
-    return update_and_wait(*store_, n, [&](const Task* t, TaskNumber) { return world_.engine.act(*t, cmd); });
+    return update_and_wait(*store_, n,
+                           [&](const Task* t, TaskNumber) { return world_.engine.act(*t, cmd); });
   }
 
   TempDir dir_;
@@ -80,7 +80,8 @@ TEST_F(StoreTest, ADecisionWritesTaskEventsCommentsAndOutboxTogether) {
   ASSERT_TRUE(events.ok());
   std::vector<std::string> types;
   for (const StoredEvent& e : *events) types.push_back(e.event.type);
-  EXPECT_EQ(types, (std::vector<std::string>{"task_opened", "step_opened", "approved", "step_opened"}));
+  EXPECT_EQ(types,
+            (std::vector<std::string>{"task_opened", "step_opened", "approved", "step_opened"}));
   EXPECT_EQ((*events)[2].event.actor, "dana");
   EXPECT_EQ(*(*events)[2].event.get("comment"), "ok for a week");
   auto stats = store_->outbox_stats();
@@ -143,14 +144,17 @@ TEST_F(StoreTest, TwoConcurrentDecisionsOnOneStepExactlyOneWins) {
     ASSERT_NE(rs.ok(), rl.ok()) << "exactly one wins";
     const StatusOr<Decision>& loser = rs.ok() ? rl : rs;
     EXPECT_EQ(loser.code(), Code::conflict);
-    std::string expected = rs.ok() ? "already approved by Sam Okafor" : "already denied by Lee Wong";
-    EXPECT_NE(loser.status().message().find(expected), std::string::npos) << loser.status().message();
+    std::string expected =
+        rs.ok() ? "already approved by Sam Okafor" : "already denied by Lee Wong";
+    EXPECT_NE(loser.status().message().find(expected), std::string::npos)
+        << loser.status().message();
     auto t = store_->task(n);
     EXPECT_EQ(t->version, 4);
     EXPECT_EQ(t->state, rs.ok() ? TaskState::provisioning : TaskState::denied);
     auto events = store_->task_events(n);
     int decisions = 0;
-    for (const StoredEvent& e : *events) decisions += e.event.type == "approved" || e.event.type == "denied";
+    for (const StoredEvent& e : *events)
+      decisions += e.event.type == "approved" || e.event.type == "denied";
     EXPECT_EQ(decisions, 3) << "two earlier approvals and one decision at step 3";
   }
 }
@@ -162,7 +166,9 @@ TEST_F(StoreTest, ConcurrentWritesShareCommits) {
   std::atomic<int> left{kTasks};
   for (int i = 0; i < kTasks; ++i) {
     store_->create(
-        [&](const Task*, TaskNumber n) { return world_.engine.open_request(github_admin_for("ana"), n); },
+        [&](const Task*, TaskNumber n) {
+          return world_.engine.open_request(github_admin_for("ana"), n);
+        },
         [&](StatusOr<Decision> d) {
           if (d.ok()) ok.fetch_add(1);
           if (left.fetch_sub(1) == 1) all.set_value();
@@ -196,7 +202,10 @@ TEST_F(StoreTest, OneFailingWriteInABatchDoesNotDisturbTheOthers) {
     results.push_back(p->get_future());
     PersonId actor = n % 3 == 0 ? "olga" : "dana";  // olga is not the assignee: refused
     store_->update(
-        n, [&, actor](const Task* t, TaskNumber) { return world_.engine.act(*t, Command{Action::approve, actor, {}, {}, {}}); },
+        n,
+        [&, actor](const Task* t, TaskNumber) {
+          return world_.engine.act(*t, Command{Action::approve, actor, {}, {}, {}});
+        },
         [p](StatusOr<Decision> d) { p->set_value(std::move(d)); });
   }
   {
@@ -279,11 +288,11 @@ TEST_F(StoreTest, DedupeKeyMakesAWriteHappenOnce) {
 }
 
 TEST_F(StoreTest, ListsTasksByAssigneeInvolvementStateAndPage) {
-  create(github_admin_for("ana"));                                              // 1: dana
-  create({"ana", "", "aws", "staging", "x", std::nullopt, false});             // 2: dana
-  create({"olga", "", "aws", "staging", "x", std::nullopt, false});            // 3: boss
-  ASSERT_TRUE(act(1, Action::approve, "dana").ok());                            // 1: olga now
-  ASSERT_TRUE(act(2, Action::deny, "dana").ok());                               // 2: closed
+  create(github_admin_for("ana"));                                   // 1: dana
+  create({"ana", "", "aws", "staging", "x", std::nullopt, false});   // 2: dana
+  create({"olga", "", "aws", "staging", "x", std::nullopt, false});  // 3: boss
+  ASSERT_TRUE(act(1, Action::approve, "dana").ok());                 // 1: olga now
+  ASSERT_TRUE(act(2, Action::deny, "dana").ok());                    // 2: closed
   auto numbers = [&](TaskFilter f) {
     std::vector<TaskNumber> out;
     auto tasks = store_->tasks(f);
@@ -301,13 +310,14 @@ TEST_F(StoreTest, ListsTasksByAssigneeInvolvementStateAndPage) {
 }
 
 TEST_F(StoreTest, OutboxDeliversInOrderPerTaskRetriesAndParks) {
-  create(github_admin_for("ana"));                                  // 1: assign dana
-  ASSERT_TRUE(act(1, Action::approve, "dana").ok());                // 1: update, assign olga, notify
-  create(github_admin_for("bo"));                                   // 2: assign dana
+  create(github_admin_for("ana"));                    // 1: assign dana
+  ASSERT_TRUE(act(1, Action::approve, "dana").ok());  // 1: update, assign olga, notify
+  create(github_admin_for("bo"));                     // 2: assign dana
   Time now = world_.clock.now();
   auto claim = [&](Time at) {
     std::promise<StatusOr<std::vector<OutboxItem>>> p;
-    store_->claim_outbox(at, 10, std::chrono::seconds(30), [&](auto r) { p.set_value(std::move(r)); });
+    store_->claim_outbox(at, 10, std::chrono::seconds(30),
+                         [&](auto r) { p.set_value(std::move(r)); });
     auto r = p.get_future().get();
     EXPECT_TRUE(r.ok());
     return r.ok() ? *r : std::vector<OutboxItem>{};
@@ -325,7 +335,7 @@ TEST_F(StoreTest, OutboxDeliversInOrderPerTaskRetriesAndParks) {
   EXPECT_EQ(first[1].effect.task, 2);
   EXPECT_TRUE(claim(now).empty()) << "claimed items are leased";
 
-  finish(first[0].id, {}, std::nullopt);                                    // delivered
+  finish(first[0].id, {}, std::nullopt);                                         // delivered
   finish(first[1].id, unavailable("slack 500"), now + std::chrono::seconds(5));  // retry later
   auto second = claim(now);
   ASSERT_EQ(second.size(), 1u) << "task 2 waits for its retry; task 1 moves on";
@@ -345,8 +355,9 @@ TEST_F(StoreTest, OutboxDeliversInOrderPerTaskRetriesAndParks) {
 TEST_F(StoreTest, SlackMessagesAndIdentitiesAreKept) {
   create(github_admin_for("ana"));
   std::promise<Status> p1;
-  store_->record_message({1, "T1", "D0DANA", "1700000000.000100", "dana", "assign", 0, world_.clock.now()},
-                         [&](Status s) { p1.set_value(s); });
+  store_->record_message(
+      {1, "T1", "D0DANA", "1700000000.000100", "dana", "assign", 0, world_.clock.now()},
+      [&](Status s) { p1.set_value(s); });
   ASSERT_TRUE(p1.get_future().get().ok());
   auto m = store_->message_at("D0DANA", "1700000000.000100");
   ASSERT_TRUE(m.ok());
@@ -376,8 +387,9 @@ TEST_F(StoreTest, TamperedEventBreaksTheChainAtThatEvent) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(url_path().c_str(), &db), SQLITE_OK);
     char* err = nullptr;
-    EXPECT_NE(sqlite3_exec(db, "UPDATE events SET actor = 'sam' WHERE seq = 3", nullptr, nullptr, &err),
-              SQLITE_OK)
+    EXPECT_NE(
+        sqlite3_exec(db, "UPDATE events SET actor = 'sam' WHERE seq = 3", nullptr, nullptr, &err),
+        SQLITE_OK)
         << "events are append-only";
     sqlite3_free(err);
     ASSERT_EQ(sqlite3_exec(db,
@@ -399,7 +411,8 @@ TEST_F(StoreTest, ADatabaseFromANewerBuildIsRefused) {
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(url_path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version (version) VALUES (999)", nullptr, nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version (version) VALUES (999)", nullptr, nullptr,
+                         nullptr),
             SQLITE_OK);
   sqlite3_close(db);
   auto s = open_store("sqlite:" + url_path());

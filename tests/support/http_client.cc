@@ -1,10 +1,9 @@
 #include "tests/support/http_client.h"
 
+#include <chrono>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <chrono>
 
 #include "bot/net.h"
 
@@ -41,11 +40,13 @@ struct HttpClient::Impl {
   }
 };
 
-HttpClient::HttpClient(std::uint16_t port) : impl_(std::make_unique<Impl>()) { impl_->port = port; }
+HttpClient::HttpClient(std::uint16_t port) : impl_(std::make_unique<Impl>()) {
+  impl_->port = port;
+}
 HttpClient::~HttpClient() = default;
 
-HttpResult HttpClient::request(const std::string& method, const std::string& target, const std::string& body,
-                               const Headers& headers) {
+HttpResult HttpClient::request(const std::string& method, const std::string& target,
+                               const std::string& body, const Headers& headers) {
   HttpResult r;
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool fresh = false;
@@ -74,7 +75,8 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
     }
     r.status = static_cast<int>(res.result_int());
     r.body = res.body();
-    for (const auto& f : res) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    for (const auto& f : res)
+      r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.closed = !res.keep_alive();
     if (r.closed) impl_->stream.reset();
     r.error.clear();
@@ -100,7 +102,8 @@ RawConnection::~RawConnection() {
 }
 
 bool RawConnection::send(const std::string& bytes) {
-  return fd_ >= 0 && ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  return fd_ >= 0 && ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+                         static_cast<ssize_t>(bytes.size());
 }
 
 std::string RawConnection::read_until_closed(int timeout_ms, bool* closed) {

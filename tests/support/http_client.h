@@ -25,8 +25,8 @@ class HttpClient {
  public:
   explicit HttpClient(std::uint16_t port);
   ~HttpClient();
-  HttpResult request(const std::string& method, const std::string& target, const std::string& body = {},
-                     const Headers& headers = {});
+  HttpResult request(const std::string& method, const std::string& target,
+                     const std::string& body = {}, const Headers& headers = {});
   HttpResult get(const std::string& target) { return request("GET", target); }
 
  private:

@@ -21,7 +21,8 @@ inline long long unix_now() {
 }
 
 inline Headers signed_headers(const std::string& body, const std::string& content_type,
-                              long long ts = unix_now(), const std::string& secret = kSigningSecret) {
+                              long long ts = unix_now(),
+                              const std::string& secret = kSigningSecret) {
   std::string t = std::to_string(ts);
   return {{"Content-Type", content_type},
           {"X-Slack-Request-Timestamp", t},
@@ -31,18 +32,21 @@ inline Headers signed_headers(const std::string& body, const std::string& conten
 inline const char* kForm = "application/x-www-form-urlencoded";
 inline const char* kJson = "application/json";
 
-inline std::string form_payload(const std::string& json) { return slack::form_encode({{"payload", json}}); }
+inline std::string form_payload(const std::string& json) {
+  return slack::form_encode({{"payload", json}});
+}
 
 // A click on a button (or an overflow option) of a message in the clicker's DM.
 inline std::string block_action(const std::string& user_id, const std::string& action_id,
                                 const std::string& value, const std::string& response_url,
-                                const std::string& trigger_id = "1.2.abc", const std::string& team = "T0TEST") {
+                                const std::string& trigger_id = "1.2.abc",
+                                const std::string& team = "T0TEST") {
   std::string action =
       action_id == "more"
           ? R"({"type":"overflow","action_id":"more","block_id":"b1","selected_option":{"text":{"type":"plain_text","text":"x"},"value":)" +
                 json::quote(value) + R"(},"action_ts":"1700000001.000200"})"
-          : R"({"type":"button","action_id":)" + json::quote(action_id) + R"(,"block_id":"b1","value":)" +
-                json::quote(value) +
+          : R"({"type":"button","action_id":)" + json::quote(action_id) +
+                R"(,"block_id":"b1","value":)" + json::quote(value) +
                 R"(,"text":{"type":"plain_text","text":"Go"},"action_ts":"1700000001.000200"})";
   return form_payload(
       R"({"type":"block_actions","user":{"id":)" + json::quote(user_id) +
@@ -56,22 +60,28 @@ inline std::string block_action(const std::string& user_id, const std::string& a
 // A modal submitted with a reason and, for reassignment, a chosen user.
 inline std::string view_submission(const std::string& user_id, const std::string& callback_id,
                                    const std::string& private_metadata, const std::string& reason,
-                                   const std::string& assignee = {}, const std::string& team = "T0TEST") {
-  std::string values = R"("reason":{"reason":{"type":"plain_text_input","value":)" + json::quote(reason) + "}}";
+                                   const std::string& assignee = {},
+                                   const std::string& team = "T0TEST") {
+  std::string values =
+      R"("reason":{"reason":{"type":"plain_text_input","value":)" + json::quote(reason) + "}}";
   if (!assignee.empty()) {
-    values += R"(,"assignee":{"assignee":{"type":"users_select","selected_user":)" + json::quote(assignee) + "}}";
+    values += R"(,"assignee":{"assignee":{"type":"users_select","selected_user":)" +
+              json::quote(assignee) + "}}";
   }
   return form_payload(
-      R"({"type":"view_submission","team":{"id":)" + json::quote(team) + R"(,"domain":"test"},"user":{"id":)" +
-      json::quote(user_id) + R"(,"username":"someone","name":"someone","team_id":)" + json::quote(team) +
+      R"({"type":"view_submission","team":{"id":)" + json::quote(team) +
+      R"(,"domain":"test"},"user":{"id":)" + json::quote(user_id) +
+      R"(,"username":"someone","name":"someone","team_id":)" + json::quote(team) +
       R"(},"api_app_id":"A0TEST","token":"legacy","trigger_id":"9.9.x","view":{"id":"V0MODAL","team_id":)" +
-      json::quote(team) + R"(,"type":"modal","blocks":[],"private_metadata":)" + json::quote(private_metadata) +
-      R"(,"callback_id":)" + json::quote(callback_id) + R"(,"state":{"values":{)" + values +
+      json::quote(team) + R"(,"type":"modal","blocks":[],"private_metadata":)" +
+      json::quote(private_metadata) + R"(,"callback_id":)" + json::quote(callback_id) +
+      R"(,"state":{"values":{)" + values +
       R"(}},"hash":"1.x","title":{"type":"plain_text","text":"T"},"root_view_id":"V0MODAL","app_id":"A0TEST","bot_id":"B0BOT"},"response_urls":[]})");
 }
 
 inline std::string slash_command(const std::string& user_id, const std::string& text,
-                                 const std::string& response_url, const std::string& team = "T0TEST") {
+                                 const std::string& response_url,
+                                 const std::string& team = "T0TEST") {
   return slack::form_encode({{"token", "legacy"},
                              {"team_id", team},
                              {"team_domain", "test"},
@@ -90,8 +100,8 @@ inline std::string slash_command(const std::string& user_id, const std::string& 
 inline std::string event_callback(const std::string& event_id, const std::string& event_json,
                                   const std::string& team = "T0TEST") {
   return R"({"token":"legacy","team_id":)" + json::quote(team) +
-         R"(,"api_app_id":"A0TEST","event":)" + event_json + R"(,"type":"event_callback","event_id":)" +
-         json::quote(event_id) +
+         R"(,"api_app_id":"A0TEST","event":)" + event_json +
+         R"(,"type":"event_callback","event_id":)" + json::quote(event_id) +
          R"(,"event_time":1700000000,"authorizations":[{"team_id":"T0TEST","user_id":"U0BOT","is_bot":true,"is_enterprise_install":false}]})";
 }
 

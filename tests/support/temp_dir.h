@@ -2,9 +2,8 @@
 #pragma once
 
 #include <filesystem>
-#include <string>
-
 #include <stdlib.h>
+#include <string>
 
 namespace tollgate::testing {
 

@@ -2,10 +2,10 @@
 // open and decide tasks against it with a manual clock.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "workflow/config.h"
 #include "workflow/engine.h"
@@ -13,7 +13,9 @@
 namespace tollgate::testing {
 
 // Thursday 2026-11-26 10:00 UTC: inside business hours.
-inline Time test_start() { return Time(Duration(1795687200000LL)); }
+inline Time test_start() {
+  return Time(Duration(1795687200000LL));
+}
 
 inline const char* kTestOrg = R"json({
   "organization": "Test",

@@ -17,10 +17,13 @@ struct CertFiles {
 };
 
 // A certificate for `san` ("IP:127.0.0.1" or "DNS:localhost"), valid for a day.
-inline CertFiles make_certificate(const std::string& dir, const std::string& name, const std::string& san) {
+inline CertFiles make_certificate(const std::string& dir, const std::string& name,
+                                  const std::string& san) {
   CertFiles f{dir + "/" + name + ".crt", dir + "/" + name + ".key", false};
-  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=tollgate-test -addext "
-                    "subjectAltName=" + san + " -keyout " + f.key + " -out " + f.cert + " >/dev/null 2>&1";
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=tollgate-test -addext "
+      "subjectAltName=" +
+      san + " -keyout " + f.key + " -out " + f.cert + " >/dev/null 2>&1";
   f.ok = std::system(cmd.c_str()) == 0;
   return f;
 }

@@ -1,14 +1,13 @@
 #include "tests/support/tollgate_process.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <condition_variable>
 #include <cstring>
+#include <fcntl.h>
 #include <mutex>
+#include <signal.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -60,7 +59,8 @@ bool TollgateProcess::start(std::chrono::seconds timeout) {
   env_strings.push_back("TOLLGATE_CONFIG=" + options_.config);
   env_strings.push_back("TOLLGATE_DB=" + options_.db);
   env_strings.push_back("TOLLGATE_LISTEN=127.0.0.1:0");
-  if (!options_.slack_api_url.empty()) env_strings.push_back("SLACK_API_URL=" + options_.slack_api_url);
+  if (!options_.slack_api_url.empty())
+    env_strings.push_back("SLACK_API_URL=" + options_.slack_api_url);
   if (!options_.token.empty()) env_strings.push_back("SLACK_BOT_TOKEN=" + options_.token);
   if (!options_.secret.empty()) env_strings.push_back("SLACK_SIGNING_SECRET=" + options_.secret);
   for (const auto& [k, v] : options_.env) env_strings.push_back(k + "=" + v);
@@ -97,7 +97,8 @@ bool TollgateProcess::start(std::chrono::seconds timeout) {
   std::unique_lock lock(reader_->mu);
   bool ok = reader_->cv.wait_for(lock, timeout, [&] {
     std::size_t at = reader_->text.find(marker);
-    return reader_->eof || (at != std::string::npos && reader_->text.find('\n', at) != std::string::npos);
+    return reader_->eof ||
+           (at != std::string::npos && reader_->text.find('\n', at) != std::string::npos);
   });
   if (!ok || reader_->eof) return false;
   // "listening on http://127.0.0.1:PORT (...)" or "listening on PORT".
@@ -142,10 +143,12 @@ std::string TollgateProcess::log() const {
   return reader_->text;
 }
 
-bool TollgateProcess::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const {
+bool TollgateProcess::wait_for_log(const std::string& text,
+                                   std::chrono::milliseconds timeout) const {
   if (!reader_) return false;
   std::unique_lock lock(reader_->mu);
-  return reader_->cv.wait_for(lock, timeout, [&] { return reader_->text.find(text) != std::string::npos; });
+  return reader_->cv.wait_for(lock, timeout,
+                              [&] { return reader_->text.find(text) != std::string::npos; });
 }
 
 }  // namespace tollgate::testing

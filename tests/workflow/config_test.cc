@@ -2,9 +2,9 @@
 // mistake is reported with the JSON path of the value at fault.
 #include "workflow/config.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/test_org.h"
 
@@ -51,7 +51,8 @@ TEST(Config, ExampleCompanyLoadsWithoutErrors) {
   }
   EXPECT_TRUE(request_step_counts.count(2) && request_step_counts.count(3));
   EXPECT_FALSE(d.groups.empty());
-  EXPECT_TRUE(std::all_of(d.grants.begin(), d.grants.end(), [](const Grant& g) { return g.last_used; }));
+  EXPECT_TRUE(
+      std::all_of(d.grants.begin(), d.grants.end(), [](const Grant& g) { return g.last_used; }));
 }
 
 TEST(Config, CommentsAndTrailingCommasAreAllowed) {
@@ -68,7 +69,8 @@ TEST(Config, SyntaxErrorGivesLineAndColumn) {
 }
 
 TEST(Config, UnknownPersonIsNamedWithItsPath) {
-  auto e = errors_of(replaced(kTestOrg, R"("manager": "dana", "started")", R"("manager": "zed", "started")"));
+  auto e = errors_of(
+      replaced(kTestOrg, R"("manager": "dana", "started")", R"("manager": "zed", "started")"));
   EXPECT_EQ(e, std::vector<std::string>{"$.people[2].manager: unknown person \"zed\""});
 }
 
@@ -83,14 +85,16 @@ TEST(Config, PolicyOfTheWrongKind) {
 TEST(Config, StepWithNoReviewersAndNoFallback) {
   auto e = errors_of(replaced(kTestOrg, R"({"type": "users", "users": ["lee"]})",
                               R"({"type": "users", "users": []})"));
-  EXPECT_EQ(e, std::vector<std::string>{
-                   "$.policies[3].steps[0].reviewers.users: the step has no reviewers and no fallback"});
+  EXPECT_EQ(
+      e, std::vector<std::string>{
+             "$.policies[3].steps[0].reviewers.users: the step has no reviewers and no fallback"});
 }
 
 TEST(Config, EmptyGroupWithoutFallback) {
   auto e = errors_of(replaced(kTestOrg, R"("members": ["sam", "lee"])", R"("members": [])"));
-  EXPECT_TRUE(has(e, "$.policies[2].steps[2].reviewers.group: group \"security\" has no members and "
-                     "the step has no fallback"))
+  EXPECT_TRUE(has(e,
+                  "$.policies[2].steps[2].reviewers.group: group \"security\" has no members and "
+                  "the step has no fallback"))
       << ::testing::PrintToString(e);
 }
 
@@ -103,24 +107,27 @@ TEST(Config, CycleOfManagers) {
 
 TEST(Config, DurationThatDoesNotParse) {
   auto e = errors_of(replaced(kTestOrg, R"("max_duration": "7d")", R"("max_duration": "a week")"));
-  EXPECT_EQ(e, std::vector<std::string>{
-                   "$.apps[0].resources[0].max_duration: \"a week\" is not a duration such as \"8h\", "
-                   "\"7d\" or \"2w\""});
+  EXPECT_EQ(e,
+            std::vector<std::string>{
+                "$.apps[0].resources[0].max_duration: \"a week\" is not a duration such as \"8h\", "
+                "\"7d\" or \"2w\""});
 }
 
 TEST(Config, DuplicateIds) {
-  auto e = errors_of(replaced(kTestOrg, R"({"id": "cy", "name": "Cy Park")",
-                              R"({"id": "bo", "name": "Cy Park")"));
-  EXPECT_TRUE(has(e, "$.people[4].id: duplicate person or group id \"bo\" (first at $.people[3].id)"))
+  auto e = errors_of(
+      replaced(kTestOrg, R"({"id": "cy", "name": "Cy Park")", R"({"id": "bo", "name": "Cy Park")"));
+  EXPECT_TRUE(
+      has(e, "$.people[4].id: duplicate person or group id \"bo\" (first at $.people[3].id)"))
       << ::testing::PrintToString(e);
-  auto apps = errors_of(replaced(kTestOrg, R"({"id": "aws", "name": "AWS")",
-                                 R"({"id": "github", "name": "AWS")"));
+  auto apps = errors_of(
+      replaced(kTestOrg, R"({"id": "aws", "name": "AWS")", R"({"id": "github", "name": "AWS")"));
   EXPECT_TRUE(has(apps, "$.apps[1].id: duplicate app id \"github\" (first at $.apps[0].id)"));
 }
 
 TEST(Config, UnknownKeysWrongTypesAndMissingFields) {
-  auto e = errors_of(replaced(kTestOrg, R"({"id": "oscar", "name": "Oscar Ortiz", "manager": "boss"})",
-                              R"({"id": "oscar", "nmae": "Oscar Ortiz", "manager": 7})"));
+  auto e =
+      errors_of(replaced(kTestOrg, R"({"id": "oscar", "name": "Oscar Ortiz", "manager": "boss"})",
+                         R"({"id": "oscar", "nmae": "Oscar Ortiz", "manager": 7})"));
   EXPECT_EQ(e, (std::vector<std::string>{"$.people[6].name: is required",
                                          "$.people[6].manager: expected a string",
                                          "$.people[6].nmae: unknown key \"nmae\""}));
@@ -131,14 +138,17 @@ TEST(Config, ManyProblemsAreAllReported) {
                               R"("manager": "dan", "started": "2026-13-01")");
   text = replaced(text, R"("deprovisioners": ["pat"])", R"("deprovisioners": ["pat", "ghost"])");
   text = replaced(text, R"("require_reason": ["deny"], "allow_reassign": true,
-        "reassign_to")", R"("require_reason": ["confirm"], "allow_reassign": true,
+        "reassign_to")",
+                  R"("require_reason": ["confirm"], "allow_reassign": true,
         "reassign_to")");
   auto e = errors_of(text);
   EXPECT_TRUE(has(e, "$.people[2].manager: unknown person \"dan\"")) << ::testing::PrintToString(e);
   EXPECT_TRUE(has(e, "$.people[2].started: \"2026-13-01\" is not a date of the form YYYY-MM-DD"));
-  EXPECT_TRUE(has(e, "$.apps[0].deprovisioning.deprovisioners[1]: unknown person or group \"ghost\""));
-  EXPECT_TRUE(has(e, "$.policies[1].steps[1].require_reason[0]: \"confirm\" is not an action of a "
-                     "request (approve, deny) step"));
+  EXPECT_TRUE(
+      has(e, "$.apps[0].deprovisioning.deprovisioners[1]: unknown person or group \"ghost\""));
+  EXPECT_TRUE(has(e,
+                  "$.policies[1].steps[1].require_reason[0]: \"confirm\" is not an action of a "
+                  "request (approve, deny) step"));
   EXPECT_EQ(e.size(), 4u) << ::testing::PrintToString(e);
 }
 

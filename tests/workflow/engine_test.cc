@@ -1,9 +1,9 @@
 // The engine's rules, one behaviour per test (DESIGN.md §4).
 #include "workflow/engine.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/test_org.h"
 #include "workflow/time_text.h"
@@ -23,7 +23,8 @@ std::vector<PersonId> recipients(const Decision& d, EffectKind kind) {
 }
 
 bool has_event(const Decision& d, const std::string& type) {
-  return std::any_of(d.events.begin(), d.events.end(), [&](const Event& e) { return e.type == type; });
+  return std::any_of(d.events.begin(), d.events.end(),
+                     [&](const Event& e) { return e.type == type; });
 }
 
 TEST(Engine, RequestOpensFirstStepWithTheSubjectsManager) {
@@ -324,8 +325,9 @@ TEST(Engine, BadRequestsNameWhatIsWrong) {
   World w;
   EXPECT_EQ(w.engine.open_request({"ana", "", "gitlab", "admin", "x", {}, false}, 1).code(),
             Code::not_found);
-  EXPECT_EQ(w.engine.open_request({"ana", "", "github", "owner", "x", {}, false}, 1).status().message(),
-            "app \"GitHub\" has no resource \"owner\"");
+  EXPECT_EQ(
+      w.engine.open_request({"ana", "", "github", "owner", "x", {}, false}, 1).status().message(),
+      "app \"GitHub\" has no resource \"owner\"");
   EXPECT_EQ(w.engine.open_request({"ana", "", "github", "admin", "  ", {}, false}, 1).code(),
             Code::invalid_argument);
   EXPECT_EQ(w.engine.propose_revocation({"pat", "bo", "github", "admin", "x"}, 1).code(),
@@ -364,7 +366,8 @@ TEST(Engine, BulkActsOnEachTaskAndReportsEachResult) {
   World w;
   Task mine1 = w.request(github_admin_for("ana"));
   Task mine2 = w.request(github_admin_for("bo"));
-  Task not_mine = w.request({"olga", "", "aws", "staging", "x", std::nullopt, false});  // boss reviews
+  Task not_mine =
+      w.request({"olga", "", "aws", "staging", "x", std::nullopt, false});  // boss reviews
   Task decided = w.must(w.request(github_admin_for("cy")), Action::deny, "dana", "no");
   auto results = w.engine.act_many({mine1, not_mine, mine2, decided},
                                    Command{Action::approve, "dana", "quarterly refresh", {}, {}});
@@ -394,7 +397,8 @@ TEST(Engine, TaskKeepsItsPlanAfterThePolicyChanges) {
   t = changed.act(t, Command{Action::approve, "dana", {}, {}, {}})->task;
   t = changed.act(t, Command{Action::approve, "olga", {}, {}, {}})->task;
   EXPECT_EQ(t.steps[2].rule.name, "Security review");
-  EXPECT_EQ(t.assignees(), (std::vector<PersonId>{"sam", "lee"})) << "the frozen step still applies";
+  EXPECT_EQ(t.assignees(), (std::vector<PersonId>{"sam", "lee"}))
+      << "the frozen step still applies";
   EXPECT_EQ(changed.act(t, Command{Action::approve, "nora", {}, {}, {}}).code(),
             Code::permission_denied);
 }
@@ -451,13 +455,14 @@ TEST(Engine, OffHoursAndOnBehalfRequestsAreNoted) {
   Task t = w.request(in);
   std::vector<std::string> kinds;
   for (const Insight& i : t.insights) kinds.push_back(i.kind);
-  EXPECT_EQ(kinds, (std::vector<std::string>{"sensitive", "already_granted", "on_behalf", "off_hours",
-                                             "peer_access"}));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"sensitive", "already_granted", "on_behalf",
+                                             "off_hours", "peer_access"}));
 }
 
 TEST(Engine, NobodyToReviewRefusesTheRequest) {
   // A policy whose only reviewer is the requester, no fallback, no admins.
-  std::string org = testing::replaced(testing::kTestOrg, R"("admins": ["sam"],)", R"("admins": [],)");
+  std::string org =
+      testing::replaced(testing::kTestOrg, R"("admins": ["sam"],)", R"("admins": [],)");
   org = testing::replaced(org, R"("users": ["lee"])", R"("users": ["ana"])");
   ManualClock clock(testing::test_start());
   Engine engine(testing::load_org(org), clock);

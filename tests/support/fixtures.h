@@ -1,0 +1,20 @@
+// Slack's own payloads, from ../shared/slack/fixtures (see SOURCES.md there).
+#pragma once
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace tollgate::testing {
+
+inline std::string slack_fixture_dir() { return std::string(TOLLGATE_SHARED_DIR) + "/slack/fixtures"; }
+
+// The file's bytes, exactly as stored.
+inline std::string slack_fixture(const std::string& name) {
+  std::ifstream in(slack_fixture_dir() + "/" + name, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace tollgate::testing
