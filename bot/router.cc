@@ -8,6 +8,7 @@
 #include "bot/service.h"
 #include "bot/slack/actions.h"
 #include "bot/slack/blocks.h"
+#include "bot/slack/markup.h"
 #include "bot/slack/payloads.h"
 #include "bot/slack/signature.h"
 #include "bot/slack/views.h"
@@ -344,6 +345,16 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
         "Tollgate does not know your Slack account: ask an admin to add your Slack id or "
         "email to the directory.");
   }
+  if (parsed->verb == TasksCommand::Verb::comment) {
+    Command cmd{Action::comment, *person, parsed->text, {}, std::nullopt, "command", {}, {}};
+    return service_.act(parsed->task, cmd, [this, reply, respond](StatusOr<Decision> d) {
+      metrics_.inc("tollgate_decisions_total",
+                   {{"action", "comment"}, {"outcome", std::string(code_name(d.status().code()))}});
+      if (d.ok()) return reply(d->summary + ".");
+      if (d.code() == Code::unavailable) return respond(unavailable_response());
+      reply(d.status().message());
+    });
+  }
   // reassign
   std::optional<PersonId> to;
   if (!parsed->user.slack_user_id.empty()) {
@@ -363,6 +374,81 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
     if (d.code() == Code::unavailable) return respond(unavailable_response());
     reply(d.status().message());
   });
+}
+
+bool Router::mirror_thread(const slack::EventEnvelope& ev, http::Respond& respond) {
+  const slack::MessageEvent& m = *ev.message;
+  Action action = Action::comment;
+  std::string user;
+  std::string text;
+  std::string ts;
+  std::string thread;
+  if (m.subtype.empty() || m.subtype == "thread_broadcast" || m.subtype == "file_share") {
+    if (m.thread_ts.empty() || m.thread_ts == m.ts) return false;  // not a reply
+    user = m.user;
+    text = m.text;
+    ts = m.ts;
+    thread = m.thread_ts;
+  } else if (m.subtype == "message_changed" && m.message) {
+    const auto& now = *m.message;
+    // The parent's reply count changing, a tombstone, or no change of text: nothing to mirror.
+    if (now.subtype == "tombstone" || now.thread_ts.empty() || now.thread_ts == now.ts)
+      return false;
+    if (m.previous_message && m.previous_message->text == now.text) return false;
+    action = Action::edit_comment;
+    user = now.user;
+    text = now.text;
+    ts = now.ts;
+    thread = now.thread_ts;
+  } else if (m.subtype == "message_deleted" && m.previous_message) {
+    if (m.previous_message->thread_ts.empty() || m.previous_message->thread_ts == m.deleted_ts)
+      return false;
+    action = Action::delete_comment;
+    user = m.previous_message->user;
+    ts = m.deleted_ts;
+    thread = m.previous_message->thread_ts;
+  } else {
+    return false;
+  }
+  if (user.empty()) return false;
+  auto parent = store_.message_at(m.channel, thread);
+  if (!parent.ok()) {
+    respond(unavailable_response());  // Slack will retry
+    return true;
+  }
+  if (!parent->has_value()) return false;  // a thread that is not one of ours
+  auto person = identity_.person_for(user);
+  if (!person) identity_.learn_user(user);
+  auto directory = service_.engine();
+  Identity* identity = &identity_;
+  auto name_of = [&](const std::string& id) {
+    auto p = identity->person_for(id);
+    return p ? directory->directory().display_name(*p) : std::string();
+  };
+  Command cmd;
+  cmd.action = action;
+  cmd.actor = person ? *person : "slack:" + user;
+  cmd.comment = slack::plain_text(text, name_of);
+  cmd.source = "slack";
+  cmd.slack_channel = m.channel;
+  cmd.slack_ts = ts;
+  std::string name(action_name(action));
+  // The event id is recorded in the same transaction as the comment: a retry
+  // of this delivery is a duplicate, and a failed one is processed again.
+  service_.act((*parent)->task, cmd,
+               [this, respond, name, type = ev.event_type](StatusOr<Decision> d) {
+                 std::string handling = d.ok()                        ? "mirrored"
+                                        : d.code() == Code::duplicate ? "duplicate"
+                                                                      : "refused";
+                 metrics_.inc("tollgate_events_total", {{"type", type}, {"handling", handling}});
+                 if (d.code() == Code::unavailable) return respond(unavailable_response());
+                 if (!d.ok() && d.code() != Code::duplicate) {
+                   spdlog::info("thread {} not mirrored: {}", name, d.status().to_string());
+                 }
+                 respond(Response::empty(200));
+               },
+               "event:" + ev.event_id);
+  return true;
 }
 
 bool Router::from_self(const slack::EventEnvelope& ev) const {
@@ -391,6 +477,7 @@ void Router::on_event(const slack::EventEnvelope& ev, http::Respond respond) {
     metrics_.inc("tollgate_events_total", {{"type", ev.event_type}, {"handling", "own"}});
     return respond(Response::empty(200));
   }
+  if (ev.event_type == "message" && ev.message && mirror_thread(ev, respond)) return;
   // Retries carry the same event_id: record it, and process it only the first time.
   store_.remember("event:" + ev.event_id, [this, ev, respond](Status s) {
     if (s.code() == Code::duplicate) {

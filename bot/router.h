@@ -64,6 +64,9 @@ class Router {
                           http::Respond respond);
   void on_command(const slack::SlashCommand& cmd, http::Respond respond);
   void on_event(const slack::EventEnvelope& ev, http::Respond respond);
+  // A reply, edit or deletion in the thread of a task message becomes a
+  // comment command; false when the event is not about one of our threads.
+  bool mirror_thread(const slack::EventEnvelope& ev, http::Respond& respond);
   bool from_self(const slack::EventEnvelope& ev) const;
   // Tells the clicker alone: via response_url, else an ephemeral message, else a DM.
   void tell(const slack::Interaction& in, const std::string& text);

@@ -49,7 +49,8 @@ std::optional<UserRef> parse_user_ref(std::string_view t) {
 std::string tasks_help() {
   return "*/tasks* — your access-change tasks\n"
          "• `/tasks help` — this help\n"
-         "• `/tasks reassign 42 @user reason…` — hand task #42 to someone else, with a reason";
+         "• `/tasks reassign 42 @user reason…` — hand task #42 to someone else, with a reason\n"
+         "• `/tasks comment 42 text…` — comment on task #42 (posted into its threads)";
 }
 
 StatusOr<TasksCommand> parse_tasks_command(std::string_view text) {
@@ -71,6 +72,16 @@ StatusOr<TasksCommand> parse_tasks_command(std::string_view text) {
       return invalid_argument("`" + std::string(user) + "` is not a user: mention them with @");
     c.task = *n;
     c.user = *u;
+    c.text = std::string(rest);
+    return c;
+  }
+  if (verb == "comment") {
+    c.verb = TasksCommand::Verb::comment;
+    std::string_view task = next_word(rest);
+    if (task.empty() || rest.empty()) return invalid_argument("Usage: `/tasks comment 42 text…`");
+    auto n = parse_task_number(task);
+    if (!n) return invalid_argument("`" + std::string(task) + "` is not a task number");
+    c.task = *n;
     c.text = std::string(rest);
     return c;
   }

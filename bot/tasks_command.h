@@ -3,6 +3,7 @@
 //
 //   /tasks [help]
 //   /tasks reassign <task> <user> <reason…>
+//   /tasks comment <task> <text…>
 //
 // <task> is "42" or "#42". <user> is a Slack mention as Slack escapes it
 // ("<@U123|bo>" or "<@U123>") or "@person-id".
@@ -22,11 +23,11 @@ struct UserRef {
 };
 
 struct TasksCommand {
-  enum class Verb { help, reassign };
+  enum class Verb { help, reassign, comment };
   Verb verb = Verb::help;
   TaskNumber task = 0;
   UserRef user;
-  std::string text;  // the reason
+  std::string text;  // the reason, or the comment
 };
 
 // Code::invalid_argument with a message fit for the user on bad syntax.

@@ -280,6 +280,12 @@ class Writer {
                           c.slack_ts)
                  .run());
     }
+    for (const Comment& c : d.changed_comments) {
+      TG_TRY(sqlite::run(
+          *db_,
+          "UPDATE comments SET text = ?, edited_at = ?, deleted = ? WHERE task = ? AND id = ?",
+          c.text, ms(c.edited_at.value_or(t.updated_at)), c.deleted ? 1 : 0, t.number, c.id));
+    }
     for (const Event& e : d.events) TG_TRY(append_event(e));
     for (const Effect& e : d.effects) {
       TG_TRY(sqlite::run(

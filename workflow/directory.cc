@@ -103,6 +103,8 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {Action::reassign, "reassign"},
     {Action::comment, "comment"},
     {Action::cancel, "cancel"},
+    {Action::edit_comment, "edit_comment"},
+    {Action::delete_comment, "delete_comment"},
 };
 }  // namespace
 

@@ -40,7 +40,8 @@ struct ReviewerSelector {
 };
 
 // The actions a person can take on a task. `cancel` is the requester's (or an
-// admin's) withdrawal of an open task.
+// admin's) withdrawal of an open task; the comment actions also come from
+// Slack thread replies.
 enum class Action {
   approve,
   deny,
@@ -52,6 +53,8 @@ enum class Action {
   reassign,
   comment,
   cancel,
+  edit_comment,    // a comment's author changed it (a Slack thread reply edited)
+  delete_comment,  // a comment's author removed it
 };
 
 struct PolicyStep {

@@ -342,9 +342,58 @@ Status cancel(Ctx& c) {
 }
 
 Status comment(Ctx& c) {
-  std::int64_t id = add_comment(c, c.cmd.actor, c.cmd.comment, "command");
-  c.event("commented", {{"comment_id", std::to_string(id)}, {"text", c.cmd.comment}});
+  std::string source = c.cmd.source.empty() ? "command" : c.cmd.source;
+  std::int64_t id = add_comment(c, c.cmd.actor, c.cmd.comment, source);
+  Comment& added = c.d.task.comments.back();
+  added.slack_channel = c.cmd.slack_channel;
+  added.slack_ts = c.cmd.slack_ts;
+  c.d.new_comments.back() = added;
+  c.event("commented",
+          {{"comment_id", std::to_string(id)}, {"text", c.cmd.comment}, {"source", source}});
   c.d.summary = "Commented on " + c.task_ref();
+  return {};
+}
+
+// The comment a Slack edit or deletion refers to, by the reply's channel and ts.
+Comment* slack_comment(Ctx& c) {
+  for (Comment& cm : c.d.task.comments) {
+    if (!cm.slack_ts.empty() && cm.slack_ts == c.cmd.slack_ts &&
+        cm.slack_channel == c.cmd.slack_channel)
+      return &cm;
+  }
+  return nullptr;
+}
+
+Status own_comment(const Ctx& c) {
+  for (const Comment& cm : c.before.comments) {
+    if (!cm.slack_ts.empty() && cm.slack_ts == c.cmd.slack_ts &&
+        cm.slack_channel == c.cmd.slack_channel) {
+      if (cm.deleted) return conflict("that comment on " + c.task_ref() + " was deleted");
+      if (cm.author != c.cmd.actor)
+        return permission_denied("only its author can change a comment");
+      return {};
+    }
+  }
+  return not_found("no such comment on " + c.task_ref());
+}
+
+Status edit_comment(Ctx& c) {
+  Comment* cm = slack_comment(c);
+  cm->text = c.cmd.comment;
+  cm->edited_at = c.now;
+  c.d.changed_comments.push_back(*cm);
+  c.event("comment_edited", {{"comment_id", std::to_string(cm->id)}, {"text", c.cmd.comment}});
+  c.d.summary = "Edited a comment on " + c.task_ref();
+  return {};
+}
+
+Status delete_comment(Ctx& c) {
+  Comment* cm = slack_comment(c);
+  cm->deleted = true;
+  cm->edited_at = c.now;
+  c.d.changed_comments.push_back(*cm);
+  c.event("comment_deleted", {{"comment_id", std::to_string(cm->id)}});
+  c.d.summary = "Deleted a comment on " + c.task_ref();
   return {};
 }
 
@@ -381,6 +430,8 @@ const Row kTable[] = {
   {When::open,           For::either, Action::reassign,         {may_reassign, reason_given, receiver_allowed},        reassign},
   {When::open,           For::either, Action::cancel,           {requester_or_admin},                                  cancel},
   {When::always,         For::either, Action::comment,          {text_given},                                          comment},
+  {When::always,         For::either, Action::edit_comment,     {own_comment, text_given},                             edit_comment},
+  {When::always,         For::either, Action::delete_comment,   {own_comment},                                         delete_comment},
 };
 // clang-format on
 
@@ -407,7 +458,10 @@ bool matches(const Row& r, const Task& t, Action a) {
 // the actor's: tell them who decided and when.
 Status stale_click(const Ctx& c) {
   const Task& t = c.before;
-  if (c.cmd.action == Action::comment) return {};
+  if (c.cmd.action == Action::comment || c.cmd.action == Action::edit_comment ||
+      c.cmd.action == Action::delete_comment) {
+    return {};
+  }
   if (c.cmd.step) {
     int i = *c.cmd.step;
     if (i < 0 || i >= static_cast<int>(t.steps.size())) {
@@ -439,7 +493,10 @@ Status stale_click(const Ctx& c) {
 StatusOr<Decision> decide(const Engine& engine, const Task& task, const Command& cmd) {
   Ctx c{engine, engine.directory(),   task,
         cmd,    engine.clock().now(), Decision{task, {}, {}, {}, {}}};
-  if (cmd.action != Action::comment && engine.directory().person(cmd.actor) == nullptr) {
+  bool about_comments = cmd.action == Action::comment || cmd.action == Action::edit_comment ||
+                        cmd.action == Action::delete_comment;
+  // Comments may come from Slack users outside the directory ("slack:U123").
+  if (!about_comments && engine.directory().person(cmd.actor) == nullptr) {
     return permission_denied("\"" + cmd.actor + "\" is not a person of the directory");
   }
   if (Status s = stale_click(c); !s.ok()) return s;
@@ -784,6 +841,10 @@ std::string outcome_verb(Action a) {
       return "commented";
     case Action::cancel:
       return "cancelled";
+    case Action::edit_comment:
+      return "edited a comment";
+    case Action::delete_comment:
+      return "deleted a comment";
   }
   return "decided";
 }

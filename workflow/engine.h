@@ -54,6 +54,12 @@ struct Command {
   // click on a step that has moved on get "already approved by ..." rather
   // than being applied to the next step. Empty: the open step.
   std::optional<int> step;
+  // Comments: where one was written ("command", "api", "bulk", "slack"), and,
+  // for a Slack thread reply, its channel and ts (how edits and deletions of
+  // the reply find the comment again).
+  std::string source;
+  std::string slack_channel;
+  std::string slack_ts;
 };
 
 struct BulkResult {

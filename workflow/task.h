@@ -153,6 +153,7 @@ struct Decision {
   std::vector<Event> events;
   std::vector<Effect> effects;
   std::vector<Comment> new_comments;
+  std::vector<Comment> changed_comments;  // edited or deleted
   std::string
       summary;  // one line for the actor: "Approved #42: now with Olga Ivanova (step 2 of 3)"
 };

@@ -473,5 +473,44 @@ TEST(Engine, NobodyToReviewRefusesTheRequest) {
   EXPECT_EQ(d.status().message(), "nobody can take step 1 (Ana Silva) of policy \"Emergency\"");
 }
 
+TEST(Engine, SlackRepliesBecomeCommentsThatOnlyTheirAuthorEditsOrDeletes) {
+  World w;
+  Task t = w.request(github_admin_for("ana"));
+  Command reply{Action::comment, "bo",     "I can vouch for Ana", {}, {},
+                "slack",         "D0DANA", "1700000000.000200"};
+  auto d = w.engine.act(t, reply);
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  t = d->task;
+  ASSERT_EQ(t.comments.size(), 1u);
+  EXPECT_EQ(t.comments[0].source, "slack");
+  EXPECT_EQ(t.comments[0].slack_ts, "1700000000.000200");
+  EXPECT_EQ(recipients(*d, EffectKind::post_comment).size(), 1u) << "to the task's other threads";
+
+  Command edit{Action::edit_comment, "bo", "I vouch for Ana", {}, {}, "slack", "D0DANA",
+               "1700000000.000200"};
+  Command by_other = edit;
+  by_other.actor = "cy";
+  EXPECT_EQ(w.engine.act(t, by_other).code(), Code::permission_denied);
+  Command unknown = edit;
+  unknown.slack_ts = "1.1";
+  EXPECT_EQ(w.engine.act(t, unknown).code(), Code::not_found);
+  auto e = w.engine.act(t, edit);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->task.comments[0].text, "I vouch for Ana");
+  EXPECT_TRUE(e->task.comments[0].edited_at);
+  ASSERT_EQ(e->changed_comments.size(), 1u);
+  EXPECT_TRUE(e->new_comments.empty());
+
+  Command del{Action::delete_comment, "bo", {}, {}, {}, "slack", "D0DANA", "1700000000.000200"};
+  auto gone = w.engine.act(e->task, del);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_TRUE(gone->task.comments[0].deleted);
+  EXPECT_EQ(w.engine.act(gone->task, edit).code(), Code::conflict);
+  // A Slack user outside the directory may comment too.
+  Command stranger{Action::comment, "slack:U0GUEST",    "hello", {}, {}, "slack",
+                   "D0DANA",        "1700000000.000300"};
+  EXPECT_TRUE(w.engine.act(t, stranger).ok());
+}
+
 }  // namespace
 }  // namespace tollgate

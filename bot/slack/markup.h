@@ -1,0 +1,16 @@
+// Slack's message markup turned into readable text for comments: user and
+// channel mentions, special mentions, links and dates, and the three escaped
+// characters (&amp; &lt; &gt;).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace tollgate::slack {
+
+// `user_name` names a Slack user id ("U123" -> "Dana Reyes"), or returns "" when unknown.
+std::string plain_text(std::string_view markup,
+                       const std::function<std::string(const std::string&)>& user_name);
+
+}  // namespace tollgate::slack
