@@ -15,6 +15,8 @@
 #include "bot/slack/web_client.h"
 #include "bot/tasks_command.h"
 #include "storage/store.h"
+#include "workflow/engine.h"
+#include "workflow/time_text.h"
 
 namespace tollgate {
 namespace {
@@ -327,6 +329,71 @@ void Router::on_view_submission(const slack::Interaction& in, const std::string&
   });
 }
 
+namespace {
+
+std::string task_line(const Engine& e, const Task& t) {
+  const Directory& d = e.directory();
+  std::string line = "*#" + std::to_string(t.number) + "* " +
+                     (t.kind == TaskKind::grant ? "Access request" : "Revocation") +
+                     (t.emergency ? " :rotating_light:" : "") + " · " + d.display_name(t.subject) +
+                     " → " + t.app_name + " / " + t.resource_name;
+  if (t.closed()) {
+    std::string state(state_name(t.state));
+    std::replace(state.begin(), state.end(), '_', ' ');
+    return line + " · " + state;
+  }
+  int i = t.current_step();
+  return line + " · step " + std::to_string(i + 1) + " of " + std::to_string(t.steps.size()) +
+         " (" + step_label(d, t.steps[static_cast<std::size_t>(i)]) + ")";
+}
+
+bool involved(const Directory& d, const Task& t, const PersonId& p) {
+  if (d.is_admin(p) || t.requester == p || t.subject == p) return true;
+  for (const TaskStep& s : t.steps) {
+    if (s.decided_by == p ||
+        std::find(s.assignees.begin(), s.assignees.end(), p) != s.assignees.end())
+      return true;
+  }
+  return false;
+}
+
+std::string task_text(const Engine& e, const Task& t, const PersonId& viewer) {
+  const Directory& d = e.directory();
+  Plan plan = e.plan(t, viewer);
+  std::string out = task_line(e, t) + "\n*" +
+                    (t.kind == TaskKind::grant ? "Justification" : "Reason") + ":* " +
+                    t.justification + "\n*Requested by:* " + d.display_name(t.requester) + " · " +
+                    format_instant(t.created_at);
+  if (t.duration) out += " · for " + format_duration(*t.duration);
+  for (const Insight& i : t.insights) out += "\n:bulb: " + i.text;
+  out += "\n*Plan* · " + plan.policy_name;
+  for (const PlanStep& s : plan.steps) {
+    out += "\n" + std::to_string(s.index + 1) + ". " + s.label + " — ";
+    std::string people;
+    for (const PersonId& p : s.people) people += (people.empty() ? "" : ", ") + d.display_name(p);
+    if (s.state == StepState::done && s.outcome) {
+      out += outcome_verb(*s.outcome) + " by " + d.display_name(s.decided_by);
+      if (!s.comment.empty()) out += ": “" + s.comment + "”";
+    } else if (s.state == StepState::current) {
+      out += "waiting for " + people;
+    } else if (s.state == StepState::upcoming) {
+      out += "then " + people;
+    } else {
+      out += "not needed";
+    }
+    if (s.viewer_involved) out += "  ← you";
+  }
+  int shown = 0;
+  for (auto it = t.comments.rbegin(); it != t.comments.rend() && shown < 5; ++it) {
+    if (it->deleted) continue;
+    out += (shown++ == 0 ? "\n*Latest comments*" : "") + std::string("\n• ") +
+           d.display_name(it->author) + ": " + it->text;
+  }
+  return out;
+}
+
+}  // namespace
+
 void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
   if (foreign_team(c.team_id)) {
     metrics_.inc("tollgate_slack_rejected_total", {{"reason", "team"}});
@@ -345,35 +412,124 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
         "Tollgate does not know your Slack account: ask an admin to add your Slack id or "
         "email to the directory.");
   }
-  if (parsed->verb == TasksCommand::Verb::comment) {
-    Command cmd{Action::comment, *person, parsed->text, {}, std::nullopt, "command", {}, {}};
-    return service_.act(parsed->task, cmd, [this, reply, respond](StatusOr<Decision> d) {
+  auto engine = service_.engine();
+  const Directory& dir = engine->directory();
+  // A mentioned user, as a person of the directory.
+  auto person_of = [&](const UserRef& u) -> StatusOr<PersonId> {
+    if (!u.slack_user_id.empty()) {
+      if (auto p = identity_.person_for(u.slack_user_id)) return *p;
+      identity_.learn_user(u.slack_user_id);
+      return not_found("<@" + u.slack_user_id + "> is not in Tollgate's directory.");
+    }
+    if (dir.person(u.person) == nullptr)
+      return not_found("No person `" + u.person + "` in the directory.");
+    return u.person;
+  };
+  auto decided = [this, reply, respond](const char* action) {
+    return [this, reply, respond, action](StatusOr<Decision> d) {
       metrics_.inc("tollgate_decisions_total",
-                   {{"action", "comment"}, {"outcome", std::string(code_name(d.status().code()))}});
+                   {{"action", action}, {"outcome", std::string(code_name(d.status().code()))}});
       if (d.ok()) return reply(d->summary + ".");
       if (d.code() == Code::unavailable) return respond(unavailable_response());
       reply(d.status().message());
-    });
-  }
-  // reassign
-  std::optional<PersonId> to;
-  if (!parsed->user.slack_user_id.empty()) {
-    to = identity_.person_for(parsed->user.slack_user_id);
-    if (!to) {
-      identity_.learn_user(parsed->user.slack_user_id);
-      return reply("<@" + parsed->user.slack_user_id + "> is not in Tollgate's directory.");
+    };
+  };
+  const TasksCommand& cmd = *parsed;
+  switch (cmd.verb) {
+    case TasksCommand::Verb::help:
+      return reply(tasks_help());
+    case TasksCommand::Verb::list: {
+      TaskFilter f;
+      f.limit = 200;
+      if (cmd.tab == "completed") {
+        f.involving = *person;
+        f.open = false;
+      } else {
+        f.assignee = *person;
+        f.open = true;
+      }
+      auto tasks = store_.tasks(f);
+      if (!tasks.ok()) return respond(unavailable_response());
+      std::vector<const Task*> shown;
+      for (const Task& t : *tasks) {
+        bool keep = cmd.tab.empty() || cmd.tab == "completed" ||
+                    (cmd.tab == "requests" && t.kind == TaskKind::grant &&
+                     t.state == TaskState::reviewing) ||
+                    (cmd.tab == "revocations" && t.kind == TaskKind::revoke &&
+                     t.state == TaskState::reviewing) ||
+                    (cmd.tab == "provisioning" && t.state == TaskState::provisioning) ||
+                    (cmd.tab == "deprovisioning" && t.state == TaskState::deprovisioning);
+        if (keep) shown.push_back(&t);
+      }
+      if (cmd.tab == "completed") std::reverse(shown.begin(), shown.end());  // newest first
+      std::string title = cmd.tab.empty() ? "Your open tasks" : "Your tasks: " + cmd.tab;
+      if (shown.empty()) return reply(title + ": none.");
+      std::string text = "*" + title + " (" + std::to_string(shown.size()) + ")*";
+      for (std::size_t i = 0; i < shown.size() && i < 20; ++i)
+        text += "\n• " + task_line(*engine, *shown[i]);
+      if (shown.size() > 20) text += "\n…and " + std::to_string(shown.size() - 20) + " more.";
+      return reply(text);
     }
-  } else {
-    to = parsed->user.person;
+    case TasksCommand::Verb::show: {
+      auto t = store_.task(cmd.tasks[0]);
+      if (!t.ok()) {
+        if (t.code() == Code::unavailable) return respond(unavailable_response());
+        return reply(t.status().message());
+      }
+      if (!involved(dir, *t, *person))
+        return reply("#" + std::to_string(t->number) + " is not one of your tasks.");
+      return reply(task_text(*engine, *t, *person));
+    }
+    case TasksCommand::Verb::act: {
+      Command act{cmd.action, *person, cmd.text, {}, std::nullopt, "command", {}, {}};
+      std::string name(action_name(cmd.action));
+      return service_.act_many(
+          cmd.tasks, act, [this, reply, name](std::vector<BulkResult> results) {
+            std::string text;
+            for (const BulkResult& r : results) {
+              metrics_.inc("tollgate_decisions_total",
+                           {{"action", name},
+                            {"outcome", std::string(code_name(r.outcome.status().code()))}});
+              text += (text.empty() ? "" : "\n") +
+                      std::string(r.outcome.ok() ? ":white_check_mark: " : ":no_entry: ") +
+                      (r.outcome.ok()
+                           ? r.outcome->summary
+                           : "#" + std::to_string(r.task) + ": " + r.outcome.status().message());
+            }
+            reply(text);
+          });
+    }
+    case TasksCommand::Verb::reassign: {
+      auto to = person_of(cmd.user);
+      if (!to.ok()) return reply(to.status().message());
+      Command act{Action::reassign, *person, cmd.text, *to, std::nullopt, "command", {}, {}};
+      return service_.act(cmd.tasks[0], act, decided("reassign"));
+    }
+    case TasksCommand::Verb::comment: {
+      Command act{Action::comment, *person, cmd.text, {}, std::nullopt, "command", {}, {}};
+      return service_.act(cmd.tasks[0], act, decided("comment"));
+    }
+    case TasksCommand::Verb::request: {
+      auto target = resolve_target(dir, cmd.target);
+      if (!target.ok()) return reply(target.status().message());
+      RequestInput in{*person,  {},           target->first, target->second,
+                      cmd.text, cmd.duration, cmd.emergency};
+      if (!cmd.user.slack_user_id.empty() || !cmd.user.person.empty()) {
+        auto subject = person_of(cmd.user);
+        if (!subject.ok()) return reply(subject.status().message());
+        in.subject = *subject;
+      }
+      return service_.request(in, decided("request"));
+    }
+    case TasksCommand::Verb::revoke: {
+      auto target = resolve_target(dir, cmd.target);
+      if (!target.ok()) return reply(target.status().message());
+      auto subject = person_of(cmd.user);
+      if (!subject.ok()) return reply(subject.status().message());
+      RevocationInput in{*person, *subject, target->first, target->second, cmd.text};
+      return service_.revoke(in, decided("revoke"));
+    }
   }
-  Command cmd{Action::reassign, *person, parsed->text, *to, std::nullopt};
-  service_.act(parsed->task, cmd, [this, reply, respond](StatusOr<Decision> d) {
-    metrics_.inc("tollgate_decisions_total",
-                 {{"action", "reassign"}, {"outcome", std::string(code_name(d.status().code()))}});
-    if (d.ok()) return reply(d->summary + ".");
-    if (d.code() == Code::unavailable) return respond(unavailable_response());
-    reply(d.status().message());
-  });
 }
 
 bool Router::mirror_thread(const slack::EventEnvelope& ev, http::Respond& respond) {

@@ -2,16 +2,24 @@
 // is decided by the router against the directory and the engine.
 //
 //   /tasks [help]
+//   /tasks [list] [requests|revocations|provisioning|deprovisioning|completed]
+//   /tasks show <task>
+//   /tasks approve|deny|confirm|provisioned|wont-provision|deprovisioned|wont-deprovision <task>… [-- comment]
 //   /tasks reassign <task> <user> <reason…>
 //   /tasks comment <task> <text…>
+//   /tasks request <app>/<resource> [for <user>] [<duration>] [--emergency] -- <justification>
+//   /tasks revoke <user> <app>/<resource> -- <reason>
 //
 // <task> is "42" or "#42". <user> is a Slack mention as Slack escapes it
 // ("<@U123|bo>" or "<@U123>") or "@person-id".
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "workflow/directory.h"
 #include "workflow/status.h"
 #include "workflow/task.h"
 
@@ -23,11 +31,16 @@ struct UserRef {
 };
 
 struct TasksCommand {
-  enum class Verb { help, reassign, comment };
+  enum class Verb { help, list, show, act, reassign, comment, request, revoke };
   Verb verb = Verb::help;
-  TaskNumber task = 0;
-  UserRef user;
-  std::string text;  // the reason, or the comment
+  std::string tab;                // list: "" (all open), "requests", ... "completed"
+  std::vector<TaskNumber> tasks;  // show, act, reassign, comment: the first (act: all)
+  Action action = Action::approve;  // act
+  UserRef user;                   // reassign: to; request: for; revoke: whose
+  std::string target;             // request, revoke: "<app>/<resource>" as typed
+  std::optional<Duration> duration;
+  bool emergency = false;
+  std::string text;  // the reason, comment or justification
 };
 
 // Code::invalid_argument with a message fit for the user on bad syntax.
@@ -37,5 +50,10 @@ std::string tasks_help();
 // "<@U123|bo>", "<@U123>" or "@bo"; nullopt for anything else.
 std::optional<UserRef> parse_user_ref(std::string_view token);
 std::optional<TaskNumber> parse_task_number(std::string_view token);
+
+// "github/admin", "GitHub/Org admin": the app and resource ids, matched by id
+// or name (case-insensitive); an unknown or ambiguous name is an error that
+// suggests what exists.
+StatusOr<std::pair<std::string, std::string>> resolve_target(const Directory& dir, std::string_view target);
 
 }  // namespace tollgate

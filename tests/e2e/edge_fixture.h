@@ -17,6 +17,7 @@
 #include "tests/support/tollgate_process.h"
 #include "workflow/config.h"
 #include "workflow/engine.h"
+#include "workflow/time_text.h"
 
 namespace tollgate::testing {
 
