@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bot/home.h"
 #include "bot/http/server.h"
 #include "bot/identity.h"
 #include "bot/json.h"
@@ -48,6 +49,7 @@ struct Process::Impl {
   Metrics metrics;
   std::unique_ptr<Router> router;
   std::unique_ptr<OutboxWorker> outbox;
+  std::unique_ptr<HomePublisher> home;
   std::unique_ptr<http::Server> server;
   bool stopped = false;
 };
@@ -105,8 +107,20 @@ Status Process::start() {
     s.outbox = std::make_unique<OutboxWorker>(
         *s.store, *s.slack, *s.identity, [service] { return service->engine(); }, s.clock,
         s.metrics);
+    s.home = std::make_unique<HomePublisher>(*s.store, *s.slack,
+                                             [service] { return service->engine(); });
     OutboxWorker* worker = s.outbox.get();
-    s.service->set_on_commit([worker] { worker->wake(); });
+    HomePublisher* home = s.home.get();
+    s.service->set_on_commit([worker, home](const Decision& d) {
+      if (!d.effects.empty()) worker->wake();
+      // Whose inbox changed: everyone the task concerns.
+      std::vector<PersonId> people{d.task.requester, d.task.subject};
+      for (const TaskStep& st : d.task.steps) {
+        people.insert(people.end(), st.assignees.begin(), st.assignees.end());
+        if (!st.decided_by.empty()) people.push_back(st.decided_by);
+      }
+      home->changed(people);
+    });
   }
 
   s.metrics.describe("tollgate_http_requests_total", "counter",
@@ -134,6 +148,7 @@ Status Process::start() {
   RouterOptions ro{s.options.signing_secret, s.options.team_id};
   s.router = std::make_unique<Router>(ro, *s.service, *s.store, *s.identity, s.slack.get(),
                                       s.metrics, s.clock);
+  s.router->set_home(s.home.get());
 
   http::ServerOptions so;
   so.address = listen->first;
@@ -207,6 +222,7 @@ void Process::shutdown() {
   if (unanswered > 0) spdlog::warn("{} request(s) unanswered after the grace period", unanswered);
   // 2. Stop delivering; what is left stays in the outbox for the next start.
   if (s.outbox) s.outbox->stop();
+  if (s.home) s.home->stop();
   // 3. Everything acknowledged is committed already; make sure the rest is too.
   if (Status f = flush_and_wait(*s.store); !f.ok())
     spdlog::error("flushing the store: {}", f.to_string());

@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bot/home.h"
 #include "bot/identity.h"
 #include "bot/json.h"
 #include "bot/metrics.h"
 #include "bot/service.h"
 #include "bot/slack/actions.h"
 #include "bot/slack/blocks.h"
+#include "bot/slack/home.h"
 #include "bot/slack/markup.h"
 #include "bot/slack/payloads.h"
 #include "bot/slack/signature.h"
@@ -193,6 +195,7 @@ void Router::on_interaction(const slack::Interaction& in, http::Respond respond)
 
 void Router::on_block_action(const slack::Interaction& in, const slack::ActionItem& item,
                              const std::string& person, http::Respond respond) {
+  if (in.view && in.view->type == "home" && on_home_action(in, item, person, respond)) return;
   std::string action_id = item.action_id;
   std::string value = item.value;
   if (action_id == slack::kMoreActions) {  // overflow: "<action>:<task>:<step>"
@@ -264,6 +267,57 @@ void Router::on_block_action(const slack::Interaction& in, const slack::ActionIt
   });
 }
 
+bool Router::on_home_action(const slack::Interaction& in, const slack::ActionItem& item,
+                            const std::string& person, http::Respond& respond) {
+  std::string_view id = item.action_id;
+  if (id.rfind(slack::kHomeTabAction, 0) == 0) {  // "<tab>:<page>"
+    auto colon = item.value.find(':');
+    std::string tab = item.value.substr(0, colon);
+    int page = 0;
+    if (colon != std::string::npos) page = std::atoi(item.value.c_str() + colon + 1);
+    bool known = false;
+    for (const char* t : slack::kHomeTabs) known = known || tab == t;
+    if (!known) {
+      respond(Response::text(400, "unknown tab\n"));
+      return true;
+    }
+    respond(Response::empty(200));
+    if (home_ != nullptr) home_->show(in.user_id, person, tab, std::max(0, page));
+    return true;
+  }
+  if (id.rfind(slack::kHomeBulkAction, 0) == 0) {
+    auto action = parse_action(item.value);
+    if (!action) {
+      respond(Response::text(400, "unknown bulk action\n"));
+      return true;
+    }
+    // The checked rows: blocks "row:<n>" whose checkbox has its option selected.
+    std::vector<TaskNumber> tasks;
+    for (const auto& [block, inputs] : in.view->state) {
+      if (block.rfind("row:", 0) != 0) continue;
+      auto sel = inputs.find(std::string(slack::kHomeSelect));
+      if (sel == inputs.end() || sel->second.selected_options.empty()) continue;
+      if (auto n = parse_task_number(block.substr(4))) tasks.push_back(*n);
+    }
+    std::sort(tasks.begin(), tasks.end());
+    respond(Response::empty(200));
+    if (tasks.empty()) {
+      tell(in, "Tick the tasks first, then choose what to do with them.");
+      return true;
+    }
+    if (tasks.size() > 100) tasks.resize(100);
+    if (slack_ == nullptr) return true;
+    slack_->call("views.open",
+                 slack::views_open_body(in.trigger_id, slack::bulk_modal(*action, tasks)),
+                 [this, in](slack::ApiResult r) {
+                   if (!r.ok())
+                     tell(in, "Slack would not open the form (" + r.error + "); please try again.");
+                 });
+    return true;
+  }
+  return false;  // a row's More actions menu: handled like a message's
+}
+
 void Router::on_view_submission(const slack::Interaction& in, const std::string& person,
                                 http::Respond respond) {
   const slack::ViewInfo& view = *in.view;
@@ -281,6 +335,37 @@ void Router::on_view_submission(const slack::Interaction& in, const std::string&
   cmd.actor = person;
   cmd.comment = reason;
   TaskNumber task = 0;
+  if (view.callback_id == slack::kBulkModal) {  // "<action>:<n>,<n>,…"
+    auto colon = view.private_metadata.find(':');
+    auto action = parse_action(view.private_metadata.substr(0, colon));
+    std::vector<TaskNumber> tasks;
+    if (colon != std::string::npos) {
+      std::string_view list(view.private_metadata);
+      list.remove_prefix(colon + 1);
+      while (!list.empty()) {
+        auto comma = list.find(',');
+        if (auto n = parse_task_number(list.substr(0, comma))) tasks.push_back(*n);
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      }
+    }
+    if (!action || tasks.empty())
+      return respond(Response::text(400, "malformed private_metadata\n"));
+    cmd.action = *action;
+    cmd.source = "bulk";
+    std::string name(action_name(*action));
+    service_.act_many(
+        tasks, cmd, [this, respond, name, action = *action](std::vector<BulkResult> results) {
+          for (const BulkResult& r : results) {
+            metrics_.inc(
+                "tollgate_decisions_total",
+                {{"action", name}, {"outcome", std::string(code_name(r.outcome.status().code()))}});
+          }
+          // The modal turns into the report: done, or refused and why, for each task.
+          respond(Response::json(200, "{\"response_action\":\"update\",\"view\":" +
+                                          slack::bulk_result_view(action, results) + "}"));
+        });
+    return;
+  }
   if (view.callback_id == slack::kReasonModal) {
     auto colon = view.private_metadata.find(':');
     auto action = parse_action(view.private_metadata.substr(0, colon));
@@ -644,7 +729,13 @@ void Router::on_event(const slack::EventEnvelope& ev, http::Respond respond) {
     metrics_.inc("tollgate_events_total", {{"type", ev.event_type}, {"handling", "accepted"}});
     respond(Response::empty(200));
     if (ev.event_type == "app_home_opened") {
-      spdlog::info("app_home_opened by {} (tab {})", ev.user, ev.tab);
+      if (ev.tab == "home" && home_ != nullptr) {
+        if (auto person = identity_.person_for(ev.user)) {
+          home_->show(ev.user, *person, "", 0);
+        } else {
+          identity_.learn_user(ev.user);
+        }
+      }
     } else if (ev.event_type == "message" && ev.message) {
       spdlog::debug("message event in {} ts={} thread_ts={}", ev.message->channel, ev.message->ts,
                     ev.message->thread_ts);

@@ -25,6 +25,7 @@
 namespace tollgate {
 
 class Clock;
+class HomePublisher;
 class Identity;
 class Metrics;
 class Store;
@@ -54,6 +55,8 @@ class Router {
 
   // The bot's own Slack identity (from auth.test), to ignore its own messages.
   void set_bot_identity(const std::string& bot_user_id, const std::string& bot_id);
+  // Where App Home views are published (null: the home tab is not served).
+  void set_home(HomePublisher* home) { home_ = home; }
 
  private:
   void slack_endpoint(const http::Request& req, http::Respond respond);
@@ -62,6 +65,9 @@ class Router {
                        const std::string& person, http::Respond respond);
   void on_view_submission(const slack::Interaction& in, const std::string& person,
                           http::Respond respond);
+  // Tabs, pages and bulk buttons of the App Home.
+  bool on_home_action(const slack::Interaction& in, const slack::ActionItem& action,
+                      const std::string& person, http::Respond& respond);
   void on_command(const slack::SlashCommand& cmd, http::Respond respond);
   void on_event(const slack::EventEnvelope& ev, http::Respond respond);
   // A reply, edit or deletion in the thread of a task message becomes a
@@ -82,6 +88,7 @@ class Router {
   mutable std::mutex bot_mu_;
   std::string bot_user_id_;
   std::string bot_id_;
+  HomePublisher* home_ = nullptr;
 };
 
 }  // namespace tollgate

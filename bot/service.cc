@@ -10,22 +10,21 @@ void TaskService::set_engine(std::shared_ptr<const Engine> engine) {
   engine_ = std::move(engine);
 }
 
-void TaskService::set_on_commit(std::function<void()> hook) {
+void TaskService::set_on_commit(std::function<void(const Decision&)> hook) {
   std::lock_guard lock(mu_);
   on_commit_ = std::move(hook);
 }
 
 TaskService::Done TaskService::with_hook(Done done) {
-  std::function<void()> hook;
+  std::function<void(const Decision&)> hook;
   {
     std::lock_guard lock(mu_);
     hook = on_commit_;
   }
   if (!hook) return done;
   return [hook = std::move(hook), done = std::move(done)](StatusOr<Decision> d) {
-    bool effects = d.ok() && !d->effects.empty();
+    if (d.ok()) hook(*d);  // before `done` takes the decision
     done(std::move(d));
-    if (effects) hook();
   };
 }
 

@@ -28,9 +28,9 @@ class TaskService {
   // Replaces the engine (a configuration reload). Commands already queued keep
   // the engine they were submitted with.
   void set_engine(std::shared_ptr<const Engine> engine);
-  // Called (on the store's writer thread) after each committed decision that
-  // has effects to deliver; the outbox worker wakes up with it.
-  void set_on_commit(std::function<void()> hook);
+  // Called (on the store's writer thread) after each committed decision; the
+  // outbox worker and the App Home publisher wake up with it. Must be quick.
+  void set_on_commit(std::function<void(const Decision&)> hook);
   std::shared_ptr<const Engine> engine() const;
   Store& store() { return store_; }
 
@@ -49,7 +49,7 @@ class TaskService {
   Store& store_;
   mutable std::mutex mu_;
   std::shared_ptr<const Engine> engine_;
-  std::function<void()> on_commit_;
+  std::function<void(const Decision&)> on_commit_;
 };
 
 }  // namespace tollgate

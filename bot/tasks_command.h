@@ -4,11 +4,10 @@
 //   /tasks [help]
 //   /tasks [list] [requests|revocations|provisioning|deprovisioning|completed]
 //   /tasks show <task>
-//   /tasks approve|deny|confirm|provisioned|wont-provision|deprovisioned|wont-deprovision <task>… [-- comment]
-//   /tasks reassign <task> <user> <reason…>
-//   /tasks comment <task> <text…>
-//   /tasks request <app>/<resource> [for <user>] [<duration>] [--emergency] -- <justification>
-//   /tasks revoke <user> <app>/<resource> -- <reason>
+//   /tasks approve|deny|confirm|provisioned|wont-provision|deprovisioned|wont-deprovision <task>…
+//   [-- comment] /tasks reassign <task> <user> <reason…> /tasks comment <task> <text…> /tasks
+//   request <app>/<resource> [for <user>] [<duration>] [--emergency] -- <justification> /tasks
+//   revoke <user> <app>/<resource> -- <reason>
 //
 // <task> is "42" or "#42". <user> is a Slack mention as Slack escapes it
 // ("<@U123|bo>" or "<@U123>") or "@person-id".
@@ -33,11 +32,11 @@ struct UserRef {
 struct TasksCommand {
   enum class Verb { help, list, show, act, reassign, comment, request, revoke };
   Verb verb = Verb::help;
-  std::string tab;                // list: "" (all open), "requests", ... "completed"
-  std::vector<TaskNumber> tasks;  // show, act, reassign, comment: the first (act: all)
+  std::string tab;                  // list: "" (all open), "requests", ... "completed"
+  std::vector<TaskNumber> tasks;    // show, act, reassign, comment: the first (act: all)
   Action action = Action::approve;  // act
-  UserRef user;                   // reassign: to; request: for; revoke: whose
-  std::string target;             // request, revoke: "<app>/<resource>" as typed
+  UserRef user;                     // reassign: to; request: for; revoke: whose
+  std::string target;               // request, revoke: "<app>/<resource>" as typed
   std::optional<Duration> duration;
   bool emergency = false;
   std::string text;  // the reason, comment or justification
@@ -54,6 +53,7 @@ std::optional<TaskNumber> parse_task_number(std::string_view token);
 // "github/admin", "GitHub/Org admin": the app and resource ids, matched by id
 // or name (case-insensitive); an unknown or ambiguous name is an error that
 // suggests what exists.
-StatusOr<std::pair<std::string, std::string>> resolve_target(const Directory& dir, std::string_view target);
+StatusOr<std::pair<std::string, std::string>> resolve_target(const Directory& dir,
+                                                             std::string_view target);
 
 }  // namespace tollgate

@@ -1,0 +1,44 @@
+// Keeps each user's App Home current: published when they open it (or pick a
+// tab or page), and again, debounced, whenever their tasks change, for the
+// users who have opened it since the process started.
+//
+// The home view is derived from the store, so nothing of it needs to be
+// durable: a user who opens the tab after a restart gets it fresh.
+// Thread-safe; runs its own thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "workflow/directory.h"
+
+namespace tollgate {
+
+class Engine;
+class Store;
+namespace slack {
+class WebClient;
+}
+
+class HomePublisher {
+ public:
+  HomePublisher(Store& store, slack::WebClient& slack,
+                std::function<std::shared_ptr<const Engine>()> engine);
+  ~HomePublisher();
+
+  // The user opened the tab, or chose a tab ("" keeps theirs) and a page.
+  void show(const std::string& slack_user_id, const PersonId& person, const std::string& tab,
+            int page);
+  // These people's tasks changed: republish for those who are looking.
+  void changed(const std::vector<PersonId>& people);
+  void stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace tollgate

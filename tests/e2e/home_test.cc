@@ -1,0 +1,153 @@
+// The App Home inbox end to end: published on app_home_opened and after each
+// change, counts per tab, bulk actions with one comment, pagination.
+#include <gtest/gtest.h>
+
+#include "tests/e2e/edge_fixture.h"
+
+namespace tollgate::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class HomeTest : public EdgeTest {
+ protected:
+  void open_home(const std::string& user) {
+    static int n = 0;
+    std::string ev = R"({"type":"app_home_opened","user":")" + user + R"(","channel":"D)" + user +
+                     R"(","tab":"home","event_ts":"1700000000.1"})";
+    ASSERT_EQ(post_signed(*client_, "/slack/events",
+                          event_callback("Ev0HOME" + std::to_string(++n), ev), kJson)
+                  .status,
+              200);
+  }
+  // The last view published for `user`, once it contains `text`.
+  std::string home_with(const std::string& user, const std::string& text,
+                        std::chrono::milliseconds timeout = 5s) {
+    std::string found;
+    eventually(
+        [&] {
+          for (const RecordedCall& c : slack_.calls("views.publish")) {
+            if (contains(c.body, "\"user_id\":\"" + user + "\"") && c.status == 200) found = c.body;
+          }
+          return contains(found, text);
+        },
+        timeout);
+    return found;
+  }
+  // A click on a home button, with these rows ticked.
+  HttpResult home_click(const std::string& user, const std::string& action_id,
+                        const std::string& value, const std::vector<TaskNumber>& ticked = {}) {
+    std::string values;
+    for (TaskNumber n : ticked) {
+      values +=
+          (values.empty() ? "" : ",") + std::string(R"("row:)") + std::to_string(n) +
+          R"(":{"select":{"type":"checkboxes","selected_options":[{"text":{"type":"plain_text","text":"Select"},"value":")" +
+          std::to_string(n) + R"("}]}})";
+    }
+    std::string payload =
+        R"({"type":"block_actions","user":{"id":")" + user +
+        R"(","username":"u","name":"u","team_id":"T0TEST"},"api_app_id":"A0TEST","token":"legacy","container":{"type":"view","view_id":"V0HOME"},"trigger_id":")" +
+        slack_.trigger_id() +
+        R"(","team":{"id":"T0TEST","domain":"test"},"view":{"id":"V0HOME","team_id":"T0TEST","type":"home","blocks":[],"private_metadata":"requests:0","callback_id":"","state":{"values":{)" +
+        values +
+        R"(}},"hash":"1.x","root_view_id":"V0HOME","app_id":"A0TEST","bot_id":"B0BOT"},"actions":[{"type":"button","action_id":")" +
+        action_id + R"(","block_id":"bulk","value":")" + value +
+        R"(","action_ts":"1700000001.1"}]})";
+    return post_signed(*client_, "/slack/interactions", form_payload(payload), kForm);
+  }
+};
+
+TEST_F(HomeTest, ShowsEachTabsCountAndIsRepublishedAfterADecision) {
+  TaskNumber a = open_request(req("ana", "aws", "staging"));
+  open_request(req("bo", "aws", "staging"));
+  open_request(req("carl", "github", "maintainer"));
+  start_bot();
+  open_home("U0DANA");
+  std::string home = home_with("U0DANA", "Requests (3)");
+  EXPECT_TRUE(contains(home, "Requests (3)")) << home;
+  EXPECT_TRUE(contains(home, "Revocations (0)"));
+  EXPECT_TRUE(contains(home, "Completed (0)"));
+  EXPECT_TRUE(contains(home, "Ana Silva → AWS / Staging developer"));
+  EXPECT_TRUE(contains(home, R"("action_id":"home_bulk:approve")"));
+  EXPECT_TRUE(contains(home, R"("value":"details:)" + std::to_string(a) + R"(:0")"));
+  ASSERT_EQ(click("U0DANA", "approve", std::to_string(a) + ":0").status, 200);
+  home = home_with("U0DANA", "Requests (2)");
+  EXPECT_TRUE(contains(home, "Requests (2)")) << home;
+  EXPECT_TRUE(contains(home, "Completed (1)"));
+  // Another tab.
+  ASSERT_EQ(home_click("U0DANA", "home_tab:completed", "completed:0").status, 200);
+  home = home_with("U0DANA", "granted");
+  EXPECT_TRUE(contains(home, R"("private_metadata":"completed:0")")) << home;
+}
+
+TEST_F(HomeTest, BulkApproveActsOnTheAllowedTasksRefusesTheOthersAndCommentsOnEach) {
+  std::vector<TaskNumber> mine;
+  for (int i = 0; i < 30; ++i)
+    mine.push_back(open_request(req(i % 2 ? "ana" : "bo", "aws", "staging")));
+  TaskNumber victors = open_request(req("wendy", "aws", "staging"));
+  TaskNumber closed = open_request(req("carl", "aws", "staging"));
+  start_bot();
+  // Every DM delivered first (one a second to Dana), so that each task has a thread.
+  ASSERT_TRUE(has_dms("U0DANA", 31, 60s));
+  ASSERT_EQ(click("U0DANA", "deny", std::to_string(closed) + ":0").status, 200);
+  open_home("U0DANA");
+  ASSERT_TRUE(contains(home_with("U0DANA", "Requests (30)"), "Requests (30)"));
+  std::vector<TaskNumber> ticked = mine;
+  ticked.push_back(victors);
+  ticked.push_back(closed);
+  ASSERT_EQ(home_click("U0DANA", "home_bulk:approve", "approve", ticked).status, 200);
+  ASSERT_TRUE(eventually([&] { return slack_.count("views.open") == 1; }));
+  std::string modal = slack_.calls("views.open")[0].body;
+  EXPECT_TRUE(contains(modal, "One comment for all of them"));
+  std::string meta = "approve:";
+  std::sort(ticked.begin(), ticked.end());
+  for (std::size_t i = 0; i < ticked.size(); ++i)
+    meta += (i ? "," : "") + std::to_string(ticked[i]);
+  EXPECT_TRUE(contains(modal, meta)) << modal;
+  HttpResult r = post_signed(
+      *client_, "/slack/interactions",
+      view_submission("U0DANA", "tollgate.bulk", meta, "quarterly access review"), kForm);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(contains(r.body, R"("response_action":"update")")) << r.body;
+  EXPECT_TRUE(contains(r.body, "30 of 32 done"));
+  EXPECT_TRUE(contains(r.body, "#" + std::to_string(victors) + ": step 1 of #" +
+                                   std::to_string(victors) +
+                                   " is assigned to Victor Alves, not to you"));
+  EXPECT_TRUE(contains(r.body, "#" + std::to_string(closed) + ": #" + std::to_string(closed) +
+                                   " was already denied"));
+  for (TaskNumber n : mine) {
+    Task t = task(n);
+    EXPECT_EQ(t.state, TaskState::granted) << n;
+    ASSERT_FALSE(t.comments.empty());
+    EXPECT_EQ(t.comments.back().text, "quarterly access review");
+  }
+  EXPECT_EQ(task(victors).state, TaskState::reviewing);
+  ASSERT_TRUE(contains(home_with("U0DANA", "Requests (0)"), "Requests (0)"));
+  // And the comment went into each task's thread.
+  ASSERT_TRUE(eventually(
+      [&] {
+        int threads = 0;
+        for (const PostedMessage& m : dms("U0DANA")) {
+          threads += !m.thread_ts.empty() && contains(m.text, "quarterly access review");
+        }
+        return threads == 30;
+      },
+      60s));
+}
+
+TEST_F(HomeTest, ManyTasksArePaginated) {
+  for (int i = 0; i < 45; ++i) open_request(req("ana", "aws", "staging"));
+  start_bot();
+  open_home("U0DANA");
+  std::string first = home_with("U0DANA", "Page 1 of 2");
+  EXPECT_TRUE(contains(first, "Page 1 of 2 · 45 tasks")) << first;
+  EXPECT_TRUE(contains(first, R"("value":"requests:1")"));
+  ASSERT_EQ(home_click("U0DANA", "home_tab:next", "requests:1").status, 200);
+  std::string second = home_with("U0DANA", "Page 2 of 2");
+  EXPECT_TRUE(contains(second, R"("value":"requests:0")")) << "a way back";
+  EXPECT_FALSE(contains(second, "*#1* Access request")) << "the first page's rows are not repeated";
+  EXPECT_TRUE(contains(second, "*#45* Access request"));
+}
+
+}  // namespace
+}  // namespace tollgate::testing
