@@ -31,15 +31,9 @@ std::string home_tab_of(const Task& task);
 // The bulk action of a tab, and its button label ("approve", "Approve selected").
 std::vector<std::pair<Action, std::string>> bulk_actions(const std::string& tab);
 
-// Asks the one comment for a bulk action on `tasks`; private_metadata "<action>:<n>,<n>,…".
-std::string bulk_modal(Action action, const std::vector<TaskNumber>& tasks);
-// The modal's answer: one line per task, done or refused and why.
-std::string bulk_result_view(Action action, const std::vector<BulkResult>& results);
-
 // Block and action ids of the home view.
 inline constexpr std::string_view kHomeTabAction = "home_tab";    // value "<tab>:<page>"
 inline constexpr std::string_view kHomeBulkAction = "home_bulk";  // value "<action>"
 inline constexpr std::string_view kHomeSelect = "select";  // checkbox of a row; block "row:<n>"
-inline constexpr std::string_view kBulkModal = "tollgate.bulk";
 
 }  // namespace tollgate::slack

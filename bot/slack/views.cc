@@ -134,4 +134,65 @@ std::string views_open_body(const std::string& trigger_id, const std::string& vi
   return "{\"trigger_id\":" + json::quote(trigger_id) + ",\"view\":" + view_json + "}";
 }
 
+std::string bulk_modal(Action action, const std::vector<TaskNumber>& tasks) {
+  std::string meta = std::string(action_name(action)) + ":";
+  for (std::size_t i = 0; i < tasks.size(); ++i) meta += (i ? "," : "") + std::to_string(tasks[i]);
+  std::string verb = outcome_verb(action);
+  verb[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(verb[0])));
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  json::kv(w, "type", "modal");
+  json::kv(w, "callback_id", kBulkModal);
+  json::kv(w, "private_metadata", truncate(meta, 3000));
+  plain(w, "title", truncate(std::to_string(tasks.size()) + " tasks", 24));
+  plain(w, "submit", "Go");
+  plain(w, "close", "Cancel");
+  json::key(w, "blocks");
+  w.StartArray();
+  std::string list;
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    list += (i ? ", " : "") + std::string("#") + std::to_string(tasks[i]);
+  section(w, "*" + verb + "*: " + list);
+  reason_input(w, "One comment for all of them", action != Action::deny,
+               "Posted on each task. Steps that require a reason need one.");
+  w.EndArray();
+  w.EndObject();
+  return json::text(b);
+}
+
+std::string bulk_result_view(Action action, const std::vector<BulkResult>& results) {
+  int done = 0;
+  for (const BulkResult& r : results) done += r.outcome.ok();
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  json::kv(w, "type", "modal");
+  json::kv(w, "callback_id", "tollgate.bulk_result");
+  plain(w, "title",
+        truncate(std::to_string(done) + " of " + std::to_string(results.size()) + " done", 24));
+  plain(w, "close", "Close");
+  json::key(w, "blocks");
+  w.StartArray();
+  section(w, "*" + std::string(action_name(action)) + "*: " + std::to_string(done) + " done, " +
+                 std::to_string(results.size() - static_cast<std::size_t>(done)) + " refused");
+  // Several results to a section, to stay within 100 blocks for 100 tasks.
+  std::string text;
+  auto flush = [&] {
+    if (!text.empty()) section(w, text);
+    text.clear();
+  };
+  for (const BulkResult& r : results) {
+    std::string line = r.outcome.ok() ? ":white_check_mark: " + r.outcome->summary
+                                      : ":no_entry: #" + std::to_string(r.task) + ": " +
+                                            r.outcome.status().message();
+    if (text.size() + line.size() + 1 > 2900) flush();
+    text += (text.empty() ? "" : "\n") + line;
+  }
+  flush();
+  w.EndArray();
+  w.EndObject();
+  return json::text(b);
+}
+
 }  // namespace tollgate::slack
