@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
   o.app.bot_token = env("SLACK_BOT_TOKEN");
   o.app.slack_api_url = env("SLACK_API_URL", "https://slack.com/api");
   o.app.team_id = env("SLACK_TEAM_ID");
+  o.app.api_token = env("TOLLGATE_API_TOKEN");
   if (std::string t = env("TOLLGATE_HEADER_TIMEOUT_MS"); !t.empty()) {
     o.app.header_timeout = std::chrono::milliseconds(std::stoll(t));
   }

@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bot/admin_api.h"
 #include "bot/home.h"
 #include "bot/http/server.h"
 #include "bot/identity.h"
@@ -50,6 +51,7 @@ struct Process::Impl {
   std::unique_ptr<Router> router;
   std::unique_ptr<OutboxWorker> outbox;
   std::unique_ptr<HomePublisher> home;
+  std::unique_ptr<AdminApi> api;
   std::unique_ptr<http::Server> server;
   bool stopped = false;
 };
@@ -149,6 +151,8 @@ Status Process::start() {
   s.router = std::make_unique<Router>(ro, *s.service, *s.store, *s.identity, s.slack.get(),
                                       s.metrics, s.clock);
   s.router->set_home(s.home.get());
+  s.api = std::make_unique<AdminApi>(s.options.api_token, *s.service, *s.store);
+  s.router->set_admin_api(s.api.get());
 
   http::ServerOptions so;
   so.address = listen->first;

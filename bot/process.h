@@ -21,8 +21,9 @@ struct ProcessOptions {
   std::string signing_secret;
   std::string bot_token;
   std::string slack_api_url = "https://slack.com/api";
-  std::string team_id;  // optional: refuse other workspaces
-  int threads = 0;      // 0: one per core
+  std::string team_id;    // optional: refuse other workspaces
+  std::string api_token;  // the admin API's bearer token; empty: the API is disabled
+  int threads = 0;        // 0: one per core
   // A connection must send its whole request header within this (idle
   // keep-alive connections too); slower clients are dropped.
   std::chrono::milliseconds header_timeout{10000};

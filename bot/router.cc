@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bot/admin_api.h"
 #include "bot/home.h"
 #include "bot/identity.h"
 #include "bot/json.h"
@@ -78,6 +79,7 @@ bool Router::foreign_team(const std::string& team_id) const {
 }
 
 void Router::handle(http::Request req, http::Respond respond) {
+  if (api_ != nullptr && api_->handles(req)) return api_->handle(req, std::move(respond));
   if (req.path == "/healthz") {
     if (req.method != "GET") return respond(Response::text(405, "GET only\n"));
     return respond(Response::text(200, "ok\n"));

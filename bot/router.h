@@ -24,6 +24,7 @@
 
 namespace tollgate {
 
+class AdminApi;
 class Clock;
 class HomePublisher;
 class Identity;
@@ -57,6 +58,8 @@ class Router {
   void set_bot_identity(const std::string& bot_user_id, const std::string& bot_id);
   // Where App Home views are published (null: the home tab is not served).
   void set_home(HomePublisher* home) { home_ = home; }
+  // Serves /api/… (null: 404).
+  void set_admin_api(AdminApi* api) { api_ = api; }
 
  private:
   void slack_endpoint(const http::Request& req, http::Respond respond);
@@ -89,6 +92,7 @@ class Router {
   std::string bot_user_id_;
   std::string bot_id_;
   HomePublisher* home_ = nullptr;
+  AdminApi* api_ = nullptr;
 };
 
 }  // namespace tollgate
