@@ -156,6 +156,15 @@ StatusOr<std::vector<StoredEvent>> read_events(Db& db, const std::string& sql, s
 
 constexpr const char* kEventColumns = "seq, task, type, actor, at, data, prev_hash, hash";
 
+// Delivery keys are needed only while Slack may still retry (minutes); a week
+// is ample, and keeps the table from growing without bound.
+constexpr auto kSeenFor = std::chrono::hours(24 * 7);
+
+Status prune_seen(Db& db, Time now) {
+  return sqlite::run(db, "DELETE FROM seen_deliveries WHERE seen_at < ?",
+                     ms(now - std::chrono::duration_cast<Duration>(kSeenFor)));
+}
+
 // Who a task concerns, as task_people rows: (person, role).
 std::vector<std::pair<PersonId, std::string>> people_of(const Task& t) {
   std::vector<std::pair<PersonId, std::string>> out;
@@ -225,6 +234,7 @@ class Writer {
     if (!st.ok()) return st.status();
     TG_TRY(st->bind_all(key, ms(now)).run());
     if (db_->changes() == 0) return {Code::duplicate, "already processed: " + key};
+    if (++remembered_ % 10000 == 0) TG_TRY(prune_seen(*db_, now));
     return {};
   }
 
@@ -339,6 +349,7 @@ class Writer {
   std::string last_hash_;
   std::unordered_map<TaskNumber, Task> cache_;
   std::vector<TaskNumber> touched_;
+  std::uint64_t remembered_ = 0;
 };
 
 // A small pool of read connections; WAL lets them read while the writer writes.
@@ -845,6 +856,9 @@ StatusOr<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
   if (Status s = apply_pragmas(**db); !s.ok()) return s;
   if (options.migrate) {
     if (Status s = migrate(**db); !s.ok()) return s;
+  }
+  if (options.migrate) {
+    if (Status s = prune_seen(**db, SystemClock().now()); !s.ok()) return s;
   }
   auto v = read_schema_version(**db);
   if (!v.ok()) return v.status();

@@ -420,6 +420,27 @@ TEST_F(StoreTest, ADatabaseFromANewerBuildIsRefused) {
   EXPECT_NE(s.status().message().find("schema version 999"), std::string::npos);
 }
 
+TEST_F(StoreTest, OldDeliveryKeysArePrunedAndRecentOnesKept) {
+  std::promise<Status> p;
+  store_->remember("Ev0RECENT", [&](Status s) { p.set_value(s); });
+  ASSERT_TRUE(p.get_future().get().ok());
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(url_path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO seen_deliveries (key, seen_at) VALUES ('Ev0OLD', 1000)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  store_ = open();
+  auto again = [&](const std::string& key) {
+    std::promise<Status> q;
+    store_->remember(key, [&](Status s) { q.set_value(s); });
+    return q.get_future().get().code();
+  };
+  EXPECT_EQ(again("Ev0RECENT"), Code::duplicate) << "still within Slack's retry window";
+  EXPECT_EQ(again("Ev0OLD"), Code::ok) << "pruned when the store opened";
+}
+
 TEST(StoreUrl, PostgresIsNamedAsNotBuiltYet) {
   auto s = open_store("postgresql://localhost/tollgate");
   EXPECT_EQ(s.code(), Code::unavailable);
