@@ -3,6 +3,7 @@
 // 2 the command could not run (bad arguments, unreadable file, store down).
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <memory>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "bot/audit_export.h"
 #include "bot/process.h"
 #include "storage/store.h"
 #include "workflow/config.h"
@@ -23,6 +25,7 @@ struct Options {
   ProcessOptions app;
   std::string db = "sqlite:tollgate.db";
   std::string file;
+  std::int64_t since = 0;
 };
 
 std::string env(const char* name, std::string fallback = {}) {
@@ -91,6 +94,28 @@ int audit_verify(const Options& o) {
   return 0;
 }
 
+int audit_export(const Options& o) {
+  StoreOptions so;
+  so.migrate = false;
+  auto store = open_store(o.db, so);
+  if (!store.ok()) {
+    std::fprintf(stderr, "audit export: %s\n", store.status().to_string().c_str());
+    return 2;
+  }
+  std::shared_ptr<const Directory> directory;
+  if (!o.file.empty()) {
+    directory = load_checked(o.file, true);
+    if (!directory) return 2;
+  }
+  auto n = export_audit(**store, directory.get(), o.since, std::cout);
+  if (!n.ok()) {
+    std::fprintf(stderr, "audit export: %s\n", n.status().to_string().c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "audit export: %lld events\n", static_cast<long long>(*n));
+  return 0;
+}
+
 int serve(const Options& o) {
   // Log lines are written by a background thread, so that a slow terminal or
   // pipe never stalls a network thread; when its queue is full, loggers wait
@@ -144,6 +169,13 @@ int main(int argc, char** argv) {
   CLI::App* verify =
       audit->add_subcommand("verify", "Check the event hash chain; name the first broken event");
   add_db(verify);
+  CLI::App* exporter = audit->add_subcommand(
+      "export", "Write the event history as JSON lines, with hashes, to standard output");
+  add_db(exporter);
+  exporter->add_option("--since", o.since, "Only events after this sequence number");
+  exporter
+      ->add_option("--config", o.file, "Configuration file, for the actors' names and Slack ids")
+      ->envname("TOLLGATE_CONFIG");
 
   CLI11_PARSE(app, argc, argv);
   using tollgate::env;
@@ -161,5 +193,6 @@ int main(int argc, char** argv) {
   if (check->parsed()) return tollgate::check_config(o);
   if (migrate->parsed()) return tollgate::migrate(o);
   if (verify->parsed()) return tollgate::audit_verify(o);
+  if (exporter->parsed()) return tollgate::audit_export(o);
   return 2;
 }

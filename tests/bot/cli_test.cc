@@ -2,11 +2,13 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "bot/json.h"
 #include "bot/service.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_org.h"
@@ -107,8 +109,52 @@ TEST(Cli, MigrateThenAuditVerifyFindsATamperedEvent) {
       << bad.output;
 }
 
+TEST(Cli, AuditExportWritesTheChainAsJsonLines) {
+  testing::TempDir dir;
+  std::string db = dir.file("export.db");
+  std::string config = dir.file("org.json");
+  write_file(config, testing::kTestOrg);
+  {
+    auto store = open_store("sqlite:" + db);
+    ASSERT_TRUE(store.ok());
+    testing::World w;
+    auto d = create_and_wait(**store, [&](const Task*, TaskNumber n) {
+      return w.engine.open_request(testing::github_admin_for("ana"), n);
+    });
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(update_and_wait(**store, 1, [&](const Task* t, TaskNumber) {
+                  return w.engine.act(*t, Command{Action::approve, "dana", "fine", {}, {}});
+                }).ok());
+  }
+  CliRun r = run("audit export --db sqlite:" + db + " --config " + config);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::vector<rapidjson::Document> lines;
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] != '{') continue;
+    lines.emplace_back();
+    lines.back().Parse(line.c_str());
+    ASSERT_FALSE(lines.back().HasParseError()) << line;
+  }
+  ASSERT_EQ(lines.size(), 4u) << r.output;  // opened, step 1, approved, step 2
+  EXPECT_EQ(json::str(lines[0], "prev_hash"), std::string(64, '0'));
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    EXPECT_EQ(json::str(lines[i], "prev_hash"), json::str(lines[i - 1], "hash")) << i;
+    EXPECT_EQ(json::i64(lines[i], "seq"), static_cast<std::int64_t>(i + 1));
+  }
+  EXPECT_EQ(json::str(lines[2], "type"), "approved");
+  EXPECT_EQ(json::str(lines[2], "actor_name"), "Dana Reyes");
+  EXPECT_EQ(json::str(lines[2], "actor_slack_id"), "UDANA");
+  EXPECT_EQ(json::str(lines[2]["data"], "comment"), "fine");
+  EXPECT_NE(r.output.find("audit export: 4 events"), std::string::npos);
+  CliRun since = run("audit export --db sqlite:" + db + " --since 3");
+  EXPECT_NE(since.output.find("audit export: 1 events"), std::string::npos) << since.output;
+  EXPECT_EQ(run("audit verify --db sqlite:" + db).exit_code, 0)
+      << "the exported chain is the verified one";
+}
+
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* sub : {"serve", "check-config", "migrate", "audit verify"}) {
+  for (const char* sub : {"serve", "check-config", "migrate", "audit verify", "audit export"}) {
     CliRun r = run(std::string(sub) + " --help");
     EXPECT_EQ(r.exit_code, 0) << sub << ": " << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub;
