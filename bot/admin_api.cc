@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 
+#include "bot/audit_export.h"
 #include "bot/json.h"
 #include "bot/service.h"
 #include "storage/store.h"
@@ -449,21 +450,8 @@ void AdminApi::handle(const http::Request& req, http::Respond respond) {
     json::key(w, "events");
     w.StartArray();
     for (const StoredEvent& e : *events) {
-      w.StartObject();
-      w.Key("seq");
-      w.Int64(e.seq);
-      w.Key("task");
-      w.Int64(e.event.task);
-      json::kv(w, "type", e.event.type);
-      json::kv(w, "actor", e.event.actor);
-      write_time(w, "at", e.event.at);
-      json::key(w, "data");
-      w.StartObject();
-      for (const auto& [k, v] : e.event.data) json::kv(w, k, v);
-      w.EndObject();
-      json::kv(w, "prev_hash", e.prev_hash);
-      json::kv(w, "hash", e.hash);
-      w.EndObject();
+      std::string event = event_json(e, &engine->directory());
+      w.RawValue(event.data(), event.size(), rapidjson::kObjectType);
     }
     w.EndArray();
     json::key(w, "next_since");

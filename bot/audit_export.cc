@@ -7,6 +7,33 @@
 
 namespace tollgate {
 
+std::string event_json(const StoredEvent& e, const Directory* directory) {
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  w.Key("seq");
+  w.Int64(e.seq);
+  w.Key("task");
+  w.Int64(e.event.task);
+  json::kv(w, "type", e.event.type);
+  json::kv(w, "actor", e.event.actor);
+  const Person* p = directory != nullptr ? directory->person(e.event.actor) : nullptr;
+  std::string slack_id = p != nullptr                            ? p->slack_user_id
+                         : e.event.actor.rfind("slack:", 0) == 0 ? e.event.actor.substr(6)
+                                                                 : std::string();
+  json::kv(w, "actor_name", p != nullptr ? p->name : std::string());
+  json::kv(w, "actor_slack_id", slack_id);
+  json::kv(w, "at", format_iso8601(e.event.at));
+  json::key(w, "data");
+  w.StartObject();
+  for (const auto& [k, v] : e.event.data) json::kv(w, k, v);
+  w.EndObject();
+  json::kv(w, "prev_hash", e.prev_hash);
+  json::kv(w, "hash", e.hash);
+  w.EndObject();
+  return json::text(b);
+}
+
 StatusOr<std::int64_t> export_audit(Store& store, const Directory* directory, std::int64_t since,
                                     std::ostream& out) {
   std::int64_t written = 0;
@@ -15,30 +42,7 @@ StatusOr<std::int64_t> export_audit(Store& store, const Directory* directory, st
     if (!page.ok()) return page.status();
     if (page->empty()) return written;
     for (const StoredEvent& e : *page) {
-      rapidjson::StringBuffer b;
-      json::Writer w(b);
-      w.StartObject();
-      w.Key("seq");
-      w.Int64(e.seq);
-      w.Key("task");
-      w.Int64(e.event.task);
-      json::kv(w, "type", e.event.type);
-      json::kv(w, "actor", e.event.actor);
-      const Person* p = directory != nullptr ? directory->person(e.event.actor) : nullptr;
-      std::string slack_id = p != nullptr                            ? p->slack_user_id
-                             : e.event.actor.rfind("slack:", 0) == 0 ? e.event.actor.substr(6)
-                                                                     : std::string();
-      json::kv(w, "actor_name", p != nullptr ? p->name : std::string());
-      json::kv(w, "actor_slack_id", slack_id);
-      json::kv(w, "at", format_iso8601(e.event.at));
-      json::key(w, "data");
-      w.StartObject();
-      for (const auto& [k, v] : e.event.data) json::kv(w, k, v);
-      w.EndObject();
-      json::kv(w, "prev_hash", e.prev_hash);
-      json::kv(w, "hash", e.hash);
-      w.EndObject();
-      out << json::text(b) << '\n';
+      out << event_json(e, directory) << '\n';
       ++written;
       since = e.seq;
     }

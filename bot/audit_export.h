@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <ostream>
+#include <string>
 
 #include "workflow/status.h"
 
@@ -13,6 +14,11 @@ namespace tollgate {
 
 class Directory;
 class Store;
+struct StoredEvent;
+
+// One event as a JSON object: seq, task, type, actor, actor_name,
+// actor_slack_id, at, data, prev_hash, hash. `directory` may be null.
+std::string event_json(const StoredEvent& event, const Directory* directory);
 
 // Writes every event with seq > since. `directory` may be null (no names).
 // Returns the number of events written.

@@ -193,6 +193,8 @@ TEST_F(ApiTest, TheAuditLogIsTheHashChainedHistory) {
   }
   EXPECT_EQ(std::string((*events)[2]["type"].GetString()), "confirmed");
   EXPECT_EQ(std::string((*events)[2]["actor"].GetString()), "eve");
+  EXPECT_EQ(std::string((*events)[2]["actor_slack_id"].GetString()), "U0EVE");
+  EXPECT_EQ(std::string((*events)[2]["actor_name"].GetString()), "Eve Adams");
   auto since = parse(call("GET", "/api/v1/audit?since=2&limit=1"));
   EXPECT_EQ((*json::array(since, "events"))[0]["seq"].GetInt64(), 3);
   EXPECT_EQ(json::i64(since, "next_since"), 3);
