@@ -58,28 +58,30 @@ int check_config(const Options& o) {
   return load_checked(o.file, false) ? 0 : 1;
 }
 
-int migrate(const Options& o) {
+// Opens the store for an operator command; prints why it cannot and returns null.
+std::unique_ptr<Store> open_for(const char* command, const std::string& db, bool migrate) {
   StoreOptions so;
-  so.migrate = true;
-  auto store = open_store(o.db, so);
+  so.migrate = migrate;
+  auto store = open_store(db, so);
   if (!store.ok()) {
-    std::fprintf(stderr, "migrate: %s\n", store.status().to_string().c_str());
-    return 2;
+    std::fprintf(stderr, "%s: %s\n", command, store.status().to_string().c_str());
+    return nullptr;
   }
-  auto v = (*store)->schema_version();
+  return std::move(*store);
+}
+
+int migrate(const Options& o) {
+  auto store = open_for("migrate", o.db, true);
+  if (!store) return 2;
+  auto v = store->schema_version();
   std::printf("migrate: %s is at schema version %d\n", o.db.c_str(), v.ok() ? *v : -1);
   return 0;
 }
 
 int audit_verify(const Options& o) {
-  StoreOptions so;
-  so.migrate = false;
-  auto store = open_store(o.db, so);
-  if (!store.ok()) {
-    std::fprintf(stderr, "audit verify: %s\n", store.status().to_string().c_str());
-    return 2;
-  }
-  auto report = (*store)->verify_chain();
+  auto store = open_for("audit verify", o.db, false);
+  if (!store) return 2;
+  auto report = store->verify_chain();
   if (!report.ok()) {
     std::fprintf(stderr, "audit verify: %s\n", report.status().to_string().c_str());
     return 2;
@@ -95,19 +97,14 @@ int audit_verify(const Options& o) {
 }
 
 int audit_export(const Options& o) {
-  StoreOptions so;
-  so.migrate = false;
-  auto store = open_store(o.db, so);
-  if (!store.ok()) {
-    std::fprintf(stderr, "audit export: %s\n", store.status().to_string().c_str());
-    return 2;
-  }
+  auto store = open_for("audit export", o.db, false);
+  if (!store) return 2;
   std::shared_ptr<const Directory> directory;
   if (!o.file.empty()) {
     directory = load_checked(o.file, true);
     if (!directory) return 2;
   }
-  auto n = export_audit(**store, directory.get(), o.since, std::cout);
+  auto n = export_audit(*store, directory.get(), o.since, std::cout);
   if (!n.ok()) {
     std::fprintf(stderr, "audit export: %s\n", n.status().to_string().c_str());
     return 2;

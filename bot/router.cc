@@ -721,8 +721,15 @@ void Router::on_event(const slack::EventEnvelope& ev, http::Respond respond) {
     return respond(Response::empty(200));
   }
   if (ev.event_type == "message" && ev.message && mirror_thread(ev, respond)) return;
+  // Who opened the home tab is resolved here, on the network thread: the
+  // store's completions run on its writer and must not read.
+  std::optional<PersonId> viewer;
+  if (ev.event_type == "app_home_opened" && ev.tab == "home" && home_ != nullptr) {
+    viewer = identity_.person_for(ev.user);
+    if (!viewer) identity_.learn_user(ev.user);
+  }
   // Retries carry the same event_id: record it, and process it only the first time.
-  store_.remember("event:" + ev.event_id, [this, ev, respond](Status s) {
+  store_.remember("event:" + ev.event_id, [this, ev, viewer, respond](Status s) {
     if (s.code() == Code::duplicate) {
       metrics_.inc("tollgate_events_total", {{"type", ev.event_type}, {"handling", "duplicate"}});
       return respond(Response::empty(200));
@@ -730,14 +737,8 @@ void Router::on_event(const slack::EventEnvelope& ev, http::Respond respond) {
     if (!s.ok()) return respond(unavailable_response());  // Slack will retry
     metrics_.inc("tollgate_events_total", {{"type", ev.event_type}, {"handling", "accepted"}});
     respond(Response::empty(200));
-    if (ev.event_type == "app_home_opened") {
-      if (ev.tab == "home" && home_ != nullptr) {
-        if (auto person = identity_.person_for(ev.user)) {
-          home_->show(ev.user, *person, "", 0);
-        } else {
-          identity_.learn_user(ev.user);
-        }
-      }
+    if (viewer) {
+      home_->show(ev.user, *viewer, "", 0);
     } else if (ev.event_type == "message" && ev.message) {
       spdlog::debug("message event in {} ts={} thread_ts={}", ev.message->channel, ev.message->ts,
                     ev.message->thread_ts);
