@@ -36,7 +36,7 @@ int per_minute(const std::string& method) {
 
 // A little over a second between two posts to one channel, so that network
 // jitter cannot bring two of them closer than Slack's one per second.
-constexpr auto kChannelGap = std::chrono::milliseconds(1020);
+constexpr auto kChannelGap = std::chrono::milliseconds(1050);
 
 class Pacer {
  public:
@@ -276,6 +276,11 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
     }
   }
 
+  std::chrono::milliseconds jitter(std::chrono::milliseconds upto) {
+    std::uniform_int_distribution<long long> j(0, upto.count());
+    return std::chrono::milliseconds(j(rng));
+  }
+
   std::chrono::milliseconds backoff(int attempts) {
     auto b = options.base_backoff * (1LL << std::min(attempts, 16));
     if (b > options.max_backoff) b = options.max_backoff;
@@ -293,8 +298,9 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
       bool retryable =
           result.code() == Code::unavailable && item.attempts + 1 < options.max_attempts;
       if (retryable) {
-        auto wait =
-            std::max(backoff(item.attempts), retry_after.value_or(std::chrono::milliseconds(0)));
+        // A 429 says when to come back: then, not later. Anything else backs off.
+        auto wait = retry_after ? *retry_after + jitter(std::chrono::milliseconds(250))
+                                : backoff(item.attempts);
         retry_at = clock.now() + std::chrono::duration_cast<Duration>(wait);
         metrics.inc("tollgate_outbox_retries_total", {{"kind", kind}});
         spdlog::warn("outbox: {} for task #{} failed ({}); retry in {} ms", kind, item.effect.task,
