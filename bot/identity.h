@@ -10,6 +10,7 @@
 // Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,14 +43,27 @@ class Identity {
   // but no slack_user_id (users.lookupByEmail).
   void learn_people();
 
+  // A person's time zone as Slack knows it (users.info `tz`, `tz_offset`).
+  struct Zone {
+    std::string name;  // "Europe/Paris"; "UTC" when assumed
+    std::chrono::seconds offset{0};
+  };
+  // Known: their zone. Not known yet: asks Slack in the background and sets
+  // `*pending`; once asked without an answer (no Slack account, no client),
+  // UTC is assumed.
+  std::optional<Zone> zone_of(const PersonId& person, bool* pending);
+
  private:
-  void remember(const std::string& slack_user_id, const PersonId& person, const std::string& email);
+  void remember(IdentityEntry entry);
+  void learned_user(const std::string& slack_user_id, const std::string& users_info_body);
 
   std::mutex mu_;
   std::shared_ptr<const Directory> directory_;
   std::map<std::string, PersonId> person_by_slack_;  // learnt, not in the directory
   std::map<PersonId, std::string> slack_by_person_;
   std::set<std::string> asked_;  // Slack users asked about, to ask once
+  std::set<std::string> answered_;
+  std::map<PersonId, Zone> zones_;
   Store& store_;
   slack::WebClient* client_;
   const Clock& clock_;

@@ -2,8 +2,9 @@
 
 namespace tollgate {
 
-TaskService::TaskService(Store& store, std::shared_ptr<const Engine> engine)
-    : store_(store), engine_(std::move(engine)) {}
+TaskService::TaskService(Store& store, std::shared_ptr<const Engine> engine,
+                         std::shared_ptr<DelegationBook> delegations)
+    : store_(store), engine_(std::move(engine)), delegations_(std::move(delegations)) {}
 
 void TaskService::set_engine(std::shared_ptr<const Engine> engine) {
   std::lock_guard lock(mu_);
@@ -83,6 +84,64 @@ void TaskService::act_many(std::vector<TaskNumber> tasks, Command cmd,
       if (last) g->done(std::move(g->results));
     });
   }
+}
+
+void TaskService::delegate(Delegation d, Store::Done done) {
+  auto eng = engine();
+  const Directory& dir = eng->directory();
+  Time now = eng->clock().now();
+  auto refuse = [&](Status s) { done(std::move(s)); };
+  if (delegations_ == nullptr) return refuse(unavailable("delegation is not enabled"));
+  if (dir.person(d.person) == nullptr)
+    return refuse(not_found("unknown person \"" + d.person + "\""));
+  if (dir.person(d.delegate) == nullptr)
+    return refuse(not_found("unknown person \"" + d.delegate + "\""));
+  if (d.person != d.set_by && !dir.is_admin(d.set_by)) {
+    return refuse(permission_denied("only " + dir.display_name(d.person) +
+                                    " or an admin can set their delegate"));
+  }
+  if (d.delegate == d.person) return refuse(invalid_argument("a delegate must be someone else"));
+  if (d.until <= now) return refuse(invalid_argument("the end of the delegation is in the past"));
+  if (d.until > now + std::chrono::days(366)) {
+    return refuse(invalid_argument("a delegation lasts at most a year"));
+  }
+  // One hop only: a delegate who is away themself would pass nothing on.
+  if (delegations_->active(d.delegate, now)) {
+    return refuse(rule_refused(dir.display_name(d.delegate) +
+                               " is out of office themself; choose someone else"));
+  }
+  d.set_at = now;
+  store_.set_delegation(d, [book = delegations_, d, done = std::move(done)](Status s) {
+    if (s.ok()) book->set(d);
+    done(std::move(s));
+  });
+}
+
+void TaskService::end_delegation(PersonId person, PersonId by, Store::Done done) {
+  auto eng = engine();
+  const Directory& dir = eng->directory();
+  if (delegations_ == nullptr) return done(unavailable("delegation is not enabled"));
+  if (person != by && !dir.is_admin(by)) {
+    return done(permission_denied("only " + dir.display_name(person) +
+                                  " or an admin can end their delegation"));
+  }
+  store_.clear_delegation(person, by, eng->clock().now(),
+                          [book = delegations_, person, done = std::move(done)](Status s) {
+                            if (s.ok()) book->clear(person);
+                            done(std::move(s));
+                          });
+}
+
+Status TaskService::load_delegations() {
+  if (delegations_ == nullptr) return {};
+  auto all = store_.delegations();
+  if (!all.ok()) return all.status();
+  delegations_->replace(std::move(*all));
+  return {};
+}
+
+std::vector<Delegation> TaskService::delegations() const {
+  return delegations_ == nullptr ? std::vector<Delegation>{} : delegations_->all();
 }
 
 }  // namespace tollgate

@@ -22,8 +22,10 @@ class TaskService {
  public:
   using Done = Store::DecisionDone;
 
-  // `store` must outlive the service.
-  TaskService(Store& store, std::shared_ptr<const Engine> engine);
+  // `store` must outlive the service. `delegations` is the book the engine
+  // reads (may be null: then delegation is refused).
+  TaskService(Store& store, std::shared_ptr<const Engine> engine,
+              std::shared_ptr<DelegationBook> delegations = nullptr);
 
   // Replaces the engine (a configuration reload). Commands already queued keep
   // the engine they were submitted with.
@@ -43,6 +45,16 @@ class TaskService {
   void act_many(std::vector<TaskNumber> tasks, Command cmd,
                 std::function<void(std::vector<BulkResult>)> done);
 
+  // Out of office: `person`'s new review steps go to `delegate` until `until`
+  // (exclusive). Set by the person themself or an admin. Checked, written to
+  // the store (with an event in the history), then in force.
+  void delegate(Delegation d, Store::Done done);
+  void end_delegation(PersonId person, PersonId by, Store::Done done);
+  // Reloads the book from the store (at start, and now and then so that
+  // another instance's changes are seen).
+  Status load_delegations();
+  std::vector<Delegation> delegations() const;
+
  private:
   Done with_hook(Done done);
 
@@ -50,6 +62,7 @@ class TaskService {
   mutable std::mutex mu_;
   std::shared_ptr<const Engine> engine_;
   std::function<void(const Decision&)> on_commit_;
+  std::shared_ptr<DelegationBook> delegations_;
 };
 
 }  // namespace tollgate

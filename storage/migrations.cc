@@ -112,6 +112,21 @@ CREATE TABLE identity_cache (
   fetched_at    INTEGER NOT NULL
 );
 )sql",
+      // 2: service levels, delegation, permalinks, time zones.
+      R"sql(
+ALTER TABLE slack_messages ADD COLUMN permalink TEXT NOT NULL DEFAULT '';
+ALTER TABLE identity_cache ADD COLUMN tz TEXT NOT NULL DEFAULT '';
+ALTER TABLE identity_cache ADD COLUMN tz_offset INTEGER;
+
+-- Out of office: who takes a person's new review steps, until when (exclusive).
+CREATE TABLE delegations (
+  person   TEXT PRIMARY KEY,
+  delegate TEXT NOT NULL,
+  until    INTEGER NOT NULL,
+  set_by   TEXT NOT NULL,
+  set_at   INTEGER NOT NULL
+);
+)sql",
   };
   return kMigrations;
 }

@@ -310,6 +310,19 @@ class Writer {
     return {};
   }
 
+  // Appends one event to the hash chain.
+  Status append_event(const Event& e) {
+    std::int64_t seq = last_seq_ + 1;
+    std::string data = codec::encode_pairs(e.data);
+    std::string hash = codec::event_hash(last_hash_, seq, e.task, e.type, e.actor, ms(e.at), data);
+    TG_TRY(sqlite::run(*db_,
+                       "INSERT INTO events (seq, task, type, actor, at, data, prev_hash, hash) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       seq, e.task, e.type, e.actor, ms(e.at), data, last_hash_, hash));
+    last_seq_ = seq;
+    last_hash_ = std::move(hash);
+    return {};
+  }
   // Jobs run one at a time; these bracket each so that a rolled-back job
   // leaves no trace in the cache.
   void begin_job() { touched_.clear(); }
@@ -328,19 +341,6 @@ class Writer {
       TG_TRY(sqlite::run(*db_, "INSERT INTO task_people (task, person, role) VALUES (?, ?, ?)",
                          task, person, role));
     }
-    return {};
-  }
-
-  Status append_event(const Event& e) {
-    std::int64_t seq = last_seq_ + 1;
-    std::string data = codec::encode_pairs(e.data);
-    std::string hash = codec::event_hash(last_hash_, seq, e.task, e.type, e.actor, ms(e.at), data);
-    TG_TRY(sqlite::run(*db_,
-                       "INSERT INTO events (seq, task, type, actor, at, data, prev_hash, hash) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       seq, e.task, e.type, e.actor, ms(e.at), data, last_hash_, hash));
-    last_seq_ = seq;
-    last_hash_ = std::move(hash);
     return {};
   }
 
@@ -569,9 +569,10 @@ class SqliteStore final : public Store {
           return sqlite::run(
               w.db(),
               "INSERT INTO slack_messages (channel, ts, task, team, person, purpose, "
-              "step, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+              "step, posted_at, permalink) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
               "ON CONFLICT (channel, ts) DO NOTHING",
-              m.channel, m.ts, m.task, m.team, m.person, m.purpose, m.step, ms(m.posted_at));
+              m.channel, m.ts, m.task, m.team, m.person, m.purpose, m.step, ms(m.posted_at),
+              m.permalink);
         },
         std::move(done));
   }
@@ -579,7 +580,8 @@ class SqliteStore final : public Store {
   StatusOr<std::vector<SlackMessage>> messages(TaskNumber number) override {
     return readers_.with([&](Db& db) -> StatusOr<std::vector<SlackMessage>> {
       auto st = db.prepare(
-          "SELECT task, team, channel, ts, person, purpose, step, posted_at FROM slack_messages "
+          "SELECT task, team, channel, ts, person, purpose, step, posted_at, permalink "
+          "FROM slack_messages "
           "WHERE task = ? ORDER BY posted_at, channel, ts");
       if (!st.ok()) return st.status();
       st->bind(1, number);
@@ -598,7 +600,8 @@ class SqliteStore final : public Store {
                                                    const std::string& ts) override {
     return readers_.with([&](Db& db) -> StatusOr<std::optional<SlackMessage>> {
       auto st = db.prepare(
-          "SELECT task, team, channel, ts, person, purpose, step, posted_at FROM slack_messages "
+          "SELECT task, team, channel, ts, person, purpose, step, posted_at, permalink "
+          "FROM slack_messages "
           "WHERE channel = ? AND ts = ?");
       if (!st.ok()) return st.status();
       st->bind_all(channel, ts);
@@ -610,17 +613,78 @@ class SqliteStore final : public Store {
   }
 
   StatusOr<std::optional<IdentityEntry>> identity(const std::string& slack_user_id) override {
+    return identity_where("slack_user_id", slack_user_id);
+  }
+
+  StatusOr<std::optional<IdentityEntry>> identity_of(const PersonId& person) override {
+    if (person.empty()) return std::optional<IdentityEntry>();
+    return identity_where("person", person);
+  }
+
+  StatusOr<std::optional<IdentityEntry>> identity_where(std::string_view column,
+                                                        const std::string& value) {
     return readers_.with([&](Db& db) -> StatusOr<std::optional<IdentityEntry>> {
       auto st = db.prepare(
-          "SELECT slack_user_id, person, email, fetched_at FROM identity_cache "
-          "WHERE slack_user_id = ?");
+          "SELECT slack_user_id, person, email, fetched_at, tz, tz_offset FROM identity_cache "
+          "WHERE " +
+          std::string(column) + " = ? ORDER BY fetched_at DESC LIMIT 1");
       if (!st.ok()) return st.status();
-      st->bind(1, slack_user_id);
+      st->bind(1, value);
       auto r = st->next();
       if (!r.ok()) return r.status();
       if (!*r) return std::optional<IdentityEntry>();
-      return std::optional<IdentityEntry>(
-          IdentityEntry{st->text(0), st->text(1), st->text(2), from_ms(st->i64(3))});
+      IdentityEntry e{st->text(0), st->text(1), st->text(2), from_ms(st->i64(3)), st->text(4)};
+      if (!st->is_null(5)) e.tz_offset = static_cast<int>(st->i64(5));
+      return std::optional<IdentityEntry>(std::move(e));
+    });
+  }
+
+  void set_delegation(Delegation d, Done done) override {
+    submit(
+        [d = std::move(d)](Writer& w) -> Status {
+          TG_TRY(sqlite::run(w.db(),
+                             "INSERT INTO delegations (person, delegate, until, set_by, set_at) "
+                             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (person) DO UPDATE SET "
+                             "delegate = excluded.delegate, until = excluded.until, "
+                             "set_by = excluded.set_by, set_at = excluded.set_at",
+                             d.person, d.delegate, ms(d.until), d.set_by, ms(d.set_at)));
+          return w.append_event({0,
+                                 "delegation_set",
+                                 d.set_by,
+                                 d.set_at,
+                                 {{"person", d.person},
+                                  {"delegate", d.delegate},
+                                  {"until", std::to_string(ms(d.until))}}});
+        },
+        std::move(done));
+  }
+
+  void clear_delegation(PersonId person, PersonId by, Time at, Done done) override {
+    submit(
+        [person = std::move(person), by = std::move(by), at](Writer& w) -> Status {
+          TG_TRY(sqlite::run(w.db(), "DELETE FROM delegations WHERE person = ?", person));
+          if (w.db().changes() == 0) {
+            return not_found(person + " has no delegation");
+          }
+          return w.append_event({0, "delegation_cleared", by, at, {{"person", person}}});
+        },
+        std::move(done));
+  }
+
+  StatusOr<std::vector<Delegation>> delegations() override {
+    return readers_.with([&](Db& db) -> StatusOr<std::vector<Delegation>> {
+      auto st = db.prepare(
+          "SELECT person, delegate, until, set_by, set_at FROM delegations ORDER BY person");
+      if (!st.ok()) return st.status();
+      std::vector<Delegation> out;
+      for (;;) {
+        auto r = st->next();
+        if (!r.ok()) return r.status();
+        if (!*r) break;
+        out.push_back(
+            {st->text(0), st->text(1), from_ms(st->i64(2)), st->text(3), from_ms(st->i64(4))});
+      }
+      return out;
     });
   }
 
@@ -629,11 +693,12 @@ class SqliteStore final : public Store {
         [e = std::move(e)](Writer& w) {
           return sqlite::run(
               w.db(),
-              "INSERT INTO identity_cache (slack_user_id, person, email, fetched_at) "
-              "VALUES (?, ?, ?, ?) ON CONFLICT (slack_user_id) DO UPDATE SET "
+              "INSERT INTO identity_cache (slack_user_id, person, email, fetched_at, tz, "
+              "tz_offset) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (slack_user_id) DO UPDATE SET "
               "person = excluded.person, email = excluded.email, "
-              "fetched_at = excluded.fetched_at",
-              e.slack_user_id, e.person, e.email, ms(e.fetched_at));
+              "fetched_at = excluded.fetched_at, tz = excluded.tz, tz_offset = excluded.tz_offset",
+              e.slack_user_id, e.person, e.email, ms(e.fetched_at), e.tz,
+              e.tz_offset ? std::optional<std::int64_t>(*e.tz_offset) : std::nullopt);
         },
         std::move(done));
   }
@@ -756,7 +821,8 @@ class SqliteStore final : public Store {
             st.text(4),
             st.text(5),
             static_cast<int>(st.i64(6)),
-            from_ms(st.i64(7))};
+            from_ms(st.i64(7)),
+            st.text(8)};
   }
 
   // The store keeps no clock of its own for decisions (they carry their

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "workflow/delegation.h"
 #include "workflow/status.h"
 #include "workflow/task.h"
 
@@ -59,6 +60,9 @@ struct SlackMessage {
   std::string purpose;  // "assign", "notify", ...
   int step = -1;
   Time posted_at{};
+  // https://WORKSPACE.slack.com/archives/CHANNEL/pTS, when the workspace's
+  // address was known at posting time (empty otherwise).
+  std::string permalink;
 };
 
 struct IdentityEntry {
@@ -66,6 +70,8 @@ struct IdentityEntry {
   PersonId person;  // empty: Slack knows the user, the directory does not
   std::string email;
   Time fetched_at{};
+  std::string tz;                // "Europe/Paris", from users.info
+  std::optional<int> tz_offset;  // seconds east of UTC, as Slack reported it then
 };
 
 struct OutboxItem {
@@ -137,6 +143,8 @@ class Store {
                                                            const std::string& ts) = 0;
 
   virtual StatusOr<std::optional<IdentityEntry>> identity(const std::string& slack_user_id) = 0;
+  // The cache entry that maps to `person`, if any (time zones are looked up so).
+  virtual StatusOr<std::optional<IdentityEntry>> identity_of(const PersonId& person) = 0;
   virtual void cache_identity(IdentityEntry entry, Done done) = 0;
 
   // Claims up to `limit` outbox items that are due at `now`: for each task,
@@ -153,6 +161,13 @@ class Store {
   // is the only one delivering from this store (SQLite): whatever it had
   // claimed before a crash is offered again at once instead of after its lease.
   virtual void release_claims(Done done) = 0;
+
+  // Delegations (out of office). Setting or clearing one also appends an
+  // event to the history (task 0: not about one task), in the same transaction.
+  virtual void set_delegation(Delegation d, Done done) = 0;
+  // Code::not_found when `person` has no delegation.
+  virtual void clear_delegation(PersonId person, PersonId by, Time at, Done done) = 0;
+  virtual StatusOr<std::vector<Delegation>> delegations() = 0;
 
   // Completes once every write submitted before it has committed.
   virtual void flush(Done done) = 0;

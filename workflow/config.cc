@@ -150,6 +150,7 @@ class Loader {
   Fulfilment load_fulfilment(Object& parent, std::string_view key, std::string_view people_key);
   void load_policy(Object& o, Policy& p);
   void load_step(Object& o, const Policy& policy, PolicyStep& s);
+  void load_sla(Object o, Sla& sla);
   void check_refs(const Directory& d);
   void check_unique(const std::vector<std::pair<std::string, std::string>>& ids_and_paths,
                     std::string_view what);
@@ -281,6 +282,7 @@ void Loader::load(const Value& root, Directory& d) {
 
 void Loader::load_person(Object& o, Person& p) {
   p.id = o.string("id", true);
+  if (p.id == kSystemActor) error(o.at("id"), "\"tollgate\" is reserved for Tollgate itself");
   p.name = o.string("name", true);
   p.email = o.string("email", false);
   if (!p.email.empty() && p.email.find('@') == std::string::npos) {
@@ -292,6 +294,23 @@ void Loader::load_person(Object& o, Person& p) {
   p.department = o.string("department", false);
   p.title = o.string("title", false);
   p.started = o.date("started");
+  if (o.get("notify") != nullptr) {
+    std::vector<std::string> channels = o.strings("notify", false);
+    p.notify_slack = false;
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+      if (channels[i] == "slack") {
+        p.notify_slack = true;
+      } else if (channels[i] == "email") {
+        p.notify_email = true;
+      } else {
+        error(o.at("notify") + "[" + std::to_string(i) + "]",
+              "unknown channel \"" + channels[i] + "\" (slack, email)");
+      }
+    }
+    if (p.notify_email && p.email.empty()) {
+      error(o.at("notify"), "email notifications need the person's \"email\"");
+    }
+  }
 }
 
 Fulfilment Loader::load_fulfilment(Object& parent, std::string_view key,
@@ -470,6 +489,55 @@ void Loader::load_step(Object& o, const Policy& policy, PolicyStep& s) {
     error(o.at("reassign_to"), "set, but the step does not allow reassignment");
   }
   s.allow_self_review = o.boolean("allow_self_review", false);
+  s.allow_delegation = o.boolean("allow_delegation", true);
+  if (const Value* v = o.get("sla")) load_sla(Object(*this, *v, o.at("sla")), s.sla);
+}
+
+void Loader::load_sla(Object o, Sla& sla) {
+  auto duration = [&](std::string_view key) -> std::optional<Duration> {
+    std::string text = o.string(key, false);
+    if (text.empty()) return std::nullopt;
+    auto d = parse_duration(text);
+    if (!d || d->count() <= 0) {
+      error(o.at(key), "\"" + text + "\" is not a duration such as \"24h\", \"3d\" or \"2w\"");
+      return std::nullopt;
+    }
+    return d;
+  };
+  sla.remind_after = duration("remind_after");
+  sla.escalate_after = duration("escalate_after");
+  sla.expire_after = duration("expire_after");
+  sla.remind_on_weekends = o.boolean("remind_on_weekends", false);
+  if (const Value* to = o.get("escalate_to")) {
+    if (to->IsString()) {
+      std::string kind(to->GetString(), to->GetStringLength());
+      if (kind == "manager") {
+        sla.escalate_to = EscalateTo::manager;
+      } else if (kind == "fallback") {
+        sla.escalate_to = EscalateTo::fallback;
+      } else {
+        error(o.at("escalate_to"),
+              "\"" + kind + "\" is not \"manager\", \"fallback\" or a list of people");
+      }
+    } else if (to->IsArray()) {
+      sla.escalate_to = EscalateTo::people;
+      sla.escalate_people = o.strings("escalate_to", true);
+      refs(Ref::Kind::person_or_group, o.at("escalate_to"), sla.escalate_people);
+      if (sla.escalate_people.empty()) error(o.at("escalate_to"), "names nobody");
+    } else {
+      error(o.at("escalate_to"), "expected \"manager\", \"fallback\" or a list of people");
+    }
+    if (!sla.escalate_after) error(o.at("escalate_to"), "set, but \"escalate_after\" is not");
+  }
+  auto order = [&](const std::optional<Duration>& early, std::string_view early_key,
+                   const std::optional<Duration>& late, std::string_view late_key) {
+    if (early && late && *early >= *late) {
+      error(o.at(early_key), "must be shorter than \"" + std::string(late_key) + "\"");
+    }
+  };
+  order(sla.remind_after, "remind_after", sla.expire_after, "expire_after");
+  order(sla.escalate_after, "escalate_after", sla.expire_after, "expire_after");
+  o.finish();
 }
 
 void Loader::check_unique(const std::vector<std::pair<std::string, std::string>>& ids,

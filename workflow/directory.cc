@@ -88,6 +88,7 @@ std::vector<const Person*> Directory::reports_of(const PersonId& manager) const 
 
 std::string Directory::display_name(const PersonId& id) const {
   const Person* p = person(id);
+  if (p == nullptr && id == kSystemActor) return "Tollgate";
   return p != nullptr && !p->name.empty() ? p->name : id;
 }
 
@@ -105,6 +106,9 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {Action::cancel, "cancel"},
     {Action::edit_comment, "edit_comment"},
     {Action::delete_comment, "delete_comment"},
+    {Action::remind, "remind"},
+    {Action::escalate, "escalate"},
+    {Action::expire, "expire"},
 };
 }  // namespace
 

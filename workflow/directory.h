@@ -15,6 +15,10 @@ namespace tollgate {
 
 using PersonId = std::string;
 
+// The actor of what Tollgate does by itself: reminders, escalations, expiries.
+// Not a person of the directory; no configuration may use this id.
+inline constexpr std::string_view kSystemActor = "tollgate";
+
 struct Person {
   PersonId id;
   std::string name;
@@ -24,6 +28,10 @@ struct Person {
   std::string department;
   std::string title;
   std::optional<Time> started;
+  // Where this person is told of assignments and outcomes ("notify": ["slack",
+  // "email"]). Slack by default.
+  bool notify_slack = true;
+  bool notify_email = false;
 };
 
 struct Group {
@@ -55,6 +63,29 @@ enum class Action {
   cancel,
   edit_comment,    // a comment's author changed it (a Slack thread reply edited)
   delete_comment,  // a comment's author removed it
+  // Tollgate's own, taken by kSystemActor only (the scheduler), never by a person:
+  remind,    // nudge an assignee in the task message's thread
+  escalate,  // reassign a stale step to the escalation target
+  expire,    // cancel a task whose step stayed open too long
+};
+
+// Who a stale step goes to on escalation.
+enum class EscalateTo { manager, fallback, people };
+
+// Service levels of a review step ("sla" in the configuration). Durations run
+// from the moment the step opened (reminders: from the last reminder, or from
+// the moment the person was assigned).
+struct Sla {
+  std::optional<Duration> remind_after;
+  std::optional<Duration> escalate_after;
+  std::optional<Duration> expire_after;
+  EscalateTo escalate_to = EscalateTo::manager;
+  std::vector<PersonId> escalate_people;  // EscalateTo::people: people or groups
+  // Reminders are held back outside 08:00-20:00 in the assignee's time zone,
+  // and on Saturdays and Sundays unless this is set.
+  bool remind_on_weekends = false;
+
+  bool any() const { return remind_after || escalate_after || expire_after; }
 };
 
 struct PolicyStep {
@@ -66,6 +97,9 @@ struct PolicyStep {
   // When non-empty, a reassignment may only go to these people (groups expanded).
   std::vector<PersonId> reassign_to;
   bool allow_self_review = false;
+  // Whether a reviewer's delegate (out of office) takes the step in their place.
+  bool allow_delegation = true;
+  Sla sla;
 };
 
 enum class PolicyKind { request, revocation };

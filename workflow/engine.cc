@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "workflow/sla.h"
 #include "workflow/time_text.h"
 
 namespace tollgate {
@@ -26,8 +27,19 @@ struct Ctx {
   void event(std::string type, std::vector<std::pair<std::string, std::string>> data = {}) {
     d.events.push_back({d.task.number, std::move(type), cmd.actor, now, std::move(data)});
   }
+  // Effects addressed to a person follow their preferences: assignments and
+  // outcomes go to Slack, by email, or both; reminders to Slack only.
   void effect(EffectKind kind, PersonId recipient = {},
               std::vector<std::pair<std::string, std::string>> data = {}) {
+    const Person* p = recipient.empty() ? nullptr : dir.person(recipient);
+    bool personal =
+        kind == EffectKind::assign || kind == EffectKind::notify || kind == EffectKind::remind;
+    if (p != nullptr && personal && p->notify_email && kind != EffectKind::remind) {
+      auto mail = data;
+      mail.emplace_back("about", std::string(effect_kind_name(kind)));
+      d.effects.push_back({EffectKind::email, d.task.number, recipient, std::move(mail)});
+    }
+    if (p != nullptr && personal && !p->notify_slack) return;
     d.effects.push_back({kind, d.task.number, std::move(recipient), std::move(data)});
   }
 };
@@ -63,6 +75,9 @@ std::string already_decided(const Ctx& c, const TaskStep& s) {
 // Why a closed task takes no more decisions.
 std::string closure(const Ctx& c) {
   const Task& t = c.before;
+  if (t.state == TaskState::cancelled && t.closed_by == kSystemActor) {
+    return c.task_ref() + " expired at " + format_instant(t.closed_at.value_or(t.updated_at));
+  }
   if (t.state == TaskState::cancelled) {
     return c.task_ref() + " was cancelled by " + c.name(t.closed_by) + " at " +
            format_instant(t.closed_at.value_or(t.updated_at));
@@ -194,10 +209,21 @@ void notify_people(Ctx& c, const std::string& event, bool final) {
   }
 }
 
+// "eve for dana,bo for olga": who stands in for whom, for the history.
+std::string delegations_text(const std::map<PersonId, PersonId>& delegated_for) {
+  std::string out;
+  for (const auto& [delegate, person] : delegated_for) {
+    if (!out.empty()) out += ',';
+    out += delegate + " for " + person;
+  }
+  return out;
+}
+
 Status open_step(Ctx& c, std::size_t index) {
   TaskStep& s = c.d.task.steps[index];
   bool by_fallback = false;
-  std::vector<PersonId> people = c.engine.resolve(c.d.task, s, &by_fallback);
+  std::map<PersonId, PersonId> delegated_for;
+  std::vector<PersonId> people = c.engine.resolve(c.d.task, s, &by_fallback, &delegated_for);
   if (people.empty()) {
     return rule_refused("nobody can take step " + std::to_string(index + 1) + " (" +
                         step_label(c.dir, s) + ") of " + c.task_ref());
@@ -205,6 +231,7 @@ Status open_step(Ctx& c, std::size_t index) {
   s.state = StepState::current;
   s.assignees = people;
   s.by_fallback = by_fallback;
+  s.delegated_for = delegated_for;
   s.opened_at = c.now;
   c.d.task.state = s.kind == StepKind::review      ? TaskState::reviewing
                    : s.kind == StepKind::provision ? TaskState::provisioning
@@ -213,6 +240,8 @@ Status open_step(Ctx& c, std::size_t index) {
                           {"kind", std::string(step_kind_name(s.kind))},
                           {"assignees", join_ids(people)},
                           {"by_fallback", by_fallback ? "true" : "false"}});
+  if (!delegated_for.empty())
+    c.d.events.back().data.emplace_back("delegated", delegations_text(delegated_for));
   for (const PersonId& p : people) {
     c.effect(EffectKind::assign, p, {{"step", std::to_string(index)}});
   }
@@ -315,19 +344,28 @@ Status reassign(Ctx& c) {
   std::size_t index = static_cast<std::size_t>(c.d.task.current_step());
   TaskStep& s = c.d.task.steps[index];
   std::vector<PersonId> previous = s.assignees;
-  s.assignees = {c.cmd.to};
+  // Someone out of office is stood in for by their delegate.
+  PersonId to = c.engine.stand_in(c.d.task, s, c.cmd.to);
+  std::string who = c.name(to);
+  if (to != c.cmd.to) who += " (standing in for " + c.name(c.cmd.to) + ")";
+  s.assignees = {to};
   s.by_fallback = false;
-  std::int64_t comment_id = add_comment(
-      c, c.cmd.actor, "Reassigned to " + c.name(c.cmd.to) + ": " + c.cmd.comment, "reassign");
-  c.event("reassigned", {{"step", std::to_string(index)},
-                         {"from", join_ids(previous)},
-                         {"to", c.cmd.to},
-                         {"reason", c.cmd.comment},
-                         {"comment_id", std::to_string(comment_id)}});
+  s.delegated_for.clear();
+  if (to != c.cmd.to) s.delegated_for[to] = c.cmd.to;
+  s.nudged_at[to] = c.now;
+  std::int64_t comment_id =
+      add_comment(c, c.cmd.actor, "Reassigned to " + who + ": " + c.cmd.comment, "reassign");
+  std::vector<std::pair<std::string, std::string>> data{{"step", std::to_string(index)},
+                                                        {"from", join_ids(previous)},
+                                                        {"to", to},
+                                                        {"reason", c.cmd.comment},
+                                                        {"comment_id", std::to_string(comment_id)}};
+  if (to != c.cmd.to) data.emplace_back("delegated", to + " for " + c.cmd.to);
+  c.event("reassigned", std::move(data));
   c.effect(EffectKind::update_messages);
-  c.effect(EffectKind::assign, c.cmd.to,
+  c.effect(EffectKind::assign, to,
            {{"step", std::to_string(index)}, {"reassigned_by", c.cmd.actor}});
-  c.d.summary = "Reassigned " + c.task_ref() + " to " + c.name(c.cmd.to);
+  c.d.summary = "Reassigned " + c.task_ref() + " to " + who;
   return {};
 }
 
@@ -398,6 +436,91 @@ Status delete_comment(Ctx& c) {
 }
 
 // ---------------------------------------------------------------------------
+// Service levels: Tollgate's own actions, asked for by the scheduler and
+// checked again here against the task as last committed, so that each
+// reminder, escalation and expiry happens once.
+
+Status system_only(const Ctx& c) {
+  if (c.cmd.actor == kSystemActor) return {};
+  return permission_denied("only Tollgate itself can " + std::string(action_name(c.cmd.action)) +
+                           " a task");
+}
+
+// The scheduler's view and ours must agree that it is due now.
+Status sla_is_due(const Ctx& c) {
+  for (const SlaDue& due : sla_due(c.before, c.now)) {
+    if (due.action == c.cmd.action && (due.action != Action::remind || due.person == c.cmd.to))
+      return {};
+  }
+  return conflict(std::string(action_name(c.cmd.action)) + " is not due on " + c.task_ref());
+}
+
+Status remind(Ctx& c) {
+  std::size_t index = static_cast<std::size_t>(c.d.task.current_step());
+  TaskStep& s = c.step();
+  s.nudged_at[c.cmd.to] = c.now;
+  std::string waiting = format_duration(c.now - *s.opened_at);
+  c.event("reminded", {{"step", std::to_string(index)}, {"to", c.cmd.to}, {"waiting", waiting}});
+  c.effect(EffectKind::remind, c.cmd.to, {{"step", std::to_string(index)}, {"waiting", waiting}});
+  c.d.summary = "Reminded " + c.name(c.cmd.to) + " of " + c.task_ref();
+  return {};
+}
+
+Status escalate(Ctx& c) {
+  std::size_t index = static_cast<std::size_t>(c.d.task.current_step());
+  TaskStep& s = c.step();
+  s.escalated = true;
+  std::string after = format_duration(*s.rule.sla.escalate_after);
+  std::map<PersonId, PersonId> delegated_for;
+  std::vector<PersonId> targets = c.engine.escalation_targets(c.d.task, s, &delegated_for);
+  std::vector<PersonId> previous = s.assignees;
+  std::vector<PersonId> fresh;
+  for (const PersonId& p : targets) {
+    if (!contains(previous, p)) fresh.push_back(p);
+  }
+  if (fresh.empty()) {
+    // Nobody else to take it: the step stays where it is, escalated once.
+    c.event("escalation_skipped",
+            {{"step", std::to_string(index)}, {"reason", "nobody else to escalate to"}});
+    c.d.summary = "Nobody to escalate " + c.task_ref() + " to";
+    return {};
+  }
+  s.assignees = targets;
+  s.by_fallback = false;
+  s.delegated_for = delegated_for;
+  for (const PersonId& p : targets) s.nudged_at[p] = c.now;
+  std::string reason =
+      "No decision after " + after + ": escalated to " + join_names(c.dir, targets);
+  std::int64_t comment_id = add_comment(c, c.cmd.actor, reason, "escalation");
+  c.event("escalated", {{"step", std::to_string(index)},
+                        {"from", join_ids(previous)},
+                        {"to", join_ids(targets)},
+                        {"reason", reason},
+                        {"comment_id", std::to_string(comment_id)}});
+  c.effect(EffectKind::update_messages);
+  for (const PersonId& p : fresh) {
+    c.effect(
+        EffectKind::assign, p,
+        {{"step", std::to_string(index)}, {"reassigned_by", c.cmd.actor}, {"escalated", after}});
+  }
+  c.d.summary = "Escalated " + c.task_ref() + " to " + join_names(c.dir, targets);
+  return {};
+}
+
+Status expire(Ctx& c) {
+  std::size_t index = static_cast<std::size_t>(c.d.task.current_step());
+  std::string after = format_duration(*c.step().rule.sla.expire_after);
+  std::string reason = "Expired: no decision on " + step_of(c.d.task, index) + " within " + after;
+  add_comment(c, c.cmd.actor, reason, "expiry");
+  c.event("expired", {{"step", std::to_string(index)}, {"after", after}});
+  close_task(c, TaskState::cancelled);
+  c.effect(EffectKind::update_messages);
+  notify_people(c, "expired", true);
+  c.d.summary = "Expired " + c.task_ref();
+  return {};
+}
+
+// ---------------------------------------------------------------------------
 // The transition table: in state `when`, for a task of `kind`, `action` is
 // accepted when every guard passes, and `apply` makes the change. Read it as
 // the product's rules, one row a line. A command no row accepts is refused
@@ -432,6 +555,9 @@ const Row kTable[] = {
   {When::always,         For::either, Action::comment,          {text_given},                                          comment},
   {When::always,         For::either, Action::edit_comment,     {own_comment, text_given},                             edit_comment},
   {When::always,         For::either, Action::delete_comment,   {own_comment},                                         delete_comment},
+  {When::open,           For::either, Action::remind,           {system_only, sla_is_due},                             remind},
+  {When::open,           For::either, Action::escalate,         {system_only, sla_is_due},                             escalate},
+  {When::open,           For::either, Action::expire,           {system_only, sla_is_due},                             expire},
 };
 // clang-format on
 
@@ -495,8 +621,11 @@ StatusOr<Decision> decide(const Engine& engine, const Task& task, const Command&
         cmd,    engine.clock().now(), Decision{task, {}, {}, {}, {}}};
   bool about_comments = cmd.action == Action::comment || cmd.action == Action::edit_comment ||
                         cmd.action == Action::delete_comment;
-  // Comments may come from Slack users outside the directory ("slack:U123").
-  if (!about_comments && engine.directory().person(cmd.actor) == nullptr) {
+  bool system = cmd.action == Action::remind || cmd.action == Action::escalate ||
+                cmd.action == Action::expire;
+  // Comments may come from Slack users outside the directory ("slack:U123");
+  // service-level actions from Tollgate itself.
+  if (!about_comments && !system && engine.directory().person(cmd.actor) == nullptr) {
     return permission_denied("\"" + cmd.actor + "\" is not a person of the directory");
   }
   if (Status s = stale_click(c); !s.ok()) return s;
@@ -591,8 +720,9 @@ StatusOr<Decision> open_task(const Engine& engine, Task task, const Policy& poli
 
 }  // namespace
 
-Engine::Engine(std::shared_ptr<const Directory> directory, const Clock& clock)
-    : directory_(std::move(directory)), clock_(clock) {}
+Engine::Engine(std::shared_ptr<const Directory> directory, const Clock& clock,
+               std::shared_ptr<const DelegationBook> delegations)
+    : directory_(std::move(directory)), clock_(clock), delegations_(std::move(delegations)) {}
 
 StatusOr<Decision> Engine::open_request(const RequestInput& in, TaskNumber number) const {
   const Directory& dir = *directory_;
@@ -711,8 +841,76 @@ std::vector<BulkResult> Engine::act_many(const std::vector<Task>& tasks, const C
   return out;
 }
 
-std::vector<PersonId> Engine::resolve(const Task& task, const TaskStep& step,
-                                      bool* by_fallback) const {
+PersonId Engine::stand_in(const Task& task, const TaskStep& step, const PersonId& person) const {
+  if (delegations_ == nullptr || !step.rule.allow_delegation) return person;
+  auto d = delegations_->active(person, clock_.now());
+  if (!d || directory_->person(d->delegate) == nullptr || d->delegate == person) return person;
+  // A delegate never reviews their own request or access.
+  bool exclude = step.kind == StepKind::review && !step.rule.allow_self_review;
+  if (exclude && (d->delegate == task.requester || d->delegate == task.subject)) return person;
+  return d->delegate;
+}
+
+// Applies the delegations in force to `people`, in order, without duplicates.
+static std::vector<PersonId> apply_delegations(const Engine& engine, const Task& task,
+                                               const TaskStep& step,
+                                               const std::vector<PersonId>& people,
+                                               std::map<PersonId, PersonId>* delegated_for) {
+  std::vector<PersonId> out;
+  for (const PersonId& p : people) {
+    PersonId who = engine.stand_in(task, step, p);
+    if (contains(out, who)) continue;
+    out.push_back(who);
+    if (who != p && delegated_for != nullptr) (*delegated_for)[who] = p;
+  }
+  return out;
+}
+
+std::vector<PersonId> Engine::escalation_targets(
+    const Task& task, const TaskStep& step, std::map<PersonId, PersonId>* delegated_for) const {
+  const Directory& dir = *directory_;
+  std::vector<PersonId> out;
+  auto add = [&](const PersonId& id) {
+    if (const Group* g = dir.group(id)) {
+      for (const PersonId& m : g->members) {
+        if (!contains(out, m)) out.push_back(m);
+      }
+    } else if (dir.person(id) != nullptr && !contains(out, id)) {
+      out.push_back(id);
+    }
+  };
+  const Sla& sla = step.rule.sla;
+  if (sla.escalate_to == EscalateTo::manager) {
+    // The managers of whoever holds the step (of the people they stand in for).
+    for (const PersonId& a : step.assignees) {
+      auto it = step.delegated_for.find(a);
+      const Person* p = dir.person(it != step.delegated_for.end() ? it->second : a);
+      if (p != nullptr && !p->manager.empty()) add(p->manager);
+    }
+  } else if (sla.escalate_to == EscalateTo::people) {
+    std::for_each(sla.escalate_people.begin(), sla.escalate_people.end(), add);
+  }
+  bool exclude = step.kind == StepKind::review && !step.rule.allow_self_review;
+  auto prune = [&] {
+    if (exclude) {
+      std::erase_if(out,
+                    [&](const PersonId& p) { return p == task.requester || p == task.subject; });
+    }
+  };
+  prune();
+  if (out.empty()) {  // "fallback", or nobody found: the step's fallback, then the admins
+    std::for_each(step.rule.fallback.begin(), step.rule.fallback.end(), add);
+    prune();
+  }
+  if (out.empty()) {
+    std::for_each(dir.admins.begin(), dir.admins.end(), add);
+    prune();
+  }
+  return apply_delegations(*this, task, step, out, delegated_for);
+}
+
+std::vector<PersonId> Engine::resolve(const Task& task, const TaskStep& step, bool* by_fallback,
+                                      std::map<PersonId, PersonId>* delegated_for) const {
   const Directory& dir = *directory_;
   std::vector<PersonId> out;
   auto add = [&](const PersonId& id) {
@@ -763,7 +961,7 @@ std::vector<PersonId> Engine::resolve(const Task& task, const TaskStep& step,
     fallback = true;
   }
   if (by_fallback != nullptr) *by_fallback = fallback && !out.empty();
-  return out;
+  return apply_delegations(*this, task, step, out, delegated_for);
 }
 
 Plan Engine::plan(const Task& task, const PersonId& viewer) const {
@@ -845,6 +1043,12 @@ std::string outcome_verb(Action a) {
       return "edited a comment";
     case Action::delete_comment:
       return "deleted a comment";
+    case Action::remind:
+      return "reminded";
+    case Action::escalate:
+      return "escalated";
+    case Action::expire:
+      return "expired";
   }
   return "decided";
 }

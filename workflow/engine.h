@@ -15,12 +15,14 @@
 //                      Reyes at 2026-11-26 10:42 UTC"
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "workflow/clock.h"
+#include "workflow/delegation.h"
 #include "workflow/directory.h"
 #include "workflow/status.h"
 #include "workflow/task.h"
@@ -92,7 +94,9 @@ struct Plan {
 
 class Engine {
  public:
-  Engine(std::shared_ptr<const Directory> directory, const Clock& clock);
+  // `delegations` may be null: then nobody is out of office.
+  Engine(std::shared_ptr<const Directory> directory, const Clock& clock,
+         std::shared_ptr<const DelegationBook> delegations = nullptr);
 
   const Directory& directory() const { return *directory_; }
   const Clock& clock() const { return clock_; }
@@ -110,12 +114,23 @@ class Engine {
   Plan plan(const Task& task, const PersonId& viewer) const;
 
   // The people a step would be assigned to if it opened now, and whether they
-  // came from the fallback. Empty when nobody can take it.
-  std::vector<PersonId> resolve(const Task& task, const TaskStep& step, bool* by_fallback) const;
+  // came from the fallback. Empty when nobody can take it. Delegations in
+  // force are applied (when the step allows them); `delegated_for`, when
+  // given, receives delegate -> the person they stand in for.
+  std::vector<PersonId> resolve(const Task& task, const TaskStep& step, bool* by_fallback,
+                                std::map<PersonId, PersonId>* delegated_for = nullptr) const;
+  // Who takes a step of `task` in place of `person` now: their delegate when
+  // one is in force and allowed at `step`, else `person`.
+  PersonId stand_in(const Task& task, const TaskStep& step, const PersonId& person) const;
+  // The people a stale step would be escalated to now (delegations applied).
+  std::vector<PersonId> escalation_targets(
+      const Task& task, const TaskStep& step,
+      std::map<PersonId, PersonId>* delegated_for = nullptr) const;
 
  private:
   std::shared_ptr<const Directory> directory_;
   const Clock& clock_;
+  std::shared_ptr<const DelegationBook> delegations_;
 };
 
 // "Manager", "App owners", "Security (group)", "Provisioning".

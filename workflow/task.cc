@@ -20,11 +20,13 @@ constexpr std::array<std::pair<TaskState, std::string_view>, 11> kStates = {{
     {TaskState::cancelled, "cancelled"},
 }};
 
-constexpr std::array<std::pair<EffectKind, std::string_view>, 4> kEffects = {{
+constexpr std::array<std::pair<EffectKind, std::string_view>, 6> kEffects = {{
     {EffectKind::assign, "assign"},
     {EffectKind::update_messages, "update_messages"},
     {EffectKind::notify, "notify"},
     {EffectKind::post_comment, "post_comment"},
+    {EffectKind::remind, "remind"},
+    {EffectKind::email, "email"},
 }};
 
 template <typename Pairs, typename E>

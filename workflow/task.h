@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -59,6 +60,13 @@ struct TaskStep {
   PersonId decided_by;
   std::optional<Time> decided_at;
   std::string comment;
+  // Delegation: assignee -> the person they stand in for (out of office).
+  std::map<PersonId, PersonId> delegated_for;
+  // Service levels (rule.sla): when each assignee was last reminded, or
+  // assigned (a reminder is due remind_after later); and whether the step was
+  // escalated already (once per step).
+  std::map<PersonId, Time> nudged_at;
+  bool escalated = false;
 };
 
 struct Comment {
@@ -132,6 +140,8 @@ enum class EffectKind {
   update_messages,  // refresh every message already posted about the task
   notify,           // tell `recipient` (requester, subject) of an outcome
   post_comment,     // post comment `comment_id` into every thread of the task
+  remind,           // nudge `recipient` in the thread of their message about the open step
+  email,            // mail `recipient` (data "about": assign or notify, with that effect's data)
 };
 std::string_view effect_kind_name(EffectKind k);
 std::optional<EffectKind> parse_effect_kind(std::string_view name);

@@ -339,6 +339,9 @@ Message task_message(const Engine& e, const Task& t, const PersonId& viewer, int
         more.push_back({"Won't deprovision", "wont_deprovision:" + ref});
         break;
     }
+    if (auto it = s->delegated_for.find(viewer); it != s->delegated_for.end()) {
+      b.context({":palm_tree: Delegated to you: " + name(d, it->second) + " is out of office"});
+    }
     if (s->rule.allow_reassign || d.is_admin(viewer))
       more.push_back({"Reassign…", std::string(kReassign) + ":" + ref});
     more.push_back({"View details", std::string(kViewDetails) + ":" + ref});
@@ -403,6 +406,15 @@ Message notification(const Engine& e, const Task& t, const PersonId& recipient,
   } else if (event == "not_provisioned" || event == "not_deprovisioned") {
     line = ":no_entry: " + head + ": " + name(d, by) + " will not " +
            (event == "not_provisioned" ? "add the access." : "remove the access.");
+  } else if (event == "expired") {
+    const TaskStep* last = nullptr;
+    for (const TaskStep& st : t.steps) {
+      if (st.rule.sla.expire_after && st.opened_at && st.state == StepState::skipped && !last)
+        last = &st;
+    }
+    line = ":hourglass: " + head + " expired: nobody decided" +
+           (last != nullptr ? " within " + format_duration(*last->rule.sla.expire_after) : "") +
+           "." + (t.kind == TaskKind::grant ? " Ask again if you still need it." : "");
   } else if (event == "cancelled") {
     line = ":heavy_multiplication_x: " + head + " was cancelled by " + name(d, by) + ".";
   } else {

@@ -120,6 +120,41 @@ void encode_rule(Writer& w, const PolicyStep& r) {
   boolean(w, "allow_reassign", r.allow_reassign);
   strs(w, "reassign_to", r.reassign_to);
   boolean(w, "allow_self_review", r.allow_self_review);
+  boolean(w, "allow_delegation", r.allow_delegation);
+  if (r.sla.any()) {
+    w.Key("sla");
+    w.StartObject();
+    auto dur = [&](const char* key, const std::optional<Duration>& d) {
+      if (d) num(w, key, d->count());
+    };
+    dur("remind_after_ms", r.sla.remind_after);
+    dur("escalate_after_ms", r.sla.escalate_after);
+    dur("expire_after_ms", r.sla.expire_after);
+    str(w, "escalate_to",
+        r.sla.escalate_to == EscalateTo::manager    ? "manager"
+        : r.sla.escalate_to == EscalateTo::fallback ? "fallback"
+                                                    : "people");
+    strs(w, "escalate_people", r.sla.escalate_people);
+    boolean(w, "remind_on_weekends", r.sla.remind_on_weekends);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+// A map of person ids, as an object.
+void encode_people_map(Writer& w, const char* key, const std::map<PersonId, PersonId>& m) {
+  if (m.empty()) return;
+  w.Key(key);
+  w.StartObject();
+  for (const auto& [k, v] : m) str(w, k, v);
+  w.EndObject();
+}
+
+void encode_times(Writer& w, const char* key, const std::map<PersonId, Time>& m) {
+  if (m.empty()) return;
+  w.Key(key);
+  w.StartObject();
+  for (const auto& [k, v] : m) num(w, k, ms(v));
   w.EndObject();
 }
 
@@ -139,6 +174,22 @@ void decode_rule(Reader& r, const Value& o, PolicyStep& out) {
   out.allow_reassign = r.b(o, "allow_reassign");
   out.reassign_to = r.list(o, "reassign_to");
   out.allow_self_review = r.b(o, "allow_self_review");
+  out.allow_delegation = r.member(o, "allow_delegation") == nullptr || r.b(o, "allow_delegation");
+  if (const Value* sla = r.member(o, "sla"); sla != nullptr && sla->IsObject()) {
+    auto dur = [&](const char* key) -> std::optional<Duration> {
+      if (r.member(*sla, key) == nullptr) return std::nullopt;
+      return Duration(r.i(*sla, key));
+    };
+    out.sla.remind_after = dur("remind_after_ms");
+    out.sla.escalate_after = dur("escalate_after_ms");
+    out.sla.expire_after = dur("expire_after_ms");
+    std::string to = r.s(*sla, "escalate_to");
+    out.sla.escalate_to = to == "fallback" ? EscalateTo::fallback
+                          : to == "people" ? EscalateTo::people
+                                           : EscalateTo::manager;
+    out.sla.escalate_people = r.list(*sla, "escalate_people");
+    out.sla.remind_on_weekends = r.b(*sla, "remind_on_weekends");
+  }
 }
 
 }  // namespace
@@ -182,6 +233,9 @@ std::string encode_task(const Task& t) {
     str(w, "decided_by", s.decided_by);
     opt_time(w, "decided_at", s.decided_at);
     str(w, "comment", s.comment);
+    encode_people_map(w, "delegated_for", s.delegated_for);
+    encode_times(w, "nudged_at", s.nudged_at);
+    if (s.escalated) boolean(w, "escalated", true);
     w.EndObject();
   }
   w.EndArray();
@@ -248,6 +302,25 @@ StatusOr<Task> decode_task(std::string_view json) {
       s.decided_by = r.s(so, "decided_by");
       s.decided_at = r.t(so, "decided_at");
       s.comment = r.s(so, "comment");
+      if (const Value* m = r.member(so, "delegated_for"); m != nullptr && m->IsObject()) {
+        for (auto it = m->MemberBegin(); it != m->MemberEnd(); ++it) {
+          if (!it->value.IsString()) {
+            r.bad = true;
+            continue;
+          }
+          s.delegated_for[it->name.GetString()] = it->value.GetString();
+        }
+      }
+      if (const Value* m = r.member(so, "nudged_at"); m != nullptr && m->IsObject()) {
+        for (auto it = m->MemberBegin(); it != m->MemberEnd(); ++it) {
+          if (!it->value.IsInt64()) {
+            r.bad = true;
+            continue;
+          }
+          s.nudged_at[it->name.GetString()] = from_ms(it->value.GetInt64());
+        }
+      }
+      s.escalated = r.b(so, "escalated");
       t.steps.push_back(std::move(s));
     }
   }
