@@ -449,8 +449,9 @@ void AdminApi::handle(const http::Request& req, http::Respond respond) {
     w.StartObject();
     json::key(w, "events");
     w.StartArray();
+    EventLinks links(store_);
     for (const StoredEvent& e : *events) {
-      std::string event = event_json(e, &engine->directory());
+      std::string event = event_json(e, &engine->directory(), &links);
       w.RawValue(event.data(), event.size(), rapidjson::kObjectType);
     }
     w.EndArray();

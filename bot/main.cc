@@ -183,6 +183,11 @@ int main(int argc, char** argv) {
   o.app.slack_api_url = env("SLACK_API_URL", "https://slack.com/api");
   o.app.team_id = env("SLACK_TEAM_ID");
   o.app.api_token = env("TOLLGATE_API_TOKEN");
+  o.app.smtp_url = env("TOLLGATE_SMTP_URL");
+  o.app.smtp_from = env("TOLLGATE_SMTP_FROM", "Tollgate <tollgate@localhost>");
+  if (std::string t = env("TOLLGATE_SCHEDULER_INTERVAL_MS"); !t.empty()) {
+    o.app.scheduler_interval = std::chrono::milliseconds(std::stoll(t));
+  }
   if (std::string t = env("TOLLGATE_HEADER_TIMEOUT_MS"); !t.empty()) {
     o.app.header_timeout = std::chrono::milliseconds(std::stoll(t));
   }

@@ -12,6 +12,8 @@
 
 #include "bot/identity.h"
 #include "bot/json.h"
+#include "bot/mail/smtp.h"
+#include "bot/mail/templates.h"
 #include "bot/metrics.h"
 #include "bot/slack/blocks.h"
 #include "bot/slack/web_client.h"
@@ -93,11 +95,28 @@ class Pacer {
 };
 
 struct Call {
-  std::string method;
+  std::string method;   // a Web API method, or kSmtp
   std::string channel;  // for pacing
   std::string body;
   std::function<void(const slack::ApiResult&)> on_ok;
+  std::optional<mail::MailMessage> mail;  // kSmtp
 };
+
+constexpr const char* kSmtp = "smtp";
+
+// https://acme.slack.com/archives/D0123/p1700000000123456: Slack's permalink
+// form, from the workspace's address, the channel and the message's ts.
+std::string permalink(const std::string& workspace_url, const std::string& channel,
+                      const std::string& ts) {
+  if (workspace_url.empty() || channel.empty() || ts.empty()) return {};
+  std::string digits;
+  for (char c : ts) {
+    if (c != '.') digits += c;
+  }
+  std::string base = workspace_url;
+  if (base.back() != '/') base += '/';
+  return base + "archives/" + channel + "/p" + digits;
+}
 
 struct Delivery {
   OutboxItem item;
@@ -136,6 +155,8 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   std::list<std::shared_ptr<Delivery>> claimed;  // to plan
   std::list<std::shared_ptr<Delivery>> ready;    // planned, waiting for the pacer
   std::map<PersonId, std::string> dm_channel;    // person -> D... (learnt from postMessage answers)
+  mail::SmtpClient* mailer = nullptr;
+  std::string workspace_url;
   Pacer pacer;
   std::mt19937 rng{std::random_device{}()};
   std::thread thread;
@@ -143,6 +164,11 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   Impl(Store& s, slack::WebClient& c, Identity& i, std::function<std::shared_ptr<const Engine>()> e,
        const Clock& k, Metrics& m, OutboxOptions o)
       : store(s), slack(c), identity(i), engine(std::move(e)), clock(k), metrics(m), options(o) {}
+
+  std::string url() {
+    std::lock_guard lock(mu);
+    return workspace_url;
+  }
 
   std::string channel_for(const PersonId& person, const std::string& slack_id) {
     std::lock_guard lock(mu);
@@ -206,9 +232,11 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
                              std::string ts = remember_dm(person, r);
                              rapidjson::Document doc;
                              (void)json::parse(doc, r.body);
-                             self->store.record_message({n, "", json::str(doc, "channel"), ts,
-                                                         person, "assign", step, self->clock.now()},
-                                                        [](Status) {});
+                             std::string channel = json::str(doc, "channel");
+                             self->store.record_message(
+                                 {n, "", channel, ts, person, "assign", step, self->clock.now(),
+                                  permalink(self->url(), channel, ts)},
+                                 [](Status) {});
                            }});
         return;
       }
@@ -245,9 +273,11 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
                              std::string ts = remember_dm(person, r);
                              rapidjson::Document doc;
                              (void)json::parse(doc, r.body);
-                             self->store.record_message({n, "", json::str(doc, "channel"), ts,
-                                                         person, "notify", -1, self->clock.now()},
-                                                        [](Status) {});
+                             std::string channel = json::str(doc, "channel");
+                             self->store.record_message(
+                                 {n, "", channel, ts, person, "notify", -1, self->clock.now(),
+                                  permalink(self->url(), channel, ts)},
+                                 [](Status) {});
                            }});
         return;
       }
@@ -271,6 +301,60 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
           d.calls.push_back(
               {"chat.postMessage", msg.channel, post_body(msg.channel, m, msg.ts), nullptr});
         }
+        return;
+      }
+      case EffectKind::remind: {
+        int step = e.get("step") != nullptr ? std::stoi(*e.get("step")) : -1;
+        // Decided or moved on since: nothing to remind of.
+        if (step != task->current_step() ||
+            !std::count(task->current()->assignees.begin(), task->current()->assignees.end(),
+                        e.recipient)) {
+          return;
+        }
+        std::string channel;
+        if (Status st = dm(e.recipient, &channel); !st.ok()) {
+          d.failure = st;
+          return;
+        }
+        auto messages = store.messages(task->number);
+        if (!messages.ok()) {
+          d.failure = messages.status();
+          return;
+        }
+        // Into the thread of their message about this step (the latest copy).
+        const SlackMessage* parent = nullptr;
+        for (const SlackMessage& m : *messages) {
+          if (m.purpose == "assign" && m.person == e.recipient && m.step == step) parent = &m;
+        }
+        const std::string* waiting = e.get("waiting");
+        slack::Message m =
+            slack::reminder(*eng, *task, e.recipient, *identity.slack_id_for(e.recipient),
+                            waiting != nullptr ? *waiting : "", parent == nullptr);
+        std::string to = parent != nullptr ? parent->channel : channel;
+        d.calls.push_back({"chat.postMessage", to,
+                           post_body(to, m, parent != nullptr ? parent->ts : ""), nullptr});
+        return;
+      }
+      case EffectKind::email: {
+        const Person* p = dir.person(e.recipient);
+        if (p == nullptr || p->email.empty()) {
+          d.failure = invalid_argument("no email address for " + e.recipient);
+          return;
+        }
+        if (mailer == nullptr) {
+          d.failure = invalid_argument("email is not configured (TOLLGATE_SMTP_URL)");
+          return;
+        }
+        auto messages = store.messages(task->number);
+        std::string link;
+        if (messages.ok()) {
+          for (const SlackMessage& m : *messages) {
+            if (m.person == e.recipient && !m.permalink.empty()) link = m.permalink;
+          }
+        }
+        if (link.empty()) link = url();
+        Call call{kSmtp, "", "", nullptr, mail::task_mail(*eng, *task, e, link)};
+        d.calls.push_back(std::move(call));
         return;
       }
     }
@@ -332,6 +416,13 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   void send(std::shared_ptr<Delivery> d) {
     Call& call = d->calls[d->next];
     auto self = shared_from_this();
+    if (call.method == kSmtp) {
+      mailer->send(*call.mail, [self, d](Status s) {
+        self->metrics.inc("tollgate_mails_total", {{"result", s.ok() ? "sent" : "failed"}});
+        self->finish(d, s, std::nullopt);
+      });
+      return;
+    }
     slack.call(call.method, call.body, [self, d](slack::ApiResult r) {
       Call& c = d->calls[d->next];
       self->metrics.inc("tollgate_slack_calls_total", {{"method", c.method},
@@ -464,6 +555,7 @@ OutboxWorker::OutboxWorker(Store& store, slack::WebClient& slack, Identity& iden
                    "From commit to delivery, by kind");
   metrics.describe("tollgate_slack_calls_total", "counter",
                    "Slack Web API calls by method and result");
+  metrics.describe("tollgate_mails_total", "counter", "Mails handed to the SMTP server, by result");
 }
 
 OutboxWorker::~OutboxWorker() {
@@ -486,6 +578,16 @@ void OutboxWorker::stop(std::chrono::milliseconds grace) {
   // Deliveries already sent finish on their own; give them a moment to record it.
   std::unique_lock lock(impl_->mu);
   impl_->cv.wait_for(lock, grace, [&] { return impl_->in_flight == 0; });
+}
+
+void OutboxWorker::set_mailer(mail::SmtpClient* mailer) {
+  std::lock_guard lock(impl_->mu);
+  impl_->mailer = mailer;
+}
+
+void OutboxWorker::set_workspace_url(std::string url) {
+  std::lock_guard lock(impl_->mu);
+  impl_->workspace_url = std::move(url);
 }
 
 void OutboxWorker::wake() {

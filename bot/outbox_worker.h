@@ -1,5 +1,6 @@
 // Delivers the effects the engine wrote to the outbox: assignment DMs,
-// updates of every posted copy, notifications and thread comments.
+// updates of every posted copy, notifications, thread comments, reminders
+// (thread replies that mention the assignee) and mails.
 //
 // Order: the store offers only the oldest pending effect of each task, so a
 // task's effects reach Slack in the order they were decided. Messages are
@@ -35,6 +36,9 @@ class Store;
 namespace slack {
 class WebClient;
 }
+namespace mail {
+class SmtpClient;
+}
 
 struct OutboxOptions {
   // Effects claimed and not yet finished. Large enough that reviewers whose
@@ -59,6 +63,12 @@ class OutboxWorker {
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
   // New effects were committed: look now rather than at the next poll.
   void wake();
+  // Email effects go through `mailer`; without one they are parked with a
+  // reason. Set before start().
+  void set_mailer(mail::SmtpClient* mailer);
+  // The workspace's address ("https://acme.slack.com/", from auth.test): the
+  // messages posted are recorded with their permalink, and mails link to them.
+  void set_workspace_url(std::string url);
 
  private:
   struct Impl;

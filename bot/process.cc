@@ -12,6 +12,7 @@
 #include "bot/http/server.h"
 #include "bot/identity.h"
 #include "bot/json.h"
+#include "bot/mail/smtp.h"
 #include "bot/metrics.h"
 #include "bot/outbox_worker.h"
 #include "bot/router.h"
@@ -41,7 +42,9 @@ StatusOr<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& 
 
 struct Process::Impl {
   ProcessOptions options;
-  SystemClock clock;
+  SystemClock system_clock;
+  const Clock* clock = &system_clock;
+  std::shared_ptr<DelegationBook> delegations = std::make_shared<DelegationBook>();
   std::shared_ptr<const Directory> directory;
   std::unique_ptr<Store> store;
   std::unique_ptr<TaskService> service;
@@ -52,6 +55,8 @@ struct Process::Impl {
   std::unique_ptr<OutboxWorker> outbox;
   std::unique_ptr<HomePublisher> home;
   std::unique_ptr<AdminApi> api;
+  std::unique_ptr<mail::SmtpClient> mailer;
+  std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<http::Server> server;
   bool stopped = false;
 };
@@ -78,8 +83,15 @@ Status Process::start() {
   auto store = open_store(s.options.db);
   if (!store.ok()) return store.status();
   s.store = std::move(*store);
-  s.service =
-      std::make_unique<TaskService>(*s.store, std::make_shared<Engine>(s.directory, s.clock));
+  if (s.options.clock != nullptr) s.clock = s.options.clock;
+  s.service = std::make_unique<TaskService>(
+      *s.store, std::make_shared<Engine>(s.directory, *s.clock, s.delegations), s.delegations);
+  if (Status d = s.service->load_delegations(); !d.ok()) return d;
+  if (!s.options.smtp_url.empty()) {
+    auto mailer = mail::SmtpClient::create({s.options.smtp_url, s.options.smtp_from});
+    if (!mailer.ok()) return mailer.status();
+    s.mailer = std::move(*mailer);
+  }
 
   if (s.options.bot_token.empty()) {
     spdlog::warn("SLACK_BOT_TOKEN is not set: nothing will be sent to Slack");
@@ -92,7 +104,7 @@ Status Process::start() {
   if (s.options.signing_secret.empty()) {
     spdlog::warn("SLACK_SIGNING_SECRET is not set: every Slack request will be refused (401)");
   }
-  s.identity = std::make_unique<Identity>(s.directory, *s.store, s.slack.get(), s.clock);
+  s.identity = std::make_unique<Identity>(s.directory, *s.store, s.slack.get(), *s.clock);
   if (s.slack) {
     // This process is the only one delivering from this store: what it had
     // claimed before a stop or a crash is offered again at once.
@@ -107,10 +119,11 @@ Status Process::start() {
     }
     TaskService* service = s.service.get();
     s.outbox = std::make_unique<OutboxWorker>(
-        *s.store, *s.slack, *s.identity, [service] { return service->engine(); }, s.clock,
+        *s.store, *s.slack, *s.identity, [service] { return service->engine(); }, *s.clock,
         s.metrics);
     s.home = std::make_unique<HomePublisher>(*s.store, *s.slack,
                                              [service] { return service->engine(); });
+    s.outbox->set_mailer(s.mailer.get());
     OutboxWorker* worker = s.outbox.get();
     HomePublisher* home = s.home.get();
     s.service->set_on_commit([worker, home](const Decision& d) {
@@ -149,7 +162,7 @@ Status Process::start() {
 
   RouterOptions ro{s.options.signing_secret, s.options.team_id};
   s.router = std::make_unique<Router>(ro, *s.service, *s.store, *s.identity, s.slack.get(),
-                                      s.metrics, s.clock);
+                                      s.metrics, *s.clock);
   s.router->set_home(s.home.get());
   s.api = std::make_unique<AdminApi>(s.options.api_token, *s.service, *s.store);
   s.router->set_admin_api(s.api.get());
@@ -181,25 +194,40 @@ Status Process::start() {
   if (Status st = s.server->start(); !st.ok()) return st;
 
   if (s.slack) {
-    // Who the bot is, to ignore its own messages; then the people's Slack ids.
-    s.slack->call("auth.test", "{}", [router](slack::ApiResult r) {
+    // Who the bot is, to ignore its own messages, and the workspace's
+    // address, for permalinks; then the people's Slack ids. The outbox starts
+    // once auth.test has answered (or failed), so that the messages it posts
+    // are recorded with their permalink.
+    OutboxWorker* worker = s.outbox.get();
+    s.slack->call("auth.test", "{}", [router, worker](slack::ApiResult r) {
       if (!r.ok()) {
         spdlog::warn("auth.test failed: {} (own messages are recognised by bot id only)",
                      r.status.to_string());
+        worker->start();
         return;
       }
       rapidjson::Document doc;
-      if (!json::parse(doc, r.body).ok()) return;
-      router->set_bot_identity(json::str(doc, "user_id"), json::str(doc, "bot_id"));
-      spdlog::info("slack: connected as {} ({})", json::str(doc, "user"), json::str(doc, "team"));
+      if (json::parse(doc, r.body).ok()) {
+        router->set_bot_identity(json::str(doc, "user_id"), json::str(doc, "bot_id"));
+        worker->set_workspace_url(json::str(doc, "url"));
+        spdlog::info("slack: connected as {} ({})", json::str(doc, "user"), json::str(doc, "team"));
+      }
+      worker->start();
     });
     s.identity->learn_people();
-    s.outbox->start();
   }
+  SchedulerOptions sched;
+  if (s.options.scheduler_interval.count() > 0) sched.interval = s.options.scheduler_interval;
+  s.scheduler = std::make_unique<Scheduler>(*s.service, s.identity.get(), *s.clock, sched);
+  if (s.options.scheduler_interval.count() > 0) s.scheduler->start();
   spdlog::info("tollgate: listening on {}://{}:{} (store {}, {} people, {} apps)",
                s.options.tls_cert.empty() ? "http" : "https", so.address, s.server->port(),
                s.options.db, s.directory->people.size(), s.directory->apps.size());
   return {};
+}
+
+SchedulerPass Process::run_scheduler_once() {
+  return impl_->scheduler ? impl_->scheduler->run_once() : SchedulerPass{};
 }
 
 std::uint16_t Process::port() const {
@@ -224,14 +252,17 @@ void Process::shutdown() {
   // 1. Stop accepting; let requests in flight finish and be answered.
   int unanswered = s.server->stop(s.options.shutdown_grace);
   if (unanswered > 0) spdlog::warn("{} request(s) unanswered after the grace period", unanswered);
-  // 2. Stop delivering; what is left stays in the outbox for the next start.
+  // 2. Stop deciding by ourselves and delivering; what is left stays in the
+  // outbox for the next start.
+  if (s.scheduler) s.scheduler->stop();
   if (s.outbox) s.outbox->stop();
   if (s.home) s.home->stop();
   // 3. Everything acknowledged is committed already; make sure the rest is too.
   if (Status f = flush_and_wait(*s.store); !f.ok())
     spdlog::error("flushing the store: {}", f.to_string());
-  // 4. Stop talking to Slack.
+  // 4. Stop talking to Slack and to the mail server.
   if (s.slack) s.slack->stop();
+  if (s.mailer) s.mailer->stop();
   spdlog::info("tollgate: stopped");
 }
 

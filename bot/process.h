@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "bot/scheduler.h"
+#include "workflow/clock.h"
 #include "workflow/status.h"
 
 namespace tollgate {
@@ -28,6 +30,14 @@ struct ProcessOptions {
   // keep-alive connections too); slower clients are dropped.
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds shutdown_grace{10000};
+  // Email (TOLLGATE_SMTP_URL, TOLLGATE_SMTP_FROM); an empty URL: no mail.
+  std::string smtp_url;
+  std::string smtp_from;
+  // Between two passes of the stale-task scheduler; 0: it does not run by
+  // itself (tests call run_scheduler_once()).
+  std::chrono::milliseconds scheduler_interval{30000};
+  // Time; null: the system clock. In-process tests pass a ManualClock.
+  const Clock* clock = nullptr;
 };
 
 class Process {
@@ -43,6 +53,8 @@ class Process {
   int run_until_signal();
   // The staged shutdown; safe to call once after start().
   void shutdown();
+  // One pass of the stale-task scheduler, now (see bot/scheduler.h).
+  SchedulerPass run_scheduler_once();
 
  private:
   struct Impl;

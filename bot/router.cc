@@ -251,6 +251,9 @@ void Router::on_block_action(const slack::Interaction& in, const slack::ActionIt
 
   Command cmd{
       *action, person, {}, {}, ref->step >= 0 ? std::optional<int>(ref->step) : std::nullopt};
+  // The message clicked on: the history links to it (audit export permalinks).
+  cmd.slack_channel = in.channel_id;
+  cmd.slack_ts = in.message_ts;
   std::string name(action_name(*action));
   service_.act(ref->task, cmd, [this, in, name, respond](StatusOr<Decision> d) {
     metrics_.inc("tollgate_decisions_total",
@@ -615,6 +618,40 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
       if (!subject.ok()) return reply(subject.status().message());
       RevocationInput in{*person, *subject, target->first, target->second, cmd.text};
       return service_.revoke(in, decided("revoke"));
+    }
+    case TasksCommand::Verb::delegate: {
+      Time now = engine->clock().now();
+      if (cmd.off) {
+        return service_.end_delegation(*person, *person, [this, reply, respond](Status s) {
+          metrics_.inc("tollgate_delegations_total",
+                       {{"change", "off"}, {"outcome", std::string(code_name(s.code()))}});
+          if (s.code() == Code::unavailable) return respond(unavailable_response());
+          if (s.code() == Code::not_found) return reply("You have no delegate set.");
+          reply(s.ok() ? "Welcome back: your new reviews come to you again." : s.message());
+        });
+      }
+      if (!cmd.until) {
+        for (const Delegation& d : service_.delegations()) {
+          if (d.person == *person && now < d.until) {
+            return reply("Your new reviews go to " + dir.display_name(d.delegate) + " until " +
+                         format_instant(d.until) + ". `/tasks delegate off` ends it.");
+          }
+        }
+        return reply("You have no delegate. `/tasks delegate @user until 2026-12-24` sets one.");
+      }
+      auto to = person_of(cmd.user);
+      if (!to.ok()) return reply(to.status().message());
+      Delegation d{*person, *to, *cmd.until, *person, now};
+      std::string name = dir.display_name(*to);
+      std::string until = format_date(*cmd.until - std::chrono::days(1));
+      return service_.delegate(d, [this, reply, respond, name, until](Status s) {
+        metrics_.inc("tollgate_delegations_total",
+                     {{"change", "set"}, {"outcome", std::string(code_name(s.code()))}});
+        if (s.code() == Code::unavailable) return respond(unavailable_response());
+        if (!s.ok()) return reply(s.message());
+        reply(":palm_tree: Until the end of " + until + ", your new reviews go to " + name +
+              ". Tasks already yours stay with you. `/tasks delegate off` ends it early.");
+      });
     }
   }
 }

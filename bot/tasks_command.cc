@@ -60,7 +60,9 @@ std::string tasks_help() {
          "• `/tasks reassign 42 @user reason…` — hand task #42 to someone else, with a reason\n"
          "• `/tasks comment 42 text…` — comment on task #42 (posted into its threads)\n"
          "• `/tasks request github/admin [for @user] [8h] [--emergency] -- why` — ask for access\n"
-         "• `/tasks revoke @user aws/prod-admin -- reason` — propose removing someone's access";
+         "• `/tasks revoke @user aws/prod-admin -- reason` — propose removing someone's access\n"
+         "• `/tasks delegate @user until 2026-12-24` — out of office: your new reviews go to "
+         "them until the end of that day; `/tasks delegate off` ends it";
 }
 
 namespace {
@@ -221,7 +223,8 @@ StatusOr<TasksCommand> parse_tasks_command(std::string_view text) {
   }
   if (auto action = parse_action(verb);
       action && *action != Action::reassign && *action != Action::comment &&
-      *action != Action::edit_comment && *action != Action::delete_comment) {
+      *action != Action::edit_comment && *action != Action::delete_comment &&
+      *action != Action::remind && *action != Action::escalate && *action != Action::expire) {
     c.verb = TasksCommand::Verb::act;
     c.action = *action;
     auto [numbers, comment] = split_dashes(rest);
@@ -294,6 +297,29 @@ StatusOr<TasksCommand> parse_tasks_command(std::string_view text) {
     c.tasks.push_back(*n);
     c.user = *u;
     c.text = std::string(rest);
+    return c;
+  }
+  if (verb == "delegate") {
+    c.verb = TasksCommand::Verb::delegate;
+    std::string_view first = next_word(rest);
+    if (first.empty()) return c;  // show
+    if (first == "off" || first == "none" || first == "end") {
+      if (!next_word(rest).empty()) return invalid_argument("Usage: `/tasks delegate off`");
+      c.off = true;
+      return c;
+    }
+    const char* usage = "Usage: `/tasks delegate @user until 2026-12-24` or `/tasks delegate off`";
+    auto u = parse_user_ref(first);
+    if (!u) return invalid_argument(usage);
+    c.user = *u;
+    std::string_view word = next_word(rest);
+    std::string_view date = next_word(rest);
+    if (word != "until" || date.empty() || !next_word(rest).empty()) return invalid_argument(usage);
+    auto day = parse_date(date);
+    if (!day) {
+      return invalid_argument("`" + std::string(date) + "` is not a date such as 2026-12-24");
+    }
+    c.until = *day + std::chrono::days(1);  // through the end of that day
     return c;
   }
   if (verb == "comment") {

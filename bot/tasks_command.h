@@ -8,6 +8,7 @@
 //   [-- comment] /tasks reassign <task> <user> <reason…> /tasks comment <task> <text…> /tasks
 //   request <app>/<resource> [for <user>] [<duration>] [--emergency] -- <justification> /tasks
 //   revoke <user> <app>/<resource> -- <reason>
+//   /tasks delegate <user> until <YYYY-MM-DD> | /tasks delegate off | /tasks delegate
 //
 // <task> is "42" or "#42". <user> is a Slack mention as Slack escapes it
 // ("<@U123|bo>" or "<@U123>") or "@person-id".
@@ -30,7 +31,7 @@ struct UserRef {
 };
 
 struct TasksCommand {
-  enum class Verb { help, list, show, act, reassign, comment, request, revoke };
+  enum class Verb { help, list, show, act, reassign, comment, request, revoke, delegate };
   Verb verb = Verb::help;
   std::string tab;                  // list: "" (all open), "requests", ... "completed"
   std::vector<TaskNumber> tasks;    // show, act, reassign, comment: the first (act: all)
@@ -40,6 +41,10 @@ struct TasksCommand {
   std::optional<Duration> duration;
   bool emergency = false;
   std::string text;  // the reason, comment or justification
+  // delegate: until the end of this day (UTC); "off" ends the delegation;
+  // neither (and no user): show it.
+  std::optional<Time> until;
+  bool off = false;
 };
 
 // Code::invalid_argument with a message fit for the user on bad syntax.

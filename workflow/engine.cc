@@ -24,7 +24,13 @@ struct Ctx {
   std::string name(const PersonId& id) const { return dir.display_name(id); }
   std::string task_ref() const { return "#" + std::to_string(before.number); }
 
+  // An event of this command. One made from a Slack message (a button, a
+  // thread reply) names it, so that the history can link to it.
   void event(std::string type, std::vector<std::pair<std::string, std::string>> data = {}) {
+    if (!cmd.slack_ts.empty()) {
+      data.emplace_back("slack_channel", cmd.slack_channel);
+      data.emplace_back("slack_ts", cmd.slack_ts);
+    }
     d.events.push_back({d.task.number, std::move(type), cmd.actor, now, std::move(data)});
   }
   // Effects addressed to a person follow their preferences: assignments and

@@ -432,6 +432,24 @@ Message notification(const Engine& e, const Task& t, const PersonId& recipient,
   return m;
 }
 
+Message reminder(const Engine& e, const Task& t, const PersonId& recipient,
+                 const std::string& slack_id, const std::string& waiting, bool standalone) {
+  (void)recipient;
+  int step = t.current_step();
+  std::string what = task_title(t, step);
+  std::string line = ":alarm_clock: <@" + slack_id + "> a reminder: " + esc(what);
+  if (standalone) {
+    line += " (" + name(e.directory(), t.subject) + " → " + target(t) + ")";
+  }
+  line += " has been waiting for you" + (waiting.empty() ? "" : " for " + esc(waiting)) + ".";
+  Blocks b;
+  b.section(line);
+  b.context({step_line(e, t, step) + " · reminders stop once the step is decided"});
+  return {truncate(what + " has been waiting for you" + (waiting.empty() ? "" : " for " + waiting),
+                   3000),
+          b.finish()};
+}
+
 Message comment_reply(const Directory& d, const Task& t, const Comment& c) {
   (void)t;
   std::string line = "*" + name(d, c.author) + "*: " + esc(c.text);

@@ -27,6 +27,13 @@ Message task_message(const Engine& engine, const Task& task, const PersonId& vie
 Message notification(const Engine& engine, const Task& task, const PersonId& recipient,
                      const std::string& event, const PersonId& by);
 
+// A reminder to `recipient` (Slack user `slack_id`, mentioned) that the open
+// step of `task` has been waiting `waiting` ("1d 2h") for them. `standalone`:
+// posted as a DM of its own (no message of theirs to reply under), so it
+// names the task in full.
+Message reminder(const Engine& engine, const Task& task, const PersonId& recipient,
+                 const std::string& slack_id, const std::string& waiting, bool standalone);
+
 // A comment posted into a task's thread, marked with who wrote it.
 Message comment_reply(const Directory& dir, const Task& task, const Comment& comment);
 

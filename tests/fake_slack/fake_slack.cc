@@ -374,6 +374,7 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
   if (m == "auth.test") {
     return ok("\"user_id\":" + quote(options.bot_user_id) + ",\"bot_id\":" + quote(options.bot_id) +
               ",\"team_id\":" + quote(options.team_id) +
+              ",\"url\":" + quote(options.workspace_url) +
               ",\"user\":\"tollgate\",\"team\":\"Test\"");
   }
   if (m == "conversations.open") {
@@ -442,7 +443,8 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
     std::string email = str(body, "email");
     for (const auto& [id, u] : users) {
       if (u.email == email)
-        return ok("\"user\":{\"id\":" + quote(id) + ",\"tz\":" + quote(u.tz) + "}");
+        return ok("\"user\":{\"id\":" + quote(id) + ",\"tz\":" + quote(u.tz) +
+                  ",\"tz_offset\":" + std::to_string(u.tz_offset) + "}");
     }
     return fail(rec, "users_not_found");
   }
@@ -450,6 +452,7 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
     auto it = users.find(str(body, "user"));
     if (it == users.end()) return fail(rec, "user_not_found");
     return ok("\"user\":{\"id\":" + quote(it->first) + ",\"tz\":" + quote(it->second.tz) +
+              ",\"tz_offset\":" + std::to_string(it->second.tz_offset) +
               ",\"profile\":{\"email\":" + quote(it->second.email) + "}}");
   }
   if (m == "conversations.replies") {

@@ -29,6 +29,7 @@ struct FakeUser {
   std::string id;
   std::string email;
   std::string tz = "Europe/Lisbon";
+  int tz_offset = 0;  // seconds east of UTC, as Slack reports it
 };
 
 struct RecordedCall {
@@ -56,6 +57,7 @@ class FakeSlack {
     std::string team_id = "T0TEST";
     std::string bot_user_id = "U0BOT";
     std::string bot_id = "B0BOT";
+    std::string workspace_url = "https://tollgate-test.slack.com/";
     bool enforce_channel_rate = true;  // 1 chat.postMessage per second per channel
     bool enforce_tiers = true;         // per-method budgets per minute
   };
