@@ -156,6 +156,18 @@ void write_summary(json::Writer& w, const Task& t) {
   write_time(w, "updated_at", t.updated_at);
 }
 
+void write_delegation(json::Writer& w, const Delegation& d, Time now) {
+  w.StartObject();
+  json::kv(w, "person", d.person);
+  json::kv(w, "delegate", d.delegate);
+  write_time(w, "until", d.until);
+  json::kv(w, "set_by", d.set_by);
+  write_time(w, "set_at", d.set_at);
+  w.Key("active");
+  w.Bool(now < d.until);
+  w.EndObject();
+}
+
 std::string task_json(const Engine& e, const Task& t, const std::vector<StoredEvent>& history,
                       const std::string& summary = {}) {
   rapidjson::StringBuffer b;
@@ -205,6 +217,13 @@ std::string task_json(const Engine& e, const Task& t, const std::vector<StoredEv
     json::kv(w, "decided_by", s.decided_by);
     write_time(w, "decided_at", s.decided_at);
     json::kv(w, "comment", s.comment);
+    const TaskStep& step = t.steps[static_cast<std::size_t>(s.index)];
+    json::key(w, "delegated_for");
+    w.StartObject();
+    for (const auto& [delegate, person] : step.delegated_for) json::kv(w, delegate, person);
+    w.EndObject();
+    w.Key("escalated");
+    w.Bool(step.escalated);
     w.EndObject();
   }
   w.EndArray();
@@ -423,6 +442,79 @@ void AdminApi::handle(const http::Request& req, http::Respond respond) {
       return service_.act(*n, cmd, decided(201));
     }
     return respond(error(404, "not_found", "no such endpoint: " + path));
+  }
+
+  if (path == "/api/v1/delegations") {
+    if (req.method != "GET") return respond(error(405, "method_not_allowed", "GET only"));
+    auto all = store_.delegations();
+    if (!all.ok()) return respond(error(all.status()));
+    rapidjson::StringBuffer b;
+    json::Writer w(b);
+    w.StartObject();
+    json::key(w, "delegations");
+    w.StartArray();
+    Time now = engine->clock().now();
+    for (const Delegation& d : *all) write_delegation(w, d, now);
+    w.EndArray();
+    w.EndObject();
+    return respond(Response::json(200, json::text(b)));
+  }
+
+  // /api/v1/people/<id>/delegation: PUT sets, GET shows, DELETE ends.
+  if (path.rfind("/api/v1/people/", 0) == 0 && path.size() > 26 &&
+      path.compare(path.size() - 11, 11, "/delegation") == 0) {
+    std::string person = path.substr(15, path.size() - 15 - 11);
+    const Directory& dir = engine->directory();
+    if (dir.person(person) == nullptr)
+      return respond(error(404, "not_found", "no such person: " + person));
+    Time now = engine->clock().now();
+    if (req.method == "GET") {
+      auto all = store_.delegations();
+      if (!all.ok()) return respond(error(all.status()));
+      for (const Delegation& d : *all) {
+        if (d.person != person) continue;
+        rapidjson::StringBuffer b;
+        json::Writer w(b);
+        write_delegation(w, d, now);
+        return respond(Response::json(200, json::text(b)));
+      }
+      return respond(error(404, "not_found", person + " has no delegation"));
+    }
+    if (req.method == "DELETE") {
+      std::string by = param(req, "by");
+      return service_.end_delegation(person, by.empty() ? person : by, [respond](Status st) {
+        if (!st.ok()) return respond(error(st));
+        respond(Response::empty(204));
+      });
+    }
+    if (req.method != "PUT") return respond(error(405, "method_not_allowed", "GET, PUT or DELETE"));
+    Body body;
+    if (Status st = body.parse(req.body); !st.ok()) return respond(error(st));
+    Delegation d;
+    d.person = person;
+    d.delegate = body.str("delegate", true);
+    std::string until = body.str("until", true);
+    d.set_by = body.str("by", false);
+    if (d.set_by.empty()) d.set_by = person;
+    if (!body.error().ok()) return respond(error(body.error()));
+    // A date is inclusive (through the end of that day, UTC); an instant is exact.
+    if (auto day = parse_date(until); day && until.size() == 10) {
+      d.until = *day + std::chrono::days(1);
+    } else if (auto at = parse_iso8601(until)) {
+      d.until = *at;
+    } else {
+      return respond(error(400, "invalid_argument",
+                           "field `until`: \"" + until +
+                               "\" is not a date (2026-12-24) or an instant "
+                               "(2026-12-24T18:00:00Z)"));
+    }
+    return service_.delegate(d, [respond, d, now](Status st) {
+      if (!st.ok()) return respond(error(st));
+      rapidjson::StringBuffer b;
+      json::Writer w(b);
+      write_delegation(w, d, now);
+      respond(Response::json(200, json::text(b)));
+    });
   }
 
   if (path == "/api/v1/audit") {

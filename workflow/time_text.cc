@@ -72,6 +72,26 @@ std::optional<Time> parse_date(std::string_view text) {
   return time_point_cast<Duration>(sys_days{ymd});
 }
 
+std::optional<Time> parse_iso8601(std::string_view text) {
+  // 2026-12-24T18:00:00Z or 2026-12-24T18:00:00.123Z (UTC only).
+  if (text.size() < 20 || text[10] != 'T' || text.back() != 'Z') return std::nullopt;
+  auto day = parse_date(text.substr(0, 10));
+  if (!day || text[13] != ':' || text[16] != ':') return std::nullopt;
+  unsigned h = 0, m = 0, s = 0, ms = 0;
+  auto num = [&](std::size_t pos, std::size_t len, unsigned& out) {
+    auto [ptr, ec] = std::from_chars(text.data() + pos, text.data() + pos + len, out);
+    return ec == std::errc() && ptr == text.data() + pos + len;
+  };
+  if (!num(11, 2, h) || !num(14, 2, m) || !num(17, 2, s) || h > 23 || m > 59 || s > 59)
+    return std::nullopt;
+  if (text.size() == 24 && text[19] == '.') {
+    if (!num(20, 3, ms)) return std::nullopt;
+  } else if (text.size() != 20) {
+    return std::nullopt;
+  }
+  return *day + hours(h) + minutes(m) + seconds(s) + milliseconds(ms);
+}
+
 std::string format_date(Time t) {
   year_month_day ymd{floor<days>(t)};
   char buf[16];

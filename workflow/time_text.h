@@ -20,6 +20,8 @@ std::string format_duration(Duration d);
 // A calendar date "YYYY-MM-DD" as its midnight UTC; nullopt if invalid.
 std::optional<Time> parse_date(std::string_view text);
 std::string format_date(Time t);
+// "2026-12-24T18:00:00Z" or with milliseconds; UTC only.
+std::optional<Time> parse_iso8601(std::string_view text);
 // "2026-11-26 10:42 UTC".
 std::string format_instant(Time t);
 // ISO 8601 with milliseconds: "2026-11-26T10:42:07.123Z".
