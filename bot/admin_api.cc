@@ -496,6 +496,7 @@ void AdminApi::handle(const http::Request& req, http::Respond respond) {
     std::string until = body.str("until", true);
     d.set_by = body.str("by", false);
     if (d.set_by.empty()) d.set_by = person;
+    d.set_at = now;
     if (!body.error().ok()) return respond(error(body.error()));
     // A date is inclusive (through the end of that day, UTC); an instant is exact.
     if (auto day = parse_date(until); day && until.size() == 10) {

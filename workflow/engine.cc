@@ -40,13 +40,16 @@ struct Ctx {
     const Person* p = recipient.empty() ? nullptr : dir.person(recipient);
     bool personal =
         kind == EffectKind::assign || kind == EffectKind::notify || kind == EffectKind::remind;
+    std::optional<Effect> mail;
     if (p != nullptr && personal && p->notify_email && kind != EffectKind::remind) {
-      auto mail = data;
-      mail.emplace_back("about", std::string(effect_kind_name(kind)));
-      d.effects.push_back({EffectKind::email, d.task.number, recipient, std::move(mail)});
+      mail = Effect{EffectKind::email, d.task.number, recipient, data};
+      mail->data.emplace_back("about", std::string(effect_kind_name(kind)));
     }
-    if (p != nullptr && personal && !p->notify_slack) return;
-    d.effects.push_back({kind, d.task.number, std::move(recipient), std::move(data)});
+    // Slack first: a task's effects are delivered in order, and the mail
+    // links to the Slack message.
+    if (p == nullptr || !personal || p->notify_slack)
+      d.effects.push_back({kind, d.task.number, std::move(recipient), std::move(data)});
+    if (mail) d.effects.push_back(std::move(*mail));
   }
 };
 

@@ -40,7 +40,9 @@ inline std::string form_payload(const std::string& json) {
 inline std::string block_action(const std::string& user_id, const std::string& action_id,
                                 const std::string& value, const std::string& response_url,
                                 const std::string& trigger_id = "1.2.abc",
-                                const std::string& team = "T0TEST") {
+                                const std::string& team = "T0TEST",
+                                const std::string& channel = "D0CHAN",
+                                const std::string& message_ts = "1700000000.000100") {
   std::string action =
       action_id == "more"
           ? R"({"type":"overflow","action_id":"more","block_id":"b1","selected_option":{"text":{"type":"plain_text","text":"x"},"value":)" +
@@ -51,9 +53,13 @@ inline std::string block_action(const std::string& user_id, const std::string& a
   return form_payload(
       R"({"type":"block_actions","user":{"id":)" + json::quote(user_id) +
       R"(,"username":"someone","name":"someone","team_id":)" + json::quote(team) +
-      R"(},"api_app_id":"A0TEST","token":"legacy","container":{"type":"message","message_ts":"1700000000.000100","channel_id":"D0CHAN","is_ephemeral":false},"trigger_id":)" +
-      json::quote(trigger_id) + R"(,"team":{"id":)" + json::quote(team) +
-      R"(,"domain":"test"},"enterprise":null,"is_enterprise_install":false,"channel":{"id":"D0CHAN","name":"directmessage"},"message":{"type":"message","ts":"1700000000.000100","text":"task"},"state":{"values":{}},"response_url":)" +
+      R"(},"api_app_id":"A0TEST","token":"legacy","container":{"type":"message","message_ts":)" +
+      json::quote(message_ts) + R"(,"channel_id":)" + json::quote(channel) +
+      R"(,"is_ephemeral":false},"trigger_id":)" + json::quote(trigger_id) + R"(,"team":{"id":)" +
+      json::quote(team) +
+      R"(,"domain":"test"},"enterprise":null,"is_enterprise_install":false,"channel":{"id":)" +
+      json::quote(channel) + R"(,"name":"directmessage"},"message":{"type":"message","ts":)" +
+      json::quote(message_ts) + R"(,"text":"task"},"state":{"values":{}},"response_url":)" +
       json::quote(response_url) + R"(,"actions":[)" + action + "]}");
 }
 
