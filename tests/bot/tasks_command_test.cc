@@ -91,6 +91,29 @@ TEST(TasksCommand, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(parse_tasks_command("reassign 42 <@U1;drop> r").code(), Code::invalid_argument);
 }
 
+TEST(TasksCommand, DelegateOnOffAndShow) {
+  auto on = parse_tasks_command("delegate <@UOLGA|olga> until 2026-12-24");
+  ASSERT_TRUE(on.ok()) << on.status().to_string();
+  EXPECT_EQ(on->verb, TasksCommand::Verb::delegate);
+  EXPECT_EQ(on->user.slack_user_id, "UOLGA");
+  EXPECT_EQ(format_iso8601(*on->until), "2026-12-25T00:00:00.000Z") << "through the end of the day";
+  auto off = parse_tasks_command("delegate off");
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(off->off);
+  auto show = parse_tasks_command("delegate");
+  ASSERT_TRUE(show.ok());
+  EXPECT_FALSE(show->off);
+  EXPECT_FALSE(show->until.has_value());
+  EXPECT_EQ(parse_tasks_command("delegate <@UOLGA> until christmas").status().message(),
+            "`christmas` is not a date such as 2026-12-24");
+  EXPECT_EQ(parse_tasks_command("delegate <@UOLGA> 2026-12-24").status().message(),
+            "Usage: `/tasks delegate @user until 2026-12-24` or `/tasks delegate off`");
+  // Tollgate's own actions are not commands.
+  EXPECT_EQ(parse_tasks_command("remind 42").status().message(),
+            "I don't know `/tasks remind`. Try `/tasks help`.");
+  EXPECT_EQ(parse_tasks_command("expire 42").code(), Code::invalid_argument);
+}
+
 TEST(TasksCommand, TargetsMatchByIdOrNameWithSuggestions) {
   auto dir = testing::load_org();
   EXPECT_EQ(*resolve_target(*dir, "github/admin"),

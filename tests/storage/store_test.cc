@@ -376,6 +376,80 @@ TEST_F(StoreTest, SlackMessagesAndIdentitiesAreKept) {
   EXPECT_FALSE(store_->identity("U0NOPE")->has_value());
 }
 
+TEST_F(StoreTest, PermalinksTimeZonesAndTheStepsServiceStateSurviveAReopen) {
+  Decision d = create(github_admin_for("ana"));
+  std::promise<Status> p1;
+  store_->record_message(
+      {1, "T1", "D0DANA", "1700000000.000100", "dana", "assign", 0, world_.clock.now(),
+       "https://acme.slack.com/archives/D0DANA/p1700000000000100"},
+      [&](Status s) { p1.set_value(s); });
+  ASSERT_TRUE(p1.get_future().get().ok());
+  IdentityEntry e{"UDANA", "dana", "dana@t.test", world_.clock.now(), "America/Los_Angeles",
+                  -28800};
+  std::promise<Status> p2;
+  store_->cache_identity(e, [&](Status s) { p2.set_value(s); });
+  ASSERT_TRUE(p2.get_future().get().ok());
+  // A step's reminders, escalation and delegation are part of the task.
+  auto changed = update_and_wait(*store_, 1, [&](const Task* t, TaskNumber) -> StatusOr<Decision> {
+    Decision next{*t, {}, {}, {}, {}, ""};
+    next.task.version = t->version + 1;
+    next.task.steps[0].nudged_at["dana"] = world_.clock.now();
+    next.task.steps[0].escalated = true;
+    next.task.steps[0].delegated_for["dana"] = "olga";
+    return next;
+  });
+  ASSERT_TRUE(changed.ok()) << changed.status().to_string();
+  store_.reset();
+  store_ = open();
+  EXPECT_EQ((*store_->messages(1))[0].permalink,
+            "https://acme.slack.com/archives/D0DANA/p1700000000000100");
+  auto id = store_->identity_of("dana");
+  ASSERT_TRUE(id.ok() && id->has_value());
+  EXPECT_EQ((*id)->tz, "America/Los_Angeles");
+  EXPECT_EQ((*id)->tz_offset, -28800);
+  EXPECT_FALSE(store_->identity_of("olga")->has_value());
+  Task t = *store_->task(1);
+  EXPECT_EQ(t.steps[0].nudged_at.at("dana"), world_.clock.now());
+  EXPECT_TRUE(t.steps[0].escalated);
+  EXPECT_EQ(t.steps[0].delegated_for.at("dana"), "olga");
+  EXPECT_EQ(t.steps[0].rule.allow_delegation, true);
+  (void)d;
+}
+
+TEST_F(StoreTest, DelegationsAreKeptAndEveryChangeIsInTheChain) {
+  Time now = world_.clock.now();
+  std::promise<Status> p1;
+  store_->set_delegation({"dana", "olga", now + std::chrono::days(3), "dana", now},
+                         [&](Status s) { p1.set_value(s); });
+  ASSERT_TRUE(p1.get_future().get().ok());
+  std::promise<Status> p2;
+  store_->set_delegation({"dana", "sam", now + std::chrono::days(5), "sam", now},
+                         [&](Status s) { p2.set_value(s); });
+  ASSERT_TRUE(p2.get_future().get().ok());
+  auto all = store_->delegations();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u) << "one delegation per person: the last one set";
+  EXPECT_EQ((*all)[0].delegate, "sam");
+  EXPECT_EQ((*all)[0].until, now + std::chrono::days(5));
+  std::promise<Status> p3;
+  store_->clear_delegation("dana", "dana", now, [&](Status s) { p3.set_value(s); });
+  ASSERT_TRUE(p3.get_future().get().ok());
+  std::promise<Status> p4;
+  store_->clear_delegation("dana", "dana", now, [&](Status s) { p4.set_value(s); });
+  EXPECT_EQ(p4.get_future().get().code(), Code::not_found);
+  EXPECT_TRUE(store_->delegations()->empty());
+  auto history = store_->task_events(0);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u) << "the refused clear left no event";
+  EXPECT_EQ((*history)[0].event.type, "delegation_set");
+  EXPECT_EQ(*(*history)[1].event.get("delegate"), "sam");
+  EXPECT_EQ((*history)[2].event.type, "delegation_cleared");
+  auto chain = store_->verify_chain();
+  ASSERT_TRUE(chain.ok());
+  EXPECT_FALSE(chain->broken_seq.has_value());
+  EXPECT_EQ(chain->events, 3);
+}
+
 TEST_F(StoreTest, TamperedEventBreaksTheChainAtThatEvent) {
   create(github_admin_for("ana"));
   ASSERT_TRUE(act(1, Action::approve, "dana").ok());
