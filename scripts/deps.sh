@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-url1.81-dev
-  libssl-dev openssl rapidjson-dev libsqlite3-dev sqlite3
+  libssl-dev openssl rapidjson-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   libgtest-dev libgmock-dev
   libspdlog-dev libcli11-dev
   python3 python3-jsonschema python3-aiosmtpd

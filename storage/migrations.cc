@@ -131,4 +131,135 @@ CREATE TABLE delegations (
   return kMigrations;
 }
 
+const std::vector<std::string_view>& postgres_migrations() {
+  static const std::vector<std::string_view> kMigrations = {
+      // 1: the first schema.
+      R"sql(
+CREATE TABLE task_numbers (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  next BIGINT NOT NULL
+);
+INSERT INTO task_numbers (id, next) VALUES (1, 1);
+
+CREATE TABLE tasks (
+  number     BIGINT PRIMARY KEY,
+  version    BIGINT NOT NULL,
+  kind       TEXT NOT NULL,
+  state      TEXT NOT NULL,
+  open       INTEGER NOT NULL,
+  requester  TEXT NOT NULL,
+  subject    TEXT NOT NULL,
+  app        TEXT NOT NULL,
+  resource   TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  body       TEXT NOT NULL
+);
+CREATE INDEX tasks_open ON tasks (open, number);
+
+CREATE TABLE task_people (
+  task   BIGINT NOT NULL,
+  person TEXT NOT NULL,
+  role   TEXT NOT NULL,
+  PRIMARY KEY (person, role, task)
+);
+CREATE INDEX task_people_task ON task_people (task);
+
+CREATE TABLE events (
+  seq       BIGINT PRIMARY KEY,
+  task      BIGINT NOT NULL,
+  type      TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  at        BIGINT NOT NULL,
+  data      TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+);
+CREATE INDEX events_task ON events (task, seq);
+CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'events are append-only'; END $$;
+CREATE TRIGGER events_no_change BEFORE UPDATE OR DELETE ON events
+  FOR EACH ROW EXECUTE FUNCTION events_append_only();
+
+-- The head of the hash chain. Every write transaction locks this row first,
+-- so that instances append to one chain in turn (and never deadlock).
+CREATE TABLE chain_head (
+  id        INTEGER PRIMARY KEY CHECK (id = 1),
+  last_seq  BIGINT NOT NULL,
+  last_hash TEXT NOT NULL
+);
+INSERT INTO chain_head (id, last_seq, last_hash)
+  VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+CREATE TABLE comments (
+  task          BIGINT NOT NULL,
+  id            BIGINT NOT NULL,
+  author        TEXT NOT NULL,
+  text          TEXT NOT NULL,
+  at            BIGINT NOT NULL,
+  source        TEXT NOT NULL,
+  slack_channel TEXT NOT NULL DEFAULT '',
+  slack_ts      TEXT NOT NULL DEFAULT '',
+  edited_at     BIGINT,
+  deleted       INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (task, id)
+);
+
+CREATE TABLE slack_messages (
+  channel   TEXT NOT NULL,
+  ts        TEXT NOT NULL,
+  task      BIGINT NOT NULL,
+  team      TEXT NOT NULL,
+  person    TEXT NOT NULL,
+  purpose   TEXT NOT NULL,
+  step      INTEGER NOT NULL,
+  posted_at BIGINT NOT NULL,
+  PRIMARY KEY (channel, ts)
+);
+CREATE INDEX slack_messages_task ON slack_messages (task);
+
+CREATE TABLE outbox (
+  id              BIGSERIAL PRIMARY KEY,
+  task            BIGINT NOT NULL,
+  kind            TEXT NOT NULL,
+  recipient       TEXT NOT NULL,
+  data            TEXT NOT NULL,
+  created_at      BIGINT NOT NULL,
+  state           TEXT NOT NULL DEFAULT 'pending',
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL,
+  claimed_until   BIGINT NOT NULL DEFAULT 0,
+  last_error      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_pending ON outbox (state, task, id);
+
+CREATE TABLE seen_deliveries (
+  key     TEXT PRIMARY KEY,
+  seen_at BIGINT NOT NULL
+);
+
+CREATE TABLE identity_cache (
+  slack_user_id TEXT PRIMARY KEY,
+  person        TEXT NOT NULL,
+  email         TEXT NOT NULL,
+  fetched_at    BIGINT NOT NULL
+);
+)sql",
+      // 2: service levels, delegation, permalinks, time zones.
+      R"sql(
+ALTER TABLE slack_messages ADD COLUMN permalink TEXT NOT NULL DEFAULT '';
+ALTER TABLE identity_cache ADD COLUMN tz TEXT NOT NULL DEFAULT '';
+ALTER TABLE identity_cache ADD COLUMN tz_offset INTEGER;
+CREATE TABLE delegations (
+  person   TEXT PRIMARY KEY,
+  delegate TEXT NOT NULL,
+  until    BIGINT NOT NULL,
+  set_by   TEXT NOT NULL,
+  set_at   BIGINT NOT NULL
+);
+)sql",
+  };
+  return kMigrations;
+}
+
 }  // namespace tollgate

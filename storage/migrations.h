@@ -9,5 +9,8 @@
 namespace tollgate {
 
 const std::vector<std::string_view>& sqlite_migrations();
+// The same schema versions for PostgreSQL (same tables and columns; its own
+// types, triggers, and a chain_head row that serialises writers).
+const std::vector<std::string_view>& postgres_migrations();
 
 }  // namespace tollgate

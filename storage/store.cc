@@ -2,13 +2,14 @@
 
 #include <future>
 
+#include "storage/postgres_store.h"
 #include "storage/sqlite_store.h"
 
 namespace tollgate {
 
 StatusOr<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOptions& options) {
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-    return unavailable("the PostgreSQL backend is not built yet; use sqlite:PATH");
+    return open_postgres_store(url, options);
   }
   std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
   if (path.empty()) return invalid_argument("no database path in \"" + url + "\"");

@@ -1,0 +1,90 @@
+// A thin RAII layer over libpq: a connection that knows its URL (so it can
+// reconnect), and statements sent with parameters only (PQexecParams, text
+// format: never values pasted into SQL). Private to storage/.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "workflow/status.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace tollgate::pg {
+
+// One parameter, in PostgreSQL's text format; nullopt is NULL.
+using Param = std::optional<std::string>;
+
+inline Param param(std::int64_t v) {
+  return std::to_string(v);
+}
+inline Param param(int v) {
+  return std::to_string(v);
+}
+inline Param param(std::string_view v) {
+  return std::string(v);
+}
+inline Param param(const std::string& v) {
+  return v;
+}
+inline Param param(const char* v) {
+  return std::string(v);
+}
+template <typename T>
+Param param(const std::optional<T>& v) {
+  return v ? param(*v) : Param();
+}
+
+class Result {
+ public:
+  explicit Result(pg_result* r);
+  ~Result();
+  Result(Result&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  Result(const Result&) = delete;
+  Result& operator=(const Result&) = delete;
+
+  int rows() const;
+  std::int64_t affected() const;  // rows changed by INSERT/UPDATE/DELETE
+  std::string text(int row, int col) const;
+  std::int64_t i64(int row, int col) const;
+  bool is_null(int row, int col) const;
+
+ private:
+  friend class Conn;
+  pg_result* r_;
+};
+
+class Conn {
+ public:
+  // Connects to `url` (postgresql://...). Code::unavailable when it cannot.
+  static StatusOr<std::unique_ptr<Conn>> open(const std::string& url);
+  ~Conn();
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  // Runs one statement. An error is Code::unavailable when the connection or
+  // the server failed (the caller may try again later), Code::conflict for a
+  // serialization failure or deadlock, Code::internal otherwise.
+  StatusOr<Result> exec(const std::string& sql, const std::vector<Param>& params = {});
+  template <typename... Args>
+  StatusOr<Result> run(const std::string& sql, const Args&... args) {
+    return exec(sql, {param(args)...});
+  }
+  // Runs several statements without parameters (migrations).
+  Status exec_script(const std::string& sql);
+  // Whether the connection is usable; reconnects once when it is not.
+  bool ensure();
+  bool broken() const;
+
+ private:
+  Conn(std::string url, pg_conn* c) : url_(std::move(url)), c_(c) {}
+  std::string url_;
+  pg_conn* c_;
+};
+
+}  // namespace tollgate::pg
