@@ -188,6 +188,10 @@ int main(int argc, char** argv) {
   if (std::string t = env("TOLLGATE_SCHEDULER_INTERVAL_MS"); !t.empty()) {
     o.app.scheduler_interval = std::chrono::milliseconds(std::stoll(t));
   }
+  o.app.deliver = env("TOLLGATE_DELIVERY", "on") != "off";
+  if (std::string t = env("TOLLGATE_OUTBOX_LEASE_MS"); !t.empty()) {
+    o.app.outbox_lease = std::chrono::milliseconds(std::stoll(t));
+  }
   if (std::string t = env("TOLLGATE_HEADER_TIMEOUT_MS"); !t.empty()) {
     o.app.header_timeout = std::chrono::milliseconds(std::stoll(t));
   }

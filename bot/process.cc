@@ -118,9 +118,11 @@ Status Process::start() {
       return r;
     }
     TaskService* service = s.service.get();
+    OutboxOptions oo;
+    oo.lease = s.options.outbox_lease;
     s.outbox = std::make_unique<OutboxWorker>(
         *s.store, *s.slack, *s.identity, [service] { return service->engine(); }, *s.clock,
-        s.metrics);
+        s.metrics, oo);
     s.home = std::make_unique<HomePublisher>(*s.store, *s.slack,
                                              [service] { return service->engine(); });
     s.outbox->set_mailer(s.mailer.get());
@@ -199,21 +201,22 @@ Status Process::start() {
     // address, for permalinks; then the people's Slack ids. The outbox starts
     // once auth.test has answered (or failed), so that the messages it posts
     // are recorded with their permalink.
-    OutboxWorker* worker = s.outbox.get();
+    OutboxWorker* worker = s.options.deliver ? s.outbox.get() : nullptr;
+    if (worker == nullptr) spdlog::info("TOLLGATE_DELIVERY=off: this instance delivers nothing");
     s.slack->call("auth.test", "{}", [router, worker](slack::ApiResult r) {
       if (!r.ok()) {
         spdlog::warn("auth.test failed: {} (own messages are recognised by bot id only)",
                      r.status.to_string());
-        worker->start();
+        if (worker != nullptr) worker->start();
         return;
       }
       rapidjson::Document doc;
       if (json::parse(doc, r.body).ok()) {
         router->set_bot_identity(json::str(doc, "user_id"), json::str(doc, "bot_id"));
-        worker->set_workspace_url(json::str(doc, "url"));
+        if (worker != nullptr) worker->set_workspace_url(json::str(doc, "url"));
         spdlog::info("slack: connected as {} ({})", json::str(doc, "user"), json::str(doc, "team"));
       }
-      worker->start();
+      if (worker != nullptr) worker->start();
     });
     s.identity->learn_people();
   }

@@ -36,6 +36,12 @@ struct ProcessOptions {
   // Between two passes of the stale-task scheduler; 0: it does not run by
   // itself (tests call run_scheduler_once()).
   std::chrono::milliseconds scheduler_interval{30000};
+  // Whether this instance delivers the outbox (TOLLGATE_DELIVERY=off: it only
+  // serves requests; other instances deliver what it commits).
+  bool deliver = true;
+  // How long a claimed outbox item is this instance's before another instance
+  // may deliver it (after a crash, say). TOLLGATE_OUTBOX_LEASE_MS.
+  std::chrono::milliseconds outbox_lease{60000};
   // Time; null: the system clock. In-process tests pass a ManualClock.
   const Clock* clock = nullptr;
 };

@@ -5,13 +5,14 @@
 #                                            free port, create the database `tollgate`, and write
 #                                            its URL to STATE_DIR/url
 #   scripts/pg_cluster.sh stop STATE_DIR    stop it and remove its folder
-#   scripts/pg_cluster.sh restart STATE_DIR stop and start it again on the same port and data
+#   scripts/pg_cluster.sh down STATE_DIR    stop the server, keeping its data (an outage)
+#   scripts/pg_cluster.sh up STATE_DIR      start it again on the same port and data
 #
 # Uses Debian's PostgreSQL binaries (scripts/deps.sh installs them). When run as root, the
 # server runs as the `postgres` user (PostgreSQL refuses to run as root).
 set -euo pipefail
 
-cmd=${1:?start, stop or restart}
+cmd=${1:?start, stop, down or up}
 state=${2:?state directory}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [[ -z "$bin" ]]; then
@@ -55,11 +56,11 @@ case "$cmd" in
     echo "postgresql://tollgate@127.0.0.1:$port/tollgate" >"$state/url"
     echo "pg_cluster: $(cat "$state/url")"
     ;;
-  restart)
-    data=$(cat "$state/data_dir")
-    port=$(cat "$state/port")
-    "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
-    start_server "$data" "$port"
+  down)
+    "${as_pg[@]}" "$bin/pg_ctl" -D "$(cat "$state/data_dir")" -m fast -w stop >/dev/null
+    ;;
+  up)
+    start_server "$(cat "$state/data_dir")" "$(cat "$state/port")"
     ;;
   stop)
     stop

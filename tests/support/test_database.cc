@@ -1,6 +1,7 @@
 #include "tests/support/test_database.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <libpq-fe.h>
 #include <sstream>
@@ -71,6 +72,32 @@ TestDatabase::~TestDatabase() {
   if (!postgres_ || name_.empty()) return;
   std::string base = pg_cluster_url();
   if (!base.empty()) (void)pg_exec(base, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+}
+
+std::int64_t TestDatabase::number(const std::string& sql) const {
+  std::int64_t out = -1;
+  if (postgres_) {
+    PGconn* c = PQconnectdb(url_.c_str());
+    if (PQstatus(c) == CONNECTION_OK) {
+      PGresult* r = PQexec(c, sql.c_str());
+      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+        out = std::strtoll(PQgetvalue(r, 0, 0), nullptr, 10);
+      PQclear(r);
+    }
+    PQfinish(c);
+    return out;
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open(url_.substr(7).c_str(), &db) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      out = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
 }
 
 Status TestDatabase::raw(const std::string& sql) const {

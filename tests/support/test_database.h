@@ -3,6 +3,7 @@
 // that ctest starts (scripts/pg_cluster.sh, fixture "pg"), dropped at the end.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "workflow/status.h"
@@ -28,6 +29,8 @@ class TestDatabase {
 
   // Runs SQL on the database directly, as someone with access to it would.
   Status raw(const std::string& sql) const;
+  // The first column of the first row of a query, as a number (-1 on error).
+  std::int64_t number(const std::string& sql) const;
 
  private:
   bool postgres_ = false;

@@ -1,0 +1,260 @@
+// Several instances on one PostgreSQL database (DESIGN.md §6): real
+// `tollgate serve` processes, the fake Slack, and the throwaway cluster.
+//  * 500 trials of Approve and Deny for one step, clicked at the same moment
+//    on two instances: one decision, one set of effects, the loser told.
+//  * kill -9 of one instance during a burst: no acknowledged decision lost,
+//    and what it had claimed from the outbox is delivered by the other.
+//  * PostgreSQL stopped in the middle of a run: 503 while it is down (never a
+//    200 for an unrecorded decision), then recovery without a restart.
+#include <barrier>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "storage/store.h"
+#include "tests/fake_slack/fake_slack.h"
+#include "tests/support/http_client.h"
+#include "tests/support/slack_requests.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_database.h"
+#include "tests/support/test_org.h"
+#include "tests/support/tollgate_process.h"
+
+namespace tollgate::testing {
+namespace {
+
+// Requesters with a Slack id, and who reviews their AWS staging requests.
+struct Asker {
+  PersonId person;
+  std::string slack_id;
+  std::string reviewer_slack_id;
+};
+const Asker kAskers[] = {{"ana", "UANA", "UDANA"},
+                         {"olga", "UOLGA", "UBOSS"},
+                         {"pat", "UPAT", "UBOSS"},
+                         {"sam", "USAM", "UBOSS"}};
+
+class InstancesTest : public ::testing::Test {
+ protected:
+  void SetUp() override { std::ofstream(dir_.file("org.json")) << kTestOrg; }
+
+  // Opens `n` requests for AWS staging (one step, the requester's manager),
+  // through the real engine and store, before any instance runs.
+  std::vector<const Asker*> open_tasks(const std::string& url, int n) {
+    auto store = open_store(url);
+    EXPECT_TRUE(store.ok()) << store.status().to_string();
+    std::vector<const Asker*> askers;
+    if (!store.ok()) return askers;
+    Engine engine(load_org(), clock_);
+    for (int i = 0; i < n; ++i) {
+      const Asker* a = &kAskers[i % 4];
+      askers.push_back(a);
+      RequestInput in{a->person, {}, "aws", "staging", "trial " + std::to_string(i + 1)};
+      (*store)->create(
+          [&engine, in](const Task*, TaskNumber num) { return engine.open_request(in, num); },
+          [](StatusOr<Decision> d) { EXPECT_TRUE(d.ok()) << d.status().to_string(); });
+    }
+    EXPECT_TRUE(flush_and_wait(**store).ok());
+    return askers;
+  }
+
+  std::unique_ptr<TollgateProcess> instance(const std::string& url,
+                                            std::vector<std::pair<std::string, std::string>> env) {
+    ProcessOptions o;
+    o.config = dir_.file("org.json");
+    o.db = url;
+    o.slack_api_url = slack_.api_url();
+    o.env = std::move(env);
+    auto p = std::make_unique<TollgateProcess>(o);
+    EXPECT_TRUE(p->start()) << p->log();
+    return p;
+  }
+
+  HttpResult click(HttpClient& c, const std::string& user, const std::string& action, TaskNumber n,
+                   const std::string& response_id) {
+    return post_signed(
+        c, "/slack/interactions",
+        block_action(user, action, std::to_string(n) + ":0", slack_.response_url(response_id)),
+        kForm);
+  }
+
+  template <typename Pred>
+  bool eventually(Pred p, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (p()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return p();
+  }
+
+  TempDir dir_;
+  FakeSlack slack_{FakeSlack::Options{.enforce_channel_rate = false}};
+  ManualClock clock_{test_start()};
+};
+
+TEST_F(InstancesTest, ApproveAndDenyAtTheSameMomentOnTwoInstancesOneDecisionFiveHundredTimes) {
+  TestDatabase db("postgres", dir_.path().string());
+  ASSERT_TRUE(db.ok()) << db.error();
+  constexpr int kTrials = 500;
+  open_tasks(db.url(), kTrials);
+  ASSERT_TRUE(db.raw("DELETE FROM outbox").ok());  // the assignment DMs: not under test here
+  // Neither instance delivers: every effect the race committed stays in the outbox to be counted.
+  auto a = instance(db.url(), {{"TOLLGATE_DELIVERY", "off"}});
+  auto b = instance(db.url(), {{"TOLLGATE_DELIVERY", "off"}});
+  HttpClient ca(a->port()), cb(b->port());
+  std::barrier sync(2);
+  std::vector<int> status_a(kTrials), status_b(kTrials);
+  std::thread ta([&] {
+    for (int i = 0; i < kTrials; ++i) {
+      sync.arrive_and_wait();
+      status_a[i] = click(ca, kAskers[i % 4].reviewer_slack_id, "approve", i + 1, "a").status;
+    }
+  });
+  std::thread tb([&] {
+    for (int i = 0; i < kTrials; ++i) {
+      sync.arrive_and_wait();
+      status_b[i] = click(cb, kAskers[i % 4].reviewer_slack_id, "deny", i + 1, "b").status;
+    }
+  });
+  ta.join();
+  tb.join();
+  auto store = open_store(db.url());
+  ASSERT_TRUE(store.ok());
+  int approved = 0, denied = 0;
+  for (int i = 0; i < kTrials; ++i) {
+    ASSERT_EQ(status_a[i], 200) << "trial " << i + 1;
+    ASSERT_EQ(status_b[i], 200) << "trial " << i + 1;
+    auto events = (*store)->task_events(i + 1);
+    ASSERT_TRUE(events.ok());
+    int decisions = 0;
+    for (const StoredEvent& e : *events) {
+      if (e.event.type == "approved") ++approved, ++decisions;
+      if (e.event.type == "denied") ++denied, ++decisions;
+    }
+    ASSERT_EQ(decisions, 1) << "trial " << i + 1 << ": exactly one decision";
+    TaskState s = (*store)->task(i + 1)->state;
+    ASSERT_TRUE(s == TaskState::granted || s == TaskState::denied);
+  }
+  EXPECT_EQ(approved + denied, kTrials);
+  // One set of effects per task: one notification of the requester, one update of the messages.
+  EXPECT_EQ(db.number("SELECT COUNT(*) FROM outbox WHERE kind = 'notify'"), kTrials);
+  EXPECT_EQ(db.number("SELECT COUNT(DISTINCT task) FROM outbox WHERE kind = 'notify'"), kTrials);
+  EXPECT_EQ(db.number("SELECT COUNT(*) FROM outbox WHERE kind = 'update_messages'"), kTrials);
+  // Every loser is told, by their instance, who won.
+  ASSERT_TRUE(eventually([&] { return slack_.calls("response_url").size() >= kTrials; },
+                         std::chrono::seconds(20)));
+  int told = 0;
+  for (const RecordedCall& c : slack_.calls("response_url")) {
+    if (c.body.find("was already") != std::string::npos) ++told;
+  }
+  EXPECT_EQ(told, kTrials);
+  EXPECT_EQ(db.number("SELECT COUNT(*) FROM events"), db.number("SELECT last_seq FROM chain_head"));
+  auto chain = (*store)->verify_chain();
+  ASSERT_TRUE(chain.ok());
+  EXPECT_FALSE(chain->broken_seq.has_value()) << chain->problem;
+  std::printf("race: %d approved, %d denied, %d losers told\n", approved, denied, told);
+}
+
+TEST_F(InstancesTest, KillingOneInstanceDuringABurstLosesNoAcknowledgedDecision) {
+  TestDatabase db("postgres", dir_.path().string());
+  ASSERT_TRUE(db.ok()) << db.error();
+  constexpr int kTasks = 32;
+  auto askers = open_tasks(db.url(), kTasks);
+  ASSERT_TRUE(db.raw("DELETE FROM outbox").ok());
+  std::vector<std::pair<std::string, std::string>> env{{"TOLLGATE_OUTBOX_LEASE_MS", "1500"}};
+  auto a = instance(db.url(), env);
+  auto b = instance(db.url(), env);
+  HttpClient ca(a->port());
+  std::vector<int> acked;
+  std::atomic<int> answered{0};
+  std::thread burst([&] {
+    for (int i = 0; i < kTasks; ++i) {
+      auto r = click(ca, askers[i]->reviewer_slack_id, "approve", i + 1, "k");
+      if (r.status == 200) acked.push_back(i + 1);
+      ++answered;
+      if (r.status == 0) break;  // the instance is gone
+    }
+  });
+  ASSERT_TRUE(eventually([&] { return answered.load() >= kTasks / 2; }, std::chrono::seconds(20)));
+  a->kill9();
+  burst.join();
+  ASSERT_GE(acked.size(), static_cast<std::size_t>(kTasks / 2));
+  auto store = open_store(db.url());
+  ASSERT_TRUE(store.ok());
+  for (TaskNumber n : acked) {
+    EXPECT_EQ((*store)->task(n)->state, TaskState::granted) << "#" << n << " was acknowledged";
+  }
+  // B delivers everything, including what A had claimed, once A's leases end.
+  ASSERT_TRUE(eventually([&] { return db.number("SELECT COUNT(*) FROM outbox") == 0; },
+                         std::chrono::seconds(60)))
+      << db.number("SELECT COUNT(*) FROM outbox") << " still in the outbox\n"
+      << b->log();
+  // Every decision reaches its requester. Delivery is at least once: a message
+  // A had posted but not yet recorded when it died is posted again by B.
+  int repeated = 0;
+  for (int i = 0; i < kTasks; ++i) {
+    if ((*store)->task(i + 1)->state != TaskState::granted) continue;
+    std::string needle = "request #" + std::to_string(i + 1) + " (";
+    int found = 0;
+    for (const PostedMessage& m : slack_.messages_in("D" + askers[i]->slack_id)) {
+      if (m.text.find(needle) != std::string::npos) ++found;
+    }
+    EXPECT_GE(found, 1) << "#" << i + 1 << ": the requester is told";
+    repeated += found > 1 ? found - 1 : 0;
+  }
+  // At most what A can have had in flight towards Slack when it died (one per channel).
+  EXPECT_LE(repeated, 4);
+  std::printf("kill -9: %zu of %d acknowledged before the kill; %d notification(s) posted twice\n",
+              acked.size(), kTasks, repeated);
+}
+
+TEST_F(InstancesTest, APostgresOutageIsA503UntilItIsBackThenTollgateRecoversByItself) {
+  // Its own cluster: stopping the shared one would disturb the other tests.
+  std::string state = dir_.file("pg");
+  std::string script = std::string(TOLLGATE_SOURCE_DIR) + "/scripts/pg_cluster.sh";
+  ASSERT_EQ(std::system(("bash " + script + " start " + state + " > /dev/null").c_str()), 0);
+  struct Cleanup {
+    std::string cmd;
+    ~Cleanup() { (void)std::system(cmd.c_str()); }
+  } cleanup{"bash " + script + " stop " + state + " > /dev/null 2>&1"};
+  std::string url;
+  std::getline(std::ifstream(state + "/url"), url);
+  open_tasks(url, 10);
+  auto a = instance(url, {{"TOLLGATE_DELIVERY", "off"}});
+  HttpClient c(a->port());
+  EXPECT_EQ(click(c, "UDANA", "approve", 1, "o").status, 200);
+  EXPECT_EQ(c.get("/readyz").status, 200);
+
+  ASSERT_EQ(std::system(("bash " + script + " down " + state).c_str()), 0);
+  for (TaskNumber n : {5, 9}) {
+    auto r = click(c, "UDANA", "approve", n, "o");
+    EXPECT_EQ(r.status, 503) << "#" << n << " cannot be recorded: " << r.body;
+  }
+  EXPECT_EQ(c.get("/readyz").status, 503);
+
+  ASSERT_EQ(std::system(("bash " + script + " up " + state).c_str()), 0);
+  int status = 0;
+  ASSERT_TRUE(eventually(
+      [&] {
+        status = click(c, "UDANA", "approve", 5, "o").status;
+        return status == 200;
+      },
+      std::chrono::seconds(15)))
+      << status;
+  EXPECT_EQ(c.get("/readyz").status, 200);
+  EXPECT_TRUE(a->running()) << "no restart was needed";
+  auto store = open_store(url);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->task(1)->state, TaskState::granted);
+  EXPECT_EQ((*store)->task(5)->state, TaskState::granted);
+  EXPECT_EQ((*store)->task(9)->state, TaskState::reviewing) << "its 503 recorded nothing";
+  auto chain = (*store)->verify_chain();
+  ASSERT_TRUE(chain.ok());
+  EXPECT_FALSE(chain->broken_seq.has_value());
+}
+
+}  // namespace
+}  // namespace tollgate::testing
