@@ -4,12 +4,19 @@
 // same run, the same load against the reference: a minimal Bolt-js app that
 // verifies and acks the same action (and stores nothing).
 //
-//   ingress_bench [--requests N] [--connections C] [--bolt DIR]
+// With --postgres URL1 --postgres2 URL2 (two empty databases; scripts/bench.sh
+// ingress starts a throwaway cluster for them), the same load also runs
+// against PostgreSQL with one instance, and with two instances sharing the
+// connections, beside the SQLite figures of the same run.
+//
+//   ingress_bench [--requests N] [--connections C] [--bolt DIR] [--postgres URL --postgres2 URL]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <future>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -109,13 +116,17 @@ class Conn : public std::enable_shared_from_this<Conn> {
   SteadyClock::time_point started_;
 };
 
-Run drive(std::uint16_t port, const std::vector<std::string>& bodies, int connections) {
+// Connection i goes to ports[i % ports.size()].
+Run drive(const std::vector<std::uint16_t>& ports, const std::vector<std::string>& bodies,
+          int connections) {
   net::io_context ioc;
   Run run;
   run.latencies_ms.reserve(bodies.size());
   std::vector<std::vector<std::string>> shares(static_cast<std::size_t>(connections));
   for (std::size_t i = 0; i < bodies.size(); ++i) shares[i % shares.size()].push_back(bodies[i]);
-  for (auto& share : shares) std::make_shared<Conn>(ioc, port, std::move(share), run)->start();
+  for (std::size_t c = 0; c < shares.size(); ++c) {
+    std::make_shared<Conn>(ioc, ports[c % ports.size()], std::move(shares[c]), run)->start();
+  }
   auto t0 = SteadyClock::now();
   ioc.run();
   run.seconds = std::chrono::duration<double>(SteadyClock::now() - t0).count();
@@ -130,6 +141,93 @@ void row(const char* name, const Run& r, long idle_kb, long peak_kb) {
               r.errors);
 }
 
+// Opens `requests` distinct tasks for Dana to approve (Ana's staging access:
+// manager only, automatic) in the store at `db`.
+bool seed(const std::string& db, const std::string& acme, int requests) {
+  auto store = open_store(db);
+  if (!store.ok()) {
+    std::fprintf(stderr, "setup: %s\n", store.status().to_string().c_str());
+    return false;
+  }
+  SystemClock clock;
+  Engine engine(load_config_file(acme).directory, clock);
+  RequestInput in{"ana", "", "aws", "staging", "benchmark", std::nullopt, false};
+  // In chunks well under the store's queue cap, which refuses what is beyond it.
+  for (int done = 0; done < requests;) {
+    int chunk = std::min(5000, requests - done);
+    std::atomic<int> left{chunk};
+    std::atomic<int> failed{0};
+    std::promise<void> all;
+    for (int i = 0; i < chunk; ++i) {
+      (*store)->create([&](const Task*, TaskNumber n) { return engine.open_request(in, n); },
+                       [&](StatusOr<Decision> d) {
+                         if (!d.ok()) failed.fetch_add(1);
+                         if (left.fetch_sub(1) == 1) all.set_value();
+                       });
+    }
+    all.get_future().wait();
+    if (failed.load() > 0) {
+      std::fprintf(stderr, "setup: %d tasks not opened\n", failed.load());
+      return false;
+    }
+    done += chunk;
+  }
+  return true;
+}
+
+int granted_in(const std::string& db) {
+  StoreOptions so;
+  so.migrate = false;
+  auto store = open_store(db, so);
+  if (!store.ok()) return -1;
+  int granted = 0;
+  auto tasks = (*store)->tasks({.state = TaskState::granted, .limit = 1000});
+  while (tasks.ok() && !tasks->empty()) {
+    granted += static_cast<int>(tasks->size());
+    tasks = (*store)->tasks(
+        {.state = TaskState::granted, .after = tasks->back().number, .limit = 1000});
+  }
+  return granted;
+}
+
+struct Outcome {
+  Run run;
+  int granted = 0;
+  double rps() const { return double(run.ok + run.errors) / run.seconds; }
+};
+
+// Seeds `db`, starts `instances` servers on it, drives the load across them.
+std::optional<Outcome> measure(const char* label, const std::string& db, const std::string& acme,
+                               int instances, const std::vector<std::string>& bodies,
+                               int connections) {
+  if (!seed(db, acme, static_cast<int>(bodies.size()))) return std::nullopt;
+  std::vector<std::unique_ptr<TollgateProcess>> servers;
+  std::vector<std::uint16_t> ports;
+  for (int i = 0; i < instances; ++i) {
+    testing::ProcessOptions to;
+    to.config = acme;
+    to.db = db;
+    to.token.clear();  // no Slack: every approval succeeds, nothing to tell anyone
+    servers.push_back(std::make_unique<TollgateProcess>(to));
+    if (!servers.back()->start()) {
+      std::fprintf(stderr, "tollgate did not start:\n%s\n", servers.back()->log().c_str());
+      return std::nullopt;
+    }
+    ports.push_back(servers.back()->port());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  long idle = 0;
+  for (auto& s : servers) idle += rss_kb(s->pid(), "VmRSS:");
+  Outcome o;
+  o.run = drive(ports, bodies, connections);
+  long peak = 0;
+  for (auto& s : servers) peak += rss_kb(s->pid(), "VmHWM:");
+  for (auto& s : servers) s->stop(SIGTERM);
+  row(label, o.run, idle, peak);
+  o.granted = granted_in(db);
+  return o;
+}
+
 }  // namespace
 }  // namespace tollgate::bench
 
@@ -139,42 +237,16 @@ int main(int argc, char** argv) {
   int requests = 20000;
   int connections = 32;
   std::string bolt_dir = std::string(TOLLGATE_SOURCE_DIR) + "/bench/bolt-reference";
+  std::string pg1, pg2;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--requests") == 0) requests = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--connections") == 0) connections = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--bolt") == 0) bolt_dir = argv[i + 1];
+    if (std::strcmp(argv[i], "--postgres") == 0) pg1 = argv[i + 1];
+    if (std::strcmp(argv[i], "--postgres2") == 0) pg2 = argv[i + 1];
   }
   testing::TempDir dir;
-  std::string db = "sqlite:" + dir.file("bench.db");
   std::string acme = std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json";
-
-  // Distinct open tasks for Dana to approve (Ana's staging access: manager only, automatic).
-  {
-    auto store = open_store(db);
-    SystemClock clock;
-    Engine engine(load_config_file(acme).directory, clock);
-    RequestInput in{"ana", "", "aws", "staging", "benchmark", std::nullopt, false};
-    // In chunks well under the store's queue cap, which refuses what is beyond it.
-    for (int done = 0; done < requests;) {
-      int chunk = std::min(5000, requests - done);
-      std::atomic<int> left{chunk};
-      std::atomic<int> failed{0};
-      std::promise<void> all;
-      for (int i = 0; i < chunk; ++i) {
-        (*store)->create([&](const Task*, TaskNumber n) { return engine.open_request(in, n); },
-                         [&](StatusOr<Decision> d) {
-                           if (!d.ok()) failed.fetch_add(1);
-                           if (left.fetch_sub(1) == 1) all.set_value();
-                         });
-      }
-      all.get_future().wait();
-      if (failed.load() > 0) {
-        std::fprintf(stderr, "setup: %d tasks not opened\n", failed.load());
-        return 2;
-      }
-      done += chunk;
-    }
-  }
   std::vector<std::string> bodies;
   for (int i = 1; i <= requests; ++i) {
     bodies.push_back(testing::block_action("U0DANA", "approve", std::to_string(i) + ":0",
@@ -187,37 +259,21 @@ int main(int argc, char** argv) {
   std::printf("%-30s %11s %8s %8s %8s %12s %12s %7s\n", "server", "requests/s", "p50 ms", "p90 ms",
               "p99 ms", "idle RSS MB", "peak RSS MB", "errors");
 
-  testing::ProcessOptions to;
-  to.config = acme;
-  to.db = db;
-  to.token.clear();  // no Slack: every approval succeeds, nothing to tell anyone
-  TollgateProcess tollgate(to);
-  if (!tollgate.start()) {
-    std::fprintf(stderr, "tollgate did not start:\n%s\n", tollgate.log().c_str());
-    return 2;
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  long idle = rss_kb(tollgate.pid(), "VmRSS:");
-  Run t = drive(tollgate.port(), bodies, connections);
-  long peak = rss_kb(tollgate.pid(), "VmHWM:");
-  tollgate.stop(SIGTERM);
-  row("tollgate (durable decisions)", t, idle, peak);
-  int granted = 0;
-  {
-    StoreOptions so;
-    so.migrate = false;
-    auto store = open_store(db, so);
-    auto tasks = (*store)->tasks({.state = TaskState::granted, .limit = 1000});
-    for (TaskNumber after = 0; tasks.ok() && !tasks->empty();) {
-      granted += static_cast<int>(tasks->size());
-      after = tasks->back().number;
-      tasks = (*store)->tasks({.state = TaskState::granted, .after = after, .limit = 1000});
-    }
+  struct Case {
+    const char* label;
+    std::string db;
+    int instances;
+    std::optional<Outcome> outcome;
+  };
+  std::vector<Case> cases{{"tollgate, SQLite", "sqlite:" + dir.file("bench.db"), 1, {}}};
+  if (!pg1.empty()) cases.push_back({"tollgate, PostgreSQL x1", pg1, 1, {}});
+  if (!pg2.empty()) cases.push_back({"tollgate, PostgreSQL x2", pg2, 2, {}});
+  for (Case& c : cases) {
+    c.outcome = measure(c.label, c.db, acme, c.instances, bodies, connections);
+    if (!c.outcome) return 2;
   }
 
   Run b;
-  long bolt_idle = -1;
-  long bolt_peak = -1;
   testing::ProcessOptions bo;
   bo.program = {TOLLGATE_NODE, bolt_dir + "/app.js"};
   bo.env = {{"PORT", "0"}, {"NODE_PATH", bolt_dir + "/node_modules"}};
@@ -227,21 +283,28 @@ int main(int argc, char** argv) {
       std::ifstream(bolt_dir + "/node_modules/@slack/bolt/package.json").good() && bolt.start();
   if (have_bolt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    bolt_idle = rss_kb(bolt.pid(), "VmRSS:");
-    b = drive(bolt.port(), bodies, connections);
-    bolt_peak = rss_kb(bolt.pid(), "VmHWM:");
+    long bolt_idle = rss_kb(bolt.pid(), "VmRSS:");
+    b = drive({bolt.port()}, bodies, connections);
+    long bolt_peak = rss_kb(bolt.pid(), "VmHWM:");
     bolt.stop(SIGTERM);
     row("bolt-js reference (ack only)", b, bolt_idle, bolt_peak);
   } else {
     std::printf("%-30s not run: no node_modules in %s (scripts/bench.sh installs it)\n",
                 "bolt-js reference", bolt_dir.c_str());
   }
-  std::printf("\ntollgate: %d acknowledged, %d tasks granted in the store afterwards%s\n", t.ok,
-              granted,
-              t.ok == granted ? " (every acknowledged decision is durable)" : " (MISMATCH)");
-  if (have_bolt) {
-    std::printf("tollgate / bolt-js throughput: %.1fx\n",
-                (double(t.ok + t.errors) / t.seconds) / (double(b.ok + b.errors) / b.seconds));
+  bool all_durable = true;
+  std::printf("\n");
+  for (const Case& c : cases) {
+    const Outcome& o = *c.outcome;
+    bool durable = o.run.ok == o.granted && o.run.errors == 0;
+    all_durable = all_durable && durable;
+    std::printf("%s: %d acknowledged, %d tasks granted in the store afterwards%s\n", c.label,
+                o.run.ok, o.granted,
+                durable ? " (every acknowledged decision is durable)" : " (MISMATCH)");
+    if (have_bolt) {
+      std::printf("  throughput / bolt-js: %.2fx\n",
+                  o.rps() / (double(b.ok + b.errors) / b.seconds));
+    }
   }
-  return t.ok == granted && t.errors == 0 ? 0 : 1;
+  return all_durable ? 0 : 1;
 }
