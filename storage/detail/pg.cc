@@ -53,6 +53,7 @@ bool Conn::broken() const {
 bool Conn::ensure() {
   if (!broken()) return true;
   PQreset(c_);
+  prepared_.clear();  // a new session knows none of them
   return !broken();
 }
 
@@ -70,8 +71,21 @@ StatusOr<Result> Conn::exec(const std::string& sql, const std::vector<Param>& pa
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
-  Result r(PQexecParams(c_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                        nullptr, nullptr, 0));
+  // Parsed and planned once per connection: a decision runs a dozen statements.
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    std::string name = "s" + std::to_string(prepared_.size());
+    Result prep(PQprepare(c_, name.c_str(), sql.c_str(), static_cast<int>(values.size()), nullptr));
+    if (prep.r_ == nullptr || PQresultStatus(prep.r_) != PGRES_COMMAND_OK) {
+      std::string why = prep.r_ != nullptr ? PQresultErrorMessage(prep.r_) : PQerrorMessage(c_);
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      if (broken()) return unavailable("PostgreSQL is unavailable: " + why);
+      return internal_error("PostgreSQL: " + why);
+    }
+    it = prepared_.emplace(sql, std::move(name)).first;
+  }
+  Result r(PQexecPrepared(c_, it->second.c_str(), static_cast<int>(values.size()), values.data(),
+                          nullptr, nullptr, 0));
   // A null result (out of memory, lost connection) reads as a fatal error.
   pg_result* raw = r.r_;
   ExecStatusType st = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;

@@ -1,6 +1,7 @@
 // A thin RAII layer over libpq: a connection that knows its URL (so it can
-// reconnect), and statements sent with parameters only (PQexecParams, text
-// format: never values pasted into SQL). Private to storage/.
+// reconnect), and statements sent with parameters only (prepared once per
+// connection, then PQexecPrepared, text format: never values pasted into
+// SQL). Private to storage/.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "workflow/status.h"
@@ -85,6 +87,8 @@ class Conn {
   Conn(std::string url, pg_conn* c) : url_(std::move(url)), c_(c) {}
   std::string url_;
   pg_conn* c_;
+  // Statements prepared on this connection (SQL -> name); lost on reconnect.
+  std::unordered_map<std::string, std::string> prepared_;
 };
 
 }  // namespace tollgate::pg
