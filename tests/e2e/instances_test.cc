@@ -9,10 +9,13 @@
 #include <barrier>
 #include <cstdlib>
 #include <fstream>
+#include <future>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "bot/process.h"
 #include "storage/store.h"
 #include "tests/fake_slack/fake_slack.h"
 #include "tests/support/http_client.h"
@@ -47,7 +50,8 @@ class InstancesTest : public ::testing::Test {
     EXPECT_TRUE(store.ok()) << store.status().to_string();
     std::vector<const Asker*> askers;
     if (!store.ok()) return askers;
-    Engine engine(load_org(), clock_);
+    // The organisation the instances run with (policies are frozen into tasks when they open).
+    Engine engine(load_config_file(dir_.file("org.json")).directory, clock_);
     for (int i = 0; i < n; ++i) {
       const Asker* a = &kAskers[i % 4];
       askers.push_back(a);
@@ -254,6 +258,122 @@ TEST_F(InstancesTest, APostgresOutageIsA503UntilItIsBackThenTollgateRecoversByIt
   auto chain = (*store)->verify_chain();
   ASSERT_TRUE(chain.ok());
   EXPECT_FALSE(chain->broken_seq.has_value());
+}
+
+TEST_F(InstancesTest, RequestsOpenedOnTwoInstancesAtOnceGetUniqueNumbersWithoutGaps) {
+  TestDatabase db("postgres", dir_.path().string());
+  ASSERT_TRUE(db.ok()) << db.error();
+  auto a = instance(db.url(), {{"TOLLGATE_DELIVERY", "off"}});
+  auto b = instance(db.url(), {{"TOLLGATE_DELIVERY", "off"}});
+  constexpr int kEach = 60;
+  auto burst = [&](std::uint16_t port, const std::string& user, std::vector<std::string>* out) {
+    HttpClient c(port);
+    for (int i = 0; i < kEach; ++i) {
+      auto r = post_signed(c, "/slack/commands",
+                           slash_command(user, "request aws/staging -- burst " + std::to_string(i),
+                                         slack_.response_url("n")),
+                           kForm);
+      out->push_back(r.body);
+    }
+  };
+  std::vector<std::string> from_a, from_b;
+  std::thread ta(burst, a->port(), "UANA", &from_a);
+  std::thread tb(burst, b->port(), "UOLGA", &from_b);
+  ta.join();
+  tb.join();
+  std::set<int> numbers;
+  for (const auto* replies : {&from_a, &from_b}) {
+    for (const std::string& r : *replies) {
+      auto at = r.find("as #");
+      ASSERT_NE(at, std::string::npos) << r;
+      numbers.insert(std::atoi(r.c_str() + at + 4));
+    }
+  }
+  EXPECT_EQ(numbers.size(), 2u * kEach) << "every number given once";
+  EXPECT_EQ(*numbers.begin(), 1);
+  EXPECT_EQ(*numbers.rbegin(), 2 * kEach) << "and none skipped";
+  EXPECT_EQ(db.number("SELECT COUNT(*) FROM tasks"), 2 * kEach);
+}
+
+TEST_F(InstancesTest, AnEventRetriedOntoTheOtherInstanceIsProcessedOnce) {
+  TestDatabase db("postgres", dir_.path().string());
+  ASSERT_TRUE(db.ok()) << db.error();
+  open_tasks(db.url(), 1);
+  {
+    auto store = open_store(db.url());
+    ASSERT_TRUE(store.ok());
+    std::promise<Status> p;
+    (*store)->record_message(
+        {1, "T0TEST", "DUDANA", "1700000000.000100", "dana", "assign", 0, clock_.now(), ""},
+        [&](Status st) { p.set_value(st); });
+    ASSERT_TRUE(p.get_future().get().ok());
+  }
+  auto a = instance(db.url(), {{"TOLLGATE_DELIVERY", "off"}});
+  auto b = instance(db.url(), {{"TOLLGATE_DELIVERY", "off"}});
+  HttpClient ca(a->port()), cb(b->port());
+  std::string reply =
+      R"({"type":"message","channel":"DUDANA","channel_type":"im","user":"UDANA","text":"looking now","ts":"1700000050.000200","thread_ts":"1700000000.000100","parent_user_id":"U0BOT","event_ts":"1700000050.000200"})";
+  std::string body = event_callback("Ev0RETRIED", reply);
+  EXPECT_EQ(post_signed(ca, "/slack/events", body, kJson).status, 200);
+  // Slack did not see that answer in time and retries; the load balancer picks the other instance.
+  EXPECT_EQ(post_signed(cb, "/slack/events", body, kJson,
+                        {{"X-Slack-Retry-Num", "1"}, {"X-Slack-Retry-Reason", "http_timeout"}})
+                .status,
+            200);
+  auto store = open_store(db.url());
+  ASSERT_TRUE(store.ok());
+  auto t = (*store)->task(1);
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->comments.size(), 1u);
+  EXPECT_EQ(t->comments[0].text, "looking now");
+  EXPECT_EQ(t->comments[0].author, "dana");
+}
+
+TEST_F(InstancesTest, TwoInstancesSchedulersSendEachReminderOnce) {
+  TestDatabase db("postgres", dir_.path().string());
+  ASSERT_TRUE(db.ok()) << db.error();
+  std::ofstream(dir_.file("org.json"))
+      << replaced(kTestOrg, R"({"reviewers": {"type": "manager"}, "fallback": ["sam"]}]},
+    {"id": "two-step")",
+                  R"({"reviewers": {"type": "manager"}, "fallback": ["sam"],
+                      "sla": {"remind_after": "24h"}}]},
+    {"id": "two-step")");
+  open_tasks(db.url(), 8);
+  // Two whole servers in this process, on one database and one simulated clock.
+  auto start = [&] {
+    tollgate::ProcessOptions o;
+    o.config = dir_.file("org.json");
+    o.db = db.url();
+    o.listen = "127.0.0.1:0";
+    o.signing_secret = kSigningSecret;
+    o.scheduler_interval = std::chrono::milliseconds(0);
+    o.clock = &clock_;
+    auto p = std::make_unique<tollgate::Process>(o);
+    Status st = p->start();
+    EXPECT_TRUE(st.ok()) << st.to_string();
+    return p;
+  };
+  auto a = start();
+  auto b = start();
+  clock_.advance(std::chrono::hours(30));  // Friday 16:00 UTC: due, and within working hours
+  SchedulerPass pa, pb;
+  std::barrier sync(2);
+  std::thread ta([&] {
+    sync.arrive_and_wait();
+    pa = a->run_scheduler_once();
+  });
+  std::thread tb([&] {
+    sync.arrive_and_wait();
+    pb = b->run_scheduler_once();
+  });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(pa.reminded + pb.reminded, 8)
+      << "one reminder per task, from one instance or the other";
+  EXPECT_EQ(db.number("SELECT COUNT(*) FROM events WHERE type = 'reminded'"), 8);
+  EXPECT_EQ(db.number("SELECT COUNT(*) FROM outbox WHERE kind = 'remind'"), 8);
+  a->shutdown();
+  b->shutdown();
 }
 
 }  // namespace
