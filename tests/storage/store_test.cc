@@ -507,6 +507,27 @@ TEST_P(StoreTest, OldDeliveryKeysArePrunedAndRecentOnesKept) {
   EXPECT_EQ(again("Ev0OLD"), Code::ok) << "pruned when the store opened";
 }
 
+// SQL is only ever sent with bound parameters: text that looks like SQL is
+// stored and read back as text, and nothing else happens.
+TEST_P(StoreTest, TextThatLooksLikeSqlIsStoredAsText) {
+  const std::string why = "x'); DROP TABLE tasks; --";
+  const std::string note = "\"; DELETE FROM events WHERE 1=1; --";
+  create(github_admin_for("ana", why));
+  ASSERT_TRUE(act(1, Action::comment, "dana", note).ok());
+  ASSERT_TRUE(act(1, Action::comment, "dana", "$1 $$ ?; \\' %s").ok());
+  auto t = store_->task(1);
+  ASSERT_TRUE(t.ok()) << t.status().to_string();
+  EXPECT_EQ(t->justification, why);
+  ASSERT_EQ(t->comments.size(), 2u);
+  EXPECT_EQ(t->comments[0].text, note);
+  EXPECT_EQ(t->comments[1].text, "$1 $$ ?; \\' %s");
+  EXPECT_EQ(store_->task_events(1)->size(), 4u);
+  EXPECT_FALSE(store_->verify_chain()->broken_seq.has_value());
+  auto listed = store_->tasks(TaskFilter{.assignee = "dana' OR '1'='1"});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty()) << "a filter value is a value, not SQL";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
