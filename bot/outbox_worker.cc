@@ -578,6 +578,11 @@ void OutboxWorker::stop(std::chrono::milliseconds grace) {
   // Deliveries already sent finish on their own; give them a moment to record it.
   std::unique_lock lock(impl_->mu);
   impl_->cv.wait_for(lock, grace, [&] { return impl_->in_flight == 0; });
+  // What was claimed or planned but not sent stays in the outbox for the next
+  // start. Drop it here: a planned call holds the worker (its completion does),
+  // so keeping it would keep the worker alive in a cycle.
+  impl_->claimed.clear();
+  impl_->ready.clear();
 }
 
 void OutboxWorker::set_mailer(mail::SmtpClient* mailer) {

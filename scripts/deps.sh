@@ -9,7 +9,7 @@ packages=(
   libssl-dev openssl rapidjson-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   libgtest-dev libgmock-dev
   libspdlog-dev libcli11-dev
-  python3 python3-jsonschema python3-aiosmtpd
+  python3 python3-jsonschema python3-aiosmtpd clang
 )
 
 missing=()

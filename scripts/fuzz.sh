@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (build-fuzz) and runs each for SECONDS (default 60),
+# seeded with Slack's fixtures from ../shared/slack/fixtures and the kept regression inputs
+# (tests/fuzz/regressions/TARGET). A crash stops with its input in build-fuzz/crashes/.
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: form interaction event tasks_command config signature
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+seconds=${1:-60}
+shift || true
+targets=("$@")
+[[ ${#targets[@]} -eq 0 ]] && targets=(form interaction event tasks_command config signature)
+build=build-fuzz
+CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DTOLLGATE_FUZZ=ON -DTOLLGATE_BUILD_TESTS=OFF -DTOLLGATE_BUILD_BENCH=OFF >/dev/null
+cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
+fixtures=${TOLLGATE_SHARED_DIR:-../shared}/slack/fixtures
+mkdir -p "$build/crashes"
+for t in "${targets[@]}"; do
+  corpus="$build/corpus/$t"
+  mkdir -p "$corpus"
+  case "$t" in
+    form) cp "$fixtures"/*.txt "$corpus"/ 2>/dev/null || true ;;
+    interaction) cp "$fixtures"/block_actions_payload_*.json "$corpus"/ ;;
+    event) cp "$fixtures"/event_*.json "$fixtures"/inner_event_*.json "$corpus"/ ;;
+    config) cp examples/acme.json "$corpus"/ ;;
+    tasks_command) printf 'approve 42 43 -- ok' >"$corpus/seed1"
+                   printf 'request github/admin for <@U1|bo> 8h --emergency -- why' >"$corpus/seed2"
+                   printf 'delegate <@U0OLGA> until 2026-12-24' >"$corpus/seed3" ;;
+    signature) printf '1700000000\nv0=0000\nbody' >"$corpus/seed1" ;;
+  esac
+  if [[ -d "tests/fuzz/regressions/$t" ]]; then cp tests/fuzz/regressions/"$t"/* "$corpus"/; fi
+  echo "fuzz: $t for ${seconds}s"
+  "$build/fuzz_$t" "$corpus" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+    -artifact_prefix="$build/crashes/$t-" -print_final_stats=1 2>"$build/fuzz_$t.log" ||
+    { tail -40 "$build/fuzz_$t.log"; echo "fuzz: $t FAILED; the input is in $build/crashes/" >&2; exit 1; }
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/fuzz_$t.log" | sed "s/^/fuzz: $t: /"
+done
