@@ -31,7 +31,7 @@ for t in "${targets[@]}"; do
   esac
   if [[ -d "tests/fuzz/regressions/$t" ]]; then cp tests/fuzz/regressions/"$t"/* "$corpus"/; fi
   echo "fuzz: $t for ${seconds}s"
-  "$build/fuzz_$t" "$corpus" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+  "$build/tests/fuzz/fuzz_$t" "$corpus" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
     -artifact_prefix="$build/crashes/$t-" -print_final_stats=1 2>"$build/fuzz_$t.log" ||
     { tail -40 "$build/fuzz_$t.log"; echo "fuzz: $t FAILED; the input is in $build/crashes/" >&2; exit 1; }
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/fuzz_$t.log" | sed "s/^/fuzz: $t: /"
