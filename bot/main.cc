@@ -3,6 +3,7 @@
 // 2 the command could not run (bad arguments, unreadable file, store down).
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -26,6 +27,7 @@ struct Options {
   std::string db = "sqlite:tollgate.db";
   std::string file;
   std::int64_t since = 0;
+  std::int64_t outbox_id = 0;  // outbox requeue --id; 0: every parked item
 };
 
 std::string env(const char* name, std::string fallback = {}) {
@@ -113,6 +115,42 @@ int audit_export(const Options& o) {
   return 0;
 }
 
+// Parked outbox items, one a line: id, task, kind, recipient, attempts, last error.
+int outbox_list(const Options& o) {
+  auto store = open_for("outbox list", o.db, false);
+  if (!store) return 2;
+  auto parked = store->parked_outbox(10000);
+  if (!parked.ok()) {
+    std::fprintf(stderr, "outbox list: %s\n", parked.status().to_string().c_str());
+    return 2;
+  }
+  for (const OutboxItem& it : *parked) {
+    std::printf("%lld\ttask #%lld\t%s\t%s\t%d attempt(s)\t%s\n", static_cast<long long>(it.id),
+                static_cast<long long>(it.effect.task),
+                std::string(effect_kind_name(it.effect.kind)).c_str(),
+                it.effect.recipient.empty() ? "-" : it.effect.recipient.c_str(), it.attempts,
+                it.last_error.c_str());
+  }
+  std::fprintf(stderr, "outbox list: %zu parked\n", parked->size());
+  return 0;
+}
+
+// Puts parked items back in line; a running server delivers them at its next poll.
+int outbox_requeue(const Options& o) {
+  auto store = open_for("outbox requeue", o.db, false);
+  if (!store) return 2;
+  std::promise<StatusOr<std::int64_t>> p;
+  store->requeue_parked(o.outbox_id > 0 ? std::optional<std::int64_t>(o.outbox_id) : std::nullopt,
+                        SystemClock().now(), [&p](StatusOr<std::int64_t> r) { p.set_value(r); });
+  auto n = p.get_future().get();
+  if (!n.ok()) {
+    std::fprintf(stderr, "outbox requeue: %s\n", n.status().to_string().c_str());
+    return 2;
+  }
+  std::printf("outbox requeue: %lld item(s) back in line\n", static_cast<long long>(*n));
+  return o.outbox_id > 0 && *n == 0 ? 1 : 0;
+}
+
 int serve(const Options& o) {
   // Log lines are written by a background thread, so that a slow terminal or
   // pipe never stalls a network thread; when its queue is full, loggers wait
@@ -174,6 +212,15 @@ int main(int argc, char** argv) {
       ->add_option("--config", o.file, "Configuration file, for the actors' names and Slack ids")
       ->envname("TOLLGATE_CONFIG");
 
+  CLI::App* outbox = app.add_subcommand("outbox", "Effects waiting for delivery");
+  outbox->require_subcommand(1);
+  CLI::App* outbox_list = outbox->add_subcommand("list", "List the parked items (given up on)");
+  add_db(outbox_list);
+  CLI::App* outbox_requeue =
+      outbox->add_subcommand("requeue", "Put parked items back in line for delivery");
+  add_db(outbox_requeue);
+  outbox_requeue->add_option("--id", o.outbox_id, "Only this item (default: every parked item)");
+
   CLI11_PARSE(app, argc, argv);
   using tollgate::env;
   o.app.tls_cert = env("TOLLGATE_TLS_CERT");
@@ -200,5 +247,7 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return tollgate::migrate(o);
   if (verify->parsed()) return tollgate::audit_verify(o);
   if (exporter->parsed()) return tollgate::audit_export(o);
+  if (outbox_list->parsed()) return tollgate::outbox_list(o);
+  if (outbox_requeue->parsed()) return tollgate::outbox_requeue(o);
   return 2;
 }

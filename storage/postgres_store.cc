@@ -690,6 +690,58 @@ class PostgresStore final : public Store {
         std::move(done));
   }
 
+  StatusOr<std::vector<OutboxItem>> parked_outbox(int limit) override {
+    return readers_.with([&](Conn& c) -> StatusOr<std::vector<OutboxItem>> {
+      auto r = c.run(
+          "SELECT id, task, kind, recipient, data, attempts, created_at, next_attempt_at, "
+          "last_error FROM outbox WHERE state = 'parked' ORDER BY id LIMIT $1",
+          std::clamp(limit, 1, 100000));
+      if (!r.ok()) return r.status();
+      std::vector<OutboxItem> out;
+      for (int i = 0; i < r->rows(); ++i) {
+        OutboxItem it;
+        it.id = r->i64(i, 0);
+        it.effect.task = r->i64(i, 1);
+        auto kind = parse_effect_kind(r->text(i, 2));
+        if (!kind) return internal_error("unknown effect kind " + r->text(i, 2));
+        it.effect.kind = *kind;
+        it.effect.recipient = r->text(i, 3);
+        auto data = codec::decode_pairs(r->text(i, 4));
+        if (!data.ok()) return data.status();
+        it.effect.data = std::move(*data);
+        it.attempts = static_cast<int>(r->i64(i, 5));
+        it.created_at = from_ms(r->i64(i, 6));
+        it.next_attempt_at = from_ms(r->i64(i, 7));
+        it.last_error = r->text(i, 8);
+        it.parked = true;
+        out.push_back(std::move(it));
+      }
+      return out;
+    });
+  }
+
+  void requeue_parked(std::optional<std::int64_t> id, Time at,
+                      std::function<void(StatusOr<std::int64_t>)> done) override {
+    auto count = std::make_shared<std::int64_t>(0);
+    submit(
+        [id, at, count](Writer& w) -> Status {
+          std::string sql =
+              "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1, "
+              "claimed_until = 0, last_error = '' WHERE state = 'parked'";
+          auto r = id ? w.conn().run(sql + " AND id = $2", ms(at), *id) : w.conn().run(sql, ms(at));
+          if (!r.ok()) return r.status();
+          *count = r->affected();
+          return {};
+        },
+        [count, done = std::move(done)](Status s) {
+          if (s.ok()) {
+            done(*count);
+          } else {
+            done(std::move(s));
+          }
+        });
+  }
+
   // Other instances may hold leases: nothing is released early here.
   void release_claims(Done done) override { done({}); }
 

@@ -769,6 +769,64 @@ class SqliteStore final : public Store {
         std::move(done));
   }
 
+  StatusOr<std::vector<OutboxItem>> parked_outbox(int limit) override {
+    return readers_.with([&](Db& db) -> StatusOr<std::vector<OutboxItem>> {
+      auto st = db.prepare(
+          "SELECT id, task, kind, recipient, data, attempts, created_at, next_attempt_at, "
+          "last_error FROM outbox WHERE state = 'parked' ORDER BY id LIMIT ?");
+      if (!st.ok()) return st.status();
+      st->bind(1, std::int64_t{std::clamp(limit, 1, 100000)});
+      std::vector<OutboxItem> out;
+      for (;;) {
+        auto r = st->next();
+        if (!r.ok()) return r.status();
+        if (!*r) break;
+        OutboxItem it;
+        it.id = st->i64(0);
+        it.effect.task = st->i64(1);
+        auto kind = parse_effect_kind(st->text(2));
+        if (!kind) return internal_error("unknown effect kind " + st->text(2));
+        it.effect.kind = *kind;
+        it.effect.recipient = st->text(3);
+        auto data = codec::decode_pairs(st->text(4));
+        if (!data.ok()) return data.status();
+        it.effect.data = std::move(*data);
+        it.attempts = static_cast<int>(st->i64(5));
+        it.created_at = from_ms(st->i64(6));
+        it.next_attempt_at = from_ms(st->i64(7));
+        it.last_error = st->text(8);
+        it.parked = true;
+        out.push_back(std::move(it));
+      }
+      return out;
+    });
+  }
+
+  void requeue_parked(std::optional<std::int64_t> id, Time at,
+                      std::function<void(StatusOr<std::int64_t>)> done) override {
+    auto count = std::make_shared<std::int64_t>(0);
+    submit(
+        [id, at, count](Writer& w) -> Status {
+          std::string sql =
+              "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, "
+              "claimed_until = 0, last_error = '' WHERE state = 'parked'";
+          if (id) {
+            TG_TRY(sqlite::run(w.db(), sql + " AND id = ?", ms(at), *id));
+          } else {
+            TG_TRY(sqlite::run(w.db(), sql, ms(at)));
+          }
+          *count = w.db().changes();
+          return {};
+        },
+        [count, done = std::move(done)](Status s) {
+          if (s.ok()) {
+            done(*count);
+          } else {
+            done(std::move(s));
+          }
+        });
+  }
+
   void release_claims(Done done) override {
     submit(
         [](Writer& w) {

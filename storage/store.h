@@ -157,6 +157,12 @@ class Store {
   virtual void finish_outbox(std::int64_t id, Status result, std::optional<Time> retry_at,
                              Done done) = 0;
   virtual StatusOr<OutboxStats> outbox_stats() = 0;
+  // Parked items (given up on), oldest first, for an operator to look at.
+  virtual StatusOr<std::vector<OutboxItem>> parked_outbox(int limit) = 0;
+  // Puts parked items back in line, due at `now` with their attempts reset:
+  // item `id`, or every parked item when `id` is empty. Completes with how many.
+  virtual void requeue_parked(std::optional<std::int64_t> id, Time now,
+                              std::function<void(StatusOr<std::int64_t>)> done) = 0;
   // Makes every claimed item claimable again. For the start of a process that
   // is the only one delivering from this store (SQLite): whatever it had
   // claimed before a crash is offered again at once instead of after its lease.

@@ -2,6 +2,7 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <string>
 
@@ -76,7 +77,9 @@ TEST(Cli, MigrateThenAuditVerifyFindsATamperedEvent) {
   std::string db = dir.file("audit.db");
   CliRun m = run("migrate --db sqlite:" + db);
   ASSERT_EQ(m.exit_code, 0) << m.output;
-  EXPECT_NE(m.output.find("schema version " + std::to_string(current_schema_version())), std::string::npos) << m.output;
+  EXPECT_NE(m.output.find("schema version " + std::to_string(current_schema_version())),
+            std::string::npos)
+      << m.output;
   {
     auto store = open_store("sqlite:" + db);
     ASSERT_TRUE(store.ok());
@@ -153,8 +156,51 @@ TEST(Cli, AuditExportWritesTheChainAsJsonLines) {
       << "the exported chain is the verified one";
 }
 
+TEST(Cli, ParkedOutboxItemsAreListedAndRequeued) {
+  testing::TempDir dir;
+  std::string db = "sqlite:" + dir.file("outbox.db");
+  std::int64_t parked_id = 0;
+  {
+    auto store = open_store(db);
+    ASSERT_TRUE(store.ok());
+    testing::World w;
+    ASSERT_TRUE(create_and_wait(**store, [&](const Task*, TaskNumber n) {
+                  return w.engine.open_request(testing::github_admin_for("ana"), n);
+                }).ok());
+    std::promise<StatusOr<std::vector<OutboxItem>>> claimed;
+    (*store)->claim_outbox(w.clock.now(), 10, std::chrono::seconds(30),
+                           [&](auto r) { claimed.set_value(std::move(r)); });
+    auto items = claimed.get_future().get();
+    ASSERT_TRUE(items.ok() && items->size() == 1u);
+    parked_id = (*items)[0].id;
+    std::promise<Status> done;
+    (*store)->finish_outbox(parked_id, invalid_argument("channel_not_found"), std::nullopt,
+                            [&](Status s) { done.set_value(s); });
+    ASSERT_TRUE(done.get_future().get().ok());
+  }
+  CliRun list = run("outbox list --db " + db);
+  EXPECT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_NE(list.output.find(std::to_string(parked_id) +
+                             "\ttask #1\tassign\tdana\t1 attempt(s)\tinvalid_argument: "
+                             "channel_not_found"),
+            std::string::npos)
+      << list.output;
+  EXPECT_NE(list.output.find("outbox list: 1 parked"), std::string::npos);
+  CliRun wrong = run("outbox requeue --id 999 --db " + db);
+  EXPECT_EQ(wrong.exit_code, 1) << "no such parked item: " << wrong.output;
+  CliRun requeue = run("outbox requeue --id " + std::to_string(parked_id) + " --db " + db);
+  EXPECT_EQ(requeue.exit_code, 0) << requeue.output;
+  EXPECT_NE(requeue.output.find("1 item(s) back in line"), std::string::npos) << requeue.output;
+  EXPECT_NE(run("outbox list --db " + db).output.find("0 parked"), std::string::npos);
+  auto store = open_store(db);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->outbox_stats()->pending, 1);
+  EXPECT_EQ((*store)->outbox_stats()->parked, 0);
+}
+
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* sub : {"serve", "check-config", "migrate", "audit verify", "audit export"}) {
+  for (const char* sub : {"serve", "check-config", "migrate", "audit verify", "audit export",
+                          "outbox list", "outbox requeue"}) {
     CliRun r = run(std::string(sub) + " --help");
     EXPECT_EQ(r.exit_code, 0) << sub << ": " << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub;

@@ -361,6 +361,35 @@ TEST_P(StoreTest, OutboxDeliversInOrderPerTaskRetriesAndParks) {
   auto stats = store_->outbox_stats();
   EXPECT_EQ(stats->parked, 1);
   EXPECT_EQ(stats->pending, 3);
+
+  // An operator looks at what was parked, and puts it back in line.
+  auto parked = store_->parked_outbox(10);
+  ASSERT_TRUE(parked.ok());
+  ASSERT_EQ(parked->size(), 1u);
+  EXPECT_EQ((*parked)[0].id, later[0].id);
+  EXPECT_EQ((*parked)[0].attempts, 2);
+  EXPECT_EQ((*parked)[0].last_error, "internal: invalid_blocks");
+  auto requeue = [&](std::optional<std::int64_t> id) {
+    std::promise<StatusOr<std::int64_t>> p;
+    store_->requeue_parked(id, now + std::chrono::seconds(7), [&](auto r) { p.set_value(r); });
+    auto r = p.get_future().get();
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    return r.ok() ? *r : -1;
+  };
+  EXPECT_EQ(requeue(later[0].id + 1000), 0) << "no such parked item";
+  EXPECT_EQ(requeue(std::nullopt), 1);
+  EXPECT_EQ(store_->outbox_stats()->parked, 0);
+  auto again = claim(now + std::chrono::seconds(7));
+  bool back = false;
+  for (const OutboxItem& it : again) {
+    if (it.id == later[0].id) {
+      back = true;
+      EXPECT_EQ(it.attempts, 0);
+      EXPECT_EQ(it.last_error, "");
+    }
+  }
+  EXPECT_TRUE(back) << "the requeued item is claimable again";
+  EXPECT_EQ(requeue(std::nullopt), 0);
 }
 
 TEST_P(StoreTest, SlackMessagesAndIdentitiesAreKept) {
