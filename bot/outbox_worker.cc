@@ -232,10 +232,10 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
                              std::string ts = remember_dm(person, r);
                              rapidjson::Document doc;
                              (void)json::parse(doc, r.body);
-                             std::string channel = json::str(doc, "channel");
+                             std::string posted_in = json::str(doc, "channel");
                              self->store.record_message(
-                                 {n, "", channel, ts, person, "assign", step, self->clock.now(),
-                                  permalink(self->url(), channel, ts)},
+                                 {n, "", posted_in, ts, person, "assign", step, self->clock.now(),
+                                  permalink(self->url(), posted_in, ts)},
                                  [](Status) {});
                            }});
         return;
@@ -273,10 +273,10 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
                              std::string ts = remember_dm(person, r);
                              rapidjson::Document doc;
                              (void)json::parse(doc, r.body);
-                             std::string channel = json::str(doc, "channel");
+                             std::string posted_in = json::str(doc, "channel");
                              self->store.record_message(
-                                 {n, "", channel, ts, person, "notify", -1, self->clock.now(),
-                                  permalink(self->url(), channel, ts)},
+                                 {n, "", posted_in, ts, person, "notify", -1, self->clock.now(),
+                                  permalink(self->url(), posted_in, ts)},
                                  [](Status) {});
                            }});
         return;

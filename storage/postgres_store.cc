@@ -147,6 +147,14 @@ StatusOr<std::vector<StoredEvent>> events_from(const Result& r) {
   return out;
 }
 
+// Row `i` of a result, with the accessors codec::outbox_item reads through.
+struct RowOf {
+  const Result& r;
+  int i;
+  std::int64_t i64(int col) const { return r.i64(i, col); }
+  std::string text(int col) const { return r.text(i, col); }
+};
+
 constexpr const char* kEventColumns = "seq, task, type, actor, at, data, prev_hash, hash";
 constexpr const char* kMessageColumns =
     "task, team, channel, ts, person, purpose, step, posted_at, permalink";
@@ -161,26 +169,6 @@ SlackMessage message_from(const Result& r, int i) {
           static_cast<int>(r.i64(i, 6)),
           from_ms(r.i64(i, 7)),
           r.text(i, 8)};
-}
-
-std::vector<std::pair<PersonId, std::string>> people_of(const Task& t) {
-  std::vector<std::pair<PersonId, std::string>> out;
-  auto add = [&](const PersonId& p, const char* role) {
-    if (p.empty()) return;
-    std::pair<PersonId, std::string> row{p, role};
-    if (std::find(out.begin(), out.end(), row) == out.end()) out.push_back(std::move(row));
-  };
-  add(t.requester, "requester");
-  add(t.subject, "subject");
-  for (const TaskStep& s : t.steps) {
-    if (s.state == StepState::current) {
-      for (const PersonId& p : s.assignees) add(p, "assignee");
-    } else if (s.state == StepState::done || s.state == StepState::skipped) {
-      for (const PersonId& p : s.assignees) add(p, "reviewer");
-      add(s.decided_by, "reviewer");
-    }
-  }
-  return out;
 }
 
 // The write connection and, during a transaction, the chain head it locked.
@@ -261,8 +249,8 @@ class Writer {
         return {Code::version_conflict, "task #" + std::to_string(t.number) + " changed meanwhile"};
       }
     }
-    auto people = people_of(t);
-    if (before == nullptr || people != people_of(*before)) {
+    auto people = codec::task_people(t);
+    if (before == nullptr || people != codec::task_people(*before)) {
       TG_TRY(run(*c_, "DELETE FROM task_people WHERE task = $1", t.number));
       for (const auto& [person, role] : people) {
         TG_TRY(run(*c_, "INSERT INTO task_people (task, person, role) VALUES ($1, $2, $3)",
@@ -465,35 +453,23 @@ class PostgresStore final : public Store {
   }
 
   StatusOr<ChainReport> verify_chain() override {
-    ChainReport report;
-    std::string prev = codec::genesis_hash();
-    std::int64_t expected_seq = 1;
-    for (;;) {
-      auto page = events(expected_seq - 1, 10000);
-      if (!page.ok()) return page.status();
-      if (page->empty()) return report;
-      for (const StoredEvent& e : *page) {
-        ++report.events;
-        std::string what = "event " + std::to_string(e.seq) + " (task #" +
-                           std::to_string(e.event.task) + ", " + e.event.type + ")";
-        std::string problem;
-        if (e.seq != expected_seq) {
-          problem = "event " + std::to_string(expected_seq) + " is missing";
-        } else if (e.prev_hash != prev) {
-          problem = what + " does not link to the event before it";
-        } else if (codec::event_hash(prev, e.seq, e.event.task, e.event.type, e.event.actor,
-                                     ms(e.event.at), codec::encode_pairs(e.event.data)) != e.hash) {
-          problem = what + ": its content does not match its hash";
+    // In pages, from the rows as stored (the data's stored text is what was hashed).
+    return readers_.with([&](Conn& c) -> StatusOr<ChainReport> {
+      codec::ChainChecker chain;
+      for (std::int64_t after = 0;;) {
+        auto r = c.run(std::string("SELECT ") + kEventColumns +
+                           " FROM events WHERE seq > $1 ORDER BY seq LIMIT 10000",
+                       after);
+        if (!r.ok()) return r.status();
+        if (r->rows() == 0) return chain.report();
+        for (int i = 0; i < r->rows(); ++i) {
+          if (!chain.next(r->i64(i, 0), r->i64(i, 1), r->text(i, 2), r->text(i, 3), r->i64(i, 4),
+                          r->text(i, 5), r->text(i, 6), r->text(i, 7)))
+            return chain.report();
         }
-        if (!problem.empty()) {
-          report.broken_seq = expected_seq;
-          report.problem = problem;
-          return report;
-        }
-        prev = e.hash;
-        ++expected_seq;
+        after = r->i64(r->rows() - 1, 0);
       }
-    }
+    });
   }
 
   void remember(std::string key, Done done) override {
@@ -635,26 +611,14 @@ class PostgresStore final : public Store {
               " AND claimed_until <= $1 AND id = (SELECT MIN(id) FROM outbox"
               "  WHERE task = o.task AND state = 'pending')"
               " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) "
-              "RETURNING id, task, kind, recipient, data, attempts, created_at, next_attempt_at, "
-              "last_error",
+              "RETURNING " +
+                  std::string(codec::kOutboxColumns),
               ms(now_t), std::clamp(limit, 1, 10000), ms(now_t + lease));
           if (!r.ok()) return r.status();
           for (int i = 0; i < r->rows(); ++i) {
-            OutboxItem it;
-            it.id = r->i64(i, 0);
-            it.effect.task = r->i64(i, 1);
-            auto kind = parse_effect_kind(r->text(i, 2));
-            if (!kind) return internal_error("unknown effect kind " + r->text(i, 2));
-            it.effect.kind = *kind;
-            it.effect.recipient = r->text(i, 3);
-            auto data = codec::decode_pairs(r->text(i, 4));
-            if (!data.ok()) return data.status();
-            it.effect.data = std::move(*data);
-            it.attempts = static_cast<int>(r->i64(i, 5));
-            it.created_at = from_ms(r->i64(i, 6));
-            it.next_attempt_at = from_ms(r->i64(i, 7));
-            it.last_error = r->text(i, 8);
-            items->push_back(std::move(it));
+            auto item = codec::outbox_item(RowOf{*r, i});
+            if (!item.ok()) return item.status();
+            items->push_back(std::move(*item));
           }
           std::sort(items->begin(), items->end(),
                     [](const OutboxItem& a, const OutboxItem& b) { return a.id < b.id; });
@@ -692,29 +656,16 @@ class PostgresStore final : public Store {
 
   StatusOr<std::vector<OutboxItem>> parked_outbox(int limit) override {
     return readers_.with([&](Conn& c) -> StatusOr<std::vector<OutboxItem>> {
-      auto r = c.run(
-          "SELECT id, task, kind, recipient, data, attempts, created_at, next_attempt_at, "
-          "last_error FROM outbox WHERE state = 'parked' ORDER BY id LIMIT $1",
-          std::clamp(limit, 1, 100000));
+      auto r = c.run(std::string("SELECT ") + codec::kOutboxColumns +
+                         " FROM outbox WHERE state = 'parked' ORDER BY id LIMIT $1",
+                     std::clamp(limit, 1, 100000));
       if (!r.ok()) return r.status();
       std::vector<OutboxItem> out;
       for (int i = 0; i < r->rows(); ++i) {
-        OutboxItem it;
-        it.id = r->i64(i, 0);
-        it.effect.task = r->i64(i, 1);
-        auto kind = parse_effect_kind(r->text(i, 2));
-        if (!kind) return internal_error("unknown effect kind " + r->text(i, 2));
-        it.effect.kind = *kind;
-        it.effect.recipient = r->text(i, 3);
-        auto data = codec::decode_pairs(r->text(i, 4));
-        if (!data.ok()) return data.status();
-        it.effect.data = std::move(*data);
-        it.attempts = static_cast<int>(r->i64(i, 5));
-        it.created_at = from_ms(r->i64(i, 6));
-        it.next_attempt_at = from_ms(r->i64(i, 7));
-        it.last_error = r->text(i, 8);
-        it.parked = true;
-        out.push_back(std::move(it));
+        auto item = codec::outbox_item(RowOf{*r, i});
+        if (!item.ok()) return item.status();
+        item->parked = true;
+        out.push_back(std::move(*item));
       }
       return out;
     });

@@ -165,27 +165,6 @@ Status prune_seen(Db& db, Time now) {
                      ms(now - std::chrono::duration_cast<Duration>(kSeenFor)));
 }
 
-// Who a task concerns, as task_people rows: (person, role).
-std::vector<std::pair<PersonId, std::string>> people_of(const Task& t) {
-  std::vector<std::pair<PersonId, std::string>> out;
-  auto add = [&](const PersonId& p, const char* role) {
-    if (p.empty()) return;
-    std::pair<PersonId, std::string> row{p, role};
-    if (std::find(out.begin(), out.end(), row) == out.end()) out.push_back(std::move(row));
-  };
-  add(t.requester, "requester");
-  add(t.subject, "subject");
-  for (const TaskStep& s : t.steps) {
-    if (s.state == StepState::current) {
-      for (const PersonId& p : s.assignees) add(p, "assignee");
-    } else if (s.state == StepState::done || s.state == StepState::skipped) {
-      for (const PersonId& p : s.assignees) add(p, "reviewer");
-      add(s.decided_by, "reviewer");
-    }
-  }
-  return out;
-}
-
 // The write connection, the chain head and a cache of recently written
 // tasks, owned by the writer thread.
 //
@@ -279,8 +258,9 @@ class Writer {
         return {Code::version_conflict, "task #" + std::to_string(t.number) + " changed meanwhile"};
       }
     }
-    auto people = people_of(t);
-    if (before == nullptr || people != people_of(*before)) TG_TRY(write_people(t.number, people));
+    auto people = codec::task_people(t);
+    if (before == nullptr || people != codec::task_people(*before))
+      TG_TRY(write_people(t.number, people));
     for (const Comment& c : d.new_comments) {
       auto st = db_->prepare(
           "INSERT INTO comments (task, id, author, text, at, source, slack_channel, slack_ts) "
@@ -526,35 +506,15 @@ class SqliteStore final : public Store {
     return readers_.with([&](Db& db) -> StatusOr<ChainReport> {
       auto st = db.prepare(std::string("SELECT ") + kEventColumns + " FROM events ORDER BY seq");
       if (!st.ok()) return st.status();
-      ChainReport report;
-      std::string prev = codec::genesis_hash();
-      std::int64_t expected_seq = 1;
+      codec::ChainChecker chain;
       for (;;) {
         auto r = st->next();
         if (!r.ok()) return r.status();
-        if (!*r) break;
-        ++report.events;
-        std::int64_t seq = st->i64(0);
-        std::string what = "event " + std::to_string(seq) + " (task #" +
-                           std::to_string(st->i64(1)) + ", " + st->text(2) + ")";
-        std::string problem;
-        if (seq != expected_seq) {
-          problem = "event " + std::to_string(expected_seq) + " is missing";
-        } else if (st->text(6) != prev) {
-          problem = what + " does not link to the event before it";
-        } else if (codec::event_hash(prev, seq, st->i64(1), st->text(2), st->text(3), st->i64(4),
-                                     st->text(5)) != st->text(7)) {
-          problem = what + ": its content does not match its hash";
-        }
-        if (!problem.empty()) {
-          report.broken_seq = seq != expected_seq ? expected_seq : seq;
-          report.problem = problem;
-          return report;
-        }
-        prev = st->text(7);
-        ++expected_seq;
+        if (!*r || !chain.next(st->i64(0), st->i64(1), st->text(2), st->text(3), st->i64(4),
+                               st->text(5), st->text(6), st->text(7)))
+          break;
       }
-      return report;
+      return chain.report();
     });
   }
 
@@ -708,32 +668,20 @@ class SqliteStore final : public Store {
     auto items = std::make_shared<std::vector<OutboxItem>>();
     submit(
         [items, now_t, limit, lease](Writer& w) -> Status {
-          auto st = w.db().prepare(
-              "SELECT id, task, kind, recipient, data, attempts, created_at, next_attempt_at, "
-              "last_error FROM outbox AS o WHERE state = 'pending' AND next_attempt_at <= ?1 "
-              "AND claimed_until <= ?1 AND id = (SELECT MIN(id) FROM outbox "
-              "WHERE task = o.task AND state = 'pending') ORDER BY id LIMIT ?2");
+          auto st =
+              w.db().prepare(std::string("SELECT ") + codec::kOutboxColumns +
+                             " FROM outbox AS o WHERE state = 'pending' AND next_attempt_at <= ?1 "
+                             "AND claimed_until <= ?1 AND id = (SELECT MIN(id) FROM outbox "
+                             "WHERE task = o.task AND state = 'pending') ORDER BY id LIMIT ?2");
           if (!st.ok()) return st.status();
           st->bind(1, ms(now_t)).bind(2, std::int64_t{std::clamp(limit, 1, 10000)});
           for (;;) {
             auto r = st->next();
             if (!r.ok()) return r.status();
             if (!*r) break;
-            OutboxItem it;
-            it.id = st->i64(0);
-            it.effect.task = st->i64(1);
-            auto kind = parse_effect_kind(st->text(2));
-            if (!kind) return internal_error("outbox item with unknown kind " + st->text(2));
-            it.effect.kind = *kind;
-            it.effect.recipient = st->text(3);
-            auto data = codec::decode_pairs(st->text(4));
-            if (!data.ok()) return data.status();
-            it.effect.data = std::move(*data);
-            it.attempts = static_cast<int>(st->i64(5));
-            it.created_at = from_ms(st->i64(6));
-            it.next_attempt_at = from_ms(st->i64(7));
-            it.last_error = st->text(8);
-            items->push_back(std::move(it));
+            auto item = codec::outbox_item(*st);
+            if (!item.ok()) return item.status();
+            items->push_back(std::move(*item));
           }
           for (const OutboxItem& it : *items) {
             TG_TRY(sqlite::run(w.db(), "UPDATE outbox SET claimed_until = ? WHERE id = ?",
@@ -771,9 +719,8 @@ class SqliteStore final : public Store {
 
   StatusOr<std::vector<OutboxItem>> parked_outbox(int limit) override {
     return readers_.with([&](Db& db) -> StatusOr<std::vector<OutboxItem>> {
-      auto st = db.prepare(
-          "SELECT id, task, kind, recipient, data, attempts, created_at, next_attempt_at, "
-          "last_error FROM outbox WHERE state = 'parked' ORDER BY id LIMIT ?");
+      auto st = db.prepare(std::string("SELECT ") + codec::kOutboxColumns +
+                           " FROM outbox WHERE state = 'parked' ORDER BY id LIMIT ?");
       if (!st.ok()) return st.status();
       st->bind(1, std::int64_t{std::clamp(limit, 1, 100000)});
       std::vector<OutboxItem> out;
@@ -781,22 +728,10 @@ class SqliteStore final : public Store {
         auto r = st->next();
         if (!r.ok()) return r.status();
         if (!*r) break;
-        OutboxItem it;
-        it.id = st->i64(0);
-        it.effect.task = st->i64(1);
-        auto kind = parse_effect_kind(st->text(2));
-        if (!kind) return internal_error("unknown effect kind " + st->text(2));
-        it.effect.kind = *kind;
-        it.effect.recipient = st->text(3);
-        auto data = codec::decode_pairs(st->text(4));
-        if (!data.ok()) return data.status();
-        it.effect.data = std::move(*data);
-        it.attempts = static_cast<int>(st->i64(5));
-        it.created_at = from_ms(st->i64(6));
-        it.next_attempt_at = from_ms(st->i64(7));
-        it.last_error = st->text(8);
-        it.parked = true;
-        out.push_back(std::move(it));
+        auto item = codec::outbox_item(*st);
+        if (!item.ok()) return item.status();
+        item->parked = true;
+        out.push_back(std::move(*item));
       }
       return out;
     });

@@ -57,6 +57,39 @@ bool contains(const std::vector<PersonId>& v, const PersonId& id) {
   return std::find(v.begin(), v.end(), id) != v.end();
 }
 
+// Adds person `id`, or every member of group `id`, to `out`, each once.
+// Unknown ids add nobody.
+void add_people(const Directory& dir, const PersonId& id, std::vector<PersonId>& out) {
+  if (const Group* g = dir.group(id)) {
+    for (const PersonId& m : g->members) {
+      if (!contains(out, m)) out.push_back(m);
+    }
+  } else if (dir.person(id) != nullptr && !contains(out, id)) {
+    out.push_back(id);
+  }
+}
+
+// The last word on who takes a step: a review step never goes to the
+// requester or the subject (unless it allows self-review); when nobody is
+// left, the step's fallback takes it, then the admins. Returns whether it fell back.
+bool settle_people(const Directory& dir, const Task& task, const TaskStep& step,
+                   std::vector<PersonId>& out) {
+  bool exclude = step.kind == StepKind::review && !step.rule.allow_self_review;
+  auto prune = [&] {
+    if (!exclude) return;
+    std::erase_if(out, [&](const PersonId& p) { return p == task.requester || p == task.subject; });
+  };
+  prune();
+  bool fallback = false;
+  for (const std::vector<PersonId>* next : {&step.rule.fallback, &dir.admins}) {
+    if (!out.empty()) break;
+    for (const PersonId& id : *next) add_people(dir, id, out);
+    prune();
+    fallback = true;
+  }
+  return fallback && !out.empty();
+}
+
 std::string join_names(const Directory& dir, const std::vector<PersonId>& ids) {
   std::string out;
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -162,13 +195,7 @@ Status receiver_allowed(const Ctx& c) {
   }
   if (!s.rule.reassign_to.empty()) {
     std::vector<PersonId> allowed;
-    for (const PersonId& id : s.rule.reassign_to) {
-      if (const Group* g = c.dir.group(id)) {
-        allowed.insert(allowed.end(), g->members.begin(), g->members.end());
-      } else {
-        allowed.push_back(id);
-      }
-    }
+    for (const PersonId& id : s.rule.reassign_to) add_people(c.dir, id, allowed);
     if (!contains(allowed, to)) {
       return rule_refused("this step may only be reassigned to " + join_names(c.dir, allowed));
     }
@@ -879,42 +906,19 @@ std::vector<PersonId> Engine::escalation_targets(
     const Task& task, const TaskStep& step, std::map<PersonId, PersonId>* delegated_for) const {
   const Directory& dir = *directory_;
   std::vector<PersonId> out;
-  auto add = [&](const PersonId& id) {
-    if (const Group* g = dir.group(id)) {
-      for (const PersonId& m : g->members) {
-        if (!contains(out, m)) out.push_back(m);
-      }
-    } else if (dir.person(id) != nullptr && !contains(out, id)) {
-      out.push_back(id);
-    }
-  };
   const Sla& sla = step.rule.sla;
   if (sla.escalate_to == EscalateTo::manager) {
     // The managers of whoever holds the step (of the people they stand in for).
     for (const PersonId& a : step.assignees) {
       auto it = step.delegated_for.find(a);
       const Person* p = dir.person(it != step.delegated_for.end() ? it->second : a);
-      if (p != nullptr && !p->manager.empty()) add(p->manager);
+      if (p != nullptr && !p->manager.empty()) add_people(dir, p->manager, out);
     }
   } else if (sla.escalate_to == EscalateTo::people) {
-    std::for_each(sla.escalate_people.begin(), sla.escalate_people.end(), add);
+    for (const PersonId& id : sla.escalate_people) add_people(dir, id, out);
   }
-  bool exclude = step.kind == StepKind::review && !step.rule.allow_self_review;
-  auto prune = [&] {
-    if (exclude) {
-      std::erase_if(out,
-                    [&](const PersonId& p) { return p == task.requester || p == task.subject; });
-    }
-  };
-  prune();
-  if (out.empty()) {  // "fallback", or nobody found: the step's fallback, then the admins
-    std::for_each(step.rule.fallback.begin(), step.rule.fallback.end(), add);
-    prune();
-  }
-  if (out.empty()) {
-    std::for_each(dir.admins.begin(), dir.admins.end(), add);
-    prune();
-  }
+  // "fallback", or nobody found: the step's fallback, then the admins.
+  settle_people(dir, task, step, out);
   return apply_delegations(*this, task, step, out, delegated_for);
 }
 
@@ -922,15 +926,7 @@ std::vector<PersonId> Engine::resolve(const Task& task, const TaskStep& step, bo
                                       std::map<PersonId, PersonId>* delegated_for) const {
   const Directory& dir = *directory_;
   std::vector<PersonId> out;
-  auto add = [&](const PersonId& id) {
-    if (const Group* g = dir.group(id)) {
-      for (const PersonId& m : g->members) {
-        if (!contains(out, m)) out.push_back(m);
-      }
-    } else if (dir.person(id) != nullptr && !contains(out, id)) {
-      out.push_back(id);
-    }
-  };
+  auto add = [&](const PersonId& id) { add_people(dir, id, out); };
   const ReviewerSelector& sel = step.rule.reviewers;
   switch (sel.type) {
     case ReviewerType::manager:
@@ -951,25 +947,8 @@ std::vector<PersonId> Engine::resolve(const Task& task, const TaskStep& step, bo
       add(sel.group);
       break;
   }
-  // A review step never goes to the requester or the subject unless it allows self-review.
-  bool exclude = step.kind == StepKind::review && !step.rule.allow_self_review;
-  auto prune = [&](std::vector<PersonId>& v) {
-    if (!exclude) return;
-    std::erase_if(v, [&](const PersonId& p) { return p == task.requester || p == task.subject; });
-  };
-  prune(out);
-  bool fallback = false;
-  if (out.empty() && !step.rule.fallback.empty()) {
-    std::for_each(step.rule.fallback.begin(), step.rule.fallback.end(), add);
-    prune(out);
-    fallback = true;
-  }
-  if (out.empty()) {
-    std::for_each(dir.admins.begin(), dir.admins.end(), add);
-    prune(out);
-    fallback = true;
-  }
-  if (by_fallback != nullptr) *by_fallback = fallback && !out.empty();
+  bool fallback = settle_people(dir, task, step, out);
+  if (by_fallback != nullptr) *by_fallback = fallback;
   return apply_delegations(*this, task, step, out, delegated_for);
 }
 

@@ -120,10 +120,7 @@ struct SmtpClient::Impl : std::enable_shared_from_this<SmtpClient::Impl> {
   std::thread thread;
 
   Impl(SmtpOptions o, Server s) : options(std::move(o)), server(std::move(s)) {
-    tls_ctx.set_default_verify_paths();
-    tls_ctx.set_verify_mode(ssl::verify_peer);
-    tls_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    configure_tls_client(tls_ctx);
     work.emplace(ioc.get_executor());
     thread = std::thread([this] { ioc.run(); });
   }

@@ -88,10 +88,7 @@ struct WebClient::Impl : std::enable_shared_from_this<WebClient::Impl> {
       base_ok = true;
       while (!base.target.empty() && base.target.back() == '/') base.target.pop_back();
     }
-    tls_ctx.set_default_verify_paths();
-    tls_ctx.set_verify_mode(ssl::verify_peer);
-    tls_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    configure_tls_client(tls_ctx);
     work.emplace(ioc.get_executor());
     thread = std::thread([this] { ioc.run(); });
   }

@@ -1,5 +1,7 @@
 #include "storage/detail/codec.h"
 
+#include <algorithm>
+
 #include <openssl/evp.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -393,6 +395,51 @@ std::string event_hash(const std::string& prev_hash, std::int64_t seq, TaskNumbe
     hex[2 * i + 1] = kHex[digest[i] & 0xf];
   }
   return hex;
+}
+
+bool ChainChecker::next(std::int64_t seq, TaskNumber task, const std::string& type,
+                        const std::string& actor, std::int64_t at_ms, const std::string& data_json,
+                        const std::string& prev_hash, const std::string& hash) {
+  if (report_.broken_seq) return false;
+  ++report_.events;
+  std::string what =
+      "event " + std::to_string(seq) + " (task #" + std::to_string(task) + ", " + type + ")";
+  std::string problem;
+  if (seq != expected_seq_) {
+    problem = "event " + std::to_string(expected_seq_) + " is missing";
+  } else if (prev_hash != prev_) {
+    problem = what + " does not link to the event before it";
+  } else if (event_hash(prev_, seq, task, type, actor, at_ms, data_json) != hash) {
+    problem = what + ": its content does not match its hash";
+  }
+  if (!problem.empty()) {
+    report_.broken_seq = expected_seq_;
+    report_.problem = problem;
+    return false;
+  }
+  prev_ = hash;
+  ++expected_seq_;
+  return true;
+}
+
+std::vector<std::pair<PersonId, std::string>> task_people(const Task& t) {
+  std::vector<std::pair<PersonId, std::string>> out;
+  auto add = [&](const PersonId& p, const char* role) {
+    if (p.empty()) return;
+    std::pair<PersonId, std::string> row{p, role};
+    if (std::find(out.begin(), out.end(), row) == out.end()) out.push_back(std::move(row));
+  };
+  add(t.requester, "requester");
+  add(t.subject, "subject");
+  for (const TaskStep& s : t.steps) {
+    if (s.state == StepState::current) {
+      for (const PersonId& p : s.assignees) add(p, "assignee");
+    } else if (s.state == StepState::done || s.state == StepState::skipped) {
+      for (const PersonId& p : s.assignees) add(p, "reviewer");
+      add(s.decided_by, "reviewer");
+    }
+  }
+  return out;
 }
 
 }  // namespace tollgate::codec

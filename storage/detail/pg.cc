@@ -5,6 +5,16 @@
 #include <libpq-fe.h>
 
 namespace tollgate::pg {
+namespace {
+
+// libpq's messages end with a newline.
+std::string trimmed(const char* message) {
+  std::string s = message != nullptr ? message : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
 
 Result::Result(pg_result* r) : r_(r) {}
 Result::~Result() {
@@ -31,8 +41,7 @@ StatusOr<std::unique_ptr<Conn>> Conn::open(const std::string& url) {
   pg_conn* c = PQconnectdb(url.c_str());
   if (c == nullptr) return unavailable("cannot allocate a PostgreSQL connection");
   if (PQstatus(c) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(c);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    std::string why = trimmed(PQerrorMessage(c));
     PQfinish(c);
     return unavailable("cannot connect to PostgreSQL: " + why);
   }
@@ -61,8 +70,7 @@ Status Conn::exec_script(const std::string& sql) {
   Result r(PQexec(c_, sql.c_str()));
   ExecStatusType st = r.r_ != nullptr ? PQresultStatus(r.r_) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return {};
-  std::string why = r.r_ != nullptr ? PQresultErrorMessage(r.r_) : PQerrorMessage(c_);
-  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+  std::string why = trimmed(r.r_ != nullptr ? PQresultErrorMessage(r.r_) : PQerrorMessage(c_));
   return broken() ? unavailable("PostgreSQL is unavailable: " + why)
                   : internal_error("PostgreSQL: " + why);
 }
@@ -77,8 +85,8 @@ StatusOr<Result> Conn::exec(const std::string& sql, const std::vector<Param>& pa
     std::string name = "s" + std::to_string(prepared_.size());
     Result prep(PQprepare(c_, name.c_str(), sql.c_str(), static_cast<int>(values.size()), nullptr));
     if (prep.r_ == nullptr || PQresultStatus(prep.r_) != PGRES_COMMAND_OK) {
-      std::string why = prep.r_ != nullptr ? PQresultErrorMessage(prep.r_) : PQerrorMessage(c_);
-      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      std::string why =
+          trimmed(prep.r_ != nullptr ? PQresultErrorMessage(prep.r_) : PQerrorMessage(c_));
       if (broken()) return unavailable("PostgreSQL is unavailable: " + why);
       return internal_error("PostgreSQL: " + why);
     }
@@ -90,8 +98,7 @@ StatusOr<Result> Conn::exec(const std::string& sql, const std::vector<Param>& pa
   pg_result* raw = r.r_;
   ExecStatusType st = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
-  std::string why = raw != nullptr ? PQresultErrorMessage(raw) : PQerrorMessage(c_);
-  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+  std::string why = trimmed(raw != nullptr ? PQresultErrorMessage(raw) : PQerrorMessage(c_));
   const char* state = raw != nullptr ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
   std::string code = state != nullptr ? state : "";
   if (broken() || code.rfind("08", 0) == 0 || code.rfind("57P", 0) == 0 || code == "53300") {
