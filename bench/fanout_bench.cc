@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "storage/store.h"
-#include "tests/fake_slack/fake_slack.h"
+#include "bot/sandbox/fake_slack.h"
 #include "tests/support/fanout_org.h"
 #include "tests/support/slack_requests.h"
 #include "tests/support/temp_dir.h"
@@ -23,6 +23,7 @@
 
 using namespace tollgate;
 using namespace tollgate::testing;
+using namespace tollgate::sandbox;
 using namespace std::chrono_literals;
 
 namespace {

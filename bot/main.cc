@@ -191,6 +191,9 @@ int main(int argc, char** argv) {
   serve->add_option("--listen", o.app.listen, "Address and port to listen on")
       ->envname("TOLLGATE_LISTEN");
   serve->add_option("--threads", o.app.threads, "Network threads (default: one per core)");
+  serve->add_flag("--sandbox", o.app.sandbox,
+                  "Run with a fake Slack workspace and its page at /sandbox instead of Slack "
+                  "(the default when neither Slack secret is set)");
 
   CLI::App* check =
       app.add_subcommand("check-config", "Check a configuration file; list every problem");
@@ -241,6 +244,17 @@ int main(int argc, char** argv) {
   }
   if (std::string t = env("TOLLGATE_HEADER_TIMEOUT_MS"); !t.empty()) {
     o.app.header_timeout = std::chrono::milliseconds(std::stoll(t));
+  }
+  // The sandbox: asked for, or what a quick start without a Slack app gets.
+  std::string sandbox_env = env("TOLLGATE_SANDBOX", "auto");
+  if (sandbox_env != "on" && sandbox_env != "off" && sandbox_env != "auto") {
+    std::fprintf(stderr, "TOLLGATE_SANDBOX must be on, off or auto, not %s\n", sandbox_env.c_str());
+    return 2;
+  }
+  if (sandbox_env == "on") o.app.sandbox = true;
+  if (!o.app.sandbox && sandbox_env != "off" && o.app.bot_token.empty() &&
+      o.app.signing_secret.empty()) {
+    o.app.sandbox = true;
   }
   if (serve->parsed()) return tollgate::serve(o);
   if (check->parsed()) return tollgate::check_config(o);

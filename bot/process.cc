@@ -16,6 +16,7 @@
 #include "bot/metrics.h"
 #include "bot/outbox_worker.h"
 #include "bot/router.h"
+#include "bot/sandbox/sandbox.h"
 #include "bot/service.h"
 #include "bot/slack/web_client.h"
 #include "storage/store.h"
@@ -40,6 +41,14 @@ StatusOr<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& 
   return std::make_pair(host, static_cast<std::uint16_t>(port));
 }
 
+namespace {
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+}  // namespace
+
 struct Process::Impl {
   ProcessOptions options;
   SystemClock system_clock;
@@ -56,6 +65,7 @@ struct Process::Impl {
   std::unique_ptr<HomePublisher> home;
   std::unique_ptr<AdminApi> api;
   std::unique_ptr<mail::SmtpClient> mailer;
+  std::unique_ptr<sandbox::Sandbox> sandbox;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<http::Server> server;
   bool stopped = false;
@@ -93,6 +103,20 @@ Status Process::start() {
     s.mailer = std::move(*mailer);
   }
 
+  if (s.options.sandbox) {
+    if (!is_loopback(listen->first)) {
+      return invalid_argument(
+          "the sandbox lets anyone act as anyone, so it runs only on a "
+          "loopback address (TOLLGATE_LISTEN=127.0.0.1:3000), not on " +
+          listen->first);
+    }
+    s.sandbox = std::make_unique<sandbox::Sandbox>(s.directory);
+    if (Status st = s.sandbox->start(); !st.ok()) return st;
+    s.options.bot_token = s.sandbox->bot_token();
+    s.options.signing_secret = s.sandbox->signing_secret();
+    s.options.slack_api_url = s.sandbox->api_url();
+    s.options.team_id = s.sandbox->team_id();
+  }
   if (s.options.bot_token.empty()) {
     spdlog::warn("SLACK_BOT_TOKEN is not set: nothing will be sent to Slack");
   } else {
@@ -191,10 +215,22 @@ Status Process::start() {
                  e.status, e.latency.count(), e.remote);
   };
   Router* router = s.router.get();
-  s.server = std::make_unique<http::Server>(so, [router](http::Request req, http::Respond respond) {
-    router->handle(std::move(req), std::move(respond));
-  });
+  sandbox::Sandbox* sandbox = s.sandbox.get();
+  s.server = std::make_unique<http::Server>(
+      so, [router, sandbox](http::Request req, http::Respond respond) {
+        if (sandbox != nullptr && sandbox->handle(req, respond)) return;
+        router->handle(std::move(req), std::move(respond));
+      });
   if (Status st = s.server->start(); !st.ok()) return st;
+  if (sandbox != nullptr) {
+    sandbox->set_tollgate_port(s.server->port());
+    spdlog::info(
+        "sandbox: no Slack here; a workspace of {} people is at http://{}:{}/sandbox "
+        "(its fake Slack Web API at {})",
+        s.directory->people.size(),
+        so.address.find(':') != std::string::npos ? "[::1]" : so.address, s.server->port(),
+        s.sandbox->api_url());
+  }
 
   if (s.slack) {
     // Who the bot is, to ignore its own messages, and the workspace's
@@ -267,6 +303,7 @@ void Process::shutdown() {
   // 4. Stop talking to Slack and to the mail server.
   if (s.slack) s.slack->stop();
   if (s.mailer) s.mailer->stop();
+  if (s.sandbox) s.sandbox->stop();
   spdlog::info("tollgate: stopped");
 }
 

@@ -42,6 +42,10 @@ struct ProcessOptions {
   // How long a claimed outbox item is this instance's before another instance
   // may deliver it (after a crash, say). TOLLGATE_OUTBOX_LEASE_MS.
   std::chrono::milliseconds outbox_lease{60000};
+  // Run the sandbox (bot/sandbox/sandbox.h): a fake Slack workspace on
+  // loopback and its page at /sandbox, instead of Slack. Only on a loopback
+  // listen address.
+  bool sandbox = false;
   // Time; null: the system clock. In-process tests pass a ManualClock.
   const Clock* clock = nullptr;
 };

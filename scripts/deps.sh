@@ -10,7 +10,11 @@ packages=(
   libgtest-dev libgmock-dev
   libspdlog-dev libcli11-dev
   python3 python3-jsonschema python3-aiosmtpd clang
+  chromium fonts-noto-color-emoji
 )
+# Node.js and npm drive the sandbox page's browser test: the machine's own, else Debian's.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -19,13 +23,19 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  echo "deps: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "deps: installing ${missing[*]}" >&2
-sudo_cmd=()
-if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# playwright-core, at the version tests/sandbox/package-lock.json pins (it drives Debian's
+# chromium; it downloads no browser of its own).
+sandbox_tests="$(dirname "$0")/../tests/sandbox"
+if [[ ! -d "$sandbox_tests/node_modules/playwright-core" ]]; then
+  echo "deps: npm ci in tests/sandbox" >&2
+  npm ci --prefix "$sandbox_tests" --no-audit --no-fund --loglevel=error >/dev/null
+fi

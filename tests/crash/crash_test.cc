@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "storage/store.h"
-#include "tests/fake_slack/fake_slack.h"
+#include "bot/sandbox/fake_slack.h"
 #include "tests/support/fanout_org.h"
 #include "tests/support/http_client.h"
 #include "tests/support/slack_requests.h"
@@ -29,6 +29,7 @@
 
 using namespace tollgate;
 using namespace tollgate::testing;
+using namespace tollgate::sandbox;
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 #include "bot/service.h"
 #include "storage/store.h"
-#include "tests/fake_slack/fake_slack.h"
+#include "bot/sandbox/fake_slack.h"
 #include "tests/support/http_client.h"
 #include "tests/support/slack_requests.h"
 #include "tests/support/temp_dir.h"
@@ -20,6 +20,11 @@
 #include "workflow/time_text.h"
 
 namespace tollgate::testing {
+
+using sandbox::FakeSlack;
+using sandbox::FakeUser;
+using sandbox::PostedMessage;
+using sandbox::RecordedCall;
 
 class EdgeTest : public ::testing::Test {
  protected:

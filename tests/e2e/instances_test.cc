@@ -17,7 +17,7 @@
 
 #include "bot/process.h"
 #include "storage/store.h"
-#include "tests/fake_slack/fake_slack.h"
+#include "bot/sandbox/fake_slack.h"
 #include "tests/support/http_client.h"
 #include "tests/support/slack_requests.h"
 #include "tests/support/temp_dir.h"
@@ -26,6 +26,11 @@
 #include "tests/support/tollgate_process.h"
 
 namespace tollgate::testing {
+
+using sandbox::FakeSlack;
+using sandbox::FakeUser;
+using sandbox::PostedMessage;
+using sandbox::RecordedCall;
 namespace {
 
 // Requesters with a Slack id, and who reviews their AWS staging requests.

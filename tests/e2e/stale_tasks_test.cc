@@ -13,7 +13,7 @@
 
 #include "bot/process.h"
 #include "storage/store.h"
-#include "tests/fake_slack/fake_slack.h"
+#include "bot/sandbox/fake_slack.h"
 #include "tests/support/http_client.h"
 #include "tests/support/slack_requests.h"
 #include "tests/support/smtp_sink.h"
@@ -22,6 +22,11 @@
 #include "workflow/time_text.h"
 
 namespace tollgate::testing {
+
+using sandbox::FakeSlack;
+using sandbox::FakeUser;
+using sandbox::PostedMessage;
+using sandbox::RecordedCall;
 namespace {
 
 using std::chrono::days;

@@ -1,5 +1,5 @@
-// A blocking HTTP/1.1 client for tests: one keep-alive connection to
-// 127.0.0.1:port, reconnecting when the server closed it.
+// The loopback HTTP client (bot/http/client.h) under the tests' names, and a
+// raw TCP connection for misbehaving clients.
 #pragma once
 
 #include <cstdint>
@@ -8,31 +8,13 @@
 #include <utility>
 #include <vector>
 
+#include "bot/http/client.h"
+
 namespace tollgate::testing {
 
-struct HttpResult {
-  int status = 0;  // 0: no answer (see error)
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string error;
-  bool closed = false;  // the server closed the connection after answering
-  std::string header(const std::string& name) const;
-};
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-class HttpClient {
- public:
-  explicit HttpClient(std::uint16_t port);
-  ~HttpClient();
-  HttpResult request(const std::string& method, const std::string& target,
-                     const std::string& body = {}, const Headers& headers = {});
-  HttpResult get(const std::string& target) { return request("GET", target); }
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
+using HttpResult = http::ClientResult;
+using HttpClient = http::LoopbackClient;
+using Headers = http::Headers;
 
 // A raw TCP connection, for misbehaving clients.
 class RawConnection {

@@ -1,4 +1,4 @@
-#include "tests/fake_slack/fake_slack.h"
+#include "bot/sandbox/fake_slack.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -12,7 +12,7 @@
 
 #include "bot/http/server.h"
 
-namespace tollgate::testing {
+namespace tollgate::sandbox {
 namespace {
 
 using rapidjson::Value;
@@ -228,10 +228,23 @@ struct FakeSlack::Impl {
   mutable std::mutex mu;
   std::vector<RecordedCall> calls;
   std::vector<PostedMessage> messages;
-  std::map<std::string, FakeUser> users;                                     // by id
-  std::map<std::string, std::pair<SteadyClock::time_point, bool>> triggers;  // issued at, used
-  std::map<std::string, SteadyClock::time_point> last_post;                  // per channel
-  std::map<std::string, std::deque<SteadyClock::time_point>> windows;        // per method
+  std::map<std::string, FakeUser> users;  // by id
+  struct Trigger {
+    SteadyClock::time_point issued;
+    bool used = false;
+    std::string user;
+  };
+  std::map<std::string, Trigger> triggers;
+  std::vector<EphemeralMessage> ephemerals;
+  std::map<std::string, ViewRecord> views;                   // by id
+  std::map<std::string, std::string> home_of;                // user -> view id
+  std::map<std::string, std::vector<std::string>> stack_of;  // user -> open modals, bottom first
+  std::map<std::string, std::pair<std::string, std::string>>
+      response_targets;  // id -> user, channel
+  std::uint64_t version = 0;
+  int next_response = 0;
+  std::map<std::string, SteadyClock::time_point> last_post;            // per channel
+  std::map<std::string, std::deque<SteadyClock::time_point>> windows;  // per method
   std::vector<std::string> violations;
   int rate_limited = 0;
   SteadyClock::time_point fail_until{};
@@ -294,6 +307,19 @@ http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& r
       violations.push_back("response_url: body is not JSON");
       rec.status = 400;
       return http::Response::text(400, "invalid_payload");
+    }
+    auto target = response_targets.find(req.path.substr(10));
+    if (target != response_targets.end()) {
+      const auto& [user, channel] = target->second;
+      const Value* blocks = member(d, "blocks");
+      std::string blocks_json = blocks != nullptr ? to_json(*blocks) : "[]";
+      if (str(d, "response_type") == "in_channel") {
+        messages.push_back(
+            {channel, new_ts(), "", str(d, "text"), blocks_json, 0, options.bot_user_id});
+      } else {
+        ephemerals.push_back({channel, user, new_ts(), str(d, "text"), blocks_json});
+      }
+      ++version;
     }
     return ok("");
   }
@@ -373,9 +399,8 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
   };
   if (m == "auth.test") {
     return ok("\"user_id\":" + quote(options.bot_user_id) + ",\"bot_id\":" + quote(options.bot_id) +
-              ",\"team_id\":" + quote(options.team_id) +
-              ",\"url\":" + quote(options.workspace_url) +
-              ",\"user\":\"tollgate\",\"team\":\"Test\"");
+              ",\"team_id\":" + quote(options.team_id) + ",\"url\":" +
+              quote(options.workspace_url) + ",\"user\":\"tollgate\",\"team\":\"Test\"");
   }
   if (m == "conversations.open") {
     std::string who = str(body, "users");
@@ -393,8 +418,11 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
     if (!check.problems.empty()) return invalid("invalid_blocks");
     std::string blocks_json = blocks != nullptr ? to_json(*blocks) : "[]";
     if (m == "chat.postEphemeral") {
-      if (str(body, "user").empty()) return fail(rec, "user_not_in_channel");
-      return ok("\"message_ts\":" + quote(new_ts()));
+      std::string user = str(body, "user");
+      if (user.empty()) return fail(rec, "user_not_in_channel");
+      ephemerals.push_back({channel, user, new_ts(), text, blocks_json});
+      ++version;
+      return ok("\"message_ts\":" + quote(ephemerals.back().ts));
     }
     if (m == "chat.update") {
       std::string ts = str(body, "ts");
@@ -403,6 +431,7 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
           pm.text = text;
           pm.blocks = blocks_json;
           ++pm.updates;
+          ++version;
           return ok("\"channel\":" + quote(channel) + ",\"ts\":" + quote(ts));
         }
       }
@@ -414,30 +443,58 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
         return limited(rec, 1);
       last_post[channel] = now;
     }
-    PostedMessage pm{channel, new_ts(), str(body, "thread_ts"), text, blocks_json, 0};
+    PostedMessage pm{channel,     new_ts(), str(body, "thread_ts"), text,
+                     blocks_json, 0,        options.bot_user_id};
     messages.push_back(pm);
+    ++version;
     return ok("\"channel\":" + quote(channel) + ",\"ts\":" + quote(pm.ts) +
               ",\"message\":{\"type\":\"message\",\"text\":" + quote(text) +
               ",\"ts\":" + quote(pm.ts) + ",\"bot_id\":" + quote(options.bot_id) +
               ",\"user\":" + quote(options.bot_user_id) + "}");
   }
-  if (m == "views.open" || m == "views.publish" || m == "views.update") {
+  if (m == "views.open" || m == "views.push" || m == "views.publish" || m == "views.update") {
     const Value* view = member(body, "view");
     if (view == nullptr || !view->IsObject()) return fail(rec, "invalid_arguments");
-    if (m == "views.open") {
+    std::string user;
+    if (m == "views.open" || m == "views.push") {
       std::string trigger = str(body, "trigger_id");
       auto t = triggers.find(trigger);
       if (t == triggers.end()) return fail(rec, "invalid_trigger_id");
-      if (t->second.second) return fail(rec, "exchanged_trigger_id");
-      if (now - t->second.first > std::chrono::seconds(3)) return fail(rec, "expired_trigger_id");
-      t->second.second = true;
+      if (t->second.used) return fail(rec, "exchanged_trigger_id");
+      if (now - t->second.issued > std::chrono::seconds(3)) return fail(rec, "expired_trigger_id");
+      t->second.used = true;
+      user = t->second.user;
     }
-    if (m == "views.publish" && str(body, "user_id").empty()) return fail(rec, "invalid_arguments");
-    check.view(*view, m == "views.publish");
+    ViewRecord* existing = nullptr;
+    if (m == "views.update") {
+      auto v = views.find(str(body, "view_id"));
+      if (v == views.end()) return fail(rec, "not_found");
+      std::string hash = str(body, "hash");
+      if (!hash.empty() && hash != v->second.hash) return fail(rec, "hash_conflict");
+      existing = &v->second;
+    }
+    if (m == "views.publish") {
+      user = str(body, "user_id");
+      if (user.empty()) return fail(rec, "invalid_arguments");
+      if (auto h = home_of.find(user); h != home_of.end()) existing = &views[h->second];
+    }
+    bool home = m == "views.publish" || (existing != nullptr && existing->home);
+    check.view(*view, home);
     if (!check.problems.empty()) return invalid("invalid_arguments");
-    int view_number = ++next_view;
-    return ok("\"view\":{\"id\":\"V" + std::to_string(view_number) + "\",\"hash\":\"h" +
-              std::to_string(view_number) + "\"}");
+    if (existing == nullptr) {
+      ViewRecord r{"V" + std::to_string(++next_view), user, "", "", home};
+      existing = &views.emplace(r.id, r).first->second;
+      if (home) {
+        home_of[user] = r.id;
+      } else {
+        stack_of[user].push_back(r.id);
+      }
+    }
+    existing->json = to_json(*view);
+    existing->hash = "h" + std::to_string(++next_view);
+    ++version;
+    return ok("\"view\":{\"id\":" + quote(existing->id) + ",\"hash\":" + quote(existing->hash) +
+              ",\"type\":" + quote(home ? "home" : "modal") + "}");
   }
   if (m == "users.lookupByEmail") {
     std::string email = str(body, "email");
@@ -452,8 +509,9 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
     auto it = users.find(str(body, "user"));
     if (it == users.end()) return fail(rec, "user_not_found");
     return ok("\"user\":{\"id\":" + quote(it->first) + ",\"tz\":" + quote(it->second.tz) +
-              ",\"tz_offset\":" + std::to_string(it->second.tz_offset) +
-              ",\"profile\":{\"email\":" + quote(it->second.email) + "}}");
+              ",\"tz_offset\":" + std::to_string(it->second.tz_offset) + ",\"real_name\":" +
+              quote(it->second.real_name) + ",\"profile\":{\"email\":" + quote(it->second.email) +
+              ",\"real_name\":" + quote(it->second.real_name) + "}}");
   }
   if (m == "conversations.replies") {
     std::string channel = str(body, "channel");
@@ -533,11 +591,120 @@ void FakeSlack::add_user(FakeUser user) {
   impl_->users[user.id] = std::move(user);
 }
 
-std::string FakeSlack::trigger_id() {
+std::vector<FakeUser> FakeSlack::users() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<FakeUser> out;
+  for (const auto& [id, u] : impl_->users) out.push_back(u);
+  return out;
+}
+
+std::string FakeSlack::trigger_id(const std::string& user) {
   std::lock_guard lock(impl_->mu);
   std::string id = std::to_string(++impl_->next_trigger) + ".7890123.abcdef";
-  impl_->triggers[id] = {SteadyClock::now(), false};
+  impl_->triggers[id] = {SteadyClock::now(), false, user};
   return id;
+}
+
+std::string FakeSlack::response_url_for(const std::string& user, const std::string& channel) {
+  std::string id;
+  {
+    std::lock_guard lock(impl_->mu);
+    id = "R" + std::to_string(++impl_->next_response);
+    impl_->response_targets[id] = {user, channel};
+  }
+  return response_url(id);
+}
+
+std::string FakeSlack::post_as(const std::string& user, const std::string& channel,
+                               const std::string& text, const std::string& thread_ts) {
+  std::lock_guard lock(impl_->mu);
+  PostedMessage pm{channel, impl_->new_ts(), thread_ts, text, "[]", 0, user};
+  impl_->messages.push_back(pm);
+  ++impl_->version;
+  return pm.ts;
+}
+
+void FakeSlack::add_ephemeral(const std::string& user, const std::string& channel,
+                              const std::string& text, const std::string& blocks) {
+  std::lock_guard lock(impl_->mu);
+  impl_->ephemerals.push_back({channel, user, impl_->new_ts(), text, blocks});
+  ++impl_->version;
+}
+
+std::optional<ViewRecord> FakeSlack::home_view(const std::string& user) const {
+  std::lock_guard lock(impl_->mu);
+  auto h = impl_->home_of.find(user);
+  if (h == impl_->home_of.end()) return std::nullopt;
+  return impl_->views.at(h->second);
+}
+
+std::vector<ViewRecord> FakeSlack::modals(const std::string& user) const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<ViewRecord> out;
+  if (auto s = impl_->stack_of.find(user); s != impl_->stack_of.end()) {
+    for (const std::string& id : s->second) out.push_back(impl_->views.at(id));
+  }
+  return out;
+}
+
+std::optional<ViewRecord> FakeSlack::view(const std::string& id) const {
+  std::lock_guard lock(impl_->mu);
+  auto v = impl_->views.find(id);
+  if (v == impl_->views.end()) return std::nullopt;
+  return v->second;
+}
+
+bool FakeSlack::replace_view(const std::string& id, const std::string& view_json) {
+  std::lock_guard lock(impl_->mu);
+  auto v = impl_->views.find(id);
+  if (v == impl_->views.end()) return false;
+  v->second.json = view_json;
+  v->second.hash = "h" + std::to_string(++impl_->next_view);
+  ++impl_->version;
+  return true;
+}
+
+void FakeSlack::push_view(const std::string& user, const std::string& view_json) {
+  std::lock_guard lock(impl_->mu);
+  std::string id = "V" + std::to_string(++impl_->next_view);
+  impl_->views[id] = {id, user, "h" + std::to_string(++impl_->next_view), view_json, false};
+  impl_->stack_of[user].push_back(id);
+  ++impl_->version;
+}
+
+void FakeSlack::close_view(const std::string& user, const std::string& id) {
+  std::lock_guard lock(impl_->mu);
+  auto& stack = impl_->stack_of[user];
+  auto it = std::find(stack.begin(), stack.end(), id);
+  if (it == stack.end()) return;
+  for (auto v = it; v != stack.end(); ++v) impl_->views.erase(*v);
+  stack.erase(it, stack.end());
+  ++impl_->version;
+}
+
+void FakeSlack::close_all_views(const std::string& user) {
+  std::lock_guard lock(impl_->mu);
+  for (const std::string& id : impl_->stack_of[user]) impl_->views.erase(id);
+  impl_->stack_of[user].clear();
+  ++impl_->version;
+}
+
+std::vector<EphemeralMessage> FakeSlack::ephemerals_for(const std::string& user) const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<EphemeralMessage> out;
+  for (const EphemeralMessage& e : impl_->ephemerals) {
+    if (e.user == user) out.push_back(e);
+  }
+  return out;
+}
+
+std::uint64_t FakeSlack::version() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->version;
+}
+
+const FakeSlack::Options& FakeSlack::options() const {
+  return impl_->options;
 }
 
 void FakeSlack::fail_for(std::chrono::milliseconds d) {
@@ -608,4 +775,4 @@ void FakeSlack::clear() {
   impl_->rate_limited = 0;
 }
 
-}  // namespace tollgate::testing
+}  // namespace tollgate::sandbox

@@ -1,0 +1,157 @@
+// A fake of the Slack Web API: a real HTTP server on loopback. The tests talk
+// to Tollgate through it, and the sandbox (bot/sandbox/sandbox.h) shows what
+// it holds as a Slack workspace in a browser.
+//
+// It answers the methods Tollgate calls (auth.test, conversations.open,
+// chat.postMessage, chat.update, chat.postEphemeral, views.open, views.push,
+// views.publish, views.update, users.lookupByEmail, users.info,
+// conversations.replies) and POSTs to response URLs (/response/...), and
+// validates each request as Slack does: the bearer token, JSON with a charset,
+// required fields, Block Kit limits (50 blocks a message, 100 a view, section
+// text 3000, header 150, button value 2000, ids 255, text 40000, view title
+// 24, private_metadata 3000), trigger_id expiry (3 s, single use), one
+// chat.postMessage per second per channel and per-method tier budgets, with
+// 429 and Retry-After beyond them. It records every call, and can be told to
+// fail (HTTP 500), to answer slowly, or to rate-limit.
+//
+// It keeps the workspace's state as Slack would show it: the messages of
+// each channel (the bot's and the people's), the ephemeral messages each
+// person was shown, each person's App Home view and stack of open modals.
+// version() counts the changes to that state.
+//
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tollgate::sandbox {
+
+struct FakeUser {
+  std::string id;
+  std::string email;
+  std::string tz = "Europe/Lisbon";
+  int tz_offset = 0;      // seconds east of UTC, as Slack reports it
+  std::string real_name;  // shown by users.info; the sandbox page names people by it
+};
+
+struct RecordedCall {
+  std::string method;  // "chat.postMessage", or "response_url" for /response/... posts
+  std::string body;    // the request body as sent
+  std::string query;   // GET query
+  int status = 200;    // the HTTP status answered
+  std::string error;   // Slack's error code when ok:false or 429
+  std::chrono::steady_clock::time_point at;
+};
+
+struct PostedMessage {
+  std::string channel;
+  std::string ts;
+  std::string thread_ts;
+  std::string text;
+  std::string blocks;  // JSON array as sent
+  int updates = 0;
+  std::string user;  // the author: the bot user for what the Web API posted
+};
+
+// A message only one person sees: chat.postEphemeral, a response_url post,
+// or the answer to a slash command.
+struct EphemeralMessage {
+  std::string channel;
+  std::string user;
+  std::string ts;
+  std::string text;
+  std::string blocks;  // JSON array, "[]" when none
+};
+
+// A view as Slack holds it: the App Home of a person, or an open modal.
+struct ViewRecord {
+  std::string id;  // "V<n>"
+  std::string user;
+  std::string hash;  // changes with every update
+  std::string json;  // the view object as last given
+  bool home = false;
+};
+
+class FakeSlack {
+ public:
+  struct Options {
+    std::string token = "xoxb-test-token";
+    std::string team_id = "T0TEST";
+    std::string team_domain = "tollgate-test";
+    std::string bot_user_id = "U0BOT";
+    std::string bot_id = "B0BOT";
+    std::string workspace_url = "https://tollgate-test.slack.com/";
+    bool enforce_channel_rate = true;  // 1 chat.postMessage per second per channel
+    bool enforce_tiers = true;         // per-method budgets per minute
+  };
+
+  FakeSlack();
+  explicit FakeSlack(Options options);
+  ~FakeSlack();
+
+  const Options& options() const;
+  std::uint16_t port() const;
+  std::string api_url() const;  // "http://127.0.0.1:PORT/api"
+  // A response_url that posts back to this fake; what is posted to it is
+  // shown to `user` in `channel` (as Slack does for the person who clicked or
+  // ran a command).
+  std::string response_url(const std::string& id) const;
+  std::string response_url_for(const std::string& user, const std::string& channel);
+
+  void add_user(FakeUser user);
+  std::vector<FakeUser> users() const;
+  // A fresh trigger_id, valid for 3 seconds and once; a modal it opens
+  // belongs to `user`.
+  std::string trigger_id(const std::string& user = {});
+
+  // A person's message in `channel` (in a thread when thread_ts is set);
+  // returns its ts.
+  std::string post_as(const std::string& user, const std::string& channel, const std::string& text,
+                      const std::string& thread_ts = {});
+  // Shows `user` a message only they see.
+  void add_ephemeral(const std::string& user, const std::string& channel, const std::string& text,
+                     const std::string& blocks = "[]");
+
+  // Views (App Home, modals) and what a client does with a modal once
+  // Tollgate has answered its submission.
+  std::optional<ViewRecord> home_view(const std::string& user) const;
+  std::vector<ViewRecord> modals(const std::string& user) const;  // bottom first
+  std::optional<ViewRecord> view(const std::string& id) const;
+  bool replace_view(const std::string& id, const std::string& view_json);  // response_action update
+  void push_view(const std::string& user, const std::string& view_json);   // response_action push
+  void close_view(const std::string& user, const std::string& id);         // it and those above it
+  void close_all_views(const std::string& user);                           // response_action clear
+
+  // Answer every request with HTTP 500 for `d`.
+  void fail_for(std::chrono::milliseconds d);
+  // Delay every answer by `d`.
+  void delay(std::chrono::milliseconds d);
+  // Answer the next `n` calls of `method` with 429 and Retry-After `seconds`.
+  void rate_limit_next(const std::string& method, int n, int seconds);
+
+  std::vector<RecordedCall> calls() const;
+  std::vector<RecordedCall> calls(const std::string& method) const;
+  std::size_t count(const std::string& method) const;  // successful calls only
+  std::vector<PostedMessage> messages() const;
+  std::vector<PostedMessage> messages_in(const std::string& channel) const;
+  std::vector<EphemeralMessage> ephemerals_for(const std::string& user) const;
+  // Requests the fake refused for breaking Slack's rules (other than rate limits).
+  std::vector<std::string> violations() const;
+  int rate_limited() const;  // 429s answered
+  // Grows with every change to messages, ephemeral messages and views.
+  std::uint64_t version() const;
+  void clear();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tollgate::sandbox

@@ -1,0 +1,177 @@
+// The sandbox (bot/sandbox/sandbox.h) from outside: when the real binary runs
+// it, what its JSON API accepts and refuses, and that what it delivers is
+// signed as Slack's requests are (Tollgate acts on it). The page itself is
+// driven in Chromium by tests/sandbox/sandbox.test.mjs.
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "bot/json.h"
+#include "tests/support/http_client.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tollgate_process.h"
+
+namespace tollgate::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  // `serve` with no Slack credentials at all, as a newcomer runs it.
+  bool start(std::vector<std::pair<std::string, std::string>> env = {},
+             std::vector<std::string> args = {}) {
+    ProcessOptions o;
+    o.db = "sqlite:" + dir_.file("sandbox.db");
+    o.token.clear();
+    o.secret.clear();
+    o.env = std::move(env);
+    o.args = std::move(args);
+    bot_ = std::make_unique<TollgateProcess>(o);
+    if (!bot_->start()) return false;
+    client_ = std::make_unique<HttpClient>(bot_->port());
+    return true;
+  }
+  HttpResult post(const std::string& call, const std::string& body, Headers extra = {}) {
+    Headers h{{"Content-Type", "application/json"}};
+    h.insert(h.end(), extra.begin(), extra.end());
+    return client_->request("POST", "/sandbox/api/" + call, body, h);
+  }
+  rapidjson::Document state(const std::string& user) {
+    HttpResult r = client_->get("/sandbox/api/state?user=" + user);
+    EXPECT_EQ(r.status, 200) << r.body;
+    rapidjson::Document d;
+    d.Parse(r.body.c_str());
+    return d;
+  }
+  // Waits for a message to `user` whose fallback text contains `text`; its ts.
+  std::string wait_for_message(const std::string& user, const std::string& text) {
+    for (int i = 0; i < 100; ++i) {
+      rapidjson::Document d = state(user);
+      for (const auto& m : d["messages"].GetArray()) {
+        if (json::str(m, "text").find(text) != std::string::npos) return json::str(m, "ts");
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return {};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TollgateProcess> bot_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_F(SandboxTest, RunsWhenNoSlackCredentialsAreSetAndServesThePage) {
+  ASSERT_TRUE(start());
+  EXPECT_NE(bot_->log().find("/sandbox"), std::string::npos) << bot_->log();
+  HttpResult page = client_->get("/sandbox");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<title>Tollgate sandbox</title>"), std::string::npos);
+  EXPECT_NE(page.header("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
+
+  HttpResult people = client_->get("/sandbox/api/people");
+  ASSERT_EQ(people.status, 200);
+  rapidjson::Document d;
+  d.Parse(people.body.c_str());
+  ASSERT_TRUE(d.IsObject());
+  EXPECT_EQ(json::str(d, "workspace"), "Acme");
+  ASSERT_EQ(d["people"].Size(), 28u);
+  // Lina has no Slack id in the directory: she gets one, and Tollgate finds her by email.
+  EXPECT_EQ(json::str(d["people"][27], "id"), "U0SBLINA");
+  EXPECT_EQ(json::str(d["people"][27], "name"), "Lina Haas");
+}
+
+TEST_F(SandboxTest, IsOffWhenAskedAndWithSlackCredentials) {
+  ASSERT_TRUE(start({{"TOLLGATE_SANDBOX", "off"}}));
+  EXPECT_EQ(client_->get("/sandbox").status, 404);
+  bot_->stop(SIGTERM);
+
+  ProcessOptions o;  // the tests' usual secrets: a real Slack app, so no sandbox
+  o.db = "sqlite:" + dir_.file("slack.db");
+  TollgateProcess with_slack(o);
+  ASSERT_TRUE(with_slack.start());
+  HttpClient c(with_slack.port());
+  EXPECT_EQ(c.get("/sandbox").status, 404);
+  EXPECT_EQ(c.get("/sandbox/api/people").status, 404);
+}
+
+TEST_F(SandboxTest, RunsOnlyOnLoopback) {
+  EXPECT_FALSE(start({}, {"--listen", "0.0.0.0:0"}));
+  EXPECT_NE(bot_->log().find("runs only on a loopback address"), std::string::npos) << bot_->log();
+}
+
+TEST_F(SandboxTest, TheApiRefusesOtherSitesAndOtherBodiesAndChangesNothing) {
+  ASSERT_TRUE(start());
+  std::uint64_t before = state("U0BO")["version"].GetUint64();
+  std::string command = R"({"user":"U0BO","text":"/tasks request aws/staging -- x"})";
+  // A cross-site form can send text/plain without a preflight: refused.
+  HttpResult plain =
+      client_->request("POST", "/sandbox/api/command", command, {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(plain.status, 415);
+  // Another site's script (its Origin) is refused too.
+  EXPECT_EQ(post("command", command, {{"Origin", "https://evil.example"}}).status, 403);
+  EXPECT_EQ(post("command", "{not json").status, 400);
+  EXPECT_EQ(post("command", R"({"user":"U0NOBODY","text":"/tasks"})").status, 404);
+  EXPECT_EQ(post("action", R"({"user":"U0BO","container":{"type":"message","ts":"1.2"},
+                              "action":{"type":"button","action_id":"approve","value":"1:0"}})")
+                .status,
+            404);
+  EXPECT_EQ(post("submit", R"({"user":"U0BO","view_id":"V404"})").status, 404);
+  EXPECT_EQ(post("launch", R"({"user":"U0BO"})").status, 404);
+  EXPECT_EQ(state("U0BO")["version"].GetUint64(), before);
+  EXPECT_EQ(client_->get("/sandbox/api/state?user=U0NOBODY").status, 404);
+  // Nothing was asked of Tollgate: no task.
+  EXPECT_EQ(bot_->log().find("POST path=/slack/commands"), std::string::npos);
+}
+
+TEST_F(SandboxTest, WhatThePageSendsReachesTollgateSignedAndDecides) {
+  ASSERT_TRUE(start());
+  HttpResult r = post("command", R"({"user":"U0BO","text":"/tasks request aws/staging -- tests"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document answer;
+  answer.Parse(r.body.c_str());
+  EXPECT_EQ(answer["status"].GetInt(), 200) << r.body;  // Tollgate verified the signature
+  // The command's reply is shown to Bo alone.
+  rapidjson::Document bo = state("U0BO");
+  ASSERT_EQ(bo["ephemerals"].Size(), 1u);
+  EXPECT_NE(json::str(bo["ephemerals"][0], "text").find("as #1"), std::string::npos);
+
+  std::string ts = wait_for_message("U0DANA", "Access request #1");
+  ASSERT_FALSE(ts.empty());
+  r = post("action",
+           R"({"user":"U0DANA","container":{"type":"message","ts":")" + ts +
+               R"("},"action":{"type":"button","action_id":"approve","block_id":"task:1:0",
+                         "value":"1:0","text":{"type":"plain_text","text":"Approve"}}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  answer.Parse(r.body.c_str());
+  EXPECT_EQ(answer["status"].GetInt(), 200) << r.body;
+  EXPECT_FALSE(wait_for_message("U0DANA", "approved by Dana Reyes").empty());
+
+  // A message in the thread of the task's message becomes a comment; the
+  // reply is in the thread at once.
+  r = post("message", R"({"user":"U0DANA","text":"ok for a week","thread_ts":")" + ts + R"("})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  answer.Parse(r.body.c_str());
+  EXPECT_EQ(answer["status"].GetInt(), 200) << r.body;
+  bool found = false;
+  for (const auto& m : state("U0DANA")["messages"].GetArray()) {
+    found = found || (json::str(m, "thread_ts") == ts && json::str(m, "user") == "U0DANA" &&
+                      json::str(m, "text") == "ok for a week");
+  }
+  EXPECT_TRUE(found);
+
+  // Opening the App Home publishes it.
+  r = post("home", R"({"user":"U0DANA"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  bool home = false;
+  for (int i = 0; i < 100 && !home; ++i) {
+    home = state("U0DANA")["home"].IsObject();
+    if (!home) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(home);
+}
+
+}  // namespace
+}  // namespace tollgate::testing
