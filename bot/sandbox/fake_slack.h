@@ -85,6 +85,7 @@ class FakeSlack {
     std::string token = "xoxb-test-token";
     std::string team_id = "T0TEST";
     std::string team_domain = "tollgate-test";
+    std::string team_name = "Test";
     std::string bot_user_id = "U0BOT";
     std::string bot_id = "B0BOT";
     std::string workspace_url = "https://tollgate-test.slack.com/";

@@ -21,9 +21,11 @@ const binary = process.env.TOLLGATE_BINARY;
 const source = process.env.TOLLGATE_SOURCE_DIR;
 const shots = process.env.TOLLGATE_SCREENSHOTS || join(tmpdir(), "tollgate-sandbox-screenshots");
 const apiToken = "sandbox-test-admin-token";
-const people = { bo: "U0BO", carl: "U0CARL", dana: "U0DANA", eve: "U0EVE", lina: "U0SBLINA" };
+const people = { bo: "U0BO", carl: "U0CARL", dana: "U0DANA", eve: "U0EVE", gita: "U0GITA", hugo: "U0HUGO",
+                 lina: "U0SBLINA" };
 
 let server, base, browser, page, dir, log = "";
+let bulk = {};  // the tasks the App Home test approved in bulk
 
 function startServer() {
   return new Promise((resolve, reject) => {
@@ -256,6 +258,34 @@ test("the App Home counts change when tasks are acted on in bulk", async () => {
     assert.ok(t.comments.some((c) => c.text === "Both fine, reviewed together"));
   }
   await page.click("#tab-messages");
+  bulk = { a, b };
+});
+
+test("a task is reassigned with the user picker of a modal", async () => {
+  // Task a (Snowflake analyst) is now with its app owner, Gita.
+  const n = bulk.a;
+  await as("gita");
+  const message = dm(n);
+  await message.waitFor();
+  await message.getByRole("button", { name: "More actions" }).click();
+  await page.getByRole("menuitem", { name: "Reassign…" }).click();
+  const modal = page.locator("#modal-root .modal");
+  await modal.waitFor();
+  assert.match(await modal.locator("header").innerText(), new RegExp(`Reassign #${n}`));
+  await modal.getByLabel("Reassign to").selectOption(people.hugo);
+  await modal.getByRole("textbox").fill("Hugo runs the analyst role this quarter");
+  await shot("14-reassign-modal");
+  await modal.locator("button[data-submit]").click();
+  await modal.waitFor({ state: "detached" });
+  const t = await eventually("the reassignment", async () => {
+    const t = await task(n);
+    return t.assignees.includes("hugo") ? t : null;
+  });
+  assert.ok(!t.assignees.includes("gita"));
+  // Hugo has the task in his DM, with its buttons.
+  await as("hugo");
+  await dm(n).getByRole("button", { name: "Approve" }).waitFor();
+  await shot("15-new-assignee");
 });
 
 test("a deny modal with a missing required reason shows Slack's error", async () => {
