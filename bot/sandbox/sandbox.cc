@@ -567,6 +567,7 @@ Status Sandbox::start() {
   o.token = impl_->token;
   o.team_id = impl_->team;
   o.team_domain = "sandbox";
+  o.team_name = impl_->directory->organization + " (sandbox)";
   o.bot_user_id = "U0TOLLGATE";
   o.bot_id = "B0TOLLGATE";
   o.workspace_url = "https://sandbox.slack.com/";
