@@ -399,8 +399,9 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
   };
   if (m == "auth.test") {
     return ok("\"user_id\":" + quote(options.bot_user_id) + ",\"bot_id\":" + quote(options.bot_id) +
-              ",\"team_id\":" + quote(options.team_id) + ",\"url\":" +
-              quote(options.workspace_url) + ",\"user\":\"tollgate\",\"team\":" + quote(options.team_name));
+              ",\"team_id\":" + quote(options.team_id) +
+              ",\"url\":" + quote(options.workspace_url) +
+              ",\"user\":\"tollgate\",\"team\":" + quote(options.team_name));
   }
   if (m == "conversations.open") {
     std::string who = str(body, "users");

@@ -156,7 +156,8 @@ TEST_F(SandboxTest, WhatThePageSendsReachesTollgateSignedAndDecides) {
   answer.Parse(r.body.c_str());
   EXPECT_EQ(answer["status"].GetInt(), 200) << r.body;
   bool found = false;
-  for (const auto& m : state("U0DANA")["messages"].GetArray()) {
+  rapidjson::Document dana = state("U0DANA");
+  for (const auto& m : dana["messages"].GetArray()) {
     found = found || (json::str(m, "thread_ts") == ts && json::str(m, "user") == "U0DANA" &&
                       json::str(m, "text") == "ok for a week");
   }
