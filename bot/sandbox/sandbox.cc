@@ -65,6 +65,13 @@ void copy(json::Writer& w, const json::Value& v) {
   v.Accept(w);
 }
 
+std::string to_text(const json::Value& v) {
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  v.Accept(w);
+  return json::text(b);
+}
+
 struct SandboxPerson {
   std::string slack_id;
   std::string person;
@@ -366,19 +373,13 @@ struct Sandbox::Impl {
       return relayed(r, "closed");  // Slack ignores a body it cannot read
     std::string what = json::str(answer, "response_action");
     const json::Value* view = json::object(answer, "view");
-    auto view_text = [&] {
-      rapidjson::StringBuffer vb;
-      json::Writer vw(vb);
-      view->Accept(vw);
-      return json::text(vb);
-    };
     if (what == "errors") return relayed(r, "errors");
     if (what == "update" && view != nullptr) {
-      slack->replace_view(v->id, view_text());
+      slack->replace_view(v->id, to_text(*view));
       return relayed(r, "updated");
     }
     if (what == "push" && view != nullptr) {
-      slack->push_view(p.slack_id, view_text());
+      slack->push_view(p.slack_id, to_text(*view));
       return relayed(r, "pushed");
     }
     if (what == "clear") {
@@ -454,12 +455,7 @@ struct Sandbox::Impl {
     rapidjson::Document answer;
     if (!r.body.empty() && json::parse(answer, r.body).ok() && answer.IsObject()) {
       std::string blocks = "[]";
-      if (const json::Value* bl = json::array(answer, "blocks")) {
-        rapidjson::StringBuffer bb;
-        json::Writer bw(bb);
-        bl->Accept(bw);
-        blocks = json::text(bb);
-      }
+      if (const json::Value* bl = json::array(answer, "blocks")) blocks = to_text(*bl);
       if (json::str(answer, "response_type") == "in_channel") {
         slack->post_as(slack->options().bot_user_id, channel, json::str(answer, "text"));
       } else {
