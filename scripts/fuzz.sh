@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (the asan preset: clang, AddressSanitizer, UndefinedBehaviorSanitizer;
 # the tree scripts/sanitize.sh asan also uses) and runs each for SECONDS (default 60), two at a
-# time, seeded with Slack's fixtures from ../shared/slack/fixtures and the kept regression inputs
+# time, seeded with Slack's fixtures from tests/fixtures/slack and the kept regression inputs
 # (tests/fuzz/regressions/TARGET). A crash fails the run with its input in build-asan/crashes/.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: form interaction event tasks_command config signature
 set -euo pipefail
@@ -14,7 +14,7 @@ targets=("$@")
 build=build-asan
 cmake --preset asan >/dev/null
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
-fixtures=${TOLLGATE_SHARED_DIR:-../shared}/slack/fixtures
+fixtures=tests/fixtures/slack
 mkdir -p "$build/crashes"
 
 seed() {

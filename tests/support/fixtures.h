@@ -1,4 +1,4 @@
-// Slack's own payloads, from ../shared/slack/fixtures (see SOURCES.md there).
+// Slack's own payloads, from tests/fixtures/slack (SOURCES.md there says where each came from).
 #pragma once
 
 #include <fstream>
@@ -7,7 +7,7 @@
 
 namespace tollgate::testing {
 
-inline std::string slack_fixture_dir() { return std::string(TOLLGATE_SHARED_DIR) + "/slack/fixtures"; }
+inline std::string slack_fixture_dir() { return TOLLGATE_SLACK_FIXTURES; }
 
 // The file's bytes, exactly as stored.
 inline std::string slack_fixture(const std::string& name) {
