@@ -60,9 +60,9 @@ struct HomePublisher::Impl : std::enable_shared_from_this<HomePublisher::Impl> {
     tasks.completed = std::move(*c);
     std::reverse(tasks.completed.begin(), tasks.completed.end());
     if (tasks.completed.size() > 40) tasks.completed.resize(40);
-    std::string view = slack::home_view(*engine(), tasks, person, v.tab, v.page);
+    slack::kit::HomeView view = slack::home_view(*engine(), tasks, person, v.tab, v.page);
     slack.call(
-        "views.publish", "{\"user_id\":" + json::quote(v.slack_user_id) + ",\"view\":" + view + "}",
+        "views.publish", slack::kit::views_publish(v.slack_user_id, view),
         [person](slack::ApiResult r) {
           if (!r.ok())
             spdlog::warn("home: views.publish for {} failed: {}", person, r.status.to_string());

@@ -128,10 +128,7 @@ struct Delivery {
 
 std::string post_body(const std::string& channel, const slack::Message& m,
                       const std::string& thread_ts = {}) {
-  std::string body = "{\"channel\":" + json::quote(channel) + ",\"text\":" + json::quote(m.text) +
-                     ",\"blocks\":" + m.blocks + ",\"unfurl_links\":false";
-  if (!thread_ts.empty()) body += ",\"thread_ts\":" + json::quote(thread_ts);
-  return body + "}";
+  return slack::kit::post_message(channel, m, thread_ts);
 }
 
 }  // namespace
@@ -249,11 +246,8 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
         for (const SlackMessage& m : *messages) {
           if (m.purpose != "assign") continue;
           slack::Message view = slack::task_message(*eng, *task, m.person, m.step);
-          d.calls.push_back(
-              {"chat.update", m.channel,
-               "{\"channel\":" + json::quote(m.channel) + ",\"ts\":" + json::quote(m.ts) +
-                   ",\"text\":" + json::quote(view.text) + ",\"blocks\":" + view.blocks + "}",
-               nullptr});
+          d.calls.push_back({"chat.update", m.channel,
+                             slack::kit::update_message(m.channel, m.ts, view), nullptr});
         }
         return;
       }

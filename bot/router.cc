@@ -26,15 +26,17 @@ namespace {
 
 using http::Response;
 
-std::string ephemeral(const std::string& text) {
-  return "{\"response_type\":\"ephemeral\",\"replace_original\":false,\"text\":" +
-         json::quote(slack::truncate(text, 3000)) + "}";
+using slack::kit::esc;
+using slack::kit::Mrkdwn;
+
+// An answer only its reader sees (a slash command's, or a response_url post).
+std::string ephemeral(const Mrkdwn& text) {
+  return slack::kit::ephemeral_answer(slack::kit::text_message(text));
 }
 
 // {"response_action":"errors","errors":{block: message}}
 Response modal_error(std::string_view block, const std::string& message) {
-  return Response::json(200, "{\"response_action\":\"errors\",\"errors\":{" + json::quote(block) +
-                                 ":" + json::quote(slack::truncate(message, 2000)) + "}}");
+  return Response::json(200, slack::kit::errors_answer(block, message));
 }
 
 Response unavailable_response() {
@@ -148,25 +150,21 @@ void Router::slack_endpoint(const http::Request& req, http::Respond respond) {
   on_interaction(*in, std::move(respond));
 }
 
-void Router::tell(const slack::Interaction& in, const std::string& text) {
-  spdlog::info("told {}: {}", in.user_id, text);
+void Router::tell(const slack::Interaction& in, const std::string& plain) {
+  spdlog::info("told {}: {}", in.user_id, plain);
+  slack::kit::Message message = slack::kit::text_message(esc(plain));
   if (slack_ == nullptr) return;
   auto log_failure = [](slack::ApiResult r) {
     if (!r.ok()) spdlog::warn("could not tell the clicker: {}", r.status.to_string());
   };
   if (!in.response_url.empty() && slack_->allowed_response_url(in.response_url)) {
-    slack_->post_response_url(in.response_url, ephemeral(text), log_failure);
+    slack_->post_response_url(in.response_url, slack::kit::ephemeral_answer(message),
+                              log_failure);
   } else if (!in.channel_id.empty()) {
     slack_->call("chat.postEphemeral",
-                 "{\"channel\":" + json::quote(in.channel_id) +
-                     ",\"user\":" + json::quote(in.user_id) +
-                     ",\"text\":" + json::quote(slack::truncate(text, 3000)) + "}",
-                 log_failure);
+                 slack::kit::post_ephemeral(in.channel_id, in.user_id, message), log_failure);
   } else {
-    slack_->call("chat.postMessage",
-                 "{\"channel\":" + json::quote(in.user_id) +
-                     ",\"text\":" + json::quote(slack::truncate(text, 3000)) + "}",
-                 log_failure);
+    slack_->call("chat.postMessage", slack::kit::post_message(in.user_id, message), log_failure);
   }
 }
 
@@ -217,7 +215,7 @@ void Router::on_block_action(const slack::Interaction& in, const slack::ActionIt
 
   // A form first for what needs one: reassignment, details, and every action
   // the step wants a reason for.
-  std::string view;
+  std::optional<slack::kit::Modal> view;
   {
     auto task = store_.task(ref->task);
     if (!task.ok()) {
@@ -233,11 +231,11 @@ void Router::on_block_action(const slack::Interaction& in, const slack::ActionIt
     }
   }
   {
-    if (!view.empty()) {
+    if (view) {
       // Acknowledge, then open the modal while the trigger_id is fresh (3 s).
       respond(Response::empty(200));
       if (slack_ == nullptr) return;
-      slack_->call("views.open", slack::views_open_body(in.trigger_id, view),
+      slack_->call("views.open", slack::kit::views_open(in.trigger_id, *view),
                    [this, in](slack::ApiResult r) {
                      if (!r.ok()) {
                        spdlog::warn("views.open failed: {}", r.status.to_string());
@@ -313,7 +311,7 @@ bool Router::on_home_action(const slack::Interaction& in, const slack::ActionIte
     if (tasks.size() > 100) tasks.resize(100);
     if (slack_ == nullptr) return true;
     slack_->call("views.open",
-                 slack::views_open_body(in.trigger_id, slack::bulk_modal(*action, tasks)),
+                 slack::kit::views_open(in.trigger_id, slack::bulk_modal(*action, tasks)),
                  [this, in](slack::ApiResult r) {
                    if (!r.ok())
                      tell(in, "Slack would not open the form (" + r.error + "); please try again.");
@@ -366,8 +364,8 @@ void Router::on_view_submission(const slack::Interaction& in, const std::string&
                 {{"action", name}, {"outcome", std::string(code_name(r.outcome.status().code()))}});
           }
           // The modal turns into the report: done, or refused and why, for each task.
-          respond(Response::json(200, "{\"response_action\":\"update\",\"view\":" +
-                                          slack::bulk_result_view(action, results) + "}"));
+          respond(Response::json(
+              200, slack::kit::update_view_answer(slack::bulk_result_view(action, results))));
         });
     return;
   }
@@ -421,22 +419,6 @@ void Router::on_view_submission(const slack::Interaction& in, const std::string&
 
 namespace {
 
-std::string task_line(const Engine& e, const Task& t) {
-  const Directory& d = e.directory();
-  std::string line = "*#" + std::to_string(t.number) + "* " +
-                     (t.kind == TaskKind::grant ? "Access request" : "Revocation") +
-                     (t.emergency ? " :rotating_light:" : "") + " · " + d.display_name(t.subject) +
-                     " → " + t.app_name + " / " + t.resource_name;
-  if (t.closed()) {
-    std::string state(state_name(t.state));
-    std::replace(state.begin(), state.end(), '_', ' ');
-    return line + " · " + state;
-  }
-  int i = t.current_step();
-  return line + " · step " + std::to_string(i + 1) + " of " + std::to_string(t.steps.size()) +
-         " (" + step_label(d, t.steps[static_cast<std::size_t>(i)]) + ")";
-}
-
 bool involved(const Directory& d, const Task& t, const PersonId& p) {
   if (d.is_admin(p) || t.requester == p || t.subject == p) return true;
   for (const TaskStep& s : t.steps) {
@@ -447,41 +429,6 @@ bool involved(const Directory& d, const Task& t, const PersonId& p) {
   return false;
 }
 
-std::string task_text(const Engine& e, const Task& t, const PersonId& viewer) {
-  const Directory& d = e.directory();
-  Plan plan = e.plan(t, viewer);
-  std::string out = task_line(e, t) + "\n*" +
-                    (t.kind == TaskKind::grant ? "Justification" : "Reason") + ":* " +
-                    t.justification + "\n*Requested by:* " + d.display_name(t.requester) + " · " +
-                    format_instant(t.created_at);
-  if (t.duration) out += " · for " + format_duration(*t.duration);
-  for (const Insight& i : t.insights) out += "\n:bulb: " + i.text;
-  out += "\n*Plan* · " + plan.policy_name;
-  for (const PlanStep& s : plan.steps) {
-    out += "\n" + std::to_string(s.index + 1) + ". " + s.label + " — ";
-    std::string people;
-    for (const PersonId& p : s.people) people += (people.empty() ? "" : ", ") + d.display_name(p);
-    if (s.state == StepState::done && s.outcome) {
-      out += outcome_verb(*s.outcome) + " by " + d.display_name(s.decided_by);
-      if (!s.comment.empty()) out += ": “" + s.comment + "”";
-    } else if (s.state == StepState::current) {
-      out += "waiting for " + people;
-    } else if (s.state == StepState::upcoming) {
-      out += "then " + people;
-    } else {
-      out += "not needed";
-    }
-    if (s.viewer_involved) out += "  ← you";
-  }
-  int shown = 0;
-  for (auto it = t.comments.rbegin(); it != t.comments.rend() && shown < 5; ++it) {
-    if (it->deleted) continue;
-    out += (shown++ == 0 ? "\n*Latest comments*" : "") + std::string("\n• ") +
-           d.display_name(it->author) + ": " + it->text;
-  }
-  return out;
-}
-
 }  // namespace
 
 void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
@@ -489,9 +436,9 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
     metrics_.inc("tollgate_slack_rejected_total", {{"reason", "team"}});
     return respond(Response::text(403, "this workspace is not served here\n"));
   }
-  auto reply = [respond](const std::string& text) {
-    respond(Response::json(200, ephemeral(text)));
-  };
+  // Answers are mrkdwn: Tollgate's own markup (answer) or plain text shown as written (reply).
+  auto answer = [respond](const Mrkdwn& text) { respond(Response::json(200, ephemeral(text))); };
+  auto reply = [answer](const std::string& plain) { answer(esc(plain)); };
   auto parsed = parse_tasks_command(c.text);
   if (!parsed.ok()) return reply(parsed.status().message());
   if (parsed->verb == TasksCommand::Verb::help) return reply(tasks_help());
@@ -504,12 +451,17 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
   }
   auto engine = service_.engine();
   const Directory& dir = engine->directory();
-  // A mentioned user, as a person of the directory.
+  // Stored as the person typed it: Slack's escaping undone and its mentions and links read
+  // as text, once, here.
+  parsed->text = slack::plain_text(parsed->text, [&](const std::string& id) {
+    auto p = identity_.person_for(id);
+    return p ? dir.display_name(*p) : std::string();
+  });
   auto person_of = [&](const UserRef& u) -> StatusOr<PersonId> {
     if (!u.slack_user_id.empty()) {
       if (auto p = identity_.person_for(u.slack_user_id)) return *p;
       identity_.learn_user(u.slack_user_id);
-      return not_found("<@" + u.slack_user_id + "> is not in Tollgate's directory.");
+      return not_found("The Slack user " + u.slack_user_id + " is not in Tollgate's directory.");
     }
     if (dir.person(u.person) == nullptr)
       return not_found("No person `" + u.person + "` in the directory.");
@@ -554,11 +506,12 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
       if (cmd.tab == "completed") std::reverse(shown.begin(), shown.end());  // newest first
       std::string title = cmd.tab.empty() ? "Your open tasks" : "Your tasks: " + cmd.tab;
       if (shown.empty()) return reply(title + ": none.");
-      std::string text = "*" + title + " (" + std::to_string(shown.size()) + ")*";
+      Mrkdwn text = Mrkdwn::markup("*") + esc(title + " (" + std::to_string(shown.size()) + ")") +
+                    Mrkdwn::markup("*");
       for (std::size_t i = 0; i < shown.size() && i < 20; ++i)
-        text += "\n• " + task_line(*engine, *shown[i]);
-      if (shown.size() > 20) text += "\n…and " + std::to_string(shown.size() - 20) + " more.";
-      return reply(text);
+        text += Mrkdwn::markup("\n• ") + slack::task_line(*engine, *shown[i]);
+      if (shown.size() > 20) text += esc("\n…and " + std::to_string(shown.size() - 20) + " more.");
+      return answer(text);
     }
     case TasksCommand::Verb::show: {
       auto t = store_.task(cmd.tasks[0]);
@@ -568,14 +521,14 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
       }
       if (!involved(dir, *t, *person))
         return reply("#" + std::to_string(t->number) + " is not one of your tasks.");
-      return reply(task_text(*engine, *t, *person));
+      return answer(slack::task_text(*engine, *t, *person));
     }
     case TasksCommand::Verb::act: {
       Command act{cmd.action, *person, cmd.text, {}, std::nullopt, "command", {}, {}};
       std::string name(action_name(cmd.action));
       return service_.act_many(
           cmd.tasks, act, [this, reply, name](std::vector<BulkResult> results) {
-            std::string text;
+            std::string text;  // plain: the emoji codes read the same once escaped
             for (const BulkResult& r : results) {
               metrics_.inc("tollgate_decisions_total",
                            {{"action", name},
@@ -746,7 +699,12 @@ bool Router::from_self(const slack::EventEnvelope& ev) const {
 
 void Router::on_event(const slack::EventEnvelope& ev, http::Respond respond) {
   if (ev.type == "url_verification") {
-    return respond(Response::json(200, "{\"challenge\":" + json::quote(ev.challenge) + "}"));
+    rapidjson::StringBuffer b;
+    json::Writer w(b);
+    w.StartObject();
+    json::kv(w, "challenge", ev.challenge);
+    w.EndObject();
+    return respond(Response::json(200, json::text(b)));
   }
   if (ev.type != "event_callback") return respond(Response::empty(200));
   if (foreign_team(ev.team_id)) {

@@ -39,3 +39,11 @@ if [[ ! -d "$sandbox_tests/node_modules/playwright-core" ]]; then
   echo "deps: npm ci in tests/sandbox" >&2
   npm ci --prefix "$sandbox_tests" --no-audit --no-fund --loglevel=error >/dev/null
 fi
+
+# typescript, @slack/types and @slack/web-api (for its argument types), at the versions
+# tests/slack_types/package-lock.json pins: the type check of every payload sent to the fake Slack.
+slack_types_tests="$(dirname "$0")/../tests/slack_types"
+if [[ ! -d "$slack_types_tests/node_modules" ]]; then
+  echo "deps: npm ci in tests/slack_types" >&2
+  npm ci --prefix "$slack_types_tests" --no-audit --no-fund --loglevel=error >/dev/null
+fi

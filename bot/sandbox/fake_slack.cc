@@ -1,16 +1,20 @@
 #include "bot/sandbox/fake_slack.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
-#include <set>
 #include <thread>
 
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "bot/http/server.h"
+#include "bot/json.h"
+#include "bot/sandbox/slack_rules.h"
 
 namespace tollgate::sandbox {
 namespace {
@@ -18,11 +22,9 @@ namespace {
 using rapidjson::Value;
 using SteadyClock = std::chrono::steady_clock;
 
-std::size_t chars(const std::string& s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
+// views.push: "push_limit_reached: ... Currently the limit is 3" (docs.slack.dev
+// reference/methods/views.push); the same stack takes response_action push.
+constexpr std::size_t kMaxModalViews = 3;
 
 std::string str(const Value& o, const char* key) {
   if (!o.IsObject()) return {};
@@ -51,164 +53,6 @@ std::string quote(const std::string& s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
   return {b.GetString(), b.GetSize()};
 }
-
-// Block Kit checks, as Slack's validators apply them (PROTOCOL.md §6).
-class BlockCheck {
- public:
-  std::vector<std::string> problems;
-
-  void text_object(const Value* t, const std::string& where, std::size_t max,
-                   bool plain_only = false) {
-    if (t == nullptr) return;
-    std::string type = str(*t, "type");
-    std::string text = str(*t, "text");
-    if (type != "plain_text" && type != "mrkdwn")
-      problems.push_back(where + ": text object of type '" + type + "'");
-    if (plain_only && type != "plain_text") problems.push_back(where + ": must be plain_text");
-    if (text.empty()) problems.push_back(where + ": empty text");
-    if (chars(text) > max) problems.push_back(where + ": text longer than " + std::to_string(max));
-  }
-
-  void confirm(const Value* c, const std::string& where) {
-    if (c == nullptr) return;
-    text_object(member(*c, "title"), where + ".confirm.title", 100, true);
-    text_object(member(*c, "text"), where + ".confirm.text", 300);
-    text_object(member(*c, "confirm"), where + ".confirm.confirm", 30, true);
-    text_object(member(*c, "deny"), where + ".confirm.deny", 30, true);
-  }
-
-  void options(const Value* opts, const std::string& where, std::size_t min, std::size_t max) {
-    if (opts == nullptr || !opts->IsArray()) {
-      problems.push_back(where + ": options missing");
-      return;
-    }
-    if (opts->Size() < min || opts->Size() > max) {
-      problems.push_back(where + ": " + std::to_string(opts->Size()) + " options (allowed " +
-                         std::to_string(min) + ".." + std::to_string(max) + ")");
-    }
-    for (const Value& o : opts->GetArray()) {
-      text_object(member(o, "text"), where + ".option", 75);
-      if (chars(str(o, "value")) > 150)
-        problems.push_back(where + ": option value longer than 150");
-    }
-  }
-
-  void element(const Value& e, const std::string& where) {
-    std::string type = str(e, "type");
-    if (chars(str(e, "action_id")) > 255) problems.push_back(where + ": action_id longer than 255");
-    if (type == "button") {
-      text_object(member(e, "text"), where + ".text", 75, true);
-      if (chars(str(e, "value")) > 2000)
-        problems.push_back(where + ": button value longer than 2000");
-      if (chars(str(e, "url")) > 3000) problems.push_back(where + ": button url longer than 3000");
-      std::string style = str(e, "style");
-      if (!style.empty() && style != "primary" && style != "danger")
-        problems.push_back(where + ": style " + style);
-      confirm(member(e, "confirm"), where);
-    } else if (type == "overflow") {
-      options(member(e, "options"), where, 1, 5);
-      confirm(member(e, "confirm"), where);
-    } else if (type == "checkboxes" || type == "radio_buttons") {
-      options(member(e, "options"), where, 1, 10);
-    } else if (type == "static_select" || type == "multi_static_select") {
-      options(member(e, "options"), where, 1, 100);
-    } else if (type == "plain_text_input") {
-      if (const Value* m = member(e, "max_length");
-          m != nullptr && m->IsInt() && m->GetInt() > 3000) {
-        problems.push_back(where + ": max_length over 3000");
-      }
-    } else if (type == "users_select" || type == "multi_users_select" || type == "datepicker" ||
-               type == "image" || type == "conversations_select") {
-      // accepted as they are
-    } else {
-      problems.push_back(where + ": unknown element type '" + type + "'");
-    }
-  }
-
-  void blocks(const Value* bs, std::size_t max_blocks, const std::string& surface) {
-    if (bs == nullptr) return;
-    if (!bs->IsArray()) {
-      problems.push_back(surface + ": blocks is not an array");
-      return;
-    }
-    if (bs->Size() > max_blocks) {
-      problems.push_back(surface + ": " + std::to_string(bs->Size()) + " blocks (at most " +
-                         std::to_string(max_blocks) + ")");
-    }
-    std::set<std::string> ids;
-    std::size_t i = 0;
-    for (const Value& b : bs->GetArray()) {
-      std::string where = surface + ".blocks[" + std::to_string(i++) + "]";
-      std::string type = str(b, "type");
-      std::string id = str(b, "block_id");
-      if (chars(id) > 255) problems.push_back(where + ": block_id longer than 255");
-      if (!id.empty() && !ids.insert(id).second)
-        problems.push_back(where + ": duplicate block_id " + id);
-      if (type == "section") {
-        text_object(member(b, "text"), where + ".text", 3000);
-        if (const Value* f = member(b, "fields")) {
-          if (!f->IsArray() || f->Size() > 10) problems.push_back(where + ": more than 10 fields");
-          if (f->IsArray()) {
-            for (const Value& fv : f->GetArray()) text_object(&fv, where + ".field", 2000);
-          }
-        }
-        if (member(b, "text") == nullptr && member(b, "fields") == nullptr) {
-          problems.push_back(where + ": section without text or fields");
-        }
-        if (const Value* a = member(b, "accessory")) element(*a, where + ".accessory");
-      } else if (type == "header") {
-        text_object(member(b, "text"), where + ".text", 150, true);
-      } else if (type == "actions") {
-        const Value* els = member(b, "elements");
-        if (els == nullptr || !els->IsArray() || els->Empty() || els->Size() > 25) {
-          problems.push_back(where + ": actions needs 1..25 elements");
-        } else {
-          for (const Value& e : els->GetArray()) element(e, where + ".element");
-        }
-      } else if (type == "context") {
-        const Value* els = member(b, "elements");
-        if (els == nullptr || !els->IsArray() || els->Empty() || els->Size() > 10) {
-          problems.push_back(where + ": context needs 1..10 elements");
-        } else {
-          for (const Value& e : els->GetArray()) {
-            if (str(e, "type") != "image") text_object(&e, where + ".element", 3000);
-          }
-        }
-      } else if (type == "input") {
-        text_object(member(b, "label"), where + ".label", 2000, true);
-        text_object(member(b, "hint"), where + ".hint", 2000, true);
-        if (const Value* e = member(b, "element")) {
-          element(*e, where + ".element");
-        } else {
-          problems.push_back(where + ": input without element");
-        }
-      } else if (type == "divider" || type == "image" || type == "rich_text") {
-      } else {
-        problems.push_back(where + ": unknown block type '" + type + "'");
-      }
-    }
-  }
-
-  void view(const Value& v, bool home) {
-    std::string type = str(v, "type");
-    if (home && type != "home") problems.push_back("view: type must be home");
-    if (!home && type != "modal") problems.push_back("view: type must be modal");
-    if (!home) {
-      text_object(member(v, "title"), "view.title", 24, true);
-      if (member(v, "title") == nullptr) problems.push_back("view: modal without title");
-    }
-    text_object(member(v, "submit"), "view.submit", 24, true);
-    text_object(member(v, "close"), "view.close", 24, true);
-    if (home && (member(v, "submit") != nullptr || member(v, "close") != nullptr)) {
-      problems.push_back("view: a home view has no submit or close");
-    }
-    if (chars(str(v, "private_metadata")) > 3000)
-      problems.push_back("view: private_metadata over 3000");
-    if (chars(str(v, "callback_id")) > 255) problems.push_back("view: callback_id over 255");
-    if (to_json(v).size() > 250000) problems.push_back("view: larger than 250 kB");
-    blocks(member(v, "blocks"), 100, "view");
-  }
-};
 
 int tier_budget(const std::string& method) {
   static const std::map<std::string, int> kPerMinute = {
@@ -269,6 +113,11 @@ struct FakeSlack::Impl {
     }
     return http::Response::json(200, "{\"ok\":false,\"error\":" + quote(error) + extra + "}");
   }
+  // A request Slack's rules refuse: recorded as a violation, answered as Slack would.
+  http::Response refuse(const std::string& m, RecordedCall& rec, const Refusal& r) {
+    violations.push_back(m + ": " + r.to_string());
+    return fail(rec, r.error, r.messages);
+  }
   http::Response limited(RecordedCall& rec, int seconds) {
     ++rate_limited;
     rec.status = 429;
@@ -301,13 +150,17 @@ http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& r
   }
   if (req.path.rfind("/response/", 0) == 0) {
     rec.method = "response_url";
-    rapidjson::Document d;
-    d.Parse(req.body.c_str());
-    if (d.HasParseError() || !d.IsObject()) {
-      violations.push_back("response_url: body is not JSON");
+    // Slack's rules for a response_url post (slack_rules.h); a refusal is answered as
+    // Slack's webhooks answer one: HTTP 400 with the error code as the body.
+    if (auto r = check_message(req.body, true)) {
+      violations.push_back("response_url: " + r->to_string());
       rec.status = 400;
-      return http::Response::text(400, "invalid_payload");
+      rec.error = r->error == "invalid_json" ? "invalid_payload" : r->error;
+      return http::Response::text(400, rec.error);
     }
+    rapidjson::Document d;
+    (void)json::parse(d, req.body);  // valid: checked above
+    record_slack_payload("response_url", req.body);
     auto target = response_targets.find(req.path.substr(10));
     if (target != response_targets.end()) {
       const auto& [user, channel] = target->second;
@@ -345,10 +198,14 @@ http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& r
     }
     if (type->find("charset=utf-8") == std::string::npos)
       violations.push_back(m + ": missing_charset");
-    body.Parse(req.body.c_str());
-    if (body.HasParseError() || !body.IsObject()) {
-      violations.push_back(m + ": body is not a JSON object");
-      return fail(rec, "invalid_json");
+    // Parsed as Slack does: UTF-8 validated (invalid UTF-8 is invalid JSON), NUL bytes kept.
+    Status parsed = json::parse(body, req.body);
+    if (!parsed.ok() || !body.IsObject()) {
+      Refusal r{"invalid_json",
+                {"[ERROR] " +
+                 (parsed.ok() ? std::string("must be a JSON object") : parsed.message()) +
+                 " [json-pointer:/]"}};
+      return refuse(m, rec, r);
     }
   } else {
     body.SetObject();
@@ -389,14 +246,9 @@ http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& r
   return method(m, req, body, rec);
 }
 
-http::Response FakeSlack::Impl::method(const std::string& m, const http::Request&,
+http::Response FakeSlack::Impl::method(const std::string& m, const http::Request& req,
                                        const rapidjson::Document& body, RecordedCall& rec) {
   auto now = SteadyClock::now();
-  BlockCheck check;
-  auto invalid = [&](const std::string& error) {
-    for (const std::string& p : check.problems) violations.push_back(m + ": " + p);
-    return fail(rec, error, check.problems);
-  };
   if (m == "auth.test") {
     return ok("\"user_id\":" + quote(options.bot_user_id) + ",\"bot_id\":" + quote(options.bot_id) +
               ",\"team_id\":" + quote(options.team_id) +
@@ -409,20 +261,19 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
     return ok("\"channel\":{\"id\":" + quote(dm_channel(who.substr(0, who.find(',')))) + "}");
   }
   if (m == "chat.postMessage" || m == "chat.postEphemeral" || m == "chat.update") {
+    // Slack's rules for a message (slack_rules.h): argument types, channel, no_text,
+    // msg_too_long, and every block.
+    if (auto r = check_message(req.body)) return refuse(m, rec, *r);
     std::string channel = dm_channel(str(body, "channel"));
-    if (channel.empty()) return fail(rec, "channel_not_found");
     std::string text = str(body, "text");
     const Value* blocks = member(body, "blocks");
-    if (text.empty() && blocks == nullptr) return fail(rec, "no_text");
-    if (chars(text) > 40000) return fail(rec, "msg_too_long");
-    check.blocks(blocks, 50, m);
-    if (!check.problems.empty()) return invalid("invalid_blocks");
     std::string blocks_json = blocks != nullptr ? to_json(*blocks) : "[]";
     if (m == "chat.postEphemeral") {
       std::string user = str(body, "user");
       if (user.empty()) return fail(rec, "user_not_in_channel");
       ephemerals.push_back({channel, user, new_ts(), text, blocks_json});
       ++version;
+      record_slack_payload(m, req.body);
       return ok("\"message_ts\":" + quote(ephemerals.back().ts));
     }
     if (m == "chat.update") {
@@ -433,6 +284,7 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
           pm.blocks = blocks_json;
           ++pm.updates;
           ++version;
+          record_slack_payload(m, req.body);
           return ok("\"channel\":" + quote(channel) + ",\"ts\":" + quote(ts));
         }
       }
@@ -448,6 +300,7 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
                      blocks_json, 0,        options.bot_user_id};
     messages.push_back(pm);
     ++version;
+    record_slack_payload(m, req.body);
     return ok("\"channel\":" + quote(channel) + ",\"ts\":" + quote(pm.ts) +
               ",\"message\":{\"type\":\"message\",\"text\":" + quote(text) +
               ",\"ts\":" + quote(pm.ts) + ",\"bot_id\":" + quote(options.bot_id) +
@@ -455,16 +308,20 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
   }
   if (m == "views.open" || m == "views.push" || m == "views.publish" || m == "views.update") {
     const Value* view = member(body, "view");
-    if (view == nullptr || !view->IsObject()) return fail(rec, "invalid_arguments");
     std::string user;
+    Trigger* trigger = nullptr;
     if (m == "views.open" || m == "views.push") {
-      std::string trigger = str(body, "trigger_id");
-      auto t = triggers.find(trigger);
+      auto t = triggers.find(str(body, "trigger_id"));
       if (t == triggers.end()) return fail(rec, "invalid_trigger_id");
       if (t->second.used) return fail(rec, "exchanged_trigger_id");
       if (now - t->second.issued > std::chrono::seconds(3)) return fail(rec, "expired_trigger_id");
-      t->second.used = true;
+      trigger = &t->second;
       user = t->second.user;
+    }
+    if (m == "views.push" && stack_of[user].size() >= kMaxModalViews) {
+      // views.push: "push_limit_reached ... Currently the limit is 3."
+      return refuse(m, rec,
+                    Refusal{"push_limit_reached", {"[ERROR] a modal holds 3 views [json-pointer:/]"}});
     }
     ViewRecord* existing = nullptr;
     if (m == "views.update") {
@@ -476,12 +333,17 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
     }
     if (m == "views.publish") {
       user = str(body, "user_id");
-      if (user.empty()) return fail(rec, "invalid_arguments");
+      if (user.empty())
+        return refuse(m, rec,
+                      Refusal{"invalid_arguments",
+                              {"[ERROR] missing required field: user_id [json-pointer:/]"}});
       if (auto h = home_of.find(user); h != home_of.end()) existing = &views[h->second];
     }
     bool home = m == "views.publish" || (existing != nullptr && existing->home);
-    check.view(*view, home);
-    if (!check.problems.empty()) return invalid("invalid_arguments");
+    // Slack's rules for the call and its view (slack_rules.h).
+    if (auto r = check_views_call(req.body, home ? Surface::home : Surface::modal))
+      return refuse(m, rec, *r);
+    if (trigger != nullptr) trigger->used = true;
     if (existing == nullptr) {
       ViewRecord r{"V" + std::to_string(++next_view), user, "", "", home};
       existing = &views.emplace(r.id, r).first->second;
@@ -494,6 +356,7 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
     existing->json = to_json(*view);
     existing->hash = "h" + std::to_string(++next_view);
     ++version;
+    record_slack_payload(m, req.body);
     return ok("\"view\":{\"id\":" + quote(existing->id) + ",\"hash\":" + quote(existing->hash) +
               ",\"type\":" + quote(home ? "home" : "modal") + "}");
   }
@@ -627,8 +490,19 @@ std::string FakeSlack::post_as(const std::string& user, const std::string& chann
 
 void FakeSlack::add_ephemeral(const std::string& user, const std::string& channel,
                               const std::string& text, const std::string& blocks) {
+  // A slash command's answer, as the sandbox shows it: Slack's rules for a message apply.
+  std::string message = "{\"text\":" + quote(text) + ",\"blocks\":" + blocks + "}";
+  std::optional<Refusal> refused = check_message(message, true);
   std::lock_guard lock(impl_->mu);
-  impl_->ephemerals.push_back({channel, user, impl_->new_ts(), text, blocks});
+  if (refused) {
+    // Slack shows the person its own error instead of the refused message.
+    impl_->violations.push_back("command answer: " + refused->to_string());
+    impl_->ephemerals.push_back({channel, user, impl_->new_ts(),
+                                 "The command failed with the error \"invalid_command_response\"",
+                                 "[]"});
+  } else {
+    impl_->ephemerals.push_back({channel, user, impl_->new_ts(), text, blocks});
+  }
   ++impl_->version;
 }
 
@@ -656,7 +530,12 @@ std::optional<ViewRecord> FakeSlack::view(const std::string& id) const {
 }
 
 bool FakeSlack::replace_view(const std::string& id, const std::string& view_json) {
+  std::optional<Refusal> refused = check_view(view_json, Surface::modal);
   std::lock_guard lock(impl_->mu);
+  if (refused) {  // Slack keeps the view as it was
+    impl_->violations.push_back("response_action update: " + refused->to_string());
+    return false;
+  }
   auto v = impl_->views.find(id);
   if (v == impl_->views.end()) return false;
   v->second.json = view_json;
@@ -666,7 +545,14 @@ bool FakeSlack::replace_view(const std::string& id, const std::string& view_json
 }
 
 void FakeSlack::push_view(const std::string& user, const std::string& view_json) {
+  std::optional<Refusal> refused = check_view(view_json, Surface::modal);
   std::lock_guard lock(impl_->mu);
+  if (!refused && impl_->stack_of[user].size() >= kMaxModalViews)
+    refused = Refusal{"push_limit_reached", {"[ERROR] a modal holds 3 views [json-pointer:/]"}};
+  if (refused) {  // Slack pushes nothing
+    impl_->violations.push_back("response_action push: " + refused->to_string());
+    return;
+  }
   std::string id = "V" + std::to_string(++impl_->next_view);
   impl_->views[id] = {id, user, "h" + std::to_string(++impl_->next_view), view_json, false};
   impl_->stack_of[user].push_back(id);
@@ -767,6 +653,42 @@ std::vector<std::string> FakeSlack::violations() const {
 int FakeSlack::rate_limited() const {
   std::lock_guard lock(impl_->mu);
   return impl_->rate_limited;
+}
+
+void record_slack_payload(std::string_view kind, std::string_view json_text) {
+  const char* dir = std::getenv("TOLLGATE_SLACK_PAYLOADS");
+  if (dir == nullptr || *dir == '\0') return;
+  rapidjson::Document payload;
+  if (!json::parse(payload, json_text).ok() || !payload.IsObject()) return;
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  json::kv(w, "kind", kind);
+  json::key(w, "payload");
+  payload.Accept(w);
+  w.EndObject();
+  std::string text = json::text(b) + "\n";
+  // Many test processes write here at once: <pid>-<seq>.json, created exclusively.
+  static std::atomic<unsigned long> seq{0};
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    std::string path = std::string(dir) + "/" + std::to_string(::getpid()) + "-" +
+                       std::to_string(++seq) + ".json";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) continue;  // a file of an earlier process with our pid
+    if (fd < 0) {
+      std::fprintf(stderr, "TOLLGATE_SLACK_PAYLOADS: %s: %s\n", path.c_str(), std::strerror(errno));
+      return;
+    }
+    std::size_t done = 0;
+    while (done < text.size()) {
+      ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return;
+  }
 }
 
 void FakeSlack::clear() {

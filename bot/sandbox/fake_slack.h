@@ -5,19 +5,53 @@
 // It answers the methods Tollgate calls (auth.test, conversations.open,
 // chat.postMessage, chat.update, chat.postEphemeral, views.open, views.push,
 // views.publish, views.update, users.lookupByEmail, users.info,
-// conversations.replies) and POSTs to response URLs (/response/...), and
-// validates each request as Slack does: the bearer token, JSON with a charset,
-// required fields, Block Kit limits (50 blocks a message, 100 a view, section
-// text 3000, header 150, button value 2000, ids 255, text 40000, view title
-// 24, private_metadata 3000), trigger_id expiry (3 s, single use), one
-// chat.postMessage per second per channel and per-method tier budgets, with
-// 429 and Retry-After beyond them. It records every call, and can be told to
-// fail (HTTP 500), to answer slowly, or to rate-limit.
+// conversations.replies) and POSTs to response URLs (/response/...).
+//
+// It is strict: every payload is checked as Slack's servers check it, by the
+// rules of slack_rules.h, written from Slack's published reference
+// (docs.slack.dev: Block Kit blocks, block elements, composition objects,
+// modal and Home tab views, the chat.* and views.* method pages) with
+// @slack/types and python-slack-sdk's validators as second sources; README.md
+// ("The strict fake Slack") has the table of limits and their sources. So:
+// the bearer token; JSON bodies with a charset, valid UTF-8 (else invalid_json);
+// documented arguments of the right type (invalid_arguments,
+// invalid_blocks_format); channel; text or blocks (no_text); text up to 40,000
+// characters (msg_too_long); at most 50 blocks a message and 100 a view; only
+// the documented block and element types, each with only its documented
+// properties, its required ones, and its limits counted in characters
+// (section text 3000, fields 10 x 2000, header 150, button text 75 and value
+// 2000, overflow 2 to 5 options, option value 150, ids 255, block_id unique in
+// the message or view and action_id in its block, plain_text where Slack wants
+// it, ...); views of the method's type (modal title 24, submit required with an
+// input block, a Home tab without title/submit/close, private_metadata 3000,
+// 250 kB). A refusal is answered in Slack's shape: HTTP 200 {"ok":false,
+// "error":"invalid_blocks","response_metadata":{"messages":["[ERROR] must be
+// less than 3001 characters [json-pointer:/blocks/0/text/text]"]}}
+// (invalid_arguments for views), and a response_url post with HTTP 400 and
+// the error code, as Slack's webhooks answer. Each refusal is kept in
+// violations(), which every end-to-end test asserts empty. What the sandbox
+// shows of Tollgate's answers (add_ephemeral, replace_view, push_view) is
+// checked too.
+//
+// Besides: trigger_id expiry (3 s, single use), at most 3 views in a modal
+// (push_limit_reached), one chat.postMessage per second per channel and
+// per-method tier budgets, with 429 and Retry-After beyond them. It records
+// every call, and can be told to fail (HTTP 500), to answer slowly, or to
+// rate-limit.
 //
 // It keeps the workspace's state as Slack would show it: the messages of
 // each channel (the bot's and the people's), the ephemeral messages each
 // person was shown, each person's App Home view and stack of open modals.
 // version() counts the changes to that state.
+//
+// TOLLGATE_SLACK_PAYLOADS: when this environment variable names a directory,
+// every payload the fake accepts (and every answer of Tollgate that
+// tests/support/slack_requests.h checks) is also written there, one file
+// <pid>-<seq>.json each, holding {"kind": K, "payload": P}: K one of
+// chat.postMessage, chat.update, chat.postEphemeral, response_url, views.open,
+// views.push, views.update, views.publish, command_ack, view_submission_ack;
+// P the JSON object as sent. tests/slack_types/ checks them against Slack's
+// TypeScript types. Unset: nothing is written and nothing is parsed.
 //
 // Thread-safe.
 #pragma once
@@ -29,6 +63,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tollgate::sandbox {
@@ -78,6 +113,10 @@ struct ViewRecord {
   std::string json;  // the view object as last given
   bool home = false;
 };
+
+// Writes {"kind": kind, "payload": json} to a new file in $TOLLGATE_SLACK_PAYLOADS (see
+// above); does nothing when the variable is unset or empty, or `json` is not a JSON object.
+void record_slack_payload(std::string_view kind, std::string_view json);
 
 class FakeSlack {
  public:

@@ -1,21 +1,18 @@
-// Tollgate's messages and the details modal in Block Kit. Pure: from a task
-// (and the directory, for names) to JSON, so that every message can be
-// checked without Slack. Everything fits Slack's limits: at most 50 blocks a
-// message and 100 a view, section text 3000, fields 10 of 2000, header 150,
-// button text 75 and value 2000; longer text is cut with an ellipsis.
+// Tollgate's messages, the details modal and the /tasks answers, rendered
+// with the Block Kit vocabulary (block_kit.h), which holds Slack's limits and
+// escapes every piece of user text. Pure: from a task (and the directory, for
+// names) to a message, so that every message can be checked without Slack.
 #pragma once
 
 #include <string>
 
+#include "bot/slack/block_kit.h"
 #include "workflow/engine.h"
 #include "workflow/task.h"
 
 namespace tollgate::slack {
 
-struct Message {
-  std::string text;    // the notification and accessibility fallback
-  std::string blocks;  // a JSON array
-};
+using kit::Message;
 
 // The message of step `step` of `task` as `viewer` sees it in their DM: with
 // the step's buttons while the step is open and theirs; afterwards the same
@@ -39,7 +36,13 @@ Message comment_reply(const Directory& dir, const Task& task, const Comment& com
 
 // The "View details" modal: the account, the resource, the justification,
 // insights, comments and the execution plan with the viewer's role marked.
-std::string details_modal(const Engine& engine, const Task& task, const PersonId& viewer);
+kit::Modal details_modal(const Engine& engine, const Task& task, const PersonId& viewer);
+
+// A task in one line, for /tasks list: number, kind, who, what and where it stands.
+kit::Mrkdwn task_line(const Engine& engine, const Task& task);
+// A task in full, for /tasks show: the facts, insights, the plan (the
+// viewer's steps marked) and the latest comments.
+kit::Mrkdwn task_text(const Engine& engine, const Task& task, const PersonId& viewer);
 
 // "Access request #42", "Provisioning task #42", "Revocation #57", ...
 std::string task_title(const Task& task, int step);

@@ -3,13 +3,15 @@
 #include <algorithm>
 #include <map>
 
-#include "bot/json.h"
 #include "bot/slack/actions.h"
-#include "bot/slack/views.h"
 #include "workflow/time_text.h"
 
 namespace tollgate::slack {
 namespace {
+
+using kit::esc;
+using kit::Mrkdwn;
+using namespace kit::literals;
 
 constexpr int kRowsPerPage = 40;  // two blocks a row, within the view's 100
 
@@ -21,51 +23,25 @@ const char* tab_title(const std::string& tab) {
   return "Completed";
 }
 
-void text_object(json::Writer& w, const char* key, const char* type, const std::string& text) {
-  json::key(w, key);
-  w.StartObject();
-  json::kv(w, "type", type);
-  json::kv(w, "text", text);
-  w.EndObject();
-}
-
-void button(json::Writer& w, std::string_view action_id, const std::string& text,
-            const std::string& value, const char* style = nullptr) {
-  w.StartObject();
-  json::kv(w, "type", "button");
-  json::kv(w, "action_id", action_id);
-  text_object(w, "text", "plain_text", truncate(text, 75));
-  json::kv(w, "value", value);
-  if (style != nullptr) json::kv(w, "style", style);
-  w.EndObject();
-}
-
-void section(json::Writer& w, const std::string& mrkdwn) {
-  w.StartObject();
-  json::kv(w, "type", "section");
-  text_object(w, "text", "mrkdwn", truncate(mrkdwn, 3000));
-  w.EndObject();
-}
-
-std::string row_text(const Engine& e, const Task& t) {
+Mrkdwn row_text(const Engine& e, const Task& t) {
   const Directory& d = e.directory();
   std::string what = t.kind == TaskKind::grant ? "Access request" : "Revocation";
-  std::string line = "*#" + std::to_string(t.number) + "* " + what +
-                     (t.emergency ? " :rotating_light:" : "") + "  ·  " +
-                     d.display_name(t.subject) + " → " + t.app_name + " / " + t.resource_name;
+  Mrkdwn line = "*#"_md + esc(std::to_string(t.number)) + "* "_md + esc(what) +
+                (t.emergency ? " :rotating_light:"_md : Mrkdwn()) + "  ·  "_md +
+                esc(d.display_name(t.subject) + " → " + t.app_name + " / " + t.resource_name);
   if (t.closed()) {
     std::string state(state_name(t.state));
     std::replace(state.begin(), state.end(), '_', ' ');
-    return line + "\n" + state + " · " + format_instant(t.closed_at.value_or(t.updated_at));
+    return line + "\n"_md + esc(state + " · " + format_instant(t.closed_at.value_or(t.updated_at)));
   }
   int i = t.current_step();
-  line += "\nStep " + std::to_string(i + 1) + " of " + std::to_string(t.steps.size()) +
-          " · since " +
-          format_instant(t.steps[static_cast<std::size_t>(i)].opened_at.value_or(t.created_at));
-  if (t.requester != t.subject) line += " · by " + d.display_name(t.requester);
-  std::string why =
-      t.justification.size() > 120 ? t.justification.substr(0, 117) + "…" : t.justification;
-  return line + "\n_" + why + "_";
+  std::string step =
+      "Step " + std::to_string(i + 1) + " of " + std::to_string(t.steps.size()) + " · since " +
+      format_instant(t.steps[static_cast<std::size_t>(i)].opened_at.value_or(t.created_at));
+  if (t.requester != t.subject) step += " · by " + d.display_name(t.requester);
+  // The justification's first 120 characters, cut before escaping: never inside a character
+  // or an entity.
+  return line + "\n"_md + esc(step) + "\n_"_md + esc(kit::cut(t.justification, 120)) + "_"_md;
 }
 
 }  // namespace
@@ -87,8 +63,8 @@ std::vector<std::pair<Action, std::string>> bulk_actions(const std::string& tab)
   return {};
 }
 
-std::string home_view(const Engine& e, const HomeTasks& tasks, const PersonId& viewer,
-                      const std::string& tab, int page) {
+kit::HomeView home_view(const Engine& e, const HomeTasks& tasks, const PersonId& viewer,
+                        const std::string& tab, int page) {
   std::map<std::string, int> counts;
   for (const Task& t : tasks.open) ++counts[home_tab_of(t)];
   counts["completed"] = static_cast<int>(tasks.completed.size());
@@ -103,126 +79,66 @@ std::string home_view(const Engine& e, const HomeTasks& tasks, const PersonId& v
   int pages = std::max(1, static_cast<int>((rows.size() + kRowsPerPage - 1) / kRowsPerPage));
   page = std::clamp(page, 0, pages - 1);
 
-  rapidjson::StringBuffer b;
-  json::Writer w(b);
-  w.StartObject();
-  json::kv(w, "type", "home");
-  json::kv(w, "private_metadata", tab + ":" + std::to_string(page));
-  json::key(w, "blocks");
-  w.StartArray();
-  w.StartObject();
-  json::kv(w, "type", "header");
-  text_object(w, "text", "plain_text", "Your tasks · " + e.directory().display_name(viewer));
-  w.EndObject();
+  kit::HomeView home;
+  home.private_metadata = tab + ":" + std::to_string(page);
+  kit::Blocks& b = home.blocks;
+  b.header("Your tasks · " + e.directory().display_name(viewer));
   // The tabs, with their counts; the selected one stands out.
-  w.StartObject();
-  json::kv(w, "type", "actions");
-  json::kv(w, "block_id", "tabs");
-  json::key(w, "elements");
-  w.StartArray();
+  std::vector<kit::Element> tabs;
   for (const char* t : kHomeTabs) {
-    button(w, std::string(kHomeTabAction) + ":" + t,
-           std::string(tab_title(t)) + " (" + std::to_string(counts[t]) + ")",
-           std::string(t) + ":0", tab == t ? "primary" : nullptr);
+    tabs.push_back(kit::Button{std::string(kHomeTabAction) + ":" + t,
+                               std::string(tab_title(t)) + " (" + std::to_string(counts[t]) + ")",
+                               std::string(t) + ":0",
+                               tab == t ? kit::Style::primary : kit::Style::plain, std::nullopt});
   }
-  w.EndArray();
-  w.EndObject();
-  w.StartObject();
-  json::kv(w, "type", "divider");
-  w.EndObject();
+  b.actions("tabs", tabs);
+  b.divider();
   if (rows.empty()) {
-    section(w, tab == "completed" ? "_Nothing completed yet._"
-                                  : "_Nothing waiting for you here._ :tada:");
+    b.section(tab == "completed" ? "_Nothing completed yet._"_md
+                                 : "_Nothing waiting for you here._ :tada:"_md);
   }
   std::size_t first = static_cast<std::size_t>(page) * kRowsPerPage;
   for (std::size_t i = first; i < rows.size() && i < first + kRowsPerPage; ++i) {
     const Task& t = *rows[i];
     std::string ref = task_ref(t.number, t.current_step());
-    w.StartObject();
-    json::kv(w, "type", "section");
-    json::kv(w, "block_id", "row:" + std::to_string(t.number));
-    text_object(w, "text", "mrkdwn", truncate(row_text(e, t), 3000));
-    if (!t.closed()) {
-      json::key(w, "accessory");
-      w.StartObject();
-      json::kv(w, "type", "checkboxes");
-      json::kv(w, "action_id", kHomeSelect);
-      json::key(w, "options");
-      w.StartArray();
-      w.StartObject();
-      text_object(w, "text", "plain_text", "Select");
-      json::kv(w, "value", std::to_string(t.number));
-      w.EndObject();
-      w.EndArray();
-      w.EndObject();
-    }
-    w.EndObject();
-    w.StartObject();
-    json::kv(w, "type", "actions");
-    json::kv(w, "block_id", "more:" + std::to_string(t.number));
-    json::key(w, "elements");
-    w.StartArray();
-    w.StartObject();
-    json::kv(w, "type", "overflow");
-    json::kv(w, "action_id", kMoreActions);
-    json::key(w, "options");
-    w.StartArray();
-    if (!t.closed()) {
-      w.StartObject();
-      text_object(w, "text", "plain_text", "Reassign…");
-      json::kv(w, "value", std::string(kReassign) + ":" + ref);
-      w.EndObject();
-    }
-    w.StartObject();
-    text_object(w, "text", "plain_text", "View details");
-    json::kv(w, "value", std::string(kViewDetails) + ":" + ref);
-    w.EndObject();
-    w.EndArray();
-    w.EndObject();
-    w.EndArray();
-    w.EndObject();
+    std::string n = std::to_string(t.number);
+    std::optional<kit::Element> select;
+    if (!t.closed())
+      select = kit::Checkboxes{std::string(kHomeSelect), {{"Select", n}}};
+    b.section(row_text(e, t), "row:" + n, select);
+    std::vector<kit::Option> more;
+    if (!t.closed()) more.push_back({"Reassign…", std::string(kReassign) + ":" + ref});
+    more.push_back({"View details", std::string(kViewDetails) + ":" + ref});
+    b.actions("more:" + n, kit::menu(kMoreActions, std::move(more)));
   }
   // The tab's bulk actions, and the pages.
   auto bulk = bulk_actions(tab);
   bool paged = pages > 1;
-  if ((!bulk.empty() && !rows.empty()) || paged) {
-    w.StartObject();
-    json::kv(w, "type", "actions");
-    json::kv(w, "block_id", "bulk");
-    json::key(w, "elements");
-    w.StartArray();
-    if (!rows.empty()) {
-      for (const auto& [action, label] : bulk) {
-        button(w, std::string(kHomeBulkAction) + ":" + std::string(action_name(action)), label,
-               std::string(action_name(action)), action == Action::deny ? "danger" : "primary");
-      }
-    }
-    if (page > 0)
-      button(w, std::string(kHomeTabAction) + ":prev", "← Previous",
-             tab + ":" + std::to_string(page - 1));
-    if (page + 1 < pages)
-      button(w, std::string(kHomeTabAction) + ":next", "Next →",
-             tab + ":" + std::to_string(page + 1));
-    w.EndArray();
-    w.EndObject();
-    if (paged) {
-      w.StartObject();
-      json::kv(w, "type", "context");
-      json::key(w, "elements");
-      w.StartArray();
-      w.StartObject();
-      json::kv(w, "type", "mrkdwn");
-      json::kv(w, "text",
-               "Page " + std::to_string(page + 1) + " of " + std::to_string(pages) + " · " +
-                   std::to_string(rows.size()) + " tasks");
-      w.EndObject();
-      w.EndArray();
-      w.EndObject();
+  std::vector<kit::Element> below;
+  if (!rows.empty()) {
+    for (const auto& [action, label] : bulk) {
+      below.push_back(kit::Button{std::string(kHomeBulkAction) + ":" + std::string(action_name(action)),
+                                  label, std::string(action_name(action)),
+                                  action == Action::deny ? kit::Style::danger : kit::Style::primary,
+                                  std::nullopt});
     }
   }
-  w.EndArray();
-  w.EndObject();
-  return json::text(b);
+  if (page > 0) {
+    below.push_back(kit::Button{std::string(kHomeTabAction) + ":prev", "← Previous",
+                                tab + ":" + std::to_string(page - 1), kit::Style::plain,
+                                std::nullopt});
+  }
+  if (page + 1 < pages) {
+    below.push_back(kit::Button{std::string(kHomeTabAction) + ":next", "Next →",
+                                tab + ":" + std::to_string(page + 1), kit::Style::plain,
+                                std::nullopt});
+  }
+  b.actions("bulk", below);
+  if (paged) {
+    b.context({esc("Page " + std::to_string(page + 1) + " of " + std::to_string(pages) + " · " +
+                   std::to_string(rows.size()) + " tasks")});
+  }
+  return home;
 }
 
 }  // namespace tollgate::slack

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bot/slack/block_kit.h"
 #include "workflow/engine.h"
 #include "workflow/task.h"
 
@@ -24,7 +25,7 @@ struct HomeTasks {
 };
 
 // The tab `tab` ("requests", …) at page `page` (0-based).
-std::string home_view(const Engine& engine, const HomeTasks& tasks, const PersonId& viewer,
+kit::HomeView home_view(const Engine& engine, const HomeTasks& tasks, const PersonId& viewer,
                       const std::string& tab, int page);
 // Which tab an open task belongs to.
 std::string home_tab_of(const Task& task);

@@ -104,5 +104,21 @@ TEST(MailContent, AssignmentEscalationAndOutcomeMailsSayWhatHappenedAndEscapeHtm
   EXPECT_NE(o.text.find("Your access request #1 was denied by Dana Reyes."), std::string::npos);
 }
 
+TEST(MailContent, SlackMarkupInUserTextReachesTheMailAsText) {
+  testing::World w;
+  std::string hostile =
+      "<!channel> <https://evil.example|Approve in Okta> & \xF0\x9F\x94\x91 <@U0EVIL>";
+  Task t = w.request(testing::github_admin_for("ana", hostile));
+  Effect assign{EffectKind::email, t.number, "dana", {{"step", "0"}, {"about", "assign"}}};
+  MailMessage m = task_mail(w.engine, t, assign, "");
+  EXPECT_NE(m.text.find("Justification: " + hostile), std::string::npos) << m.text;
+  EXPECT_EQ(m.html.find("<!channel>"), std::string::npos);
+  EXPECT_EQ(m.html.find("<https://evil.example"), std::string::npos);
+  EXPECT_NE(m.html.find("&lt;!channel&gt; &lt;https://evil.example|Approve in Okta&gt; &amp; "
+                        "\xF0\x9F\x94\x91 &lt;@U0EVIL&gt;"),
+            std::string::npos)
+      << m.html;
+}
+
 }  // namespace
 }  // namespace tollgate::mail

@@ -104,7 +104,7 @@ TEST_F(CommandsTest, RevokeProposesARemoval) {
   EXPECT_TRUE(contains(tasks("U0WENDY", "revoke <@U0BO> github/admin -- x"),
                        "can propose this revocation"));
   EXPECT_EQ(tasks("U0DANA", "revoke <@U0NOBODY> github/admin -- x"),
-            "<@U0NOBODY> is not in Tollgate's directory.");
+            "The Slack user U0NOBODY is not in Tollgate's directory.");
 }
 
 TEST_F(CommandsTest, SyntaxErrorsAndHelp) {

@@ -1,12 +1,16 @@
 // Requests shaped exactly as Slack sends them, signed with the test secret:
 // block_actions and view_submission as form bodies "payload=<json>", slash
-// commands as forms, Events API callbacks as JSON.
+// commands as forms, Events API callbacks as JSON. post_signed also checks
+// what Tollgate answers by Slack's rules (bot/sandbox/slack_rules.h) and fails
+// the test on anything Slack would refuse.
 #pragma once
 
 #include <chrono>
 #include <string>
 
 #include "bot/json.h"
+#include "bot/sandbox/fake_slack.h"
+#include "bot/sandbox/slack_rules.h"
 #include "bot/slack/payloads.h"
 #include "bot/slack/signature.h"
 #include "tests/support/http_client.h"
@@ -63,23 +67,31 @@ inline std::string block_action(const std::string& user_id, const std::string& a
       json::quote(response_url) + R"(,"actions":[)" + action + "]}");
 }
 
-// A modal submitted with a reason and, for reassignment, a chosen user.
+// A modal submitted with a reason and, for reassignment, a chosen user. As in
+// Slack's payload, the view carries its input blocks: one per entry of
+// state.values, keyed by their block_id.
 inline std::string view_submission(const std::string& user_id, const std::string& callback_id,
                                    const std::string& private_metadata, const std::string& reason,
                                    const std::string& assignee = {},
                                    const std::string& team = "T0TEST") {
   std::string values =
       R"("reason":{"reason":{"type":"plain_text_input","value":)" + json::quote(reason) + "}}";
+  std::string blocks =
+      R"({"type":"input","block_id":"reason","label":{"type":"plain_text","text":"Reason"},)"
+      R"("element":{"type":"plain_text_input","action_id":"reason","multiline":true}})";
   if (!assignee.empty()) {
     values += R"(,"assignee":{"assignee":{"type":"users_select","selected_user":)" +
               json::quote(assignee) + "}}";
+    blocks +=
+        R"(,{"type":"input","block_id":"assignee","label":{"type":"plain_text","text":"Assignee"},)"
+        R"("element":{"type":"users_select","action_id":"assignee"}})";
   }
   return form_payload(
       R"({"type":"view_submission","team":{"id":)" + json::quote(team) +
       R"(,"domain":"test"},"user":{"id":)" + json::quote(user_id) +
       R"(,"username":"someone","name":"someone","team_id":)" + json::quote(team) +
       R"(},"api_app_id":"A0TEST","token":"legacy","trigger_id":"9.9.x","view":{"id":"V0MODAL","team_id":)" +
-      json::quote(team) + R"(,"type":"modal","blocks":[],"private_metadata":)" +
+      json::quote(team) + R"(,"type":"modal","blocks":[)" + blocks + R"(],"private_metadata":)" +
       json::quote(private_metadata) + R"(,"callback_id":)" + json::quote(callback_id) +
       R"(,"state":{"values":{)" + values +
       R"(}},"hash":"1.x","title":{"type":"plain_text","text":"T"},"root_view_id":"V0MODAL","app_id":"A0TEST","bot_id":"B0BOT"},"response_urls":[]})");
@@ -111,12 +123,65 @@ inline std::string event_callback(const std::string& event_id, const std::string
          R"(,"event_time":1700000000,"authorizations":[{"team_id":"T0TEST","user_id":"U0BOT","is_bot":true,"is_enterprise_install":false}]})";
 }
 
-// Posts `body` to `path`, signed.
+// A failure of what Tollgate answered Slack: the running test fails (ADD_FAILURE,
+// which is thread-safe); outside a test (the crash test's and the benchmarks' own
+// drivers) it is printed. In slack_requests.cc, which keeps GoogleTest's names out
+// of the files that include this one.
+void slack_answer_failure(const std::string& what);
+
+// What Slack does with Tollgate's 200 answer to `body` posted to `path`: a slash
+// command's answer (empty, plain text or a message as JSON) and a
+// view_submission's (empty or a response_action) must pass Slack's rules, and a
+// block_actions' must be empty. Each JSON answer checked is also recorded for the
+// TypeScript check (TOLLGATE_SLACK_PAYLOADS, bot/sandbox/fake_slack.h).
+inline void check_slack_answer(const std::string& path, const std::string& body,
+                               const HttpResult& r) {
+  if (r.status != 200) return;
+  std::string type = r.header("Content-Type");
+  if (path == "/slack/commands") {
+    if (auto refused = sandbox::check_command_ack(type, r.body)) {
+      slack_answer_failure("/slack/commands: " + refused->to_string() + "\nanswer: " + r.body);
+    } else if (!r.body.empty() && type.find("application/json") != std::string::npos) {
+      sandbox::record_slack_payload("command_ack", r.body);
+    }
+    return;
+  }
+  if (path != "/slack/interactions") return;
+  auto form = slack::parse_form(body);
+  if (!form.ok()) return;
+  const std::string* payload_text = form.value().get("payload");
+  rapidjson::Document payload;
+  if (payload_text == nullptr || !json::parse(payload, *payload_text).ok()) return;
+  std::string kind = json::str(payload, "type");
+  if (kind == "block_actions" && !r.body.empty()) {
+    // Slack takes a block_actions acknowledgement as an empty 200.
+    slack_answer_failure("/slack/interactions (block_actions): a body in the acknowledgement: " +
+                         r.body);
+  } else if (kind == "view_submission") {
+    std::string view;
+    if (const json::Value* v = json::object(payload, "view")) {
+      rapidjson::StringBuffer b;
+      json::Writer w(b);
+      v->Accept(w);
+      view = json::text(b);
+    }
+    if (auto refused = sandbox::check_view_submission_ack(type, r.body, view)) {
+      slack_answer_failure("/slack/interactions (view_submission): " + refused->to_string() +
+                           "\nanswer: " + r.body);
+    } else if (!r.body.empty()) {
+      sandbox::record_slack_payload("view_submission_ack", r.body);
+    }
+  }
+}
+
+// Posts `body` to `path`, signed, and checks Tollgate's answer (check_slack_answer).
 inline HttpResult post_signed(HttpClient& client, const std::string& path, const std::string& body,
                               const std::string& content_type, Headers extra = {}) {
   Headers h = signed_headers(body, content_type);
   h.insert(h.end(), extra.begin(), extra.end());
-  return client.request("POST", path, body, h);
+  HttpResult r = client.request("POST", path, body, h);
+  check_slack_answer(path, body, r);
+  return r;
 }
 
 }  // namespace tollgate::testing
