@@ -208,6 +208,7 @@ std::optional<Outcome> measure(const char* label, const std::string& db, const s
     to.config = acme;
     to.db = db;
     to.token.clear();  // no Slack: every approval succeeds, nothing to tell anyone
+    to.env = {{"SLACK_TEAM_ID", "T0TEST"}};  // without auth.test, the team served is this
     servers.push_back(std::make_unique<TollgateProcess>(to));
     if (!servers.back()->start()) {
       std::fprintf(stderr, "tollgate did not start:\n%s\n", servers.back()->log().c_str());

@@ -439,6 +439,9 @@ void AdminApi::handle(const http::Request& req, http::Respond respond) {
       }
       cmd.action = Action::comment;
       cmd.source = "api";
+      // Need to know: an author not involved in the task gets 404 and the line a
+      // task that does not exist gets (TaskService::act); the comment would
+      // otherwise reach the reviewers' threads under their name.
       return service_.act(*n, cmd, decided(201));
     }
     return respond(error(404, "not_found", "no such endpoint: " + path));

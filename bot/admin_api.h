@@ -1,4 +1,4 @@
-// The admin API (DESIGN.md §5), JSON over the same server:
+// The admin API (README, "Admin API"), JSON over the same server:
 //
 //   POST /api/v1/requests            {requester, subject?, app, resource, justification, duration?,
 //   emergency?} POST /api/v1/revocations         {proposer, subject, app, resource, reason} GET

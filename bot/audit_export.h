@@ -1,9 +1,11 @@
 // `tollgate audit export`: the event history as JSON lines, oldest first,
 // each with its hash and the previous event's hash (so the chain can be
-// checked outside Tollgate), the actor's Slack identity and the person it
-// mapped to, and the permalink of the Slack message the event was made from
-// (the button's message, the thread of a reply) or, failing that, of the
-// actor's own message about the task, where one exists.
+// checked outside Tollgate: the links by anyone, the hashes of a sealed
+// log's events, HMACs, by whoever holds the audit key), the actor's Slack
+// identity and the person it mapped to, and the permalink of the Slack
+// message the event was made from (the button's message, the thread of a
+// reply) or, failing that, of the actor's own message about the task, where
+// one exists.
 #pragma once
 
 #include <cstdint>

@@ -47,10 +47,11 @@ struct HomePublisher::Impl : std::enable_shared_from_this<HomePublisher::Impl> {
     open.open = true;
     open.limit = 1000;
     auto o = store.tasks(open);
-    TaskFilter done;
+    TaskFilter done;  // the newest 40, newest first
     done.involving = person;
     done.open = false;
-    done.limit = 1000;
+    done.limit = 40;
+    done.newest_first = true;
     auto c = store.tasks(done);
     if (!o.ok() || !c.ok()) {
       spdlog::warn("home: cannot read {}'s tasks", person);
@@ -58,8 +59,6 @@ struct HomePublisher::Impl : std::enable_shared_from_this<HomePublisher::Impl> {
     }
     tasks.open = std::move(*o);
     tasks.completed = std::move(*c);
-    std::reverse(tasks.completed.begin(), tasks.completed.end());
-    if (tasks.completed.size() > 40) tasks.completed.resize(40);
     slack::kit::HomeView view = slack::home_view(*engine(), tasks, person, v.tab, v.page);
     slack.call(
         "views.publish", slack::kit::views_publish(v.slack_user_id, view),

@@ -1,9 +1,47 @@
 #include "bot/identity.h"
 
+#include <spdlog/spdlog.h>
+
 #include "bot/json.h"
 #include "bot/slack/web_client.h"
 
 namespace tollgate {
+namespace {
+
+bool flag(const json::Value& o, const char* key) {
+  auto it = o.FindMember(key);
+  return it != o.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
+// Empty when the Slack user `user` (a users.info or users.lookupByEmail
+// "user" object) may be mapped to a person by email: a member of our team
+// (or of our enterprise, when we have one), not deactivated, not a guest
+// unless guests are allowed. Otherwise why not. Whatever the object lacks
+// counts against it: a user without a team is nobody's.
+std::string refusal(const json::Value& user, const std::string& team, const std::string& enterprise,
+                    bool allow_guests) {
+  if (team.empty()) return "our workspace is not known yet (auth.test has not answered)";
+  std::string their_team = json::str(user, "team_id");
+  std::string their_enterprise;
+  if (const json::Value* eu = json::object(user, "enterprise_user"))
+    their_enterprise = json::str(*eu, "enterprise_id");
+  bool ours = their_team == team || (!enterprise.empty() && their_enterprise == enterprise);
+  if (!ours) {
+    return "a user of another workspace (" + (their_team.empty() ? "none given" : their_team) + ")";
+  }
+  if (flag(user, "deleted")) return "a deactivated account";
+  if (!allow_guests && (flag(user, "is_restricted") || flag(user, "is_ultra_restricted")))
+    return "a guest account (the directory does not allow guests: \"allow_guests\")";
+  return {};
+}
+
+void read_zone(const json::Value& user, IdentityEntry& e) {
+  e.tz = json::str(user, "tz");
+  auto it = user.FindMember("tz_offset");
+  if (it != user.MemberEnd() && it->value.IsInt()) e.tz_offset = it->value.GetInt();
+}
+
+}  // namespace
 
 Identity::Identity(std::shared_ptr<const Directory> directory, Store& store,
                    slack::WebClient* client, const Clock& clock)
@@ -14,26 +52,84 @@ void Identity::set_directory(std::shared_ptr<const Directory> directory) {
   directory_ = std::move(directory);
 }
 
+void Identity::set_workspace(std::string team_id, std::string enterprise_id) {
+  std::lock_guard lock(mu_);
+  team_id_ = std::move(team_id);
+  enterprise_id_ = std::move(enterprise_id);
+}
+
+Identity::Team Identity::team_of(const std::string& team_id,
+                                 const std::string& enterprise_id) const {
+  std::lock_guard lock(mu_);
+  if (team_id_.empty()) return Team::unknown;
+  if (!team_id.empty() && team_id == team_id_) {
+    // Our team id under another enterprise is not ours either.
+    bool other_enterprise =
+        !enterprise_id_.empty() && !enterprise_id.empty() && enterprise_id != enterprise_id_;
+    return other_enterprise ? Team::foreign : Team::ours;
+  }
+  if (!enterprise_id_.empty() && enterprise_id == enterprise_id_) return Team::ours;
+  return Team::foreign;
+}
+
+std::string Identity::conflict(const Directory& dir, const std::string& slack_user_id,
+                               const PersonId& person, bool ask_store) {
+  const Person* p = dir.person(person);
+  if (p == nullptr) return "not in the directory";
+  if (!p->slack_user_id.empty() && p->slack_user_id != slack_user_id)
+    return "the directory gives them " + p->slack_user_id;
+  if (dir.person_by_slack_id(slack_user_id) != nullptr) return "configured for someone else";
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = slack_by_person_.find(person);
+        it != slack_by_person_.end() && it->second != slack_user_id)
+      return "already known as " + it->second;
+    if (auto it = person_by_slack_.find(slack_user_id);
+        it != person_by_slack_.end() && !it->second.empty() && it->second != person)
+      return "already known as " + it->second;
+  }
+  if (!ask_store) return {};
+  auto cached = store_.identity_of(person);
+  if (!cached.ok()) return "the identity cache does not answer";
+  if (cached->has_value() && (*cached)->slack_user_id != slack_user_id)
+    return "already known as " + (*cached)->slack_user_id;
+  return {};
+}
+
 std::optional<PersonId> Identity::person_for(const std::string& slack_user_id) {
   if (slack_user_id.empty()) return std::nullopt;
   std::shared_ptr<const Directory> dir;
   {
     std::lock_guard lock(mu_);
     dir = directory_;
+  }
+  // The configuration first: nothing learnt overrides it.
+  if (const Person* p = dir->person_by_slack_id(slack_user_id)) return p->id;
+  PersonId learnt;
+  {
+    std::lock_guard lock(mu_);
     if (auto it = person_by_slack_.find(slack_user_id); it != person_by_slack_.end()) {
-      return it->second.empty() ? std::nullopt : std::optional<PersonId>(it->second);
+      if (it->second.empty()) return std::nullopt;
+      learnt = it->second;
     }
   }
-  if (const Person* p = dir->person_by_slack_id(slack_user_id)) return p->id;
-  auto cached = store_.identity(slack_user_id);
-  if (cached.ok() && cached->has_value() && !(*cached)->person.empty() &&
-      dir->person((*cached)->person) != nullptr) {
-    std::lock_guard lock(mu_);
-    person_by_slack_[slack_user_id] = (*cached)->person;
-    slack_by_person_[(*cached)->person] = slack_user_id;
-    return (*cached)->person;
+  bool from_cache = learnt.empty();
+  if (from_cache) {
+    auto cached = store_.identity(slack_user_id);
+    if (!cached.ok() || !cached->has_value() || (*cached)->person.empty()) return std::nullopt;
+    learnt = (*cached)->person;
   }
-  return std::nullopt;
+  // Checked again on every answer, against the directory as it is now; what
+  // comes from the store's cache against the store too (another instance may
+  // have learnt another id for them).
+  if (std::string why = conflict(*dir, slack_user_id, learnt, from_cache); !why.empty())
+    return std::nullopt;
+  if (from_cache) {
+    std::lock_guard lock(mu_);
+    person_by_slack_[slack_user_id] = learnt;
+    slack_by_person_[learnt] = slack_user_id;
+  }
+  return learnt;
 }
 
 std::optional<std::string> Identity::slack_id_for(const PersonId& person) {
@@ -45,8 +141,24 @@ std::optional<std::string> Identity::slack_id_for(const PersonId& person) {
   return std::nullopt;
 }
 
+// Caches what Slack said of a user. `e.person` is the person it is mapped to,
+// already checked (refusal()), or empty; the mapping is dropped here when it
+// would give a person a second Slack id or a Slack id a second person.
 void Identity::remember(IdentityEntry e) {
   e.fetched_at = clock_.now();
+  std::shared_ptr<const Directory> dir;
+  {
+    std::lock_guard lock(mu_);
+    dir = directory_;
+  }
+  bool configured = dir->person_by_slack_id(e.slack_user_id) != nullptr;
+  if (!e.person.empty() && !configured) {
+    if (std::string why = conflict(*dir, e.slack_user_id, e.person, true); !why.empty()) {
+      spdlog::warn("identity: Slack user {} is not mapped to {}: {}", e.slack_user_id, e.person,
+                   why);
+      e.person.clear();
+    }
+  }
   {
     std::lock_guard lock(mu_);
     person_by_slack_[e.slack_user_id] = e.person;
@@ -108,21 +220,61 @@ void Identity::learned_user(const std::string& slack_user_id, const std::string&
   rapidjson::Document doc;
   if (!json::parse(doc, body).ok()) return;
   const json::Value* user = json::object(doc, "user");
-  const json::Value* profile = user != nullptr ? json::object(*user, "profile") : nullptr;
+  if (user == nullptr) return;
+  const json::Value* profile = json::object(*user, "profile");
   std::string email = profile != nullptr ? json::str(*profile, "email") : "";
   std::shared_ptr<const Directory> dir;
+  std::string team, enterprise;
   {
     std::lock_guard lock(mu_);
     dir = directory_;
+    team = team_id_;
+    enterprise = enterprise_id_;
   }
-  const Person* p = dir->person_by_slack_id(slack_user_id);
-  if (p == nullptr && !email.empty()) p = dir->person_by_email(email);
-  IdentityEntry e{slack_user_id, p != nullptr ? p->id : PersonId(), email, {}};
-  if (user != nullptr) {
-    e.tz = json::str(*user, "tz");
-    auto it = user->FindMember("tz_offset");
-    if (it != user->MemberEnd() && it->value.IsInt()) e.tz_offset = it->value.GetInt();
+  IdentityEntry e{slack_user_id, {}, email, {}};
+  read_zone(*user, e);
+  if (const Person* p = dir->person_by_slack_id(slack_user_id)) {
+    e.person = p->id;  // configured: trusted as it is
+  } else if (const Person* by_email = email.empty() ? nullptr : dir->person_by_email(email)) {
+    std::string why = refusal(*user, team, enterprise, dir->allow_guests);
+    if (team.empty()) {
+      // Not known yet which workspace is ours: ask again next time.
+      std::lock_guard lock(mu_);
+      asked_.erase(slack_user_id);
+      return;
+    }
+    if (!why.empty()) {
+      spdlog::warn("identity: Slack user {} is not mapped to {} by email: {}", slack_user_id,
+                   by_email->id, why);
+    } else {
+      e.person = by_email->id;
+    }
   }
+  remember(std::move(e));
+}
+
+void Identity::learned_email(const PersonId& person, const std::string& email,
+                             const std::string& body) {
+  rapidjson::Document doc;
+  if (!json::parse(doc, body).ok()) return;
+  const json::Value* user = json::object(doc, "user");
+  std::string slack_id = user != nullptr ? json::str(*user, "id") : "";
+  if (slack_id.empty()) return;
+  std::shared_ptr<const Directory> dir;
+  std::string team, enterprise;
+  {
+    std::lock_guard lock(mu_);
+    dir = directory_;
+    team = team_id_;
+    enterprise = enterprise_id_;
+  }
+  if (std::string why = refusal(*user, team, enterprise, dir->allow_guests); !why.empty()) {
+    spdlog::warn("identity: {}'s email belongs to Slack user {}, not mapped: {}", person, slack_id,
+                 why);
+    return;
+  }
+  IdentityEntry e{slack_id, person, email, {}};
+  read_zone(*user, e);
   remember(std::move(e));
 }
 
@@ -131,6 +283,7 @@ void Identity::learn_people() {
   std::shared_ptr<const Directory> dir;
   {
     std::lock_guard lock(mu_);
+    if (team_id_.empty()) return;  // set_workspace() first: answers could not be checked
     dir = directory_;
   }
   for (const Person& p : dir->people) {
@@ -141,18 +294,7 @@ void Identity::learn_people() {
     }
     client_->get("users.lookupByEmail", {{"email", p.email}},
                  [this, id = p.id, email = p.email](slack::ApiResult r) {
-                   if (!r.ok()) return;
-                   rapidjson::Document doc;
-                   if (!json::parse(doc, r.body).ok()) return;
-                   const json::Value* user = json::object(doc, "user");
-                   std::string slack_id = user != nullptr ? json::str(*user, "id") : "";
-                   if (slack_id.empty()) return;
-                   IdentityEntry e{slack_id, id, email, {}};
-                   e.tz = json::str(*user, "tz");
-                   auto it = user->FindMember("tz_offset");
-                   if (it != user->MemberEnd() && it->value.IsInt())
-                     e.tz_offset = it->value.GetInt();
-                   remember(std::move(e));
+                   if (r.ok()) learned_email(id, email, r.body);
                  });
   }
 }

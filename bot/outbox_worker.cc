@@ -7,6 +7,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -25,7 +26,7 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-// Slack's budgets, kept on our side (PROTOCOL.md §6). chat.postMessage is
+// Slack's budgets, kept on our side (docs/slack-protocol.md §6). chat.postMessage is
 // paced per channel instead.
 int per_minute(const std::string& method) {
   static const std::map<std::string, int> kBudget = {
@@ -94,15 +95,22 @@ class Pacer {
   std::map<std::string, std::string> aliases_;
 };
 
+constexpr const char* kSmtp = "smtp";
+
+// One call of a delivery. `key` names it within its item across retries
+// ("post", "update:D1:1.2", "reply:D1:1.2"): a call whose key the item has
+// recorded as done is not made again.
 struct Call {
+  std::string key;
   std::string method;   // a Web API method, or kSmtp
   std::string channel;  // for pacing
   std::string body;
-  std::function<void(const slack::ApiResult&)> on_ok;
+  PersonId dm_of;  // a post into this person's DM: its D... channel is learnt from the answer
+  // A post to record once made (task, person, purpose, step); its channel,
+  // ts, time and permalink come from the answer.
+  std::optional<SlackMessage> record;
   std::optional<mail::MailMessage> mail;  // kSmtp
 };
-
-constexpr const char* kSmtp = "smtp";
 
 // https://acme.slack.com/archives/D0123/p1700000000123456: Slack's permalink
 // form, from the workspace's address, the channel and the message's ts.
@@ -118,12 +126,23 @@ std::string permalink(const std::string& workspace_url, const std::string& chann
   return base + "archives/" + channel + "/p" + digits;
 }
 
+// An item from its claim to its finish. It is in one place at a time: being
+// planned, in `ready` (waiting for the pacer), out (a Slack call, a mail or a
+// store write in flight), or in `retrying` (a store write to try again).
 struct Delivery {
-  OutboxItem item;
+  OutboxItem item;  // item.claim and `lost` change under Impl::mu
   std::vector<Call> calls;
   std::size_t next = 0;
   Status failure;  // planning failed: finish with this
-  Steady::time_point ready_at{};
+  // calls[next] succeeded and posted this message: to record with the call.
+  std::optional<SlackMessage> posted;
+  // Every call succeeded: what is left is to finish the item (in `retrying`
+  // when that write failed; otherwise the record of calls[next] is).
+  bool finishing = false;
+  int store_failures = 0;  // of the record or finish being retried
+  bool counted = false;    // its outcome is in the metrics and the log (once)
+  Steady::time_point retry_at{};
+  bool lost = false;  // its claim has passed to another worker
 };
 
 std::string post_body(const std::string& channel, const slack::Message& m,
@@ -134,6 +153,8 @@ std::string post_body(const std::string& channel, const slack::Message& m,
 }  // namespace
 
 struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
+  using DeliveryPtr = std::shared_ptr<Delivery>;
+
   Store& store;
   slack::WebClient& slack;
   Identity& identity;
@@ -148,10 +169,13 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   bool woken = true;  // there may be something to claim
   bool kick = false;  // look again now (consumed by each turn of the loop)
   bool claiming = false;
-  int in_flight = 0;                             // deliveries sent to Slack or being finished
-  std::list<std::shared_ptr<Delivery>> claimed;  // to plan
-  std::list<std::shared_ptr<Delivery>> ready;    // planned, waiting for the pacer
-  std::map<PersonId, std::string> dm_channel;    // person -> D... (learnt from postMessage answers)
+  bool renewing = false;
+  int out = 0;                                 // deliveries with a call or store write in flight
+  std::map<std::int64_t, DeliveryPtr> held;    // every item this worker holds, by id
+  std::list<DeliveryPtr> claimed;              // to plan
+  std::list<DeliveryPtr> ready;                // planned, waiting for the pacer
+  std::list<DeliveryPtr> retrying;             // a record or finish to try again at retry_at
+  std::map<PersonId, std::string> dm_channel;  // person -> D... (learnt from postMessage answers)
   mail::SmtpClient* mailer = nullptr;
   std::string workspace_url;
   Pacer pacer;
@@ -173,8 +197,22 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
     return it != dm_channel.end() ? it->second : slack_id;
   }
 
-  // Turns an effect into the Web API calls that deliver it, from the task as it is now.
+  std::string claim_of(const Delivery& d) {
+    std::lock_guard lock(mu);
+    return d.item.claim;
+  }
+
+  // Turns an effect into the Web API calls that deliver it, from the task as
+  // it is now, leaving out the calls the item has recorded as done.
   void plan(Delivery& d) {
+    plan_calls(d);
+    const std::vector<std::string>& done = d.item.done_calls;
+    std::erase_if(d.calls, [&](const Call& c) {
+      return std::find(done.begin(), done.end(), c.key) != done.end();
+    });
+  }
+
+  void plan_calls(Delivery& d) {
     const Effect& e = d.item.effect;
     auto task = store.task(e.task);
     if (!task.ok()) {
@@ -183,7 +221,6 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
     }
     auto eng = engine();
     const Directory& dir = eng->directory();
-    auto self = shared_from_this();
     auto dm = [&](const PersonId& person, std::string* channel) -> Status {
       auto slack_id = identity.slack_id_for(person);
       if (!slack_id) {
@@ -192,18 +229,6 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
       }
       *channel = channel_for(person, *slack_id);
       return {};
-    };
-    auto remember_dm = [self](const PersonId& person, const slack::ApiResult& r) {
-      rapidjson::Document doc;
-      if (!json::parse(doc, r.body).ok()) return std::string();
-      std::string channel = json::str(doc, "channel");
-      std::lock_guard lock(self->mu);
-      if (!channel.empty()) {
-        auto slack_id = self->identity.slack_id_for(person);
-        if (slack_id) self->pacer.alias(*slack_id, channel);
-        self->dm_channel[person] = channel;
-      }
-      return json::str(doc, "ts");
     };
     switch (e.kind) {
       case EffectKind::assign: {
@@ -223,18 +248,9 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
           return;
         }
         slack::Message m = slack::task_message(*eng, *task, e.recipient, step);
-        d.calls.push_back({"chat.postMessage", channel, post_body(channel, m),
-                           [self, remember_dm, n = task->number, person = e.recipient,
-                            step](const slack::ApiResult& r) {
-                             std::string ts = remember_dm(person, r);
-                             rapidjson::Document doc;
-                             (void)json::parse(doc, r.body);
-                             std::string posted_in = json::str(doc, "channel");
-                             self->store.record_message(
-                                 {n, "", posted_in, ts, person, "assign", step, self->clock.now(),
-                                  permalink(self->url(), posted_in, ts)},
-                                 [](Status) {});
-                           }});
+        SlackMessage rec{task->number, "", "", "", e.recipient, "assign", step, {}, ""};
+        d.calls.push_back({"post", "chat.postMessage", channel, post_body(channel, m), e.recipient,
+                           rec, std::nullopt});
         return;
       }
       case EffectKind::update_messages: {
@@ -246,8 +262,9 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
         for (const SlackMessage& m : *messages) {
           if (m.purpose != "assign") continue;
           slack::Message view = slack::task_message(*eng, *task, m.person, m.step);
-          d.calls.push_back({"chat.update", m.channel,
-                             slack::kit::update_message(m.channel, m.ts, view), nullptr});
+          d.calls.push_back({"update:" + m.channel + ":" + m.ts, "chat.update", m.channel,
+                             slack::kit::update_message(m.channel, m.ts, view), "", std::nullopt,
+                             std::nullopt});
         }
         return;
       }
@@ -261,18 +278,9 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
         const std::string* by = e.get("by");
         slack::Message m =
             slack::notification(*eng, *task, e.recipient, event ? *event : "", by ? *by : "");
-        d.calls.push_back({"chat.postMessage", channel, post_body(channel, m),
-                           [self, remember_dm, n = task->number,
-                            person = e.recipient](const slack::ApiResult& r) {
-                             std::string ts = remember_dm(person, r);
-                             rapidjson::Document doc;
-                             (void)json::parse(doc, r.body);
-                             std::string posted_in = json::str(doc, "channel");
-                             self->store.record_message(
-                                 {n, "", posted_in, ts, person, "notify", -1, self->clock.now(),
-                                  permalink(self->url(), posted_in, ts)},
-                                 [](Status) {});
-                           }});
+        SlackMessage rec{task->number, "", "", "", e.recipient, "notify", -1, {}, ""};
+        d.calls.push_back({"post", "chat.postMessage", channel, post_body(channel, m), e.recipient,
+                           rec, std::nullopt});
         return;
       }
       case EffectKind::post_comment: {
@@ -292,8 +300,8 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
           if (msg.purpose != "assign") continue;
           // Not back into the thread it was written in.
           if (c->source == "slack" && c->slack_channel == msg.channel) continue;
-          d.calls.push_back(
-              {"chat.postMessage", msg.channel, post_body(msg.channel, m, msg.ts), nullptr});
+          d.calls.push_back({"reply:" + msg.channel + ":" + msg.ts, "chat.postMessage", msg.channel,
+                             post_body(msg.channel, m, msg.ts), "", std::nullopt, std::nullopt});
         }
         return;
       }
@@ -325,8 +333,9 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
             slack::reminder(*eng, *task, e.recipient, *identity.slack_id_for(e.recipient),
                             waiting != nullptr ? *waiting : "", parent == nullptr);
         std::string to = parent != nullptr ? parent->channel : channel;
-        d.calls.push_back({"chat.postMessage", to,
-                           post_body(to, m, parent != nullptr ? parent->ts : ""), nullptr});
+        d.calls.push_back(
+            {"post", "chat.postMessage", to, post_body(to, m, parent != nullptr ? parent->ts : ""),
+             parent != nullptr ? PersonId() : e.recipient, std::nullopt, std::nullopt});
         return;
       }
       case EffectKind::email: {
@@ -347,115 +356,302 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
           }
         }
         if (link.empty()) link = url();
-        Call call{kSmtp, "", "", nullptr, mail::task_mail(*eng, *task, e, link)};
-        d.calls.push_back(std::move(call));
+        d.calls.push_back(
+            {"mail", kSmtp, "", "", "", std::nullopt, mail::task_mail(*eng, *task, e, link)});
         return;
       }
     }
   }
 
   std::chrono::milliseconds jitter(std::chrono::milliseconds upto) {
+    std::lock_guard lock(mu);
     std::uniform_int_distribution<long long> j(0, upto.count());
     return std::chrono::milliseconds(j(rng));
   }
 
-  std::chrono::milliseconds backoff(int attempts) {
-    auto b = options.base_backoff * (1LL << std::min(attempts, 16));
+  // base_backoff doubling per failure, capped at max_backoff, plus up to a quarter of jitter.
+  std::chrono::milliseconds backoff(int failures) {
+    auto b = options.base_backoff * (1LL << std::clamp(failures, 0, 20));
     if (b > options.max_backoff) b = options.max_backoff;
-    std::uniform_int_distribution<long long> j(0, b.count() / 4 + 1);
-    return b + std::chrono::milliseconds(j(rng));
+    return b + jitter(b / 4);
+  }
+
+  // Undelivered for max_age since it was decided: the next failure parks it.
+  bool too_old(const Delivery& d) const {
+    return clock.now() - d.item.created_at >= options.max_age;
+  }
+
+  // Back to the loop: into `ready`, or `retrying`. Not when the claim is lost.
+  void requeue(const DeliveryPtr& d, bool retry) {
+    {
+      std::lock_guard lock(mu);
+      --out;
+      if (d->lost || held.count(d->item.id) == 0) {
+        if (auto h = held.find(d->item.id); h != held.end() && h->second == d) held.erase(h);
+      } else {
+        (retry ? retrying : ready).push_back(d);
+      }
+      woken = true;
+      kick = true;
+    }
+    cv.notify_all();
+  }
+
+  // Done with the item (finished, or no longer ours): frees its place.
+  void drop(const DeliveryPtr& d) {
+    {
+      std::lock_guard lock(mu);
+      --out;
+      if (auto h = held.find(d->item.id); h != held.end() && h->second == d) held.erase(h);
+      woken = true;
+      kick = true;
+    }
+    cv.notify_all();
+  }
+
+  // A store write on the item was refused because its claim is not `used`
+  // any more. True (and the write is to be made again) when this worker holds
+  // it under a newer claim; false when another worker has it.
+  bool claim_moved_on(const DeliveryPtr& d, const std::string& used) {
+    std::lock_guard lock(mu);
+    return !d->lost && d->item.claim != used;
+  }
+
+  // A store write failed for another reason: try it again after a backoff,
+  // from memory, holding the item meanwhile.
+  void retry_store_write(const DeliveryPtr& d, const char* what, const Status& s) {
+    auto wait = backoff(d->store_failures++);
+    spdlog::warn("outbox: could not {} item {} (task #{}): {}; again in {} ms", what, d->item.id,
+                 d->item.effect.task, s.to_string(), wait.count());
+    metrics.inc("tollgate_outbox_store_retries_total", {{"write", what}});
+    d->retry_at = Steady::now() + wait;
+    requeue(d, /*retry=*/true);
+  }
+
+  // Records the last call's success with the item, then moves to the next
+  // call or finishes. The last call without a message to record is recorded
+  // by the finish itself (the item is removed).
+  void record(const DeliveryPtr& d) {
+    if (d->next + 1 == d->calls.size() && !d->posted) return finish(d, {});
+    std::string claim = claim_of(*d);
+    auto self = shared_from_this();
+    store.record_outbox_call(d->item.id, claim, d->calls[d->next].key, d->posted,
+                             [self, d, claim](Status s) { self->recorded(d, claim, s); });
+  }
+
+  void recorded(const DeliveryPtr& d, const std::string& claim, const Status& s) {
+    if (s.ok()) {
+      d->posted.reset();
+      d->store_failures = 0;
+      if (++d->next < d->calls.size()) return requeue(d, /*retry=*/false);
+      return finish(d, {});
+    }
+    if (s.code() == Code::not_found) {  // not held under `claim`
+      if (claim_moved_on(d, claim)) return record(d);
+      spdlog::warn("outbox: item {} (task #{}) is another worker's now; dropped", d->item.id,
+                   d->item.effect.task);
+      return drop(d);
+    }
+    retry_store_write(d, "record a call of", s);
   }
 
   // Records the outcome of a delivery in the outbox, then frees its place.
-  void finish(std::shared_ptr<Delivery> d, Status result,
-              std::optional<std::chrono::milliseconds> retry_after) {
+  void finish(const DeliveryPtr& d, Status result) {
     const OutboxItem& item = d->item;
     std::string kind(effect_kind_name(item.effect.kind));
     std::optional<Time> retry_at;
+    bool count = !std::exchange(d->counted, true);
     if (!result.ok()) {
-      bool retryable =
-          result.code() == Code::unavailable && item.attempts + 1 < options.max_attempts;
-      if (retryable) {
-        // A 429 says when to come back: then, not later. Anything else backs off.
-        auto wait = retry_after ? *retry_after + jitter(std::chrono::milliseconds(250))
-                                : backoff(item.attempts);
+      bool old = too_old(*d);
+      if (result.code() == Code::unavailable && !old) {
+        auto wait = backoff(item.attempts);
         retry_at = clock.now() + std::chrono::duration_cast<Duration>(wait);
-        metrics.inc("tollgate_outbox_retries_total", {{"kind", kind}});
-        spdlog::warn("outbox: {} for task #{} failed ({}); retry in {} ms", kind, item.effect.task,
-                     result.to_string(),
-                     std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+        if (count) {
+          metrics.inc("tollgate_outbox_retries_total", {{"kind", kind}});
+          spdlog::warn("outbox: {} for task #{} failed ({}); retry in {} ms", kind,
+                       item.effect.task, result.to_string(), wait.count());
+        }
       } else {
-        metrics.inc("tollgate_outbox_parked_total", {{"kind", kind}});
-        spdlog::error("outbox: {} for task #{} parked after {} attempt(s): {}", kind,
-                      item.effect.task, item.attempts + 1, result.to_string());
+        if (result.code() == Code::unavailable && old) {
+          result = Status(result.code(), result.message() + " (undelivered for " +
+                                             std::to_string(options.max_age.count() / 60000) +
+                                             " min: given up)");
+        }
+        if (count) {
+          metrics.inc("tollgate_outbox_parked_total", {{"kind", kind}});
+          spdlog::error("outbox: {} for task #{} parked after {} attempt(s): {}", kind,
+                        item.effect.task, item.attempts + 1, result.to_string());
+        }
       }
-    } else {
+    } else if (count) {
       metrics.inc("tollgate_outbox_delivered_total", {{"kind", kind}});
       metrics.observe("tollgate_outbox_delivery_seconds", {{"kind", kind}},
                       std::chrono::duration<double>(clock.now() - item.created_at).count());
     }
+    std::string claim = claim_of(*d);
     auto self = shared_from_this();
-    store.finish_outbox(item.id, result, retry_at, [self](Status s) {
-      if (!s.ok()) spdlog::error("outbox: could not record a delivery: {}", s.to_string());
-      {
-        std::lock_guard lock(self->mu);
-        --self->in_flight;
-        self->woken = true;
-        self->kick = true;
-      }
-      self->cv.notify_all();
-    });
+    store.finish_outbox(item.id, claim, result, retry_at,
+                        [self, d, claim, delivered = result.ok()](Status s) {
+                          self->finished(d, claim, delivered, s);
+                        });
   }
 
-  void send(std::shared_ptr<Delivery> d) {
+  void finished(const DeliveryPtr& d, const std::string& claim, bool delivered, const Status& s) {
+    if (s.ok()) return drop(d);
+    bool lost = s.code() == Code::not_found;  // not held under `claim`
+    if (lost && claim_moved_on(d, claim)) {
+      // Held under a newer claim: finish under that one.
+      if (delivered) return finish(d, {});
+      return drop(d);  // a failure: the item is offered again anyway
+    }
+    if (delivered && !lost) {
+      // The last call was made: the item must not be offered again for it.
+      d->finishing = true;
+      return retry_store_write(d, "finish", s);
+    }
+    // A failed delivery not recorded: its lease lapses and it is offered again.
+    spdlog::error("outbox: could not record the outcome of item {}: {}", d->item.id, s.to_string());
+    drop(d);
+  }
+
+  // Slack (or the mail server) answered calls[next].
+  void answered(const DeliveryPtr& d, const Status& status,
+                std::optional<std::chrono::milliseconds> retry_after, const std::string& body) {
+    Call& c = d->calls[d->next];
+    if (!status.ok()) {
+      if (retry_after) {
+        // Rate limited: hold the method or channel for Retry-After and wait
+        // for it. Not a failure: no attempt is used up.
+        {
+          std::lock_guard lock(mu);
+          pacer.penalize(c.method, c.channel, Steady::now() + *retry_after);
+        }
+        metrics.inc("tollgate_outbox_rate_limited_total", {{"method", c.method}});
+        if (!too_old(*d)) return requeue(d, /*retry=*/false);
+      }
+      return finish(d, status);
+    }
+    if (c.dm_of.empty() && !c.record) return record(d);
+    rapidjson::Document doc;
+    std::string channel, ts;
+    if (json::parse(doc, body).ok()) {
+      channel = json::str(doc, "channel");
+      ts = json::str(doc, "ts");
+    }
+    if (!c.dm_of.empty() && !channel.empty()) {
+      auto slack_id = identity.slack_id_for(c.dm_of);
+      std::lock_guard lock(mu);
+      if (slack_id) pacer.alias(*slack_id, channel);
+      dm_channel[c.dm_of] = channel;
+    }
+    if (c.record && !channel.empty() && !ts.empty()) {
+      d->posted = *c.record;
+      d->posted->channel = channel;
+      d->posted->ts = ts;
+      d->posted->posted_at = clock.now();
+      d->posted->permalink = permalink(url(), channel, ts);
+    } else if (c.record) {
+      spdlog::error("outbox: {} for task #{} answered without channel or ts; not recorded",
+                    c.method, d->item.effect.task);
+    }
+    record(d);
+  }
+
+  void send(const DeliveryPtr& d) {
     Call& call = d->calls[d->next];
     auto self = shared_from_this();
     if (call.method == kSmtp) {
       mailer->send(*call.mail, [self, d](Status s) {
         self->metrics.inc("tollgate_mails_total", {{"result", s.ok() ? "sent" : "failed"}});
-        self->finish(d, s, std::nullopt);
+        self->answered(d, s, std::nullopt, "");
       });
       return;
     }
     slack.call(call.method, call.body, [self, d](slack::ApiResult r) {
-      Call& c = d->calls[d->next];
-      self->metrics.inc("tollgate_slack_calls_total", {{"method", c.method},
+      self->metrics.inc("tollgate_slack_calls_total", {{"method", d->calls[d->next].method},
                                                        {"result", r.ok()            ? "ok"
                                                                   : r.error.empty() ? "error"
                                                                                     : r.error}});
-      if (!r.ok()) {
-        if (r.retry_after) {
-          std::lock_guard lock(self->mu);
-          self->pacer.penalize(c.method, c.channel, Steady::now() + *r.retry_after);
-        }
-        return self->finish(d, r.status, r.retry_after);
-      }
-      if (c.on_ok) c.on_ok(r);
-      if (++d->next < d->calls.size()) {
-        {
-          std::lock_guard lock(self->mu);
-          --self->in_flight;
-          self->ready.push_back(d);
-          self->kick = true;
-        }
-        self->cv.notify_all();
-        return;
-      }
-      self->finish(d, {}, std::nullopt);
+      self->answered(d, r.status, r.retry_after, r.body);
     });
   }
 
-  int capacity() const {
-    return options.max_in_flight - in_flight - static_cast<int>(ready.size() + claimed.size());
+  // What a store write to retry does: finish, or record the call that succeeded.
+  void resume(const DeliveryPtr& d) {
+    if (d->finishing) return finish(d, {});
+    record(d);
+  }
+
+  int capacity() const { return options.max_in_flight - static_cast<int>(held.size()); }
+
+  // Items claimed: new ones are planned; one this worker holds already takes
+  // the new claim and is not delivered a second time.
+  void claimed_items(StatusOr<std::vector<OutboxItem>> r) {
+    {
+      std::lock_guard l(mu);
+      claiming = false;
+      if (!r.ok()) {
+        spdlog::warn("outbox: cannot claim: {}", r.status().to_string());
+      } else {
+        for (OutboxItem& it : *r) {
+          if (auto h = held.find(it.id); h != held.end()) {
+            h->second->item.claim = it.claim;
+            h->second->lost = false;
+            continue;
+          }
+          auto d = std::make_shared<Delivery>();
+          d->item = std::move(it);
+          held[d->item.id] = d;
+          claimed.push_back(std::move(d));
+        }
+      }
+    }
+    cv.notify_all();
+  }
+
+  // Renewal answered: drop what is no longer ours and not out (what is out
+  // learns it from the store's refusal of its record).
+  void renewed(StatusOr<std::vector<std::int64_t>> r) {
+    {
+      std::lock_guard l(mu);
+      renewing = false;
+      if (!r.ok()) {
+        spdlog::warn("outbox: cannot renew leases: {}", r.status().to_string());
+      } else {
+        for (std::int64_t id : *r) {
+          if (auto h = held.find(id); h != held.end()) h->second->lost = true;
+        }
+        auto forget = [&](std::list<DeliveryPtr>& waiting) {
+          waiting.remove_if([&](const DeliveryPtr& d) {
+            if (!d->lost) return false;
+            spdlog::warn("outbox: item {} (task #{}) is another worker's now; dropped", d->item.id,
+                         d->item.effect.task);
+            held.erase(d->item.id);
+            return true;
+          });
+        };
+        forget(claimed);
+        forget(ready);
+        forget(retrying);
+      }
+      kick = true;
+    }
+    cv.notify_all();
+  }
+
+  std::chrono::milliseconds renew_every() const {
+    return std::max(options.lease / 3, std::chrono::milliseconds(10));
   }
 
   void run() {
     std::unique_lock lock(mu);
     auto next_poll = Steady::now();
     auto next_claim = Steady::now();
+    auto next_renew = Steady::now() + renew_every();
     while (!stopping) {
       kick = false;
       auto now = Steady::now();
+      auto self = shared_from_this();
       // Claim when there is room, no claim is pending, and there is reason to
       // look (new effects, freed room, or the poll); at most every 20 ms, so
       // that a burst of commits does not turn into a burst of claims.
@@ -464,58 +660,76 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
         woken = false;
         next_poll = now + options.poll;
         next_claim = now + std::chrono::milliseconds(20);
-        auto self = shared_from_this();
         int want = capacity();
         lock.unlock();
         store.claim_outbox(clock.now(), want, options.lease,
-                           [self](StatusOr<std::vector<OutboxItem>> r) {
-                             {
-                               std::lock_guard l(self->mu);
-                               self->claiming = false;
-                               if (!r.ok()) {
-                                 spdlog::warn("outbox: cannot claim: {}", r.status().to_string());
-                               } else {
-                                 for (OutboxItem& it : *r) {
-                                   auto d = std::make_shared<Delivery>();
-                                   d->item = std::move(it);
-                                   self->claimed.push_back(std::move(d));
-                                 }
-                               }
-                             }
-                             self->cv.notify_all();
-                           });
+                           [self](auto r) { self->claimed_items(std::move(r)); });
         lock.lock();
       } else if (capacity() <= 0) {
         woken = false;  // no room: a finishing delivery wakes us again
+      }
+      // Keep what is held ours while it waits (pace, Retry-After, records).
+      if (!renewing && !held.empty() && now >= next_renew) {
+        renewing = true;
+        next_renew = now + renew_every();
+        std::vector<std::pair<std::int64_t, std::string>> claims;
+        for (const auto& [id, d] : held) claims.emplace_back(id, d->item.claim);
+        lock.unlock();
+        store.renew_outbox(std::move(claims), clock.now() + options.lease,
+                           [self](auto r) { self->renewed(std::move(r)); });
+        lock.lock();
       }
       // Plan what was claimed, outside the lock (it reads the store).
       while (!claimed.empty()) {
         auto d = claimed.front();
         claimed.pop_front();
-        ++in_flight;
+        ++out;
         lock.unlock();
         plan(*d);
-        lock.lock();
         if (!d->failure.ok() || d->calls.empty()) {
-          Status failure = d->failure;
-          lock.unlock();
-          finish(d, failure, std::nullopt);  // keeps its place until recorded
+          finish(d, d->failure);  // keeps its place until recorded
           lock.lock();
         } else {
-          --in_flight;
+          lock.lock();
+          --out;
           ready.push_back(d);
         }
       }
-      // Send what the pacer allows; note when to look again for the rest.
+      // Store writes to try again, when due.
       now = Steady::now();
-      auto wake_at = std::max(next_poll, now + std::chrono::milliseconds(5));
+      auto wake_at = std::min(std::max(next_poll, now + std::chrono::milliseconds(5)),
+                              std::max(next_renew, now + std::chrono::milliseconds(1)));
+      for (auto it = retrying.begin(); it != retrying.end();) {
+        auto d = *it;
+        if (d->lost) {  // lost while being planned: another worker's now
+          it = retrying.erase(it);
+          held.erase(d->item.id);
+          continue;
+        }
+        if (d->retry_at > now) {
+          wake_at = std::min(wake_at, d->retry_at);
+          ++it;
+          continue;
+        }
+        it = retrying.erase(it);
+        ++out;
+        lock.unlock();
+        resume(d);
+        lock.lock();
+      }
+      // Send what the pacer allows; note when to look again for the rest.
       for (auto it = ready.begin(); it != ready.end();) {
         auto d = *it;
+        if (d->lost) {
+          it = ready.erase(it);
+          held.erase(d->item.id);
+          continue;
+        }
         Steady::time_point when;
         const Call& c = d->calls[d->next];
         if (pacer.try_acquire(c.method, c.channel, now, &when)) {
           it = ready.erase(it);
-          ++in_flight;
+          ++out;
           lock.unlock();
           send(d);
           lock.lock();
@@ -545,6 +759,10 @@ OutboxWorker::OutboxWorker(Store& store, slack::WebClient& slack, Identity& iden
                    "Deliveries that failed and were rescheduled");
   metrics.describe("tollgate_outbox_parked_total", "counter",
                    "Deliveries given up on and parked, by kind");
+  metrics.describe("tollgate_outbox_rate_limited_total", "counter",
+                   "Calls answered 429, waited for (no attempt used), by method");
+  metrics.describe("tollgate_outbox_store_retries_total", "counter",
+                   "Records of calls made (or finishes) that failed and are retried from memory");
   metrics.describe("tollgate_outbox_delivery_seconds", "histogram",
                    "From commit to delivery, by kind");
   metrics.describe("tollgate_slack_calls_total", "counter",
@@ -571,12 +789,14 @@ void OutboxWorker::stop(std::chrono::milliseconds grace) {
   impl_->thread.join();
   // Deliveries already sent finish on their own; give them a moment to record it.
   std::unique_lock lock(impl_->mu);
-  impl_->cv.wait_for(lock, grace, [&] { return impl_->in_flight == 0; });
-  // What was claimed or planned but not sent stays in the outbox for the next
-  // start. Drop it here: a planned call holds the worker (its completion does),
-  // so keeping it would keep the worker alive in a cycle.
+  impl_->cv.wait_for(lock, grace, [&] { return impl_->out == 0; });
+  // What was claimed or planned but not sent, and records not yet written,
+  // stay in the outbox for the next start (a call whose record is lost here
+  // is made again then).
   impl_->claimed.clear();
   impl_->ready.clear();
+  impl_->retrying.clear();
+  impl_->held.clear();
 }
 
 void OutboxWorker::set_mailer(mail::SmtpClient* mailer) {

@@ -6,17 +6,38 @@
 // task's effects reach Slack in the order they were decided. Messages are
 // rendered at delivery time from the task as it is then.
 //
+// Once: an effect may take several calls (a comment goes into every thread
+// of its task). Each call that succeeds is recorded with its item before the
+// next is made (Store::record_outbox_call, with the message it posted in the
+// same transaction), and a retry of the item skips the calls recorded, so no
+// call that succeeded is made again. A call whose record fails is not made
+// again either: its record is retried from memory until it is written. What
+// remains is the window between Slack's answer and the record's commit: if
+// this process dies in it (or loses its claim, see below), the call is made
+// again by whoever delivers the item next. Delivery is at least once, and
+// more than once only then.
+//
+// Claims: an item is this worker's under a claim with a lease, renewed every
+// third of the lease while the worker holds it (waiting for its channel's
+// second, for a Retry-After, or for a record), so the lease does not lapse
+// while it waits. A claim of an item the worker already holds adopts the new
+// claim instead of delivering it twice. A worker whose claim has passed to
+// another (its lease lapsed) drops the item: the store refuses its records.
+//
 // Pace: at most one chat.postMessage per second per channel, and per-method
 // budgets from Slack's tiers (sliding 60-second windows), kept on this side so
 // that a burst of thousands of assignments drains at Slack's pace instead of
 // provoking 429s. A 429 that comes anyway blocks that method or channel for
-// its Retry-After.
+// its Retry-After, and the call waits for it, held: a 429 is not a failure
+// and uses up no attempt.
 //
-// Failures: a network error, 5xx or 429 is retried with exponential backoff
-// and jitter (at least Retry-After); a refusal by Slack (invalid_blocks,
-// channel_not_found, ...) or too many attempts parks the effect with its
-// error, counted in /metrics and logged; nothing is dropped silently.
-// Everything is durable: a restart resumes from the outbox.
+// Failures: a network error or 5xx is retried with exponential backoff and
+// jitter, capped (5 minutes); an effect is given up on (parked) when Slack
+// refuses it (invalid_blocks, channel_not_found, ...) or when it is still
+// undelivered `max_age` after it was decided (24 hours), not after a count of
+// attempts: an outage of an hour parks nothing. Parked effects are counted in
+// /metrics, logged and kept for `tollgate outbox requeue`; nothing is dropped
+// silently. Everything is durable: a restart resumes from the outbox.
 //
 // Thread-safe. Runs its own thread between start() and stop().
 #pragma once
@@ -45,10 +66,14 @@ struct OutboxOptions {
   // channels are waiting for their second do not hold up the others.
   int max_in_flight = 512;
   std::chrono::milliseconds poll{250};
+  // How long a claim is this worker's without renewal; renewed every third
+  // of it while held.
   std::chrono::milliseconds lease{60 * 1000};
-  int max_attempts = 12;
+  // An effect still undelivered this long after it was decided is parked at
+  // its next failure (by the injected clock).
+  std::chrono::milliseconds max_age{24 * 3600 * 1000};
   std::chrono::milliseconds base_backoff{1000};
-  std::chrono::milliseconds max_backoff{30 * 1000};
+  std::chrono::milliseconds max_backoff{5 * 60 * 1000};
 };
 
 class OutboxWorker {

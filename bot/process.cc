@@ -1,13 +1,17 @@
 #include "bot/process.h"
 
 #include <charconv>
+#include <condition_variable>
 #include <future>
+#include <mutex>
+#include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
 #include "bot/admin_api.h"
+#include "bot/audit_seal.h"
 #include "bot/home.h"
 #include "bot/http/server.h"
 #include "bot/identity.h"
@@ -47,6 +51,16 @@ bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
+// The body limit of /slack/…, below the generic 1 MiB: every Slack body is
+// read before its signature can be checked, so this is what an unsigned
+// stranger may make us hold. Slack's largest are far smaller: a command is
+// under 2 KB; an interaction echoes one of our own views (kept within Slack's
+// limits by slack/block_kit.h) plus its inputs, URL-encoded, tens of KB at
+// most; an event with a thread reply of 40,000 characters (Slack's maximum)
+// is about 100 KB of JSON in ASCII, its text twice (text and blocks). 256 KiB
+// leaves room for a long reply in a non-Latin script too.
+constexpr std::size_t kSlackBodyLimit = 256 * 1024;
+
 }  // namespace
 
 struct Process::Impl {
@@ -69,7 +83,90 @@ struct Process::Impl {
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<http::Server> server;
   bool stopped = false;
+  // auth.test, asked until it answers (ask_auth_test). Declared last: the
+  // thread uses the parts above, so it is joined before they go.
+  std::mutex auth_mu;
+  std::condition_variable auth_cv;
+  bool auth_stop = false;
+  std::thread auth_thread;
+
+  ~Impl() { stop_auth(); }
+  void stop_auth() {
+    {
+      std::lock_guard lock(auth_mu);
+      auth_stop = true;
+    }
+    auth_cv.notify_all();
+    if (auth_thread.joinable()) auth_thread.join();
+  }
+  bool auth_stopping() {
+    std::lock_guard lock(auth_mu);
+    return auth_stop;
+  }
+  bool apply_auth_test(const std::string& body, OutboxWorker* worker);
+  void ask_auth_test(OutboxWorker* worker, std::promise<void> first);
 };
+
+// What auth.test says: who the bot is (to ignore its own messages), the
+// workspace's address (for permalinks), and which workspace is ours (team
+// and enterprise): requests and users of any other are refused. A
+// SLACK_TEAM_ID that disagrees stays the only team accepted (an operator's
+// word is not overridden), and the mismatch is logged as an error.
+bool Process::Impl::apply_auth_test(const std::string& body, OutboxWorker* worker) {
+  rapidjson::Document doc;
+  if (!json::parse(doc, body).ok()) return false;
+  std::string team = json::str(doc, "team_id");
+  if (team.empty()) return false;
+  router->set_bot_identity(json::str(doc, "user_id"), json::str(doc, "bot_id"));
+  if (worker != nullptr) worker->set_workspace_url(json::str(doc, "url"));
+  if (!options.team_id.empty() && options.team_id != team) {
+    spdlog::error(
+        "SLACK_TEAM_ID is {} but the bot token belongs to team {}: only {} is served; "
+        "fix one of them",
+        options.team_id, team, options.team_id);
+  } else {
+    identity->set_workspace(team, json::str(doc, "enterprise_id"));
+  }
+  spdlog::info("slack: connected as {} ({}, team {})", json::str(doc, "user"),
+               json::str(doc, "team"), team);
+  return true;
+}
+
+// Asks auth.test until it answers (backing off from 1 s to a minute). The
+// first outcome, either way, is told through `first` and starts the outbox;
+// the people's Slack ids are looked up once it has answered.
+void Process::Impl::ask_auth_test(OutboxWorker* worker, std::promise<void> first) {
+  bool told = false;
+  auto tell = [&] {
+    if (told) return;
+    told = true;
+    if (worker != nullptr) worker->start();
+    first.set_value();
+  };
+  for (auto wait = std::chrono::seconds(1);; wait = std::min(wait * 2, std::chrono::seconds(60))) {
+    // Shared with the completion, which may outlive this call once stopping
+    // (a stopped client drops what it had pending).
+    auto answer = std::make_shared<std::promise<slack::ApiResult>>();
+    auto answered = answer->get_future();
+    slack->call("auth.test", "{}",
+                [answer](slack::ApiResult r) { answer->set_value(std::move(r)); });
+    while (answered.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+      if (auth_stopping()) return;
+    }
+    slack::ApiResult r = answered.get();
+    if (r.ok() && apply_auth_test(r.body, worker)) {
+      tell();
+      identity->learn_people();
+      return;
+    }
+    spdlog::warn("auth.test failed: {}; Slack requests are refused (503) until it answers{}",
+                 r.ok() ? "no team_id in its answer" : r.status.to_string(),
+                 options.team_id.empty() ? "" : ", except from SLACK_TEAM_ID's team");
+    tell();
+    std::unique_lock lock(auth_mu);
+    if (auth_cv.wait_for(lock, wait, [&] { return auth_stop; })) return;
+  }
+}
 
 Process::Process(ProcessOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
@@ -81,6 +178,13 @@ Process::~Process() {
 
 Status Process::start() {
   Impl& s = *impl_;
+  if (!s.options.api_token.empty() && s.options.api_token.size() < kMinApiToken) {
+    return invalid_argument("TOLLGATE_API_TOKEN must be at least " + std::to_string(kMinApiToken) +
+                            " characters long (it has " +
+                            std::to_string(s.options.api_token.size()) +
+                            "); make one with `openssl rand -hex 32`");
+  }
+  std::uint64_t open_files = http::raise_open_files_limit();
   LoadedConfig cfg = load_config_file(s.options.config);
   for (const ConfigIssue& i : cfg.issues) spdlog::warn("{}: {}", s.options.config, format_issue(i));
   if (!cfg.ok())
@@ -90,7 +194,13 @@ Status Process::start() {
   auto listen = parse_listen(s.options.listen);
   if (!listen.ok()) return listen.status();
 
-  auto store = open_store(s.options.db);
+  // The audit key: TOLLGATE_AUDIT_KEY, else a key file made once (bot/audit_seal.h).
+  auto audit_key = load_audit_key(s.options.db, /*create=*/true);
+  if (!audit_key.ok()) return audit_key.status();
+  if (audit_key->default_file) spdlog::warn("{}", default_key_warning(*audit_key));
+  StoreOptions store_options;
+  store_options.audit_key = std::move(audit_key->bytes);
+  auto store = open_store(s.options.db, store_options);
   if (!store.ok()) return store.status();
   s.store = std::move(*store);
   if (s.options.clock != nullptr) s.clock = s.options.clock;
@@ -129,6 +239,8 @@ Status Process::start() {
     spdlog::warn("SLACK_SIGNING_SECRET is not set: every Slack request will be refused (401)");
   }
   s.identity = std::make_unique<Identity>(s.directory, *s.store, s.slack.get(), *s.clock);
+  // The operator's word on which workspace is ours holds until auth.test answers.
+  if (!s.options.team_id.empty()) s.identity->set_workspace(s.options.team_id, "");
   if (s.slack) {
     // This process is the only one delivering from this store: what it had
     // claimed before a stop or a crash is offered again at once.
@@ -144,6 +256,7 @@ Status Process::start() {
     TaskService* service = s.service.get();
     OutboxOptions oo;
     oo.lease = s.options.outbox_lease;
+    oo.max_age = s.options.outbox_max_age;
     s.outbox = std::make_unique<OutboxWorker>(
         *s.store, *s.slack, *s.identity, [service] { return service->engine(); }, *s.clock,
         s.metrics, oo);
@@ -187,7 +300,7 @@ Status Process::start() {
                   [store_ptr] { return static_cast<double>(store_ptr->stats().writes); });
 
   // Slack's signatures are fresh in real time, whatever clock the engine runs on.
-  RouterOptions ro{s.options.signing_secret, s.options.team_id};
+  RouterOptions ro{s.options.signing_secret};
   s.router = std::make_unique<Router>(ro, *s.service, *s.store, *s.identity, s.slack.get(),
                                       s.metrics, s.system_clock);
   s.router->set_home(s.home.get());
@@ -199,6 +312,8 @@ Status Process::start() {
   so.port = listen->second;
   so.threads = s.options.threads;
   so.header_timeout = s.options.header_timeout;
+  so.body_budget = s.options.body_budget;
+  so.path_body_limits = {{"/slack/", kSlackBodyLimit}};
   so.tls_cert_file = s.options.tls_cert;
   so.tls_key_file = s.options.tls_key;
   Metrics* metrics = &s.metrics;
@@ -222,6 +337,8 @@ Status Process::start() {
         router->handle(std::move(req), std::move(respond));
       });
   if (Status st = s.server->start(); !st.ok()) return st;
+  spdlog::info("open files: at most {}; connections: at most {}", open_files,
+               s.server->max_connections());
   if (sandbox != nullptr) {
     sandbox->set_tollgate_port(s.server->port());
     spdlog::info(
@@ -233,28 +350,27 @@ Status Process::start() {
   }
 
   if (s.slack) {
-    // Who the bot is, to ignore its own messages, and the workspace's
-    // address, for permalinks; then the people's Slack ids. The outbox starts
-    // once auth.test has answered (or failed), so that the messages it posts
-    // are recorded with their permalink.
+    // auth.test (apply_auth_test), asked before start() returns: until it
+    // answers, requests are refused with 503 (from any team but
+    // SLACK_TEAM_ID's, when set). The outbox starts once it has answered (or
+    // failed), so that the messages it posts are recorded with their
+    // permalink; then the people's Slack ids are looked up.
     OutboxWorker* worker = s.options.deliver ? s.outbox.get() : nullptr;
     if (worker == nullptr) spdlog::info("TOLLGATE_DELIVERY=off: this instance delivers nothing");
-    s.slack->call("auth.test", "{}", [router, worker](slack::ApiResult r) {
-      if (!r.ok()) {
-        spdlog::warn("auth.test failed: {} (own messages are recognised by bot id only)",
-                     r.status.to_string());
-        if (worker != nullptr) worker->start();
-        return;
-      }
-      rapidjson::Document doc;
-      if (json::parse(doc, r.body).ok()) {
-        router->set_bot_identity(json::str(doc, "user_id"), json::str(doc, "bot_id"));
-        if (worker != nullptr) worker->set_workspace_url(json::str(doc, "url"));
-        spdlog::info("slack: connected as {} ({})", json::str(doc, "user"), json::str(doc, "team"));
-      }
-      if (worker != nullptr) worker->start();
+    std::promise<void> first;
+    auto asked = first.get_future();
+    s.auth_thread = std::thread([&s, worker, first = std::move(first)]() mutable {
+      s.ask_auth_test(worker, std::move(first));
     });
-    s.identity->learn_people();
+    // Slack answers in a fraction of a second; one that does not answer at
+    // all does not hold the start for longer than this.
+    if (asked.wait_for(std::chrono::seconds(15)) != std::future_status::ready)
+      spdlog::warn(
+          "auth.test has not answered yet: Slack requests are refused (503) until it does");
+  } else if (s.options.team_id.empty()) {
+    spdlog::warn(
+        "neither SLACK_BOT_TOKEN nor SLACK_TEAM_ID is set: the workspace served is not known, "
+        "and every Slack request will be refused (503)");
   }
   SchedulerOptions sched;
   if (s.options.scheduler_interval.count() > 0) sched.interval = s.options.scheduler_interval;
@@ -262,7 +378,8 @@ Status Process::start() {
   if (s.options.scheduler_interval.count() > 0) s.scheduler->start();
   spdlog::info("tollgate: listening on {}://{}:{} (store {}, {} people, {} apps)",
                s.options.tls_cert.empty() ? "http" : "https", so.address, s.server->port(),
-               s.options.db, s.directory->people.size(), s.directory->apps.size());
+               redact_database_url(s.options.db), s.directory->people.size(),
+               s.directory->apps.size());
   return {};
 }
 
@@ -301,6 +418,7 @@ void Process::shutdown() {
   if (Status f = flush_and_wait(*s.store); !f.ok())
     spdlog::error("flushing the store: {}", f.to_string());
   // 4. Stop talking to Slack and to the mail server.
+  s.stop_auth();
   if (s.slack) s.slack->stop();
   if (s.mailer) s.mailer->stop();
   if (s.sandbox) s.sandbox->stop();

@@ -14,6 +14,10 @@
 
 namespace tollgate {
 
+// The shortest admin API token start() accepts: 32 characters (128 bits as
+// hex, 192 as base64) leave nothing to guess.
+inline constexpr std::size_t kMinApiToken = 32;
+
 struct ProcessOptions {
   std::string config = "examples/acme.json";
   std::string db = "sqlite:tollgate.db";
@@ -24,11 +28,16 @@ struct ProcessOptions {
   std::string bot_token;
   std::string slack_api_url = "https://slack.com/api";
   std::string team_id;    // optional: refuse other workspaces
-  std::string api_token;  // the admin API's bearer token; empty: the API is disabled
+  // The admin API's bearer token; empty: the API is disabled. At least
+  // kMinApiToken characters, or start() refuses it.
+  std::string api_token;
   int threads = 0;        // 0: one per core
   // A connection must send its whole request header within this (idle
   // keep-alive connections too); slower clients are dropped.
   std::chrono::milliseconds header_timeout{10000};
+  // What the bodies of every request being read or handled may hold together
+  // (TOLLGATE_BODY_BUDGET_MB; http::ServerOptions::body_budget).
+  std::size_t body_budget = 64 * 1024 * 1024;
   std::chrono::milliseconds shutdown_grace{10000};
   // Email (TOLLGATE_SMTP_URL, TOLLGATE_SMTP_FROM); an empty URL: no mail.
   std::string smtp_url;
@@ -42,6 +51,10 @@ struct ProcessOptions {
   // How long a claimed outbox item is this instance's before another instance
   // may deliver it (after a crash, say). TOLLGATE_OUTBOX_LEASE_MS.
   std::chrono::milliseconds outbox_lease{60000};
+  // An effect still undelivered this long after it was decided is parked at
+  // its next failure, however many attempts that took (OutboxOptions::max_age).
+  // TOLLGATE_OUTBOX_MAX_AGE_MS.
+  std::chrono::milliseconds outbox_max_age{24 * 3600 * 1000};
   // Run the sandbox (bot/sandbox/sandbox.h): a fake Slack workspace on
   // loopback and its page at /sandbox, instead of Slack. Only on a loopback
   // listen address.

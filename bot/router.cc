@@ -76,8 +76,15 @@ void Router::set_bot_identity(const std::string& bot_user_id, const std::string&
   bot_id_ = bot_id;
 }
 
-bool Router::foreign_team(const std::string& team_id) const {
-  return !options_.team_id.empty() && team_id != options_.team_id;
+bool Router::foreign_team(const std::string& team_id, const std::string& enterprise_id,
+                          http::Respond& respond) {
+  Identity::Team team = identity_.team_of(team_id, enterprise_id);
+  if (team == Identity::Team::ours) return false;
+  bool unknown = team == Identity::Team::unknown;
+  metrics_.inc("tollgate_slack_rejected_total", {{"reason", unknown ? "team_unknown" : "team"}});
+  respond(unknown ? Response::text(503, "the workspace served here is not known yet\n")
+                  : Response::text(403, "this workspace is not served here\n"));
+  return true;
 }
 
 void Router::handle(http::Request req, http::Respond respond) {
@@ -89,8 +96,12 @@ void Router::handle(http::Request req, http::Respond respond) {
   if (req.path == "/readyz") {
     if (req.method != "GET") return respond(Response::text(405, "GET only\n"));
     auto v = store_.schema_version();
-    if (!v.ok())
-      return respond(Response::text(503, "database unavailable: " + v.status().message() + "\n"));
+    if (!v.ok()) {
+      // Whoever can reach /readyz learns that much and no more: the database's
+      // own words (hosts, users, SQL) go to the log.
+      spdlog::warn("readyz: the store does not answer: {}", v.status().to_string());
+      return respond(Response::text(503, "database unavailable\n"));
+    }
     if (*v != current_schema_version()) {
       return respond(Response::text(503, "schema version " + std::to_string(*v) + ", need " +
                                              std::to_string(current_schema_version()) + "\n"));
@@ -106,12 +117,12 @@ void Router::handle(http::Request req, http::Respond respond) {
   if (req.path == "/slack/events" || req.path == "/slack/interactions" ||
       req.path == "/slack/commands") {
     if (req.method != "POST") return respond(Response::text(405, "POST only\n"));
-    return slack_endpoint(req, std::move(respond));
+    return slack_endpoint(std::move(req), std::move(respond));
   }
   respond(Response::text(404, "not found\n"));
 }
 
-void Router::slack_endpoint(const http::Request& req, http::Respond respond) {
+void Router::slack_endpoint(http::Request req, http::Respond respond) {
   const std::string* type = req.header("content-type");
   bool form = type != nullptr && type->rfind("application/x-www-form-urlencoded", 0) == 0;
   // Slack's certificate check carries no signature; it is answered and nothing else happens.
@@ -129,7 +140,38 @@ void Router::slack_endpoint(const http::Request& req, http::Respond respond) {
                  verified.message(), req.remote);
     return respond(Response::empty(401));
   }
+  // Events carry an event_id, signed with them and recorded with what they
+  // do (on_event, mirror_thread): a replayed event is a duplicate already.
+  if (req.path == "/slack/events") return dispatch_slack(req, std::move(respond));
+  // A replay: the same signature (so the same timestamp and body) within the
+  // five minutes verify_signature allows. Slack never sends one twice (a
+  // retry, or a second click, is signed afresh), so it is somebody else's
+  // copy: acknowledged, and not acted on again. Recorded in the store, so
+  // that every instance on one database sees it; before acting, so that a
+  // crash in between loses the action (Slack shows the clicker an error)
+  // rather than doubles it.
+  std::string key = "slack-signature:" + *sig;
+  store_.remember(
+      std::move(key), [this, req = std::move(req), respond = std::move(respond)](Status s) mutable {
+        if (s.code() == Code::duplicate) {
+          metrics_.inc("tollgate_slack_rejected_total", {{"reason", "replay"}});
+          spdlog::warn("slack request replayed: endpoint={} remote={}", req.path, req.remote);
+          return respond(Response::empty(200));
+        }
+        if (!s.ok()) return respond(unavailable_response());
+        // The rest reads the store: not on its writer's thread.
+        auto resume = req.resume;
+        auto work = [this, req = std::move(req), respond = std::move(respond)]() mutable {
+          dispatch_slack(req, std::move(respond));
+        };
+        if (resume) return resume(std::move(work));
+        work();
+      });
+}
 
+void Router::dispatch_slack(const http::Request& req, http::Respond respond) {
+  const std::string* type = req.header("content-type");
+  bool form = type != nullptr && type->rfind("application/x-www-form-urlencoded", 0) == 0;
   if (req.path == "/slack/events") {
     auto ev = slack::parse_event(req.body);
     if (!ev.ok()) return respond(Response::text(400, ev.status().message() + "\n"));
@@ -169,10 +211,7 @@ void Router::tell(const slack::Interaction& in, const std::string& plain) {
 }
 
 void Router::on_interaction(const slack::Interaction& in, http::Respond respond) {
-  if (foreign_team(in.team_id)) {
-    metrics_.inc("tollgate_slack_rejected_total", {{"reason", "team"}});
-    return respond(Response::text(403, "this workspace is not served here\n"));
-  }
+  if (foreign_team(in.team_id, in.enterprise_id, respond)) return;
   if (in.type == "view_closed") return respond(Response::empty(200));
   if (in.type != "block_actions" && in.type != "view_submission") {
     return respond(Response::empty(200));  // shortcuts and the like: nothing of ours
@@ -218,14 +257,18 @@ void Router::on_block_action(const slack::Interaction& in, const slack::ActionIt
   std::optional<slack::kit::Modal> view;
   {
     auto task = store_.task(ref->task);
-    if (!task.ok()) {
-      respond(task.code() == Code::unavailable ? unavailable_response() : Response::empty(200));
-      return tell(in, task.status().message());
+    if (task.code() == Code::unavailable) return respond(unavailable_response());
+    // Need to know: no form, no details, for a task the clicker is not involved
+    // in; the same line as for a task that does not exist.
+    auto engine = service_.engine();
+    if (!task.ok() || !involved(engine->directory(), *task, person)) {
+      respond(Response::empty(200));
+      return tell(in, task_not_shown(ref->task).message());
     }
     if (action_id == slack::kReassign) {
       view = slack::reassign_modal(*task, ref->step);
     } else if (action_id == slack::kViewDetails) {
-      view = slack::details_modal(*service_.engine(), *task, person);
+      view = slack::details_modal(*engine, *task, person);
     } else if (reason_required(*task, ref->step, *action)) {
       view = slack::reason_modal(*task, *action, ref->step, true);
     }
@@ -294,21 +337,32 @@ bool Router::on_home_action(const slack::Interaction& in, const slack::ActionIte
       respond(Response::text(400, "unknown bulk action\n"));
       return true;
     }
-    // The checked rows: blocks "row:<n>" whose checkbox has its option selected.
-    std::vector<TaskNumber> tasks;
+    // The checked rows: blocks "row:<n>" whose checkbox has its option, "<n>:<step>", selected.
+    std::vector<slack::TaskRef> tasks;
     for (const auto& [block, inputs] : in.view->state) {
       if (block.rfind("row:", 0) != 0) continue;
       auto sel = inputs.find(std::string(slack::kHomeSelect));
       if (sel == inputs.end() || sel->second.selected_options.empty()) continue;
-      if (auto n = parse_task_number(block.substr(4))) tasks.push_back(*n);
+      auto n = parse_task_number(block.substr(4));
+      auto ref = slack::parse_task_ref(sel->second.selected_options.front());
+      if (!n || !ref || ref->task != *n || sel->second.selected_options.size() != 1) {
+        respond(Response::text(400, "malformed row selection\n"));
+        return true;
+      }
+      tasks.push_back(*ref);
     }
-    std::sort(tasks.begin(), tasks.end());
+    std::sort(tasks.begin(), tasks.end(),
+              [](const slack::TaskRef& a, const slack::TaskRef& b) { return a.task < b.task; });
     respond(Response::empty(200));
     if (tasks.empty()) {
       tell(in, "Tick the tasks first, then choose what to do with them.");
       return true;
     }
-    if (tasks.size() > 100) tasks.resize(100);
+    // Never a silent cut: more than the limit is refused whole.
+    if (Status s = check_bulk_length(tasks.size()); !s.ok()) {
+      tell(in, s.message());
+      return true;
+    }
     if (slack_ == nullptr) return true;
     slack_->call("views.open",
                  slack::kit::views_open(in.trigger_id, slack::bulk_modal(*action, tasks)),
@@ -338,26 +392,31 @@ void Router::on_view_submission(const slack::Interaction& in, const std::string&
   cmd.actor = person;
   cmd.comment = reason;
   TaskNumber task = 0;
-  if (view.callback_id == slack::kBulkModal) {  // "<action>:<n>,<n>,…"
+  if (view.callback_id == slack::kBulkModal) {  // "<action>:<task>:<step>,<task>:<step>,…"
     auto colon = view.private_metadata.find(':');
     auto action = parse_action(view.private_metadata.substr(0, colon));
-    std::vector<TaskNumber> tasks;
-    if (colon != std::string::npos) {
-      std::string_view list(view.private_metadata);
-      list.remove_prefix(colon + 1);
-      while (!list.empty()) {
-        auto comma = list.find(',');
-        if (auto n = parse_task_number(list.substr(0, comma))) tasks.push_back(*n);
-        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-      }
+    auto refs =
+        colon == std::string::npos
+            ? std::nullopt
+            : slack::parse_task_refs(std::string_view(view.private_metadata).substr(colon + 1));
+    // Only what an App Home tab offers in bulk; every entry well formed.
+    bool offered = false;
+    for (const char* tab : slack::kHomeTabs) {
+      for (const auto& [a, label] : slack::bulk_actions(tab))
+        offered = offered || (action && a == *action);
     }
-    if (!action || tasks.empty())
-      return respond(Response::text(400, "malformed private_metadata\n"));
+    if (!offered || !refs) return respond(Response::text(400, "malformed private_metadata\n"));
+    if (Status s = check_bulk_length(refs->size()); !s.ok())
+      return respond(modal_error(slack::kReasonBlock, s.message()));
+    std::vector<BulkTarget> targets;
+    for (const slack::TaskRef& r : *refs)
+      targets.push_back({r.task, r.step >= 0 ? std::optional<int>(r.step) : std::nullopt});
     cmd.action = *action;
     cmd.source = "bulk";
     std::string name(action_name(*action));
-    service_.act_many(
-        tasks, cmd, [this, respond, name, action = *action](std::vector<BulkResult> results) {
+    Status queued = service_.act_many(
+        std::move(targets), cmd,
+        [this, respond, name, action = *action](std::vector<BulkResult> results) {
           for (const BulkResult& r : results) {
             metrics_.inc(
                 "tollgate_decisions_total",
@@ -367,6 +426,7 @@ void Router::on_view_submission(const slack::Interaction& in, const std::string&
           respond(Response::json(
               200, slack::kit::update_view_answer(slack::bulk_result_view(action, results))));
         });
+    if (!queued.ok()) respond(modal_error(slack::kReasonBlock, queued.message()));
     return;
   }
   if (view.callback_id == slack::kReasonModal) {
@@ -417,30 +477,14 @@ void Router::on_view_submission(const slack::Interaction& in, const std::string&
   });
 }
 
-namespace {
-
-bool involved(const Directory& d, const Task& t, const PersonId& p) {
-  if (d.is_admin(p) || t.requester == p || t.subject == p) return true;
-  for (const TaskStep& s : t.steps) {
-    if (s.decided_by == p ||
-        std::find(s.assignees.begin(), s.assignees.end(), p) != s.assignees.end())
-      return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
-  if (foreign_team(c.team_id)) {
-    metrics_.inc("tollgate_slack_rejected_total", {{"reason", "team"}});
-    return respond(Response::text(403, "this workspace is not served here\n"));
-  }
+  if (foreign_team(c.team_id, c.enterprise_id, respond)) return;
   // Answers are mrkdwn: Tollgate's own markup (answer) or plain text shown as written (reply).
   auto answer = [respond](const Mrkdwn& text) { respond(Response::json(200, ephemeral(text))); };
   auto reply = [answer](const std::string& plain) { answer(esc(plain)); };
   auto parsed = parse_tasks_command(c.text);
-  if (!parsed.ok()) return reply(parsed.status().message());
+  // The parser quotes the words it could not read as Slack sent them: shown as typed.
+  if (!parsed.ok()) return reply(slack::unescape(parsed.status().message()));
   if (parsed->verb == TasksCommand::Verb::help) return reply(tasks_help());
   auto person = identity_.person_for(c.user_id);
   if (!person) {
@@ -483,9 +527,10 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
     case TasksCommand::Verb::list: {
       TaskFilter f;
       f.limit = 200;
-      if (cmd.tab == "completed") {
+      if (cmd.tab == "completed") {  // the newest 200, newest first
         f.involving = *person;
         f.open = false;
+        f.newest_first = true;
       } else {
         f.assignee = *person;
         f.open = true;
@@ -503,7 +548,6 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
                     (cmd.tab == "deprovisioning" && t.state == TaskState::deprovisioning);
         if (keep) shown.push_back(&t);
       }
-      if (cmd.tab == "completed") std::reverse(shown.begin(), shown.end());  // newest first
       std::string title = cmd.tab.empty() ? "Your open tasks" : "Your tasks: " + cmd.tab;
       if (shown.empty()) return reply(title + ": none.");
       Mrkdwn text = Mrkdwn::markup("*") + esc(title + " (" + std::to_string(shown.size()) + ")") +
@@ -515,19 +559,22 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
     }
     case TasksCommand::Verb::show: {
       auto t = store_.task(cmd.tasks[0]);
-      if (!t.ok()) {
-        if (t.code() == Code::unavailable) return respond(unavailable_response());
-        return reply(t.status().message());
-      }
-      if (!involved(dir, *t, *person))
-        return reply("#" + std::to_string(t->number) + " is not one of your tasks.");
+      if (t.code() == Code::unavailable) return respond(unavailable_response());
+      // Need to know: a task that does not exist and one that is not theirs read the same.
+      if (!t.ok() || !involved(dir, *t, *person))
+        return reply(task_not_shown(cmd.tasks[0]).message());
       return answer(slack::task_text(*engine, *t, *person));
     }
     case TasksCommand::Verb::act: {
       Command act{cmd.action, *person, cmd.text, {}, std::nullopt, "command", {}, {}};
       std::string name(action_name(cmd.action));
-      return service_.act_many(
-          cmd.tasks, act, [this, reply, name](std::vector<BulkResult> results) {
+      // No step in the text: each task is pinned to the step open as the command
+      // arrives (TaskService::act_many), so a second `/tasks approve 42` after the
+      // first moved the task on is told "already approved by …".
+      std::vector<BulkTarget> targets;
+      for (TaskNumber n : cmd.tasks) targets.push_back({n, std::nullopt});
+      Status queued = service_.act_many(
+          std::move(targets), act, [this, reply, name](std::vector<BulkResult> results) {
             std::string text;  // plain: the emoji codes read the same once escaped
             for (const BulkResult& r : results) {
               metrics_.inc("tollgate_decisions_total",
@@ -541,11 +588,15 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
             }
             reply(text);
           });
+      if (!queued.ok()) return reply(queued.message());
+      return;
     }
     case TasksCommand::Verb::reassign: {
       auto to = person_of(cmd.user);
       if (!to.ok()) return reply(to.status().message());
+      // The step open as the command arrives, as for the decisions above.
       Command act{Action::reassign, *person, cmd.text, *to, std::nullopt, "command", {}, {}};
+      act.step = service_.open_step_now(cmd.tasks[0]);
       return service_.act(cmd.tasks[0], act, decided("reassign"));
     }
     case TasksCommand::Verb::comment: {
@@ -553,7 +604,7 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
       return service_.act(cmd.tasks[0], act, decided("comment"));
     }
     case TasksCommand::Verb::request: {
-      auto target = resolve_target(dir, cmd.target);
+      auto target = resolve_target(dir, slack::unescape(cmd.target));
       if (!target.ok()) return reply(target.status().message());
       RequestInput in{*person,  {},           target->first, target->second,
                       cmd.text, cmd.duration, cmd.emergency};
@@ -565,7 +616,7 @@ void Router::on_command(const slack::SlashCommand& c, http::Respond respond) {
       return service_.request(in, decided("request"));
     }
     case TasksCommand::Verb::revoke: {
-      auto target = resolve_target(dir, cmd.target);
+      auto target = resolve_target(dir, slack::unescape(cmd.target));
       if (!target.ok()) return reply(target.status().message());
       auto subject = person_of(cmd.user);
       if (!subject.ok()) return reply(subject.status().message());
@@ -707,10 +758,7 @@ void Router::on_event(const slack::EventEnvelope& ev, http::Respond respond) {
     return respond(Response::json(200, json::text(b)));
   }
   if (ev.type != "event_callback") return respond(Response::empty(200));
-  if (foreign_team(ev.team_id)) {
-    metrics_.inc("tollgate_slack_rejected_total", {{"reason", "team"}});
-    return respond(Response::text(403, "this workspace is not served here\n"));
-  }
+  if (foreign_team(ev.team_id, ev.enterprise_id, respond)) return;
   if (from_self(ev)) {
     metrics_.inc("tollgate_events_total", {{"type", ev.event_type}, {"handling", "own"}});
     return respond(Response::empty(200));

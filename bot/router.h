@@ -1,4 +1,4 @@
-// The request handler behind every endpoint (DESIGN.md §5): a function from
+// The request handler behind every endpoint (README, "HTTP endpoints"): a function from
 // request to response, testable without a socket.
 //
 //   POST /slack/events        url_verification, event_callback (dedupe by event_id,
@@ -41,8 +41,8 @@ struct SlashCommand;
 
 struct RouterOptions {
   std::string signing_secret;
-  // When set, requests from any other workspace are refused (403).
-  std::string team_id;
+  // Which workspace is served is Identity's (Identity::set_workspace, from
+  // auth.test or SLACK_TEAM_ID): requests from any other are refused.
 };
 
 class Router {
@@ -62,7 +62,10 @@ class Router {
   void set_admin_api(AdminApi* api) { api_ = api; }
 
  private:
-  void slack_endpoint(const http::Request& req, http::Respond respond);
+  // ssl_check, the signature, replays; then dispatch_slack.
+  void slack_endpoint(http::Request req, http::Respond respond);
+  // Parses a verified Slack request and hands it to its handler.
+  void dispatch_slack(const http::Request& req, http::Respond respond);
   void on_interaction(const slack::Interaction& in, http::Respond respond);
   void on_block_action(const slack::Interaction& in, const slack::ActionItem& action,
                        const std::string& person, http::Respond respond);
@@ -79,7 +82,12 @@ class Router {
   bool from_self(const slack::EventEnvelope& ev) const;
   // Tells the clicker alone: via response_url, else an ephemeral message, else a DM.
   void tell(const slack::Interaction& in, const std::string& text);
-  bool foreign_team(const std::string& team_id) const;
+  // Answers (and returns true) a request that is not from our workspace: 403
+  // from another team or enterprise; 503 while it is not known yet which is
+  // ours (auth.test has not answered, SLACK_TEAM_ID unset): Slack retries an
+  // event, and a click or command can be made again.
+  bool foreign_team(const std::string& team_id, const std::string& enterprise_id,
+                    http::Respond& respond);
 
   RouterOptions options_;
   TaskService& service_;

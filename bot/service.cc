@@ -1,5 +1,8 @@
 #include "bot/service.h"
 
+#include <atomic>
+#include <set>
+
 namespace tollgate {
 
 TaskService::TaskService(Store& store, std::shared_ptr<const Engine> engine,
@@ -47,34 +50,64 @@ void TaskService::revoke(RevocationInput in, Done done, std::string key) {
 }
 
 void TaskService::act(TaskNumber task, Command cmd, Done done, std::string key) {
+  // Whether the store found the task: its own not_found (no such task) is
+  // answered with the line a hidden task gets, so the two cannot be told apart.
+  auto found = std::make_shared<std::atomic<bool>>(false);
   store_.update(
       task,
-      [engine = engine(), cmd = std::move(cmd)](const Task* current, TaskNumber) {
+      [engine = engine(), cmd = std::move(cmd), found](const Task* current,
+                                                       TaskNumber n) -> StatusOr<Decision> {
+        found->store(true);
+        if (cmd.actor != kSystemActor && !involved(engine->directory(), *current, cmd.actor))
+          return task_not_shown(n);
         return engine->act(*current, cmd);
       },
-      with_hook(std::move(done)), std::move(key));
+      [task, found, done = with_hook(std::move(done))](StatusOr<Decision> d) {
+        if (d.code() == Code::not_found && !found->load()) return done(task_not_shown(task));
+        done(std::move(d));
+      },
+      std::move(key));
 }
 
-void TaskService::act_many(std::vector<TaskNumber> tasks, Command cmd,
-                           std::function<void(std::vector<BulkResult>)> done) {
+std::optional<int> TaskService::open_step_now(TaskNumber task) {
+  auto t = store_.task(task);
+  if (!t.ok() || t->closed()) return std::nullopt;
+  return t->current_step();
+}
+
+Status TaskService::act_many(std::vector<BulkTarget> targets, Command cmd,
+                             std::function<void(std::vector<BulkResult>)> done) {
   struct Gather {
     std::mutex mu;
     std::vector<BulkResult> results;
-    std::size_t left;
+    std::size_t left = 0;
     std::function<void(std::vector<BulkResult>)> done;
   };
-  if (tasks.empty()) {
-    done({});
-    return;
-  }
+  if (Status s = check_bulk_length(targets.size()); !s.ok()) return s;
   auto g = std::make_shared<Gather>();
-  g->left = tasks.size();
   g->done = std::move(done);
-  for (TaskNumber n : tasks) {
-    g->results.push_back({n, Status(Code::internal, "not decided")});
+  // Repeats are refused here, each by name; the first of each number goes on.
+  std::set<TaskNumber> seen;
+  std::vector<std::size_t> go;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    TaskNumber n = targets[i].task;
+    if (seen.insert(n).second) {
+      g->results.push_back({n, Status(Code::internal, "not decided")});
+      go.push_back(i);
+    } else {
+      g->results.push_back(
+          {n, invalid_argument("#" + std::to_string(n) + " is listed more than once")});
+    }
   }
-  for (std::size_t i = 0; i < tasks.size(); ++i) {
-    act(tasks[i], cmd, [g, i](StatusOr<Decision> r) {
+  g->left = go.size();
+  if (go.empty()) {
+    g->done(std::move(g->results));
+    return {};
+  }
+  for (std::size_t i : go) {
+    Command one = cmd;
+    one.step = targets[i].step ? targets[i].step : open_step_now(targets[i].task);
+    act(targets[i].task, std::move(one), [g, i](StatusOr<Decision> r) {
       bool last = false;
       {
         std::lock_guard lock(g->mu);
@@ -84,6 +117,7 @@ void TaskService::act_many(std::vector<TaskNumber> tasks, Command cmd,
       if (last) g->done(std::move(g->results));
     });
   }
+  return {};
 }
 
 void TaskService::delegate(Delegation d, Store::Done done) {

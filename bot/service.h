@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,15 @@
 #include "workflow/engine.h"
 
 namespace tollgate {
+
+// One task of a bulk command and the step it was meant for: the step of the
+// App Home row the person ticked, carried through the bulk modal. Empty for
+// /tasks, which names no step: the step open when the command arrives is taken
+// (see TaskService::open_step_now).
+struct BulkTarget {
+  TaskNumber task = 0;
+  std::optional<int> step;
+};
 
 class TaskService {
  public:
@@ -38,12 +48,27 @@ class TaskService {
 
   void request(RequestInput in, Done done, std::string dedupe_key = {});
   void revoke(RevocationInput in, Done done, std::string dedupe_key = {});
+  // Every command on a task, from every way in (Slack, /tasks, the admin API,
+  // the scheduler), comes through here. Need to know: a person not involved in
+  // the task (engine.h, involved()) gets task_not_shown(), the very answer a
+  // task that does not exist gets, whatever they asked, checked against the
+  // task as last committed. Only Tollgate's own actor (kSystemActor) is exempt.
   void act(TaskNumber task, Command cmd, Done done, std::string dedupe_key = {});
   // The same command (one comment) on many tasks; each task is decided and
   // committed on its own, so one refusal does not stop the others. `done`
-  // gets one result per task, in the order given.
-  void act_many(std::vector<TaskNumber> tasks, Command cmd,
-                std::function<void(std::vector<BulkResult>)> done);
+  // gets one result per entry, in the order given: a number listed again is
+  // refused (invalid_argument, named) and not decided twice; one the actor may
+  // not see gets task_not_shown(). A list longer than kMaxBulkTasks is refused
+  // whole (the returned Status; `done` is then not called, nothing decided).
+  // Each command carries its entry's step; an entry without one is pinned to
+  // the step open now, so a command that arrives after that step moved on is
+  // told "already approved by …" instead of acting on the next step.
+  [[nodiscard]] Status act_many(std::vector<BulkTarget> targets, Command cmd,
+                                std::function<void(std::vector<BulkResult>)> done);
+  // The step of `task` open now, for a command that names none (/tasks): it
+  // then acts on that step only. Empty when the task is closed, missing or
+  // unreadable; the decision says why.
+  std::optional<int> open_step_now(TaskNumber task);
 
   // Out of office: `person`'s new review steps go to `delegate` until `until`
   // (exclusive). Set by the person themself or an admin. Checked, written to

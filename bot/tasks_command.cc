@@ -4,6 +4,7 @@
 #include <charconv>
 #include <vector>
 
+#include "workflow/engine.h"
 #include "workflow/time_text.h"
 
 namespace tollgate {
@@ -239,7 +240,7 @@ StatusOr<TasksCommand> parse_tasks_command(std::string_view text) {
     if (c.tasks.empty()) {
       return invalid_argument("Usage: `/tasks " + std::string(verb) + " 42 [43 …] [-- comment]`");
     }
-    if (c.tasks.size() > 100) return invalid_argument("At most 100 tasks at once.");
+    if (Status s = check_bulk_length(c.tasks.size()); !s.ok()) return s;
     return c;
   }
   if (verb == "request") {

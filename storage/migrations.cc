@@ -127,6 +127,37 @@ CREATE TABLE delegations (
   set_at   INTEGER NOT NULL
 );
 )sql",
+      // 3: the outbox records the Slack calls of an item that succeeded, and
+      // the claim it is held under; identities learnt before the strict
+      // checks (team, deletion, guests) are forgotten, to be learnt again.
+      R"sql(
+ALTER TABLE outbox ADD COLUMN claim TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN done_calls TEXT NOT NULL DEFAULT '';
+DELETE FROM identity_cache;
+)sql",
+      // 4: the audit log's head, a record outside the events of where the log
+      // ends (so removing events from the end, or all of them, shows), and of
+      // the event from which it is sealed: HMACs under the audit key, the row
+      // itself authenticated by `mac` (codec::ChainHead). Filled from the
+      // events as they are; the first store opened with the key seals it.
+      R"sql(
+CREATE TABLE chain_head (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  last_seq    INTEGER NOT NULL,
+  last_hash   TEXT NOT NULL,
+  sealed_from INTEGER NOT NULL DEFAULT 0,
+  sealed_at   INTEGER NOT NULL DEFAULT 0,
+  key_id      TEXT NOT NULL DEFAULT '',
+  mac         TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO chain_head (id, last_seq, last_hash)
+  SELECT 1, COALESCE(MAX(seq), 0),
+         COALESCE((SELECT hash FROM events ORDER BY seq DESC LIMIT 1),
+                  '0000000000000000000000000000000000000000000000000000000000000000')
+  FROM events;
+CREATE TRIGGER chain_head_no_delete BEFORE DELETE ON chain_head
+  BEGIN SELECT RAISE(ABORT, 'the audit head is kept'); END;
+)sql",
   };
   return kMigrations;
 }
@@ -257,6 +288,32 @@ CREATE TABLE delegations (
   set_by   TEXT NOT NULL,
   set_at   BIGINT NOT NULL
 );
+)sql",
+      // 3: the outbox records the Slack calls of an item that succeeded, and
+      // the claim it is held under; identities learnt before the strict
+      // checks (team, deletion, guests) are forgotten, to be learnt again.
+      R"sql(
+ALTER TABLE outbox ADD COLUMN claim TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN done_calls TEXT NOT NULL DEFAULT '';
+DELETE FROM identity_cache;
+)sql",
+      // 4: the audit log's seal (as SQLite's 4; chain_head already holds the
+      // end of the log), and TRUNCATE, which skips row triggers, refused on
+      // the events and the head; the head row cannot be deleted either.
+      R"sql(
+ALTER TABLE chain_head
+  ADD COLUMN sealed_from BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN sealed_at   BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN key_id      TEXT NOT NULL DEFAULT '',
+  ADD COLUMN mac         TEXT NOT NULL DEFAULT '';
+CREATE FUNCTION audit_log_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION '% on % refused: the audit log is append-only', TG_OP, TG_TABLE_NAME; END $$;
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_kept();
+CREATE TRIGGER chain_head_no_truncate BEFORE TRUNCATE ON chain_head
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_kept();
+CREATE TRIGGER chain_head_no_delete BEFORE DELETE ON chain_head
+  FOR EACH ROW EXECUTE FUNCTION audit_log_kept();
 )sql",
   };
   return kMigrations;

@@ -52,6 +52,11 @@ StatusOr<int> read_schema_version(Conn& c) {
 }
 
 Status migrate(Conn& c) {
+  // Up to date: nothing is written, so a role that does not own the tables
+  // (README, Several instances) starts without the right to create any.
+  if (auto v = read_schema_version(c);
+      v.ok() && *v == static_cast<int>(postgres_migrations().size()))
+    return {};
   TG_TRY(c.exec_script("BEGIN"));
   auto fail = [&](Status s) {
     (void)c.exec_script("ROLLBACK");
@@ -174,34 +179,63 @@ SlackMessage message_from(const Result& r, int i) {
 // The write connection and, during a transaction, the chain head it locked.
 class Writer {
  public:
-  explicit Writer(std::unique_ptr<Conn> c) : c_(std::move(c)) {}
+  Writer(std::unique_ptr<Conn> c, std::string audit_key)
+      : c_(std::move(c)), key_(std::move(audit_key)) {}
   Conn& conn() { return *c_; }
 
-  // Locks the chain head for this transaction and reads it.
+  // Locks the chain head for this transaction and reads it, then decides
+  // whether this writer may append to it (codec::may_append: its MAC is
+  // checked on every transaction, so a head moved by someone without the
+  // key is never extended). A refusal is kept for append_event: writes that
+  // append no event (the outbox) go on.
   Status lock_chain_head() {
-    auto r = c_->run("SELECT last_seq, last_hash FROM chain_head WHERE id = 1 FOR UPDATE");
+    auto r = c_->run(std::string("SELECT ") + codec::kChainHeadColumns +
+                     " FROM chain_head WHERE id = 1 FOR UPDATE");
     if (!r.ok()) return r.status();
-    if (r->rows() != 1) return internal_error("chain_head row missing");
-    last_seq_ = r->i64(0, 0);
-    last_hash_ = r->text(0, 1);
-    head_seq_ = last_seq_;
+    if (r->rows() != 1) return internal_error("the audit head (table chain_head) is missing");
+    head_ = codec::ChainHead{r->i64(0, 0), r->text(0, 1), r->i64(0, 2),
+                             r->i64(0, 3), r->text(0, 4), r->text(0, 5)};
+    head_seq_ = head_.last_seq;
+    append_refusal_ = codec::may_append(&head_, key_);
     return {};
   }
+  // Writes the head once per transaction, when events were appended.
   Status save_chain_head() {
-    if (last_seq_ == head_seq_) return {};
-    return run(*c_, "UPDATE chain_head SET last_seq = $1, last_hash = $2 WHERE id = 1", last_seq_,
-               last_hash_);
+    if (head_.last_seq == head_seq_) return {};
+    codec::renew_head_mac(head_, key_);
+    return run(*c_, "UPDATE chain_head SET last_seq = $1, last_hash = $2, mac = $3 WHERE id = 1",
+               head_.last_seq, head_.last_hash, head_.mac);
+  }
+  const Status& append_refusal() const { return append_refusal_; }
+
+  // At the start of serve and migrate: seals a log not sealed yet under the
+  // writer's key (the next event is the first keyed one), in a transaction
+  // of its own; then refuses a log this writer may not extend, or one that
+  // does not end where its head says.
+  Status seal(Time now) {
+    TG_TRY(c_->exec_script("BEGIN"));
+    Status s = lock_chain_head();
+    if (s.ok() && !head_.sealed()) {
+      codec::seal_head(head_, key_, ms(now));
+      s = run(*c_,
+              "UPDATE chain_head SET sealed_from = $1, sealed_at = $2, key_id = $3, mac = $4 "
+              "WHERE id = 1",
+              head_.sealed_from, head_.sealed_at_ms, head_.key_id, head_.mac);
+      if (s.ok()) append_refusal_ = codec::may_append(&head_, key_);
+    }
+    if (s.ok()) s = append_refusal_;
+    if (s.ok()) s = check_end();
+    if (s.ok()) s = c_->exec_script("COMMIT");
+    if (!s.ok()) (void)c_->exec_script("ROLLBACK");
+    return s;
   }
 
   struct Mark {
     std::int64_t seq;
     std::string hash;
   };
-  Mark mark() const { return {last_seq_, last_hash_}; }
-  void restore(Mark m) {
-    last_seq_ = m.seq;
-    last_hash_ = std::move(m.hash);
-  }
+  Mark mark() const { return {head_.last_seq, head_.last_hash}; }
+  void restore(Mark m) { codec::advance_head(head_, m.seq, std::move(m.hash)); }
 
   Status remember(const std::string& key, Time now) {
     auto r = c_->run(
@@ -282,24 +316,39 @@ class Writer {
     return {};
   }
 
+  // Appends one event to the hash chain: an HMAC under the key once sealed.
   Status append_event(const Event& e) {
-    std::int64_t seq = last_seq_ + 1;
+    TG_TRY(codec::append_refusal(append_refusal_));
+    std::int64_t seq = head_.last_seq + 1;
     std::string data = codec::encode_pairs(e.data);
-    std::string hash = codec::event_hash(last_hash_, seq, e.task, e.type, e.actor, ms(e.at), data);
+    std::string hash = codec::event_hash(head_.last_hash, seq, e.task, e.type, e.actor, ms(e.at),
+                                         data, head_.sealed() ? key_ : std::string());
     TG_TRY(run(*c_,
                "INSERT INTO events (seq, task, type, actor, at, data, prev_hash, hash) "
                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-               seq, e.task, e.type, e.actor, ms(e.at), data, last_hash_, hash));
-    last_seq_ = seq;
-    last_hash_ = std::move(hash);
+               seq, e.task, e.type, e.actor, ms(e.at), data, head_.last_hash, hash));
+    codec::advance_head(head_, seq, std::move(hash));
     return {};
   }
 
  private:
   std::unique_ptr<Conn> c_;
-  std::int64_t last_seq_ = 0;
-  std::int64_t head_seq_ = 0;
-  std::string last_hash_;
+  // Whether the last event is the one the head names.
+  Status check_end() {
+    auto r = c_->run("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
+    if (!r.ok()) return r.status();
+    std::int64_t seq = r->rows() == 1 ? r->i64(0, 0) : 0;
+    std::string hash = r->rows() == 1 ? r->text(0, 1) : codec::genesis_hash();
+    if (seq == head_.last_seq && hash == head_.last_hash) return {};
+    return internal_error("the audit log does not end where its head says (last event " +
+                          std::to_string(seq) + ", head " + std::to_string(head_.last_seq) +
+                          "); run `tollgate audit verify`");
+  }
+
+  std::string key_;  // the audit key; empty: none
+  codec::ChainHead head_;
+  std::int64_t head_seq_ = 0;  // head_.last_seq as locked
+  Status append_refusal_;
   std::uint64_t remembered_ = 0;
 };
 
@@ -343,7 +392,7 @@ class ReadPool {
 class PostgresStore final : public Store {
  public:
   PostgresStore(std::unique_ptr<Conn> write, StoreOptions options)
-      : writer_(std::move(write)), options_(options) {}
+      : writer_(std::move(write), options.audit_key), options_(std::move(options)) {}
 
   ~PostgresStore() override {
     {
@@ -355,6 +404,9 @@ class PostgresStore final : public Store {
   }
 
   Status start(const std::string& url) {
+    // serve and migrate: seal a log not sealed yet, and never extend one
+    // sealed under another key or edited outside Tollgate.
+    if (options_.migrate && !options_.audit_key.empty()) TG_TRY(writer_.seal(now()));
     TG_TRY(readers_.open(url, 4));
     thread_ = std::thread([this] { loop(); });
     return {};
@@ -423,7 +475,7 @@ class PostgresStore final : public Store {
       sql += " AND open = " + next();
       args.push_back(pg::param(*f.open ? 1 : 0));
     }
-    sql += " ORDER BY number LIMIT " + next();
+    sql += std::string(" ORDER BY number") + (f.newest_first ? " DESC" : "") + " LIMIT " + next();
     args.push_back(pg::param(std::clamp(f.limit, 1, 1000)));
     return readers_.with([&](Conn& c) -> StatusOr<std::vector<Task>> {
       auto r = c.exec(sql, args);
@@ -453,23 +505,39 @@ class PostgresStore final : public Store {
   }
 
   StatusOr<ChainReport> verify_chain() override {
-    // In pages, from the rows as stored (the data's stored text is what was hashed).
+    // One snapshot for the head and every page of events.
     return readers_.with([&](Conn& c) -> StatusOr<ChainReport> {
-      codec::ChainChecker chain;
-      for (std::int64_t after = 0;;) {
-        auto r = c.run(std::string("SELECT ") + kEventColumns +
-                           " FROM events WHERE seq > $1 ORDER BY seq LIMIT 10000",
-                       after);
-        if (!r.ok()) return r.status();
-        if (r->rows() == 0) return chain.report();
-        for (int i = 0; i < r->rows(); ++i) {
-          if (!chain.next(r->i64(i, 0), r->i64(i, 1), r->text(i, 2), r->text(i, 3), r->i64(i, 4),
-                          r->text(i, 5), r->text(i, 6), r->text(i, 7)))
-            return chain.report();
-        }
-        after = r->i64(r->rows() - 1, 0);
-      }
+      TG_TRY(c.exec_script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+      auto report = verify_in(c);
+      (void)c.exec_script(report.ok() ? "COMMIT" : "ROLLBACK");
+      return report;
     });
+  }
+
+  // In pages, from the rows as stored (the data's stored text is what was hashed).
+  StatusOr<ChainReport> verify_in(Conn& c) {
+    auto h =
+        c.run(std::string("SELECT ") + codec::kChainHeadColumns + " FROM chain_head WHERE id = 1");
+    if (!h.ok()) return h.status();
+    std::optional<codec::ChainHead> head;
+    if (h->rows() == 1) {
+      head = codec::ChainHead{h->i64(0, 0), h->text(0, 1), h->i64(0, 2),
+                              h->i64(0, 3), h->text(0, 4), h->text(0, 5)};
+    }
+    codec::ChainChecker chain(head ? &*head : nullptr, options_.audit_key);
+    for (std::int64_t after = 0;;) {
+      auto r = c.run(std::string("SELECT ") + kEventColumns +
+                         " FROM events WHERE seq > $1 ORDER BY seq LIMIT 10000",
+                     after);
+      if (!r.ok()) return r.status();
+      if (r->rows() == 0) return chain.finish();
+      for (int i = 0; i < r->rows(); ++i) {
+        if (!chain.next(r->i64(i, 0), r->i64(i, 1), r->text(i, 2), r->text(i, 3), r->i64(i, 4),
+                        r->text(i, 5), r->text(i, 6), r->text(i, 7)))
+          return chain.finish();
+      }
+      after = r->i64(r->rows() - 1, 0);
+    }
   }
 
   void remember(std::string key, Done done) override {
@@ -606,14 +674,14 @@ class PostgresStore final : public Store {
           // The oldest pending item of each task, not claimed by anyone (nor
           // locked by another instance's claim in flight).
           auto r = w.conn().run(
-              "UPDATE outbox SET claimed_until = $3 WHERE id IN ("
+              "UPDATE outbox SET claimed_until = $3, claim = $4 WHERE id IN ("
               " SELECT id FROM outbox AS o WHERE state = 'pending' AND next_attempt_at <= $1"
               " AND claimed_until <= $1 AND id = (SELECT MIN(id) FROM outbox"
               "  WHERE task = o.task AND state = 'pending')"
               " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) "
               "RETURNING " +
                   std::string(codec::kOutboxColumns),
-              ms(now_t), std::clamp(limit, 1, 10000), ms(now_t + lease));
+              ms(now_t), std::clamp(limit, 1, 10000), ms(now_t + lease), codec::new_outbox_claim());
           if (!r.ok()) return r.status();
           for (int i = 0; i < r->rows(); ++i) {
             auto item = codec::outbox_item(RowOf{*r, i});
@@ -633,23 +701,75 @@ class PostgresStore final : public Store {
         });
   }
 
-  void finish_outbox(std::int64_t id, Status result, std::optional<Time> retry_at,
-                     Done done) override {
+  void renew_outbox(std::vector<std::pair<std::int64_t, std::string>> held, Time until,
+                    std::function<void(StatusOr<std::vector<std::int64_t>>)> done) override {
+    auto lost = std::make_shared<std::vector<std::int64_t>>();
     submit(
-        [id, result, retry_at](Writer& w) -> Status {
-          if (result.ok()) {
-            return run(w.conn(), "DELETE FROM outbox WHERE id = $1", id);
+        [held = std::move(held), until, lost](Writer& w) -> Status {
+          for (const auto& [id, claim] : held) {
+            auto r = w.conn().run(
+                "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND claim = $3 "
+                "AND state = 'pending'",
+                ms(until), id, claim);
+            if (!r.ok()) return r.status();
+            if (r->affected() == 0) lost->push_back(id);
           }
-          if (retry_at) {
-            return run(w.conn(),
-                       "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, "
-                       "claimed_until = 0, last_error = $2 WHERE id = $3",
-                       ms(*retry_at), result.to_string(), id);
+          return {};
+        },
+        [lost, done = std::move(done)](Status s) {
+          if (s.ok()) {
+            done(std::move(*lost));
+          } else {
+            done(std::move(s));
           }
+        });
+  }
+
+  void record_outbox_call(std::int64_t id, std::string claim, std::string call_key,
+                          std::optional<SlackMessage> m, Done done) override {
+    if (Status k = codec::check_outbox_call_key(call_key); !k.ok()) return done(k);
+    submit(
+        [id, claim = std::move(claim), key = std::move(call_key),
+         m = std::move(m)](Writer& w) -> Status {
+          auto r = w.conn().run(
+              "UPDATE outbox SET done_calls = done_calls || $1 WHERE id = $2 AND claim = $3 "
+              "AND state = 'pending'",
+              key + "\n", id, claim);
+          if (!r.ok()) return r.status();
+          if (r->affected() == 0) return codec::outbox_claim_lost(id);
+          if (!m) return {};
           return run(w.conn(),
-                     "UPDATE outbox SET attempts = attempts + 1, state = 'parked', "
-                     "claimed_until = 0, last_error = $1 WHERE id = $2",
-                     result.to_string(), id);
+                     "INSERT INTO slack_messages (channel, ts, task, team, person, purpose, step, "
+                     "posted_at, permalink) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                     "ON CONFLICT (channel, ts) DO NOTHING",
+                     m->channel, m->ts, m->task, m->team, m->person, m->purpose, m->step,
+                     ms(m->posted_at), m->permalink);
+        },
+        std::move(done));
+  }
+
+  void finish_outbox(std::int64_t id, std::string claim, Status result,
+                     std::optional<Time> retry_at, Done done) override {
+    submit(
+        [id, claim = std::move(claim), result, retry_at](Writer& w) -> Status {
+          auto r = [&]() -> StatusOr<Result> {
+            if (result.ok())
+              return w.conn().run("DELETE FROM outbox WHERE id = $1 AND claim = $2", id, claim);
+            if (retry_at) {
+              return w.conn().run(
+                  "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, "
+                  "claimed_until = 0, last_error = $2 WHERE id = $3 AND claim = $4 "
+                  "AND state = 'pending'",
+                  ms(*retry_at), result.to_string(), id, claim);
+            }
+            return w.conn().run(
+                "UPDATE outbox SET attempts = attempts + 1, state = 'parked', "
+                "claimed_until = 0, last_error = $1 WHERE id = $2 AND claim = $3 "
+                "AND state = 'pending'",
+                result.to_string(), id, claim);
+          }();
+          if (!r.ok()) return r.status();
+          return r->affected() == 0 ? codec::outbox_claim_lost(id) : Status{};
         },
         std::move(done));
   }

@@ -165,6 +165,18 @@ Status prune_seen(Db& db, Time now) {
                      ms(now - std::chrono::duration_cast<Duration>(kSeenFor)));
 }
 
+// The chain_head row; nullopt when it is missing.
+StatusOr<std::optional<codec::ChainHead>> read_chain_head(Db& db) {
+  auto st = db.prepare(std::string("SELECT ") + codec::kChainHeadColumns +
+                       " FROM chain_head WHERE id = 1");
+  if (!st.ok()) return st.status();
+  auto r = st->next();
+  if (!r.ok()) return r.status();
+  if (!*r) return std::optional<codec::ChainHead>();
+  return std::optional<codec::ChainHead>(
+      codec::ChainHead{st->i64(0), st->text(1), st->i64(2), st->i64(3), st->text(4), st->text(5)});
+}
+
 // The write connection, the chain head and a cache of recently written
 // tasks, owned by the writer thread.
 //
@@ -176,7 +188,8 @@ Status prune_seen(Db& db, Time now) {
 // the entry is dropped.
 class Writer {
  public:
-  explicit Writer(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  Writer(std::unique_ptr<Db> db, std::string audit_key)
+      : db_(std::move(db)), key_(std::move(audit_key)) {}
   Db& db() { return *db_; }
 
   StatusOr<Task> task(TaskNumber n) {
@@ -186,13 +199,52 @@ class Writer {
   void forget(TaskNumber n) { cache_.erase(n); }
   void forget_all() { cache_.clear(); }
 
+  // Reads the chain head and decides whether this writer may append to it
+  // (see codec::may_append; a log that does not end where its head says is
+  // not extended either). A refusal is kept for append_event, not returned:
+  // a store that cannot append can still read, verify and run the outbox.
   Status load_chain_head() {
+    auto head = read_chain_head(*db_);
+    if (!head.ok()) return head.status();
+    head_ = head->value_or(codec::ChainHead{});
+    saved_seq_ = head_.last_seq;
+    append_refusal_ = codec::may_append(head->has_value() ? &head_ : nullptr, key_);
+    if (!append_refusal_.ok()) return {};
     auto st = db_->prepare("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
     if (!st.ok()) return st.status();
     auto r = st->next();
     if (!r.ok()) return r.status();
-    last_seq_ = *r ? st->i64(0) : 0;
-    last_hash_ = *r ? st->text(1) : codec::genesis_hash();
+    std::int64_t seq = *r ? st->i64(0) : 0;
+    std::string hash = *r ? st->text(1) : codec::genesis_hash();
+    if (seq != head_.last_seq || hash != head_.last_hash) {
+      append_refusal_ = internal_error(
+          "the audit log does not end where its head says (last event " + std::to_string(seq) +
+          ", head " + std::to_string(head_.last_seq) + "); run `tollgate audit verify`");
+    }
+    return {};
+  }
+  const Status& append_refusal() const { return append_refusal_; }
+
+  // Seals a log not sealed yet under the writer's key, in a transaction of
+  // its own: the next event is the first keyed one.
+  Status seal(Time now) {
+    TG_TRY(db_->exec("BEGIN IMMEDIATE"));
+    Status s = load_chain_head();
+    if (s.ok() && !head_.sealed()) {
+      codec::seal_head(head_, key_, ms(now));
+      s = write_chain_head();
+    }
+    if (s.ok()) s = db_->exec("COMMIT");
+    if (!s.ok()) (void)db_->exec("ROLLBACK");
+    TG_TRY(s);
+    return load_chain_head();
+  }
+
+  // Writes the head once per batch, when events were appended (before COMMIT).
+  Status save_chain_head() {
+    if (head_.last_seq == saved_seq_) return {};
+    TG_TRY(write_chain_head());
+    saved_seq_ = head_.last_seq;
     return {};
   }
 
@@ -200,11 +252,8 @@ class Writer {
     std::int64_t seq;
     std::string hash;
   };
-  Mark mark() const { return {last_seq_, last_hash_}; }
-  void restore(Mark m) {
-    last_seq_ = m.seq;
-    last_hash_ = std::move(m.hash);
-  }
+  Mark mark() const { return {head_.last_seq, head_.last_hash}; }
+  void restore(Mark m) { codec::advance_head(head_, m.seq, std::move(m.hash)); }
 
   Status remember(const std::string& key, Time now) {
     auto st = db_->prepare(
@@ -290,17 +339,18 @@ class Writer {
     return {};
   }
 
-  // Appends one event to the hash chain.
+  // Appends one event to the hash chain: an HMAC under the key once sealed.
   Status append_event(const Event& e) {
-    std::int64_t seq = last_seq_ + 1;
+    TG_TRY(codec::append_refusal(append_refusal_));
+    std::int64_t seq = head_.last_seq + 1;
     std::string data = codec::encode_pairs(e.data);
-    std::string hash = codec::event_hash(last_hash_, seq, e.task, e.type, e.actor, ms(e.at), data);
+    std::string hash = codec::event_hash(head_.last_hash, seq, e.task, e.type, e.actor, ms(e.at),
+                                         data, head_.sealed() ? key_ : std::string());
     TG_TRY(sqlite::run(*db_,
                        "INSERT INTO events (seq, task, type, actor, at, data, prev_hash, hash) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       seq, e.task, e.type, e.actor, ms(e.at), data, last_hash_, hash));
-    last_seq_ = seq;
-    last_hash_ = std::move(hash);
+                       seq, e.task, e.type, e.actor, ms(e.at), data, head_.last_hash, hash));
+    codec::advance_head(head_, seq, std::move(hash));
     return {};
   }
   // Jobs run one at a time; these bracket each so that a rolled-back job
@@ -324,9 +374,22 @@ class Writer {
     return {};
   }
 
+  Status write_chain_head() {
+    codec::renew_head_mac(head_, key_);
+    TG_TRY(sqlite::run(*db_,
+                       "UPDATE chain_head SET last_seq = ?, last_hash = ?, sealed_from = ?, "
+                       "sealed_at = ?, key_id = ?, mac = ? WHERE id = 1",
+                       head_.last_seq, head_.last_hash, head_.sealed_from, head_.sealed_at_ms,
+                       head_.key_id, head_.mac));
+    if (db_->changes() != 1) return internal_error("the audit head (table chain_head) is missing");
+    return {};
+  }
+
   std::unique_ptr<Db> db_;
-  std::int64_t last_seq_ = 0;
-  std::string last_hash_;
+  std::string key_;  // the audit key; empty: none
+  codec::ChainHead head_;
+  std::int64_t saved_seq_ = 0;  // head_.last_seq as last written
+  Status append_refusal_;
   std::unordered_map<TaskNumber, Task> cache_;
   std::vector<TaskNumber> touched_;
   std::uint64_t remembered_ = 0;
@@ -371,7 +434,7 @@ class ReadPool {
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::unique_ptr<Db> write_db, StoreOptions options)
-      : writer_(std::move(write_db)), options_(options) {}
+      : writer_(std::move(write_db), options.audit_key), options_(std::move(options)) {}
 
   ~SqliteStore() override {
     {
@@ -384,6 +447,12 @@ class SqliteStore final : public Store {
 
   Status start(const std::string& path) {
     TG_TRY(writer_.load_chain_head());
+    if (options_.migrate && !options_.audit_key.empty()) {
+      // serve and migrate: seal a log not sealed yet, and never extend one
+      // sealed under another key or edited outside Tollgate.
+      TG_TRY(writer_.seal(now()));
+      TG_TRY(writer_.append_refusal());
+    }
     TG_TRY(readers_.open(path, 4));
     thread_ = std::thread([this] { run(); });
     return {};
@@ -463,7 +532,7 @@ class SqliteStore final : public Store {
       sql += " AND open = ?";
       args.emplace_back(std::int64_t{*f.open ? 1 : 0});
     }
-    sql += " ORDER BY number LIMIT ?";
+    sql += std::string(" ORDER BY number") + (f.newest_first ? " DESC" : "") + " LIMIT ?";
     args.emplace_back(std::int64_t{std::clamp(f.limit, 1, 1000)});
     return readers_.with([&](Db& db) -> StatusOr<std::vector<Task>> {
       auto st = db.prepare(sql);
@@ -504,18 +573,28 @@ class SqliteStore final : public Store {
 
   StatusOr<ChainReport> verify_chain() override {
     return readers_.with([&](Db& db) -> StatusOr<ChainReport> {
-      auto st = db.prepare(std::string("SELECT ") + kEventColumns + " FROM events ORDER BY seq");
-      if (!st.ok()) return st.status();
-      codec::ChainChecker chain;
-      for (;;) {
-        auto r = st->next();
-        if (!r.ok()) return r.status();
-        if (!*r || !chain.next(st->i64(0), st->i64(1), st->text(2), st->text(3), st->i64(4),
-                               st->text(5), st->text(6), st->text(7)))
-          break;
-      }
-      return chain.report();
+      // One read transaction: the head and the events as of one commit.
+      TG_TRY(db.exec("BEGIN"));
+      auto report = verify_in(db);
+      (void)db.exec("COMMIT");
+      return report;
     });
+  }
+
+  StatusOr<ChainReport> verify_in(Db& db) {
+    auto head = read_chain_head(db);
+    if (!head.ok()) return head.status();
+    codec::ChainChecker chain(head->has_value() ? &**head : nullptr, options_.audit_key);
+    auto st = db.prepare(std::string("SELECT ") + kEventColumns + " FROM events ORDER BY seq");
+    if (!st.ok()) return st.status();
+    for (;;) {
+      auto r = st->next();
+      if (!r.ok()) return r.status();
+      if (!*r || !chain.next(st->i64(0), st->i64(1), st->text(2), st->text(3), st->i64(4),
+                             st->text(5), st->text(6), st->text(7)))
+        break;
+    }
+    return chain.finish();
   }
 
   void remember(std::string key, Done done) override {
@@ -683,9 +762,11 @@ class SqliteStore final : public Store {
             if (!item.ok()) return item.status();
             items->push_back(std::move(*item));
           }
-          for (const OutboxItem& it : *items) {
-            TG_TRY(sqlite::run(w.db(), "UPDATE outbox SET claimed_until = ? WHERE id = ?",
-                               ms(now_t + lease), it.id));
+          for (OutboxItem& it : *items) {
+            it.claim = codec::new_outbox_claim();
+            TG_TRY(sqlite::run(w.db(),
+                               "UPDATE outbox SET claimed_until = ?, claim = ? WHERE id = ?",
+                               ms(now_t + lease), it.claim, it.id));
           }
           return {};
         },
@@ -698,21 +779,72 @@ class SqliteStore final : public Store {
         });
   }
 
-  void finish_outbox(std::int64_t id, Status result, std::optional<Time> retry_at,
-                     Done done) override {
+  void renew_outbox(std::vector<std::pair<std::int64_t, std::string>> held, Time until,
+                    std::function<void(StatusOr<std::vector<std::int64_t>>)> done) override {
+    auto lost = std::make_shared<std::vector<std::int64_t>>();
     submit(
-        [id, result = std::move(result), retry_at](Writer& w) -> Status {
-          if (result.ok()) return sqlite::run(w.db(), "DELETE FROM outbox WHERE id = ?", id);
-          if (retry_at) {
-            return sqlite::run(w.db(),
-                               "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, "
-                               "claimed_until = 0, last_error = ? WHERE id = ?",
-                               ms(*retry_at), result.to_string(), id);
+        [held = std::move(held), until, lost](Writer& w) -> Status {
+          for (const auto& [id, claim] : held) {
+            TG_TRY(sqlite::run(w.db(),
+                               "UPDATE outbox SET claimed_until = ? WHERE id = ? AND claim = ? "
+                               "AND state = 'pending'",
+                               ms(until), id, claim));
+            if (w.db().changes() == 0) lost->push_back(id);
           }
-          return sqlite::run(w.db(),
-                             "UPDATE outbox SET attempts = attempts + 1, state = 'parked', "
-                             "claimed_until = 0, last_error = ? WHERE id = ?",
-                             result.to_string(), id);
+          return {};
+        },
+        [lost, done = std::move(done)](Status s) {
+          if (s.ok()) {
+            done(std::move(*lost));
+          } else {
+            done(std::move(s));
+          }
+        });
+  }
+
+  void record_outbox_call(std::int64_t id, std::string claim, std::string call_key,
+                          std::optional<SlackMessage> m, Done done) override {
+    if (Status k = codec::check_outbox_call_key(call_key); !k.ok()) return done(k);
+    submit(
+        [id, claim = std::move(claim), key = std::move(call_key),
+         m = std::move(m)](Writer& w) -> Status {
+          TG_TRY(sqlite::run(w.db(),
+                             "UPDATE outbox SET done_calls = done_calls || ? WHERE id = ? "
+                             "AND claim = ? AND state = 'pending'",
+                             key + "\n", id, claim));
+          if (w.db().changes() == 0) return codec::outbox_claim_lost(id);
+          if (!m) return {};
+          return sqlite::run(
+              w.db(),
+              "INSERT INTO slack_messages (channel, ts, task, team, person, purpose, "
+              "step, posted_at, permalink) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT (channel, ts) DO NOTHING",
+              m->channel, m->ts, m->task, m->team, m->person, m->purpose, m->step, ms(m->posted_at),
+              m->permalink);
+        },
+        std::move(done));
+  }
+
+  void finish_outbox(std::int64_t id, std::string claim, Status result,
+                     std::optional<Time> retry_at, Done done) override {
+    submit(
+        [id, claim = std::move(claim), result = std::move(result), retry_at](Writer& w) -> Status {
+          if (result.ok()) {
+            TG_TRY(sqlite::run(w.db(), "DELETE FROM outbox WHERE id = ? AND claim = ?", id, claim));
+          } else if (retry_at) {
+            TG_TRY(sqlite::run(w.db(),
+                               "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, "
+                               "claimed_until = 0, last_error = ? WHERE id = ? AND claim = ? "
+                               "AND state = 'pending'",
+                               ms(*retry_at), result.to_string(), id, claim));
+          } else {
+            TG_TRY(sqlite::run(w.db(),
+                               "UPDATE outbox SET attempts = attempts + 1, state = 'parked', "
+                               "claimed_until = 0, last_error = ? WHERE id = ? AND claim = ? "
+                               "AND state = 'pending'",
+                               result.to_string(), id, claim));
+          }
+          return w.db().changes() == 0 ? codec::outbox_claim_lost(id) : Status{};
         },
         std::move(done));
   }
@@ -879,7 +1011,8 @@ class SqliteStore final : public Store {
       results[i] = std::move(s);
     }
     auto t0 = std::chrono::steady_clock::now();
-    Status c = db.exec("COMMIT");
+    Status c = writer_.save_chain_head();
+    if (c.ok()) c = db.exec("COMMIT");
     commit_micros_.fetch_add(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
             .count());

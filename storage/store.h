@@ -1,4 +1,4 @@
-// The Store: the only door to persistence (DESIGN.md §6).
+// The Store: the only door to persistence (README, "Architecture").
 //
 // What it promises:
 //  * A command is decided and written in one transaction: the task row
@@ -25,6 +25,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "workflow/delegation.h"
@@ -36,8 +38,10 @@ namespace tollgate {
 struct StoredEvent {
   std::int64_t seq = 0;
   Event event;
-  std::string prev_hash;  // hex SHA-256 of the previous event; 64 zeros for the first
-  std::string hash;       // hex SHA-256 over prev_hash and this event's content
+  std::string prev_hash;  // the previous event's hash; 64 zeros for the first
+  // hex SHA-256 over prev_hash and this event's content; in a sealed log,
+  // HMAC-SHA-256 under the audit key instead (see StoreOptions::audit_key).
+  std::string hash;
 };
 
 struct TaskFilter {
@@ -48,6 +52,9 @@ struct TaskFilter {
   std::optional<bool> open;  // true: open tasks only; false: closed only
   TaskNumber after = 0;      // pagination: numbers greater than this
   int limit = 100;           // at most 1000
+  // The highest numbers first: the newest `limit` tasks (completed lists).
+  // Otherwise the lowest first, for paging with `after`.
+  bool newest_first = false;
 };
 
 // A message the bot posted about a task; every copy is updated when the task moves on.
@@ -81,7 +88,15 @@ struct OutboxItem {
   Time created_at{};
   Time next_attempt_at{};
   std::string last_error;
-  bool parked = false;  // gave up after too many failures; kept for an operator
+  bool parked = false;  // given up on (refused by Slack, or too old); kept for an operator
+  // The claim this item is held under; claim_outbox makes a new one each time.
+  // renew_outbox, record_outbox_call and finish_outbox act only while it is
+  // still the item's claim, so a worker whose lease has lapsed cannot renew,
+  // record or finish what another worker has claimed since.
+  std::string claim;
+  // Keys of this item's Slack calls that succeeded (record_outbox_call), in
+  // order: a later delivery of the item skips them, so no call is made twice.
+  std::vector<std::string> done_calls;
 };
 
 struct OutboxStats {
@@ -97,11 +112,26 @@ struct StoreStats {
   std::int64_t commit_micros = 0;  // total time spent in COMMIT (flush)
 };
 
+// What verify_chain() found. The log is intact when `problem` is empty.
 struct ChainReport {
   std::int64_t events = 0;
-  // Set when the chain is broken: the first event whose hash or link is wrong.
+  // Set when the chain is broken: the first event whose hash or link is wrong,
+  // or the first one missing (from the middle, from the end, or all of them).
   std::optional<std::int64_t> broken_seq;
+  // Why it is broken; also set without broken_seq when the head itself fails
+  // (missing, sealed with another key, edited outside Tollgate).
   std::string problem;
+  // The last event's hash (64 zeros for an empty log): what a checkpoint signs.
+  std::string head_hash;
+  // The first event authenticated with the audit key (HMAC-SHA-256); 0: the
+  // log is not sealed, every event is a plain SHA-256 link.
+  std::int64_t sealed_from = 0;
+  Time sealed_at{};
+  std::string key_id;  // of the key that sealed the log (16 hex digits)
+  // The store's key checked the head and every event from sealed_from on.
+  // False without a key: keyed events were then checked for their links only.
+  bool authenticated = false;
+  bool intact() const { return problem.empty(); }
 };
 
 class Store {
@@ -129,7 +159,8 @@ class Store {
   // Events with seq > after_seq, oldest first; at most `limit`.
   virtual StatusOr<std::vector<StoredEvent>> events(std::int64_t after_seq, int limit) = 0;
   virtual StatusOr<std::vector<StoredEvent>> task_events(TaskNumber number) = 0;
-  // Recomputes the hash chain from the first event.
+  // Recomputes the hash chain from the first event, with the store's audit
+  // key, and compares where it ends with the head (chain_head).
   virtual StatusOr<ChainReport> verify_chain() = 0;
 
   // Records a delivery key (Slack event_id, action id) as seen. Code::duplicate
@@ -149,13 +180,29 @@ class Store {
 
   // Claims up to `limit` outbox items that are due at `now`: for each task,
   // only its oldest pending item (delivery in order per task). A claimed item
-  // is not offered again until `lease` has passed or it is finished.
+  // is not offered again until `lease` has passed (renew_outbox extends it)
+  // or it is finished. Each item comes with a fresh `claim` and the calls
+  // already done.
   virtual void claim_outbox(Time now, int limit, Duration lease,
                             std::function<void(StatusOr<std::vector<OutboxItem>>)> done) = 0;
-  // Finishes a claimed item: delivered (ok), retried at `retry_at`, or parked
-  // with its error when `retry_at` is empty.
-  virtual void finish_outbox(std::int64_t id, Status result, std::optional<Time> retry_at,
-                             Done done) = 0;
+  // Extends to `until` the lease of each item still held under its claim
+  // (id, claim). Completes with the ids that are no longer (finished, or
+  // claimed by another worker once their lease had lapsed).
+  virtual void renew_outbox(std::vector<std::pair<std::int64_t, std::string>> held, Time until,
+                            std::function<void(StatusOr<std::vector<std::int64_t>>)> done) = 0;
+  // Records that the call `call_key` of item `id` succeeded and, when given,
+  // the Slack message it posted, in one transaction. `call_key` is not empty
+  // and has no line break (Code::invalid_argument). Code::not_found, changing
+  // nothing, when the item is no longer held under `claim`.
+  virtual void record_outbox_call(std::int64_t id, std::string claim, std::string call_key,
+                                  std::optional<SlackMessage> message, Done done) = 0;
+  // Finishes an item held under `claim`: delivered (ok: removed), retried at
+  // `retry_at` (one more attempt counted), or parked with its error when
+  // `retry_at` is empty. The calls recorded as done stay done.
+  // Code::not_found, changing nothing, when the item is no longer held under
+  // `claim`.
+  virtual void finish_outbox(std::int64_t id, std::string claim, Status result,
+                             std::optional<Time> retry_at, Done done) = 0;
   virtual StatusOr<OutboxStats> outbox_stats() = 0;
   // Parked items (given up on), oldest first, for an operator to look at.
   virtual StatusOr<std::vector<OutboxItem>> parked_outbox(int limit) = 0;
@@ -190,6 +237,15 @@ struct StoreOptions {
   // Apply pending migrations when opening. Otherwise a database behind the
   // code's schema is refused.
   bool migrate = true;
+  // The audit key (raw bytes, 32 to 64; kept outside the database). With it,
+  // opening with `migrate` seals a log not sealed yet (its next event is the
+  // first keyed one; earlier events stay plain SHA-256 links), events are
+  // HMACs under it and the head is authenticated; opening with `migrate`
+  // refuses a log sealed under another key or whose head was edited. Empty:
+  // the plain chain, for tests and tools; a store without the key cannot
+  // append to a sealed log (Code::internal) but can read and verify its
+  // links. `tollgate serve` always passes one.
+  std::string audit_key;
 };
 
 // Opens the store named by `url`: "sqlite:PATH" (or a bare path). PostgreSQL
@@ -200,6 +256,18 @@ StatusOr<std::unique_ptr<Store>> open_store(const std::string& url,
 
 // The schema version this build writes.
 int current_schema_version();
+
+// The database URL as it may be shown (logs, output, errors): a PostgreSQL
+// URL without its user and password ("postgresql://***@db:5432/tollgate"),
+// and with the values of its user and *password* query parameters as ***.
+// Anything else (sqlite:PATH) is returned as it is.
+std::string redact_database_url(std::string_view url);
+// `text` (an error message, say libpq's "password authentication failed for
+// user \"alice\"") with every credential of `url` in it replaced by ***: the
+// URL itself, the password wherever it appears, the user where quoted. The
+// one redaction of database credentials: everything that may show them goes
+// through here or redact_database_url.
+std::string redact_database_text(std::string text, std::string_view url);
 
 // Blocking helpers for the command line and tests: submit and wait.
 StatusOr<Decision> create_and_wait(Store& store, Store::Decide decide, std::string dedupe_key = {});

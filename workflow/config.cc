@@ -180,6 +180,7 @@ void Loader::load(const Value& root, Directory& d) {
   Object top(*this, root, "$");
   if (!top.valid()) return;
   d.organization = top.string("organization", true);
+  d.allow_guests = top.boolean("allow_guests", false);
 
   each_object(*this, top, "people", true, [&](Object& o) {
     Person p;
@@ -489,6 +490,7 @@ void Loader::load_step(Object& o, const Policy& policy, PolicyStep& s) {
     error(o.at("reassign_to"), "set, but the step does not allow reassignment");
   }
   s.allow_self_review = o.boolean("allow_self_review", false);
+  s.allow_same_reviewer = o.boolean("allow_same_reviewer", false);
   s.allow_delegation = o.boolean("allow_delegation", true);
   if (const Value* v = o.get("sla")) load_sla(Object(*this, *v, o.at("sla")), s.sla);
 }

@@ -1,5 +1,5 @@
 // The directory: people, groups, apps, resources, grants and policies, as the
-// configuration file describes them (DESIGN.md §5). Immutable once built; the
+// configuration file describes them (README, "Configuration"). Immutable once built; the
 // engine shares it read-only between threads through shared_ptr<const Directory>.
 #pragma once
 
@@ -97,6 +97,9 @@ struct PolicyStep {
   // When non-empty, a reassignment may only go to these people (groups expanded).
   std::vector<PersonId> reassign_to;
   bool allow_self_review = false;
+  // Four eyes: a person who decided an earlier review step of a task is never
+  // an assignee of this one, unless this is set ("allow_same_reviewer": true).
+  bool allow_same_reviewer = false;
   // Whether a reviewer's delegate (out of office) takes the step in their place.
   bool allow_delegation = true;
   Sla sla;
@@ -152,6 +155,10 @@ struct Grant {
 class Directory {
  public:
   std::string organization;
+  // Whether a Slack guest (a single- or multi-channel guest) whose email is a
+  // person's may act as that person ("allow_guests", default false). Guests
+  // are often outsiders whose profile email nobody checked.
+  bool allow_guests = false;
   std::vector<Person> people;
   std::vector<Group> groups;
   std::vector<PersonId> admins;

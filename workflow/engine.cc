@@ -69,15 +69,37 @@ void add_people(const Directory& dir, const PersonId& id, std::vector<PersonId>&
   }
 }
 
+// Four eyes: the earlier review step of `task` that `person` decided, when that
+// keeps them from review step `step`; null when nothing does. A step that
+// says allow_same_reviewer takes anyone. Provisioning and deprovisioning steps
+// are not reviews: whoever approved may also carry out the change (the
+// approvals before it already had four eyes).
+const TaskStep* earlier_review_by(const Task& task, const TaskStep& step, const PersonId& person) {
+  if (step.kind != StepKind::review || step.rule.allow_same_reviewer || person.empty())
+    return nullptr;
+  for (const TaskStep& s : task.steps) {
+    if (&s != &step && s.kind == StepKind::review && s.state == StepState::done &&
+        s.decided_by == person)
+      return &s;
+  }
+  return nullptr;
+}
+
 // The last word on who takes a step: a review step never goes to the
-// requester or the subject (unless it allows self-review); when nobody is
-// left, the step's fallback takes it, then the admins. Returns whether it fell back.
+// requester or the subject (unless it allows self-review), nor to anyone who
+// decided an earlier review step of the task (four eyes, unless it allows the
+// same reviewer); when nobody is left, the step's fallback takes it, then the
+// admins, under the same exclusions. Nobody left at all is the caller's
+// refusal: a step never falls back to an excluded person. Returns whether it
+// fell back.
 bool settle_people(const Directory& dir, const Task& task, const TaskStep& step,
                    std::vector<PersonId>& out) {
   bool exclude = step.kind == StepKind::review && !step.rule.allow_self_review;
   auto prune = [&] {
-    if (!exclude) return;
-    std::erase_if(out, [&](const PersonId& p) { return p == task.requester || p == task.subject; });
+    std::erase_if(out, [&](const PersonId& p) {
+      return (exclude && (p == task.requester || p == task.subject)) ||
+             earlier_review_by(task, step, p) != nullptr;
+    });
   };
   prune();
   bool fallback = false;
@@ -141,6 +163,15 @@ Status actor_assigned(const Ctx& c) {
                            join_names(c.dir, c.before.assignees()) + ", not to you");
 }
 
+// Four eyes at decision time as well: someone who decided an earlier review
+// step never decides this one, even if they hold it (a task assigned before the
+// rule existed). The answer names their earlier decision, as for a late click.
+Status fresh_reviewer(const Ctx& c) {
+  if (const TaskStep* s = earlier_review_by(c.before, *c.current(), c.cmd.actor))
+    return conflict(already_decided(c, *s));
+  return {};
+}
+
 Status not_own_request(const Ctx& c) {
   if (c.current()->rule.allow_self_review) return {};
   if (c.cmd.actor == c.before.requester) {
@@ -170,14 +201,11 @@ Status reason_given(const Ctx& c) {
 }
 
 Status may_reassign(const Ctx& c) {
-  if (c.dir.is_admin(c.cmd.actor)) return {};  // admins may reassign any task
+  if (can_reassign(c.dir, c.before, c.cmd.actor)) return {};
   if (!contains(c.current()->assignees, c.cmd.actor)) return actor_assigned(c);
-  if (!c.current()->rule.allow_reassign) {
-    return rule_refused("step " + std::to_string(c.before.current_step() + 1) + " (" +
-                        step_label(c.dir, *c.current()) + ") of " + c.task_ref() +
-                        " does not allow reassignment");
-  }
-  return {};
+  return rule_refused("step " + std::to_string(c.before.current_step() + 1) + " (" +
+                      step_label(c.dir, *c.current()) + ") of " + c.task_ref() +
+                      " does not allow reassignment");
 }
 
 Status receiver_allowed(const Ctx& c) {
@@ -192,6 +220,13 @@ Status receiver_allowed(const Ctx& c) {
       (to == c.before.requester || to == c.before.subject)) {
     return rule_refused(c.name(to) + " cannot review " + c.task_ref() +
                         ": it is their own request or access");
+  }
+  if (const TaskStep* earlier = earlier_review_by(c.before, s, to)) {
+    return rule_refused(c.name(to) + " already " + outcome_verb(*earlier->outcome) + " " +
+                        c.task_ref() + " at step " +
+                        std::to_string(earlier - c.before.steps.data() + 1) +
+                        ", so they cannot review step " +
+                        std::to_string(c.before.current_step() + 1) + " too (four eyes)");
   }
   if (!s.rule.reassign_to.empty()) {
     std::vector<PersonId> allowed;
@@ -245,6 +280,15 @@ void notify_people(Ctx& c, const std::string& event, bool final) {
   }
 }
 
+// The step's assignees become `next`; whoever loses it is kept as a former
+// assignee (still involved in the task, no longer able to decide).
+void hand_over(TaskStep& s, std::vector<PersonId> next) {
+  for (const PersonId& p : s.assignees) {
+    if (!contains(next, p) && !contains(s.former_assignees, p)) s.former_assignees.push_back(p);
+  }
+  s.assignees = std::move(next);
+}
+
 // "eve for dana,bo for olga": who stands in for whom, for the history.
 std::string delegations_text(const std::map<PersonId, PersonId>& delegated_for) {
   std::string out;
@@ -255,15 +299,26 @@ std::string delegations_text(const std::map<PersonId, PersonId>& delegated_for) 
   return out;
 }
 
+// Why nobody can take step `index`: four eyes when the step would have
+// someone if the earlier reviewers were allowed.
+Status nobody_for(const Ctx& c, const TaskStep& s, std::size_t index) {
+  std::string which =
+      "step " + std::to_string(index + 1) + " (" + step_label(c.dir, s) + ") of " + c.task_ref();
+  TaskStep relaxed = s;
+  relaxed.rule.allow_same_reviewer = true;
+  if (!c.engine.resolve(c.d.task, relaxed, nullptr).empty()) {
+    return rule_refused("nobody but an earlier reviewer can take " + which +
+                        ": four eyes needs another reviewer (an admin or the step's fallback)");
+  }
+  return rule_refused("nobody can take " + which);
+}
+
 Status open_step(Ctx& c, std::size_t index) {
   TaskStep& s = c.d.task.steps[index];
   bool by_fallback = false;
   std::map<PersonId, PersonId> delegated_for;
   std::vector<PersonId> people = c.engine.resolve(c.d.task, s, &by_fallback, &delegated_for);
-  if (people.empty()) {
-    return rule_refused("nobody can take step " + std::to_string(index + 1) + " (" +
-                        step_label(c.dir, s) + ") of " + c.task_ref());
-  }
+  if (people.empty()) return nobody_for(c, s, index);
   s.state = StepState::current;
   s.assignees = people;
   s.by_fallback = by_fallback;
@@ -384,7 +439,7 @@ Status reassign(Ctx& c) {
   PersonId to = c.engine.stand_in(c.d.task, s, c.cmd.to);
   std::string who = c.name(to);
   if (to != c.cmd.to) who += " (standing in for " + c.name(c.cmd.to) + ")";
-  s.assignees = {to};
+  hand_over(s, {to});
   s.by_fallback = false;
   s.delegated_for.clear();
   if (to != c.cmd.to) s.delegated_for[to] = c.cmd.to;
@@ -521,7 +576,7 @@ Status escalate(Ctx& c) {
     c.d.summary = "Nobody to escalate " + c.task_ref() + " to";
     return {};
   }
-  s.assignees = targets;
+  hand_over(s, targets);
   s.by_fallback = false;
   s.delegated_for = delegated_for;
   for (const PersonId& p : targets) s.nudged_at[p] = c.now;
@@ -571,17 +626,17 @@ struct Row {
   When when;
   For kind;
   Action action;
-  std::array<Guard, 3> guards;
+  std::array<Guard, 4> guards;
   Apply apply;
 };
 
 // clang-format off
 const Row kTable[] = {
-  // state               task         action                    guards                                                 apply
-  {When::reviewing,      For::grant,  Action::approve,          {actor_assigned, not_own_request, reason_if_required}, advance},
-  {When::reviewing,      For::grant,  Action::deny,             {actor_assigned, not_own_request, reason_if_required}, deny},
-  {When::reviewing,      For::revoke, Action::confirm,          {actor_assigned, not_own_request, reason_if_required}, advance},
-  {When::reviewing,      For::revoke, Action::deny,             {actor_assigned, not_own_request, reason_if_required}, deny},
+  // state               task         action                    guards                                                                 apply
+  {When::reviewing,      For::grant,  Action::approve,          {actor_assigned, fresh_reviewer, not_own_request, reason_if_required}, advance},
+  {When::reviewing,      For::grant,  Action::deny,             {actor_assigned, fresh_reviewer, not_own_request, reason_if_required}, deny},
+  {When::reviewing,      For::revoke, Action::confirm,          {actor_assigned, fresh_reviewer, not_own_request, reason_if_required}, advance},
+  {When::reviewing,      For::revoke, Action::deny,             {actor_assigned, fresh_reviewer, not_own_request, reason_if_required}, deny},
   {When::provisioning,   For::grant,  Action::provisioned,      {actor_assigned},                                      fulfil},
   {When::provisioning,   For::grant,  Action::wont_provision,   {actor_assigned, reason_given},                        fulfil},
   {When::deprovisioning, For::revoke, Action::deprovisioned,    {actor_assigned},                                      fulfil},
@@ -881,9 +936,11 @@ PersonId Engine::stand_in(const Task& task, const TaskStep& step, const PersonId
   if (delegations_ == nullptr || !step.rule.allow_delegation) return person;
   auto d = delegations_->active(person, clock_.now());
   if (!d || directory_->person(d->delegate) == nullptr || d->delegate == person) return person;
-  // A delegate never reviews their own request or access.
+  // A delegate never reviews their own request or access, nor a step that four
+  // eyes keeps them from: then the person keeps the step.
   bool exclude = step.kind == StepKind::review && !step.rule.allow_self_review;
   if (exclude && (d->delegate == task.requester || d->delegate == task.subject)) return person;
+  if (earlier_review_by(task, step, d->delegate) != nullptr) return person;
   return d->delegate;
 }
 
@@ -986,6 +1043,37 @@ Plan Engine::plan(const Task& task, const PersonId& viewer) const {
     p.headline = state + " · " + task.policy_name;
   }
   return p;
+}
+
+bool involved(const Directory& dir, const Task& task, const PersonId& person) {
+  if (person.empty()) return false;
+  if (dir.is_admin(person) || task.requester == person || task.subject == person) return true;
+  for (const TaskStep& s : task.steps) {
+    if (s.decided_by == person || contains(s.assignees, person) ||
+        contains(s.former_assignees, person))
+      return true;
+    for (const auto& [delegate, stood_in_for] : s.delegated_for) {
+      if (stood_in_for == person) return true;
+    }
+  }
+  return false;
+}
+
+Status check_bulk_length(std::size_t n) {
+  if (n <= kMaxBulkTasks) return {};
+  return invalid_argument("At most " + std::to_string(kMaxBulkTasks) +
+                          " tasks at once; nothing was done.");
+}
+
+Status task_not_shown(TaskNumber number) {
+  return not_found("#" + std::to_string(number) + " is not one of your tasks");
+}
+
+bool can_reassign(const Directory& dir, const Task& task, const PersonId& person) {
+  const TaskStep* s = task.current();
+  if (s == nullptr) return false;
+  if (dir.is_admin(person)) return true;  // admins may reassign any open task
+  return s->rule.allow_reassign && contains(s->assignees, person);
 }
 
 std::string step_label(const Directory& dir, const TaskStep& step) {

@@ -69,6 +69,11 @@ struct BulkResult {
   TaskNumber task = 0;
   StatusOr<Decision> outcome;
 };
+// The most tasks one bulk command may name (/tasks, the App Home, the bulk
+// modal); a longer list is refused whole, before anything is decided: the one
+// check is check_bulk_length (invalid_argument beyond the limit).
+inline constexpr std::size_t kMaxBulkTasks = 100;
+Status check_bulk_length(std::size_t n);
 
 // The execution plan: every step, its state and people, for one viewer.
 struct PlanStep {
@@ -133,6 +138,20 @@ class Engine {
   const Clock& clock_;
   std::shared_ptr<const DelegationBook> delegations_;
 };
+
+// Need to know: whether `person` may see `task` at all (read it, comment on it,
+// act on it): an admin, its requester or subject, or someone who holds, held
+// or decided one of its steps, or is stood in for at one. People whose step
+// has not opened yet are not involved until it opens. Everyone else is told
+// task_not_shown(), the line a task that does not exist gets too, so that a
+// refusal reveals neither the task's existence, its state nor its people.
+bool involved(const Directory& dir, const Task& task, const PersonId& person);
+// "#42 is not one of your tasks" (not_found).
+Status task_not_shown(TaskNumber number);
+// Whether `person` may reassign the open step of `task`: an admin, or an
+// assignee of a step that allows reassignment. Messages and the App Home offer
+// "Reassign…" only then.
+bool can_reassign(const Directory& dir, const Task& task, const PersonId& person);
 
 // "Manager", "App owners", "Security (group)", "Provisioning".
 std::string step_label(const Directory& dir, const TaskStep& step);

@@ -53,6 +53,9 @@ struct TaskStep {
   PolicyStep rule;
   StepState state = StepState::upcoming;
   std::vector<PersonId> assignees;  // resolved when the step opens
+  // Who held the step before a reassignment or an escalation took it from
+  // them: still involved in the task (need to know), no longer able to decide.
+  std::vector<PersonId> former_assignees;
   bool by_fallback = false;         // assignees came from the fallback (or the admins)
   std::optional<Time> opened_at;
   // Set once the step is done.

@@ -53,7 +53,7 @@ ClientResult LoopbackClient::request(const std::string& method, const std::strin
       fresh = true;
     }
     bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
-    req.set(bhttp::field::host, "127.0.0.1");
+    req.set(bhttp::field::host, "127.0.0.1:" + std::to_string(impl_->port));
     for (const auto& [k, v] : headers) req.set(k, v);
     req.body() = body;
     req.keep_alive(true);

@@ -19,6 +19,11 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
   std::string body;
   std::string remote;  // "127.0.0.1:53122"
+  // Runs `work` later on this connection's network thread (its strand), for a
+  // handler that goes on after an asynchronous step: a store's completion
+  // runs on the store's writer, which must not be kept busy. Null outside a
+  // server: the caller runs the work itself.
+  std::function<void(std::function<void()>)> resume;
 
   const std::string* header(std::string_view lower_case_name) const;
 };

@@ -1,12 +1,16 @@
 #include "bot/http/server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <sys/resource.h>
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include <climits>
 
 #include "bot/net.h"
 
@@ -14,6 +18,36 @@ namespace tollgate::http {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A body over this is "large": it may fill only part of the body budget.
+constexpr std::size_t kSmallBody = 64 * 1024;
+// A body waiting for room in the budget looks again after 5 ms, then twice
+// as long each time (so that a crowd of waiters costs a few wake-ups each).
+constexpr std::chrono::milliseconds kBudgetPoll{5};
+// How long accepting pauses after an error (out of descriptors, say): the
+// connection waiting in the backlog would fail again at once, in a busy loop.
+constexpr std::chrono::milliseconds kAcceptPause{100};
+
+// The body budget (ServerOptions::body_budget): bytes reserved by the bodies
+// being read or handled. Thread-safe.
+class BodyBudget {
+ public:
+  explicit BodyBudget(std::size_t total) : total_(total) {}
+  // Reserves `n` bytes; false (nothing reserved) when they do not fit.
+  bool take(std::size_t n) {
+    std::size_t room = n > kSmallBody ? total_ - total_ / 4 : total_;
+    std::size_t used = used_.load();
+    do {
+      if (n > room || used > room - n) return false;
+    } while (!used_.compare_exchange_weak(used, used + n));
+    return true;
+  }
+  void give(std::size_t n) { used_.fetch_sub(n); }
+
+ private:
+  const std::size_t total_;
+  std::atomic<std::size_t> used_{0};
+};
 
 // Expected ends of a connection: handled quietly.
 bool is_quiet_close(const error_code& ec) {
@@ -39,6 +73,10 @@ struct Server::Impl {
   net::io_context& ioc = *ioc_owner;
   std::optional<ssl::context> tls;
   std::optional<tcp::acceptor> acceptor;
+  std::optional<net::steady_timer> accept_pause;  // on the acceptor's strand
+  // Never less than a largest body needs (a large one may use 3/4 of it).
+  BodyBudget budget{std::max(options.body_budget, options.body_limit / 3 * 4 + 4096)};
+  int max_connections = options.max_connections;
   // Keeps the threads running while requests wait on something other than
   // Asio (the store): without it, run() returns once the acceptor closes.
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
@@ -57,8 +95,17 @@ struct Server::Impl {
   // Sessions still queued in the io_context are destroyed with it; they
   // unregister themselves, so the registry must outlive it: destroy it first.
   ~Impl() {
+    accept_pause.reset();
     acceptor.reset();
     ioc_owner.reset();
+  }
+
+  std::size_t body_limit_for(std::string_view target) const {
+    for (const PathBodyLimit& p : options.path_body_limits) {
+      if (target.substr(0, p.prefix.size()) == p.prefix)
+        return std::min(p.body_limit, options.body_limit);
+    }
+    return options.body_limit;
   }
 
   std::uint64_t add(std::weak_ptr<SessionBase> s) {
@@ -90,13 +137,16 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
  public:
   template <class... Args>
   Session(Server::Impl& server, tcp::socket socket, Args&&... args)
-      : server_(server), stream_(std::move(socket), std::forward<Args>(args)...) {
+      : server_(server),
+        stream_(std::move(socket), std::forward<Args>(args)...),
+        budget_wait_(stream_.get_executor()) {
     error_code ec;
     auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
 
   ~Session() override {
+    release_body();
     server_.remove(id_);
     server_.connections.fetch_sub(1);
   }
@@ -145,13 +195,53 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     started_ = Clock::now();
     busy_ = true;
     server_.request_started();
+    std::size_t limit = server_.body_limit_for(parser_->get().target());
     auto length = parser_->content_length();
-    if (length && *length > server_.options.body_limit) {
+    if (length && *length > limit) {
       // Refused without reading the body; the connection cannot be reused.
-      return send(Response::text(413, "request body larger than " +
-                                          std::to_string(server_.options.body_limit) + " bytes\n"),
-                  /*force_close=*/true);
+      return send(
+          Response::text(413, "request body larger than " + std::to_string(limit) + " bytes\n"),
+          /*force_close=*/true);
     }
+    parser_->body_limit(limit);
+    // Room for the body, before a byte of it is read (Beast reserves the
+    // declared length at once); a chunked body may grow to the limit.
+    body_need_ = length ? *length : parser_->chunked() ? limit : 0;
+    budget_deadline_ = Clock::now() + server_.options.body_wait;
+    budget_poll_ = kBudgetPoll;
+    reserve_body();
+  }
+
+  // Reserves the body's room in the budget, then reads it; polls while there
+  // is none, until the deadline, then answers 503.
+  void reserve_body() {
+    if (body_need_ == 0 || server_.budget.take(body_need_)) {
+      body_reserved_ = body_need_;
+      return read_body();
+    }
+    if (Clock::now() >= budget_deadline_) {
+      Response busy = Response::text(503, "too many request bodies at once; try again\n");
+      busy.headers.emplace_back("Retry-After", "1");
+      return send(std::move(busy), /*force_close=*/true);
+    }
+    budget_wait_.expires_at(std::min(Clock::now() + budget_poll_, budget_deadline_));
+    budget_poll_ *= 2;
+    budget_wait_.async_wait([self = this->shared_from_this()](error_code ec) {
+      if (ec) {
+        self->busy_ = false;
+        self->server_.request_finished();
+        return self->do_close();
+      }
+      self->reserve_body();
+    });
+  }
+
+  void release_body() {
+    if (body_reserved_ > 0) server_.budget.give(body_reserved_);
+    body_reserved_ = 0;
+  }
+
+  void read_body() {
     beast::get_lowest_layer(stream_).expires_after(server_.options.body_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::on_body, this->shared_from_this()));
@@ -180,6 +270,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     req.body = std::move(msg.body());
     req.remote = remote_;
+    // The strand outlives the connection: the work runs even if the client
+    // has gone (its answer is then dropped).
+    req.resume = [executor = stream_.get_executor()](std::function<void()> work) {
+      net::post(executor, std::move(work));
+    };
     keep_alive_ = msg.keep_alive();
     method_ = req.method;
     path_ = req.path;
@@ -196,9 +291,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       started_ = Clock::now();
       busy_ = true;
       server_.request_started();
-      return send(Response::text(413, "request body larger than " +
-                                          std::to_string(server_.options.body_limit) + " bytes\n"),
-                  true);
+      std::size_t limit = server_.body_limit_for(parser_->get().target());
+      return send(
+          Response::text(413, "request body larger than " + std::to_string(limit) + " bytes\n"),
+          true);
     }
     if (ec == bhttp::error::header_limit) {
       started_ = Clock::now();
@@ -224,6 +320,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void send(Response res, bool force_close) {
+    release_body();  // the request is handled: its body is gone
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(11);
     out->result(static_cast<unsigned>(res.status));
@@ -271,6 +368,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   Server::Impl& server_;
   Stream stream_;
+  net::steady_timer budget_wait_;
+  std::size_t body_need_ = 0;
+  std::size_t body_reserved_ = 0;
+  Clock::time_point budget_deadline_{};
+  std::chrono::milliseconds budget_poll_{kBudgetPoll};
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::uint64_t id_ = 0;
@@ -293,8 +395,18 @@ void Server::Impl::do_accept() {
 
 void Server::Impl::on_accept(error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || stopping.load()) return;
+  if (ec && ec != net::error::connection_aborted) {
+    // Out of descriptors (EMFILE, ENFILE) or memory: the connection stays in
+    // the backlog, and accepting again now would fail again now, forever.
+    // Pause; connections already open are served meanwhile.
+    accept_pause->expires_after(kAcceptPause);
+    accept_pause->async_wait([this](error_code e) {
+      if (!e && !stopping.load()) do_accept();
+    });
+    return;
+  }
   if (!ec) {
-    if (connections.fetch_add(1) >= options.max_connections) {
+    if (connections.fetch_add(1) >= max_connections) {
       connections.fetch_sub(1);
       error_code ignored;
       socket.close(ignored);
@@ -309,7 +421,6 @@ void Server::Impl::on_accept(error_code ec, tcp::socket socket) {
       }
     }
   }
-  // Keep accepting after a transient error (e.g. too many open files).
   do_accept();
 }
 
@@ -344,6 +455,10 @@ Status Server::start() {
     return unavailable("cannot listen on " + s.options.address + ":" +
                        std::to_string(s.options.port) + ": " + ec.message());
   s.bound_port = s.acceptor->local_endpoint().port();
+  s.accept_pause.emplace(s.acceptor->get_executor());
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0)
+    s.max_connections = std::min(s.max_connections, connection_cap(files.rlim_cur));
   s.do_accept();
   s.work.emplace(s.ioc.get_executor());
   int n = s.options.threads > 0
@@ -359,6 +474,9 @@ std::uint16_t Server::port() const {
 int Server::open_connections() const {
   return impl_->connections.load();
 }
+int Server::max_connections() const {
+  return impl_->max_connections;
+}
 
 int Server::stop(std::chrono::milliseconds grace) {
   Impl& s = *impl_;
@@ -367,6 +485,7 @@ int Server::stop(std::chrono::milliseconds grace) {
   net::post(s.acceptor->get_executor(), [&s] {
     error_code ignored;
     s.acceptor->close(ignored);
+    s.accept_pause->cancel();
   });
   std::vector<std::shared_ptr<SessionBase>> live;
   {
@@ -388,6 +507,23 @@ int Server::stop(std::chrono::milliseconds grace) {
   for (auto& t : s.threads) t.join();
   s.threads.clear();
   return unanswered;
+}
+
+std::uint64_t raise_open_files_limit() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return 0;
+  if (files.rlim_cur < files.rlim_max) {
+    rlimit raised = files;
+    raised.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) files = raised;
+  }
+  return files.rlim_cur;
+}
+
+int connection_cap(std::uint64_t open_files) {
+  constexpr std::uint64_t kKept = 128;
+  std::uint64_t kept = std::min(kKept, open_files / 2);
+  return static_cast<int>(std::clamp<std::uint64_t>(open_files - kept, 1, INT_MAX));
 }
 
 }  // namespace tollgate::http

@@ -3,9 +3,12 @@
 //
 // Limits: a deadline on every read (the whole header within header_timeout:
 // a slow client is dropped), every body read and every write; request bodies
-// over body_limit are refused with 413 without being read; headers over
-// header_limit with 431; at most max_connections open at once (more are
-// closed on accept).
+// over body_limit (or their path's limit) are refused with 413 without being
+// read; headers over header_limit with 431; the bodies of all connections
+// together within body_budget (a body that finds no room waits, then gets
+// 503); at most max_connections open at once (more are closed on accept),
+// capped below the open-files limit; out of descriptors, accepting pauses
+// (a timer) instead of spinning.
 //
 // Thread safety: start() and stop() from one controlling thread; the handler
 // is called on connection strands, concurrently, and may respond from any
@@ -19,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bot/http/message.h"
 #include "workflow/status.h"
@@ -33,15 +37,33 @@ struct AccessLogEntry {
   std::string remote;
 };
 
+// A smaller body limit for the requests whose target starts with `prefix`.
+struct PathBodyLimit {
+  std::string prefix;
+  std::size_t body_limit = 0;
+};
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 3000;  // 0: any free port (see Server::port())
   int threads = 0;            // 0: one per core
   std::size_t body_limit = 1024 * 1024;
+  // The first prefix that matches sets the limit; no more than body_limit.
+  std::vector<PathBodyLimit> path_body_limits;
+  // Bytes that the bodies being read or handled may hold, across every
+  // connection. A body's share is reserved from its declared Content-Length
+  // (its path's limit when chunked) before a byte of it is read, and returned
+  // when its answer is sent. A body that finds no room waits up to body_wait,
+  // then gets 503 and the connection closes. Bodies over 64 KiB may fill only
+  // three quarters of it, so that small requests (Slack's) still find room
+  // when large ones crowd in. Raised to 4/3 of body_limit when smaller.
+  std::size_t body_budget = 64 * 1024 * 1024;
+  std::chrono::milliseconds body_wait{1000};
   std::size_t header_limit = 16 * 1024;
   std::chrono::milliseconds header_timeout{10000};  // idle keep-alive connections too
   std::chrono::milliseconds body_timeout{10000};
   std::chrono::milliseconds write_timeout{10000};
+  // Capped at start by connection_cap() of the open-files limit then in force.
   int max_connections = 20000;
   std::string tls_cert_file;  // both set: HTTPS
   std::string tls_key_file;
@@ -61,6 +83,8 @@ class Server {
   Status start();
   std::uint16_t port() const;
   int open_connections() const;
+  // max_connections after the cap of start().
+  int max_connections() const;
 
   // Graceful stop: stop accepting; close idle connections; let requests in
   // flight finish and be answered (with "Connection: close") within `grace`;
@@ -73,5 +97,15 @@ class Server {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Raises the soft limit on open files (RLIMIT_NOFILE) to the hard limit, once
+// at start; returns the soft limit in force afterwards (0: unknown).
+std::uint64_t raise_open_files_limit();
+
+// How many connections fit in `open_files` descriptors: all but 128 of them
+// (half of a limit under 256), kept for what else the process opens: the
+// database (SQLite's files, PostgreSQL's connections), the Slack and mail
+// clients' connections, the sandbox, the logs, the event loop's own.
+int connection_cap(std::uint64_t open_files);
 
 }  // namespace tollgate::http

@@ -94,6 +94,8 @@ struct FakeSlack::Impl {
   SteadyClock::time_point fail_until{};
   std::chrono::milliseconds delay{0};
   std::map<std::string, std::pair<int, int>> forced_limits;  // method -> (count, Retry-After)
+  // (method, channel) -> (count, Retry-After)
+  std::map<std::pair<std::string, std::string>, std::pair<int, int>> forced_channel_limits;
   long long next_ts = 0;
   int next_trigger = 0;
   int next_view = 0;
@@ -131,6 +133,22 @@ struct FakeSlack::Impl {
     char buf[40];
     std::snprintf(buf, sizeof buf, "1700000000.%06lld", next_ts);
     return buf;
+  }
+  // Slack's user object, as users.info and users.lookupByEmail answer it.
+  std::string user_json(const FakeUser& u) const {
+    auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+    std::string team = u.team_id.empty() ? options.team_id : u.team_id;
+    std::string out =
+        "{\"id\":" + quote(u.id) + ",\"team_id\":" + quote(team) + ",\"deleted\":" + b(u.deleted) +
+        ",\"is_bot\":false" + ",\"is_restricted\":" + b(u.is_restricted) +
+        ",\"is_ultra_restricted\":" + b(u.is_ultra_restricted) + ",\"tz\":" + quote(u.tz) +
+        ",\"tz_offset\":" + std::to_string(u.tz_offset) + ",\"real_name\":" + quote(u.real_name) +
+        ",\"profile\":{\"email\":" + quote(u.email) + ",\"real_name\":" + quote(u.real_name) + "}";
+    if (!u.enterprise_id.empty()) {
+      out += ",\"enterprise_user\":{\"id\":" + quote(u.id) +
+             ",\"enterprise_id\":" + quote(u.enterprise_id) + ",\"teams\":[" + quote(team) + "]}";
+    }
+    return out + "}";
   }
   std::string dm_channel(const std::string& id) {
     return !id.empty() && (id[0] == 'U' || id[0] == 'W') ? "D" + id : id;
@@ -232,6 +250,11 @@ http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& r
       if (amp == std::string::npos) break;
       pos = amp + 1;
     }
+  }
+  if (auto f = forced_channel_limits.find({m, dm_channel(str(body, "channel"))});
+      f != forced_channel_limits.end() && f->second.first > 0) {
+    --f->second.first;
+    return limited(rec, f->second.second);
   }
   if (int budget = tier_budget(m); budget > 0 && options.enforce_tiers) {
     auto& w = windows[m];
@@ -361,21 +384,19 @@ http::Response FakeSlack::Impl::method(const std::string& m, const http::Request
               ",\"type\":" + quote(home ? "home" : "modal") + "}");
   }
   if (m == "users.lookupByEmail") {
+    // Slack finds the workspace's own members (guests and deactivated
+    // accounts included), not the users of other workspaces.
     std::string email = str(body, "email");
     for (const auto& [id, u] : users) {
-      if (u.email == email)
-        return ok("\"user\":{\"id\":" + quote(id) + ",\"tz\":" + quote(u.tz) +
-                  ",\"tz_offset\":" + std::to_string(u.tz_offset) + "}");
+      if (u.email == email && (u.team_id.empty() || u.team_id == options.team_id))
+        return ok("\"user\":" + user_json(u));
     }
     return fail(rec, "users_not_found");
   }
   if (m == "users.info") {
     auto it = users.find(str(body, "user"));
     if (it == users.end()) return fail(rec, "user_not_found");
-    return ok("\"user\":{\"id\":" + quote(it->first) + ",\"tz\":" + quote(it->second.tz) +
-              ",\"tz_offset\":" + std::to_string(it->second.tz_offset) + ",\"real_name\":" +
-              quote(it->second.real_name) + ",\"profile\":{\"email\":" + quote(it->second.email) +
-              ",\"real_name\":" + quote(it->second.real_name) + "}}");
+    return ok("\"user\":" + user_json(it->second));
   }
   if (m == "conversations.replies") {
     std::string channel = str(body, "channel");
@@ -604,9 +625,14 @@ void FakeSlack::delay(std::chrono::milliseconds d) {
   impl_->delay = d;
 }
 
-void FakeSlack::rate_limit_next(const std::string& method, int n, int seconds) {
+void FakeSlack::rate_limit_next(const std::string& method, int n, int seconds,
+                                const std::string& channel) {
   std::lock_guard lock(impl_->mu);
-  impl_->forced_limits[method] = {n, seconds};
+  if (channel.empty()) {
+    impl_->forced_limits[method] = {n, seconds};
+  } else {
+    impl_->forced_channel_limits[{method, impl_->dm_channel(channel)}] = {n, seconds};
+  }
 }
 
 std::vector<RecordedCall> FakeSlack::calls() const {

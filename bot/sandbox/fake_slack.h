@@ -74,6 +74,12 @@ struct FakeUser {
   std::string tz = "Europe/Lisbon";
   int tz_offset = 0;      // seconds east of UTC, as Slack reports it
   std::string real_name;  // shown by users.info; the sandbox page names people by it
+  // As users.info and users.lookupByEmail report them (Slack's user object):
+  std::string team_id;               // empty: the fake's own team (Options::team_id)
+  std::string enterprise_id;         // set: `enterprise_user.enterprise_id` (Enterprise Grid)
+  bool deleted = false;              // deactivated
+  bool is_restricted = false;        // a multi-channel guest
+  bool is_ultra_restricted = false;  // a single-channel guest
 };
 
 struct RecordedCall {
@@ -173,8 +179,11 @@ class FakeSlack {
   void fail_for(std::chrono::milliseconds d);
   // Delay every answer by `d`.
   void delay(std::chrono::milliseconds d);
-  // Answer the next `n` calls of `method` with 429 and Retry-After `seconds`.
-  void rate_limit_next(const std::string& method, int n, int seconds);
+  // Answer the next `n` calls of `method` with 429 and Retry-After `seconds`;
+  // with `channel`, the next `n` calls of `method` to that channel (a user id
+  // names their DM).
+  void rate_limit_next(const std::string& method, int n, int seconds,
+                       const std::string& channel = {});
 
   std::vector<RecordedCall> calls() const;
   std::vector<RecordedCall> calls(const std::string& method) const;

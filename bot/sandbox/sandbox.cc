@@ -7,6 +7,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
@@ -72,6 +73,27 @@ std::string to_text(const json::Value& v) {
   return json::text(b);
 }
 
+// Whether `host` (the Host header) names this server as the page knows it:
+// 127.0.0.1, localhost or [::1] with Tollgate's port. Any other name is a
+// page of another site whose name was made to resolve to 127.0.0.1 (DNS
+// rebinding): to the browser it is that site's origin, so neither its
+// Origin nor the same-origin rule would stop it.
+bool own_host(const std::string* host, std::uint16_t port) {
+  if (host == nullptr || port == 0) return false;
+  for (const char* name : {"127.0.0.1", "localhost", "[::1]"}) {
+    if (*host == std::string(name) + ":" + std::to_string(port)) return true;
+    if (port == 80 && *host == name) return true;
+  }
+  return false;
+}
+
+// Whether the request carries this start's session, compared in constant time.
+bool has_session(const http::Request& req, const std::string& session) {
+  const std::string* given = req.header("x-sandbox-session");
+  return given != nullptr && given->size() == session.size() &&
+         CRYPTO_memcmp(given->data(), session.data(), session.size()) == 0;
+}
+
 struct SandboxPerson {
   std::string slack_id;
   std::string person;
@@ -88,6 +110,9 @@ struct Sandbox::Impl {
   std::string secret = random_hex(32);
   std::string token = "xoxb-sandbox-" + random_hex(12);
   std::string team = "T0SANDBOX";
+  // Made at start, written into the page, required by the API: a script
+  // that cannot read the page (another site's) cannot call the API.
+  std::string session = random_hex(16);
   std::vector<SandboxPerson> people;
   std::atomic<std::uint16_t> tollgate_port{0};
   boost::asio::thread_pool pool{2};
@@ -602,16 +627,27 @@ FakeSlack& Sandbox::slack() {
 
 bool Sandbox::handle(http::Request& req, http::Respond& respond) {
   if (req.path != "/sandbox" && req.path.rfind("/sandbox/", 0) != 0) return false;
+  if (!own_host(req.header("host"), impl_->tollgate_port.load())) {
+    respond(
+        api_error(403, "the sandbox answers only at 127.0.0.1, localhost or [::1] and its port"));
+    return true;
+  }
   if (req.method == "GET" && (req.path == "/sandbox" || req.path == "/sandbox/")) {
     Response r;
     r.status = 200;
     r.content_type = "text/html; charset=utf-8";
     r.body = kPageHtml;
+    if (auto at = r.body.find("{{session}}"); at != std::string::npos)
+      r.body.replace(at, 11, impl_->session);
     r.headers.emplace_back("Cache-Control", "no-store");
     r.headers.emplace_back("Content-Security-Policy",
                            "default-src 'self'; script-src 'unsafe-inline'; style-src "
                            "'unsafe-inline'; img-src 'self' data:");
     respond(std::move(r));
+    return true;
+  }
+  if (!has_session(req, impl_->session)) {
+    respond(api_error(403, "no session: the sandbox's API answers its page only"));
     return true;
   }
   if (req.method == "GET" && req.path == "/sandbox/api/people") {

@@ -19,9 +19,14 @@
 // live when Tollgate changes them.
 //
 // The page lets anyone act as anyone: Tollgate refuses to run the sandbox
-// unless it listens on loopback. The API takes only application/json
-// (which a cross-site form cannot send without a CORS preflight, never
-// granted) from the page's own origin.
+// unless it listens on loopback. Every /sandbox request must name this
+// server in its Host header as 127.0.0.1, localhost or [::1] with Tollgate's
+// port (a rebound DNS name is refused, 403). The API answers only requests
+// carrying the session made at start and written into the page (header
+// X-Sandbox-Session; 403 without it), takes only application/json (which a
+// cross-site form cannot send without a CORS preflight, never granted), and
+// refuses another Origin. The page follows links only to http, https and
+// mailto.
 #pragma once
 
 #include <cstdint>

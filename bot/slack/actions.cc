@@ -21,4 +21,25 @@ std::optional<TaskRef> parse_task_ref(std::string_view v) {
   return r;
 }
 
+std::string task_refs(const std::vector<TaskRef>& refs) {
+  std::string out;
+  for (const TaskRef& r : refs) out += (out.empty() ? "" : ",") + task_ref(r.task, r.step);
+  return out;
+}
+
+std::optional<std::vector<TaskRef>> parse_task_refs(std::string_view v) {
+  std::vector<TaskRef> out;
+  while (!v.empty()) {
+    auto comma = v.find(',');
+    auto ref = parse_task_ref(v.substr(0, comma));
+    if (!ref) return std::nullopt;
+    out.push_back(*ref);
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+    if (v.empty()) return std::nullopt;  // a trailing comma
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
 }  // namespace tollgate::slack

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "workflow/task.h"
 
@@ -21,6 +22,12 @@ struct TaskRef {
 
 std::string task_ref(TaskNumber task, int step);
 std::optional<TaskRef> parse_task_ref(std::string_view value);
+// Several references, "<task>:<step>,<task>:<step>,…": the tasks of a bulk
+// action, each with the step the person saw (the App Home's ticked rows, the
+// bulk modal's private_metadata). Empty when any entry is malformed or the
+// list is empty; the caller bounds its length.
+std::string task_refs(const std::vector<TaskRef>& refs);
+std::optional<std::vector<TaskRef>> parse_task_refs(std::string_view value);
 
 // Actions a message or modal can carry, beyond the engine's own.
 inline constexpr std::string_view kViewDetails = "details";

@@ -59,38 +59,63 @@ bool well_formed(std::string_view s, std::size_t i, int n) {
   return true;
 }
 
-// Byte offsets at which each of the first `max` characters of valid UTF-8 `s` ends; the offset
-// just past character number `max`, or npos when `s` has no more than `max` characters.
+// Slack's length of one UTF-8 sequence led by `lead`: UTF-16 code units, so a character beyond
+// U+FFFF (4 bytes, an emoji) counts 2. Slack does not say whether it counts code points or
+// UTF-16 units; counting units is the stricter, so what fits here fits either way.
+std::size_t units(unsigned char lead) { return sequence_length(lead) == 4 ? 2 : 1; }
+
+// The byte offset just past the longest prefix of valid UTF-8 `s` whose length is at most
+// `max`; npos when the whole of `s` fits.
 std::size_t offset_after(std::string_view s, std::size_t max) {
-  std::size_t chars = 0;
+  std::size_t length = 0;
   for (std::size_t i = 0; i < s.size();) {
-    if (chars == max) return i;
-    i += static_cast<std::size_t>(std::max(1, sequence_length(static_cast<unsigned char>(s[i]))));
-    ++chars;
+    auto lead = static_cast<unsigned char>(s[i]);
+    if (length + units(lead) > max) return i;
+    length += units(lead);
+    i += static_cast<std::size_t>(std::max(1, sequence_length(lead)));
   }
   return std::string_view::npos;
 }
 
 void put(json::Writer& w, std::string_view s) { json::string(w, valid_utf8(s)); }
 
-void text_object(json::Writer& w, std::string_view key, bool mrkdwn, std::string_view text) {
-  json::key(w, key);
+// A text object: {"type": "plain_text"|"mrkdwn", "text": …}.
+void text_value(json::Writer& w, bool mrkdwn, std::string_view text) {
   w.StartObject();
   json::kv(w, "type", mrkdwn ? "mrkdwn" : "plain_text");
   // Slack refuses an empty text; a space reads as nothing.
   json::key(w, "text");
   put(w, text.empty() ? std::string_view(" ") : text);
-  if (!mrkdwn) {
-    w.Key("emoji");
-    w.Bool(true);
-  }
+  // verbatim: Slack would otherwise turn bare URLs, #channel names and "@here"-like words in
+  // the text into live links and mentions; Tollgate's own mentions are explicit <@U…> tokens,
+  // which Slack reads either way.
+  w.Key(mrkdwn ? "verbatim" : "emoji");
+  w.Bool(true);
   w.EndObject();
 }
+void text_object(json::Writer& w, std::string_view key, bool mrkdwn, std::string_view text) {
+  json::key(w, key);
+  text_value(w, mrkdwn, text);
+}
+
+// A mrkdwn text object as an array element (section fields, context elements).
+void mrkdwn_element(json::Writer& w, const Mrkdwn& text, std::size_t max) {
+  text_value(w, true, text.truncated(max).str());
+}
+
 void plain(json::Writer& w, std::string_view key, std::string_view text, std::size_t max) {
   text_object(w, key, false, cut(text, max));
 }
 void mrkdwn(json::Writer& w, std::string_view key, const Mrkdwn& text, std::size_t max) {
   text_object(w, key, true, text.truncated(max).str());
+}
+
+// A value the router reads back (a button's or option's value, a callback_id, private_metadata):
+// too long is a mistake in a renderer, logged; it is cut all the same, for Slack refuses it.
+std::string id_value(std::string_view what, std::string_view value, std::size_t max) {
+  if (text_length(value) > max)
+    spdlog::error("block kit: {} longer than {}: \"{}…\"", what, max, value.substr(0, 40));
+  return cut(value, max);
 }
 
 void options(json::Writer& w, const std::vector<Option>& opts, std::size_t max) {
@@ -99,7 +124,7 @@ void options(json::Writer& w, const std::vector<Option>& opts, std::size_t max) 
   for (std::size_t i = 0; i < opts.size() && i < max; ++i) {
     w.StartObject();
     plain(w, "text", opts[i].text, kOptionText);
-    json::kv(w, "value", cut(opts[i].value, kOptionValue));
+    json::kv(w, "value", id_value("option value", opts[i].value, kOptionValue));
     w.EndObject();
   }
   w.EndArray();
@@ -134,14 +159,14 @@ bool element(json::Writer& w, const Element& e) {
           json::kv(w, "type", "button");
           json::kv(w, "action_id", x.action_id);
           plain(w, "text", x.text, kButtonText);
-          json::kv(w, "value", cut(x.value, kButtonValue));
+          json::kv(w, "value", id_value("button value", x.value, kButtonValue));
           if (x.style != Style::plain)
             json::kv(w, "style", x.style == Style::primary ? "primary" : "danger");
           if (x.confirm) {
             json::key(w, "confirm");
             w.StartObject();
             plain(w, "title", x.confirm->title, kConfirmTitle);
-            mrkdwn(w, "text", x.confirm->text, kConfirmText);
+            plain(w, "text", x.confirm->text, kConfirmText);
             plain(w, "confirm", x.confirm->confirm, kConfirmButton);
             plain(w, "deny", x.confirm->deny, kConfirmButton);
             w.EndObject();
@@ -213,9 +238,11 @@ std::string valid_utf8(std::string_view s) {
   return out;
 }
 
-std::size_t char_count(std::string_view s) {
+std::size_t text_length(std::string_view s) {
   std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) n += units(c);
+  }
   return n;
 }
 
@@ -239,6 +266,29 @@ Mrkdwn Mrkdwn::text(std::string_view plain) {
       case '>': m.s_ += "&gt;"; break;
       default: m.s_ += c;
     }
+  }
+  return m;
+}
+
+Mrkdwn Mrkdwn::line(std::string_view plain) {
+  std::string flat(plain);
+  std::replace(flat.begin(), flat.end(), '\n', ' ');
+  std::replace(flat.begin(), flat.end(), '\r', ' ');
+  return text(flat);
+}
+
+Mrkdwn Mrkdwn::quote(std::string_view plain) {
+  Mrkdwn m;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = plain.find('\n', start);
+    std::string_view one = plain.substr(start, end == std::string_view::npos ? end : end - start);
+    if (!one.empty() && one.back() == '\r') one.remove_suffix(1);
+    if (start > 0) m.s_ += '\n';
+    m.s_ += '>';
+    m += text(one);
+    if (end == std::string_view::npos) break;
+    start = end + 1;
   }
   return m;
 }
@@ -339,10 +389,7 @@ Blocks& Blocks::fields(const std::vector<Mrkdwn>& fs) {
     json::key(w, "fields");
     w.StartArray();
     for (std::size_t i = 0; i < fs.size() && i < kFields; ++i) {
-      w.StartObject();
-      json::kv(w, "type", "mrkdwn");
-      json::kv(w, "text", fs[i].empty() ? std::string(" ") : fs[i].truncated(kFieldText).str());
-      w.EndObject();
+      mrkdwn_element(w, fs[i], kFieldText);
     }
     w.EndArray();
   }));
@@ -356,11 +403,7 @@ Blocks& Blocks::context(const std::vector<Mrkdwn>& lines) {
     json::key(w, "elements");
     w.StartArray();
     for (std::size_t i = 0; i < lines.size() && i < kContextElements; ++i) {
-      w.StartObject();
-      json::kv(w, "type", "mrkdwn");
-      json::kv(w, "text",
-               lines[i].empty() ? std::string(" ") : lines[i].truncated(kSectionText).str());
-      w.EndObject();
+      mrkdwn_element(w, lines[i], kSectionText);
     }
     w.EndArray();
   }));
@@ -432,9 +475,10 @@ std::string Blocks::json() const {
 std::string Modal::json() const {
   return object([&](json::Writer& w) {
     json::kv(w, "type", "modal");
-    json::kv(w, "callback_id", cut(callback_id, kId));
+    json::kv(w, "callback_id", id_value("callback_id", callback_id, kId));
     if (!private_metadata.empty())
-      json::kv(w, "private_metadata", cut(private_metadata, kPrivateMetadata));
+      json::kv(w, "private_metadata",
+               id_value("private_metadata", private_metadata, kPrivateMetadata));
     plain(w, "title", title, kViewTitle);
     if (!submit.empty()) plain(w, "submit", submit, kViewTitle);
     if (!close.empty()) plain(w, "close", close, kViewTitle);
@@ -446,7 +490,8 @@ std::string HomeView::json() const {
   return object([&](json::Writer& w) {
     json::kv(w, "type", "home");
     if (!private_metadata.empty())
-      json::kv(w, "private_metadata", cut(private_metadata, kPrivateMetadata));
+      json::kv(w, "private_metadata",
+               id_value("private_metadata", private_metadata, kPrivateMetadata));
     raw(w, "blocks", blocks.json(), rapidjson::kArrayType);
   });
 }

@@ -17,7 +17,8 @@
 //   ids          block_id and action_id at most 255; block_id unique in its message or view
 //   views        title, submit and close 1..24; private_metadata at most 3000
 //   text         a message's text at most 40,000 (we keep it to 3,000: it is a notification)
-// Lengths are counted in characters (code points); a cut is made between
+// Lengths are counted in characters, an emoji beyond U+FFFF as two (UTF-16
+// units: the stricter of the two ways Slack may count); a cut is made between
 // characters, never inside a UTF-8 sequence, an HTML entity or a <…> token, and
 // is marked with "…". Invalid UTF-8 is replaced by U+FFFD.
 //
@@ -43,9 +44,10 @@ namespace tollgate::slack::kit {
 
 // `text` as valid UTF-8 (bad bytes become U+FFFD).
 std::string valid_utf8(std::string_view text);
-// Characters (code points) in valid UTF-8.
-std::size_t char_count(std::string_view text);
-// Plain text cut to at most `max` characters, ending with "…" when cut.
+// The length of valid UTF-8 text as Slack's limits count it, conservatively: UTF-16 code units
+// (a character beyond U+FFFF, such as most emoji, counts 2).
+std::size_t text_length(std::string_view text);
+// Plain text cut to a length of at most `max`, ending with "…" when cut.
 std::string cut(std::string_view text, std::size_t max);
 
 // Text in Slack's mrkdwn, safe to send: built only from escaped text and
@@ -55,6 +57,12 @@ class Mrkdwn {
   Mrkdwn() = default;
   // What a person or a system wrote, shown as written: &, < and > escaped.
   static Mrkdwn text(std::string_view plain);
+  // User text on one line: line breaks become spaces, so that it cannot start a line of its
+  // own that passes for Tollgate's.
+  static Mrkdwn line(std::string_view plain);
+  // User text of any length as a block quote, every line marked ">": whatever it says (an
+  // emoji, *bold* "Approved by Security") reads as quoted, never as Tollgate's own line.
+  static Mrkdwn quote(std::string_view plain);
   // Tollgate's own markup, written in the source (see the _md literal).
   static Mrkdwn markup(std::string_view trusted);
   // A live mention "<@U123>" when `slack_user_id` is one (U or W, then
@@ -91,7 +99,7 @@ struct Option {
 
 struct Confirm {
   std::string title;    // plain, at most 100
-  Mrkdwn text;          // at most 300
+  std::string text;     // plain (the reference's type), at most 300
   std::string confirm;  // plain, at most 30
   std::string deny;     // plain, at most 30
 };

@@ -66,8 +66,8 @@ Mrkdwn outcome_emoji(Action a) {
   }
 }
 
-// A quoted comment: “…”.
-Mrkdwn quoted(const std::string& comment) { return "“"_md + esc(comment) + "”"_md; }
+// A decision's comment inside a line of Tollgate's: “…”, on one line.
+Mrkdwn quoted(const std::string& comment) { return "“"_md + Mrkdwn::line(comment) + "”"_md; }
 
 // Where the task stands now, in a line.
 Mrkdwn task_status(const Engine& e, const Task& t) {
@@ -102,7 +102,7 @@ Mrkdwn task_status(const Engine& e, const Task& t) {
 
 Mrkdwn justification(const Task& t) {
   return (t.kind == TaskKind::grant ? "*Justification*\n"_md : "*Reason*\n"_md) +
-         (t.justification.empty() ? "_none given_"_md : esc(t.justification));
+         (t.justification.empty() ? "_none given_"_md : Mrkdwn::quote(t.justification));
 }
 
 void facts(Blocks& b, const Engine& e, const Task& t, int step) {
@@ -146,7 +146,7 @@ std::vector<kit::Element> step_buttons(const Directory& d, const Task& t, const 
   using kit::Confirm;
   using kit::Style;
   auto confirm = [](const std::string& question, const std::string& yes) {
-    return Confirm{"Are you sure?", esc(question), yes, "Cancel"};
+    return Confirm{"Are you sure?", question, yes, "Cancel"};
   };
   std::vector<kit::Element> buttons;
   std::vector<kit::Option> more;
@@ -179,8 +179,7 @@ std::vector<kit::Element> step_buttons(const Directory& d, const Task& t, const 
       more.push_back({"Won't deprovision", "wont_deprovision:" + ref});
       break;
   }
-  if (s.rule.allow_reassign || d.is_admin(viewer))
-    more.push_back({"Reassign…", std::string(kReassign) + ":" + ref});
+  if (can_reassign(d, t, viewer)) more.push_back({"Reassign…", std::string(kReassign) + ":" + ref});
   more.push_back({"View details", std::string(kViewDetails) + ":" + ref});
   for (kit::Element& e : kit::menu(kMoreActions, std::move(more))) buttons.push_back(std::move(e));
   return buttons;
@@ -301,7 +300,7 @@ Message notification(const Engine& e, const Task& t, const PersonId& recipient,
   } else {
     line = head + ": "_md + esc(event) + " by "_md + by_name + "."_md;
   }
-  if (!reason.empty()) line += "\n>"_md + esc(reason);
+  if (!reason.empty()) line += "\n"_md + Mrkdwn::quote(reason);
   Message m;
   m.text = line;
   m.blocks.section(line);
@@ -328,8 +327,8 @@ Message reminder(const Engine& e, const Task& t, const PersonId& recipient,
 
 Message comment_reply(const Directory& d, const Task& t, const Comment& c) {
   Message m;
-  m.text = name(d, c.author) + ": "_md + esc(c.text);
-  m.blocks.section("*"_md + name(d, c.author) + "*: "_md + esc(c.text));
+  m.text = name(d, c.author) + ": "_md + Mrkdwn::line(c.text);
+  m.blocks.section("*"_md + name(d, c.author) + "*\n"_md + Mrkdwn::quote(c.text));
   m.blocks.context({esc("Comment on #" + std::to_string(t.number) + " · " + c.source + " · " +
                         format_instant(c.at))});
   return m;
@@ -405,7 +404,7 @@ kit::Modal details_modal(const Engine& e, const Task& t, const PersonId& viewer)
     for (std::size_t i = start; i < visible.size(); ++i) {
       const Comment& c = *visible[i];
       b.section("*"_md + name(d, c.author) + "* · "_md + esc(format_instant(c.at)) +
-                (c.edited_at ? " (edited)"_md : Mrkdwn()) + "\n"_md + esc(c.text));
+                (c.edited_at ? " (edited)"_md : Mrkdwn()) + "\n"_md + Mrkdwn::quote(c.text));
     }
   }
   return modal;
@@ -431,8 +430,8 @@ Mrkdwn task_text(const Engine& e, const Task& t, const PersonId& viewer) {
   const Directory& d = e.directory();
   Plan plan = e.plan(t, viewer);
   Mrkdwn out = task_line(e, t) +
-               (t.kind == TaskKind::grant ? "\n*Justification:* "_md : "\n*Reason:* "_md) +
-               esc(t.justification) + "\n*Requested by:* "_md +
+               (t.kind == TaskKind::grant ? "\n*Justification:*\n"_md : "\n*Reason:*\n"_md) +
+               Mrkdwn::quote(t.justification) + "\n*Requested by:* "_md +
                esc(d.display_name(t.requester) + " · " + format_instant(t.created_at));
   if (t.duration) out += esc(" · for " + format_duration(*t.duration));
   for (const Insight& i : t.insights) out += "\n:bulb: "_md + esc(i.text);
@@ -457,7 +456,7 @@ Mrkdwn task_text(const Engine& e, const Task& t, const PersonId& viewer) {
   for (auto it = t.comments.rbegin(); it != t.comments.rend() && shown < 5; ++it) {
     if (it->deleted) continue;
     out += (shown++ == 0 ? "\n*Latest comments*"_md : Mrkdwn()) + "\n• "_md +
-           esc(d.display_name(it->author) + ": " + it->text);
+           Mrkdwn::line(d.display_name(it->author) + ": " + it->text);
   }
   return out;
 }

@@ -41,7 +41,8 @@ Mrkdwn row_text(const Engine& e, const Task& t) {
   if (t.requester != t.subject) step += " · by " + d.display_name(t.requester);
   // The justification's first 120 characters, cut before escaping: never inside a character
   // or an entity.
-  return line + "\n"_md + esc(step) + "\n_"_md + esc(kit::cut(t.justification, 120)) + "_"_md;
+  return line + "\n"_md + esc(step) + "\n_"_md + Mrkdwn::line(kit::cut(t.justification, 120)) +
+         "_"_md;
 }
 
 }  // namespace
@@ -102,12 +103,14 @@ kit::HomeView home_view(const Engine& e, const HomeTasks& tasks, const PersonId&
     const Task& t = *rows[i];
     std::string ref = task_ref(t.number, t.current_step());
     std::string n = std::to_string(t.number);
+    // A ticked row carries the step it shows, as a button does: the bulk
+    // action acts on that step only.
     std::optional<kit::Element> select;
-    if (!t.closed())
-      select = kit::Checkboxes{std::string(kHomeSelect), {{"Select", n}}};
+    if (!t.closed()) select = kit::Checkboxes{std::string(kHomeSelect), {{"Select", ref}}};
     b.section(row_text(e, t), "row:" + n, select);
     std::vector<kit::Option> more;
-    if (!t.closed()) more.push_back({"Reassign…", std::string(kReassign) + ":" + ref});
+    if (can_reassign(e.directory(), t, viewer))
+      more.push_back({"Reassign…", std::string(kReassign) + ":" + ref});
     more.push_back({"View details", std::string(kViewDetails) + ":" + ref});
     b.actions("more:" + n, kit::menu(kMoreActions, std::move(more)));
   }

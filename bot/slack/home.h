@@ -35,6 +35,7 @@ std::vector<std::pair<Action, std::string>> bulk_actions(const std::string& tab)
 // Block and action ids of the home view.
 inline constexpr std::string_view kHomeTabAction = "home_tab";    // value "<tab>:<page>"
 inline constexpr std::string_view kHomeBulkAction = "home_bulk";  // value "<action>"
-inline constexpr std::string_view kHomeSelect = "select";  // checkbox of a row; block "row:<n>"
+// The checkbox of a row: block "row:<n>", option value "<task>:<step>" (actions.h).
+inline constexpr std::string_view kHomeSelect = "select";
 
 }  // namespace tollgate::slack

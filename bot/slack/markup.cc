@@ -1,7 +1,6 @@
 #include "bot/slack/markup.h"
 
 namespace tollgate::slack {
-namespace {
 
 std::string unescape(std::string_view s) {
   std::string out;
@@ -27,8 +26,6 @@ std::string unescape(std::string_view s) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string plain_text(std::string_view m,
                        const std::function<std::string(const std::string&)>& user_name) {

@@ -1,4 +1,4 @@
-// Slack's requests, parsed into typed structures (PROTOCOL.md §3–§5).
+// Slack's requests, parsed into typed structures (docs/slack-protocol.md §3–§5).
 //
 // Forms are decoded with Boost.URL ('+' is a space), JSON with RapidJSON in
 // iterative mode with UTF-8 validation (no recursion, so deep nesting cannot

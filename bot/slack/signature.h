@@ -1,4 +1,4 @@
-// Slack request signatures (PROTOCOL.md §1): "v0=" + hex(HMAC-SHA256(secret,
+// Slack request signatures (docs/slack-protocol.md §1): "v0=" + hex(HMAC-SHA256(secret,
 // "v0:" + timestamp + ":" + raw body)), a timestamp within five minutes of
 // now in either direction, compared in constant time. Checked over the raw
 // bytes before anything is parsed.

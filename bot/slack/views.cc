@@ -62,13 +62,11 @@ kit::Modal reassign_modal(const Task& task, int step) {
   return m;
 }
 
-kit::Modal bulk_modal(Action action, const std::vector<TaskNumber>& tasks) {
-  std::string meta = std::string(action_name(action)) + ":";
+kit::Modal bulk_modal(Action action, const std::vector<TaskRef>& tasks) {
+  std::string meta = std::string(action_name(action)) + ":" + task_refs(tasks);
   std::string list;
-  for (std::size_t i = 0; i < tasks.size(); ++i) {
-    meta += (i ? "," : "") + std::to_string(tasks[i]);
-    list += (i ? ", #" : "#") + std::to_string(tasks[i]);
-  }
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    list += (i ? ", #" : "#") + std::to_string(tasks[i].task);
   kit::Modal m;
   m.callback_id = std::string(kBulkModal);
   m.private_metadata = meta;
@@ -102,7 +100,7 @@ kit::Modal bulk_result_view(Action action, const std::vector<BulkResult>& result
     Mrkdwn line = r.outcome.ok() ? ":white_check_mark: "_md + esc(r.outcome->summary)
                                  : ":no_entry: "_md + esc("#" + std::to_string(r.task) + ": " +
                                                           r.outcome.status().message());
-    if (kit::char_count(text.str()) + kit::char_count(line.str()) + 1 > 2900) flush();
+    if (kit::text_length(text.str()) + kit::text_length(line.str()) + 1 > 2900) flush();
     text += (text.empty() ? Mrkdwn() : "\n"_md) + line;
   }
   flush();

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bot/slack/actions.h"
 #include "bot/slack/block_kit.h"
 #include "workflow/directory.h"
 #include "workflow/engine.h"
@@ -20,9 +21,11 @@ kit::Modal reason_modal(const Task& task, Action action, int step, bool required
 // A user picker and a required reason. private_metadata "<task>:<step>".
 kit::Modal reassign_modal(const Task& task, int step);
 
-// Asks the one comment for a bulk action on `tasks` (from the App Home);
-// private_metadata "<action>:<n>,<n>,…".
-kit::Modal bulk_modal(Action action, const std::vector<TaskNumber>& tasks);
+// Asks the one comment for a bulk action on `tasks` (the App Home's ticked
+// rows, each with the step it showed); private_metadata
+// "<action>:<task>:<step>,<task>:<step>,…", so that the submission acts on
+// those steps only.
+kit::Modal bulk_modal(Action action, const std::vector<TaskRef>& tasks);
 // The bulk modal's answer: one line per task, done or refused and why.
 kit::Modal bulk_result_view(Action action, const std::vector<BulkResult>& results);
 inline constexpr std::string_view kBulkModal = "tollgate.bulk";

@@ -1,4 +1,4 @@
-// The Slack Web API client (PROTOCOL.md §6).
+// The Slack Web API client (docs/slack-protocol.md §6).
 //
 // HTTPS with OpenSSL: the peer's certificate is verified against the system's
 // CAs, with host-name verification and SNI; nothing a request carries can turn

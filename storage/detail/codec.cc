@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -122,6 +124,7 @@ void encode_rule(Writer& w, const PolicyStep& r) {
   boolean(w, "allow_reassign", r.allow_reassign);
   strs(w, "reassign_to", r.reassign_to);
   boolean(w, "allow_self_review", r.allow_self_review);
+  if (r.allow_same_reviewer) boolean(w, "allow_same_reviewer", true);
   boolean(w, "allow_delegation", r.allow_delegation);
   if (r.sla.any()) {
     w.Key("sla");
@@ -176,6 +179,7 @@ void decode_rule(Reader& r, const Value& o, PolicyStep& out) {
   out.allow_reassign = r.b(o, "allow_reassign");
   out.reassign_to = r.list(o, "reassign_to");
   out.allow_self_review = r.b(o, "allow_self_review");
+  out.allow_same_reviewer = r.b(o, "allow_same_reviewer");
   out.allow_delegation = r.member(o, "allow_delegation") == nullptr || r.b(o, "allow_delegation");
   if (const Value* sla = r.member(o, "sla"); sla != nullptr && sla->IsObject()) {
     auto dur = [&](const char* key) -> std::optional<Duration> {
@@ -229,6 +233,7 @@ std::string encode_task(const Task& t) {
     str(w, "state", step_state_name(s.state));
     encode_rule(w, s.rule);
     strs(w, "assignees", s.assignees);
+    if (!s.former_assignees.empty()) strs(w, "former_assignees", s.former_assignees);
     boolean(w, "by_fallback", s.by_fallback);
     opt_time(w, "opened_at", s.opened_at);
     if (s.outcome) str(w, "outcome", action_name(*s.outcome));
@@ -298,6 +303,7 @@ StatusOr<Task> decode_task(std::string_view json) {
                                   : StepState::upcoming;
       if (const Value* rule = r.member(so, "rule")) decode_rule(r, *rule, s.rule);
       s.assignees = r.list(so, "assignees");
+      s.former_assignees = r.list(so, "former_assignees");
       s.by_fallback = r.b(so, "by_fallback");
       s.opened_at = r.t(so, "opened_at");
       if (std::string o = r.s(so, "outcome"); !o.empty()) s.outcome = parse_action(o);
@@ -369,9 +375,36 @@ const std::string& genesis_hash() {
   return zeros;
 }
 
+namespace {
+
+std::string hex_of(const unsigned char* bytes, unsigned len) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(len * 2, '0');
+  for (unsigned i = 0; i < len; ++i) {
+    hex[2 * i] = kHex[bytes[i] >> 4];
+    hex[2 * i + 1] = kHex[bytes[i] & 0xf];
+  }
+  return hex;
+}
+
+std::string hmac_hex(std::string_view key, std::string_view text) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(text.data()), text.size(), mac, &len);
+  return hex_of(mac, len);
+}
+
+// Compares two MACs in time independent of where they differ.
+bool same_mac(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
 std::string event_hash(const std::string& prev_hash, std::int64_t seq, TaskNumber task,
                        std::string_view type, std::string_view actor, std::int64_t at_ms,
-                       std::string_view data_json) {
+                       std::string_view data_json, std::string_view key) {
   std::string text = prev_hash;
   text += '\n';
   text += std::to_string(seq);
@@ -385,41 +418,159 @@ std::string event_hash(const std::string& prev_hash, std::int64_t seq, TaskNumbe
   text += std::to_string(at_ms);
   text += '\n';
   text.append(data_json);
+  if (!key.empty()) return hmac_hex(key, text);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(len * 2, '0');
-  for (unsigned i = 0; i < len; ++i) {
-    hex[2 * i] = kHex[digest[i] >> 4];
-    hex[2 * i + 1] = kHex[digest[i] & 0xf];
+  return hex_of(digest, len);
+}
+
+Status check_audit_key(std::string_view key) {
+  if (key.size() < kMinAuditKeyBytes || key.size() > kMaxAuditKeyBytes) {
+    return invalid_argument("an audit key is 32 to 64 bytes, not " + std::to_string(key.size()));
   }
-  return hex;
+  return {};
+}
+
+std::string key_id(std::string_view key) {
+  return hmac_hex(key, "tollgate audit key id").substr(0, 16);
+}
+
+std::string head_mac(std::string_view key, const ChainHead& h) {
+  std::string text = "tollgate audit head\n";
+  text += std::to_string(h.last_seq) + '\n' + h.last_hash + '\n' + std::to_string(h.sealed_from) +
+          '\n' + std::to_string(h.sealed_at_ms) + '\n' + h.key_id;
+  return hmac_hex(key, text);
+}
+
+void seal_head(ChainHead& h, std::string_view key, std::int64_t now_ms) {
+  h.sealed_from = h.last_seq + 1;
+  h.sealed_at_ms = now_ms;
+  h.key_id = key_id(key);
+  h.mac = head_mac(key, h);
+}
+
+void advance_head(ChainHead& h, std::int64_t seq, std::string hash) {
+  h.last_seq = seq;
+  h.last_hash = std::move(hash);
+}
+
+void renew_head_mac(ChainHead& h, std::string_view key) {
+  if (h.sealed()) h.mac = head_mac(key, h);
+}
+
+Status check_head(const ChainHead& h, std::string_view key) {
+  if (!h.sealed()) {
+    return permission_denied(
+        "the log is not sealed with a key, although one was given: no `tollgate serve` or "
+        "`tollgate migrate` has opened it with this key yet, or its seal was removed");
+  }
+  std::string id = key_id(key);
+  if (!same_mac(h.key_id, id)) {
+    return permission_denied("the log is sealed with another audit key (key id " + h.key_id +
+                             "; this key's id is " + id + ")");
+  }
+  if (!same_mac(h.mac, head_mac(key, h)) || h.sealed_from > h.last_seq + 1) {
+    return permission_denied(
+        "the audit head (table chain_head) does not verify under the key: it was changed "
+        "outside Tollgate");
+  }
+  return {};
+}
+
+Status may_append(const ChainHead* head, std::string_view key) {
+  if (head == nullptr) return internal_error("the audit head (table chain_head) is missing");
+  if (!head->sealed()) return {};
+  if (key.empty()) {
+    return permission_denied(
+        "the audit log is sealed with a key and this store was opened without it");
+  }
+  Status s = check_head(*head, key);
+  if (!s.ok()) return permission_denied(s.message() + "; run `tollgate audit verify`");
+  return {};
+}
+
+ChainChecker::ChainChecker(const ChainHead* head, std::string key) : key_(std::move(key)) {
+  if (head != nullptr) {
+    head_ = *head;
+    report_.sealed_from = head->sealed_from;
+    report_.sealed_at = from_ms(head->sealed_at_ms);
+    report_.key_id = head->key_id;
+  }
+  if (key_.empty()) return;
+  if (head == nullptr) {
+    head_problem_ = "the audit head (table chain_head) is missing";
+  } else if (Status s = check_head(*head, key_); !s.ok()) {
+    head_problem_ = s.message();
+    // Under another key every keyed event would look forged: say only that.
+    if (head->sealed() && head->key_id != key_id(key_)) report_.problem = head_problem_;
+  } else {
+    report_.authenticated = true;
+  }
+}
+
+void ChainChecker::broken(std::int64_t seq, std::string problem) {
+  report_.broken_seq = seq;
+  report_.problem = std::move(problem);
+  report_.authenticated = false;
 }
 
 bool ChainChecker::next(std::int64_t seq, TaskNumber task, const std::string& type,
                         const std::string& actor, std::int64_t at_ms, const std::string& data_json,
                         const std::string& prev_hash, const std::string& hash) {
-  if (report_.broken_seq) return false;
+  if (!report_.problem.empty()) return false;
   ++report_.events;
   std::string what =
       "event " + std::to_string(seq) + " (task #" + std::to_string(task) + ", " + type + ")";
+  bool keyed = report_.sealed_from > 0 && seq >= report_.sealed_from;
   std::string problem;
   if (seq != expected_seq_) {
     problem = "event " + std::to_string(expected_seq_) + " is missing";
   } else if (prev_hash != prev_) {
     problem = what + " does not link to the event before it";
-  } else if (event_hash(prev_, seq, task, type, actor, at_ms, data_json) != hash) {
+  } else if (keyed && key_.empty()) {
+    // Without the key a keyed event's MAC cannot be recomputed: links only.
+  } else if (!same_mac(event_hash(prev_, seq, task, type, actor, at_ms, data_json,
+                                  keyed ? std::string_view(key_) : std::string_view()),
+                       hash)) {
     problem = what + ": its content does not match its hash";
   }
   if (!problem.empty()) {
-    report_.broken_seq = expected_seq_;
-    report_.problem = problem;
+    broken(expected_seq_, std::move(problem));
     return false;
   }
   prev_ = hash;
   ++expected_seq_;
   return true;
+}
+
+const ChainReport& ChainChecker::finish() {
+  report_.head_hash = prev_;
+  if (!report_.problem.empty()) return report_;
+  // An event named broken says more than a head that does not verify: look
+  // at the events first (an unverified head still tells where the log ended).
+  if (head_) compare_end();
+  if (report_.problem.empty()) report_.problem = head_problem_;
+  return report_;
+}
+
+void ChainChecker::compare_end() {
+  std::int64_t last = expected_seq_ - 1;
+  std::string counts = " (the audit head counts " + std::to_string(head_->last_seq) + ")";
+  if (last < head_->last_seq) {
+    std::string missing = last + 1 == head_->last_seq
+                              ? "event " + std::to_string(last + 1) + " is missing"
+                              : "events " + std::to_string(last + 1) + " to " +
+                                    std::to_string(head_->last_seq) + " are missing";
+    broken(last + 1, last == 0 ? "the log is empty: " + missing + counts
+                               : missing + " from the end" + counts);
+  } else if (last > head_->last_seq) {
+    broken(head_->last_seq + 1, "event " + std::to_string(head_->last_seq + 1) +
+                                    " is past the end of the log" + counts +
+                                    ": it was written outside Tollgate");
+  } else if (prev_ != head_->last_hash) {
+    broken(last, "event " + std::to_string(last) + " is not the last event the audit head names");
+  }
 }
 
 std::vector<std::pair<PersonId, std::string>> task_people(const Task& t) {

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <libpq-fe.h>
 
+#include "storage/store.h"
+
 namespace tollgate::pg {
 namespace {
 
@@ -41,7 +43,8 @@ StatusOr<std::unique_ptr<Conn>> Conn::open(const std::string& url) {
   pg_conn* c = PQconnectdb(url.c_str());
   if (c == nullptr) return unavailable("cannot allocate a PostgreSQL connection");
   if (PQstatus(c) != CONNECTION_OK) {
-    std::string why = trimmed(PQerrorMessage(c));
+    // libpq names the user, and may quote a malformed URL: never shown.
+    std::string why = redact_database_text(trimmed(PQerrorMessage(c)), url);
     PQfinish(c);
     return unavailable("cannot connect to PostgreSQL: " + why);
   }

@@ -35,18 +35,40 @@ TEST(BlockKit, AMentionIsLiveOnlyForASlackUserId) {
   EXPECT_EQ(Mrkdwn::mention("u1").str(), "u1");
 }
 
-TEST(BlockKit, CutCountsCharactersAndNeverSplitsOne) {
-  std::string emoji = "\xF0\x9F\x94\x91";  // U+1F511, four bytes
+TEST(BlockKit, CutCountsAnEmojiAsTwoAndNeverSplitsOne) {
+  std::string emoji = "\xF0\x9F\x94\x91";  // U+1F511: four bytes, two UTF-16 units
   std::string text;
   for (int i = 0; i < 10; ++i) text += emoji;
-  EXPECT_EQ(char_count(text), 10u);
-  EXPECT_EQ(cut(text, 10), text);
-  for (std::size_t max = 1; max < 10; ++max) {
+  EXPECT_EQ(text_length(text), 20u);
+  EXPECT_EQ(text_length("é…a"), 3u);
+  EXPECT_EQ(cut(text, 20), text);
+  for (std::size_t max = 1; max < 20; ++max) {
     std::string c = cut(text, max);
     EXPECT_TRUE(utf8(c)) << max;
-    EXPECT_EQ(char_count(c), max) << max;
+    EXPECT_LE(text_length(c), max) << max;
+    EXPECT_GE(text_length(c), max - 1) << max;
     EXPECT_EQ(c.substr(c.size() - 3), "…");
   }
+}
+
+TEST(BlockKit, UserTextCannotStartALineOfItsOwn) {
+  EXPECT_EQ(Mrkdwn::line("ok\n:white_check_mark: *Approved*").str(),
+            "ok :white_check_mark: *Approved*");
+  EXPECT_EQ(Mrkdwn::quote("ok\r\n\n:white_check_mark: *Approved by Security* <x>").str(),
+            ">ok\n>\n>:white_check_mark: *Approved by Security* &lt;x&gt;");
+  EXPECT_EQ(Mrkdwn::quote("one").str(), ">one");
+}
+
+TEST(BlockKit, MrkdwnIsVerbatimSoThatSlackLinksAndMentionsNothingByItself) {
+  Blocks b;
+  b.section(esc("see https://evil.example @channel #general"));
+  b.fields({esc("a")});
+  b.context({esc("b")});
+  auto d = parse(b.json());
+  EXPECT_TRUE(d[0]["text"]["verbatim"].GetBool());
+  EXPECT_TRUE(d[1]["fields"][0]["verbatim"].GetBool());
+  EXPECT_TRUE(d[2]["elements"][0]["verbatim"].GetBool());
+  EXPECT_FALSE(d[0]["text"].HasMember("emoji"));
 }
 
 TEST(BlockKit, TruncatedMrkdwnNeverEndsInsideAnEntityOrAToken) {
@@ -55,7 +77,7 @@ TEST(BlockKit, TruncatedMrkdwnNeverEndsInsideAnEntityOrAToken) {
     std::string s = m.truncated(max).str();
     std::size_t amp = s.find('&');
     if (amp != std::string::npos) EXPECT_EQ(s.substr(amp, 5), "&amp;") << max << ": " << s;
-    EXPECT_LE(char_count(s), max);
+    EXPECT_LE(text_length(s), max);
   }
   EXPECT_EQ(m.truncated(6).str(), "abc…");
   Mrkdwn mention = "hi "_md + Mrkdwn::mention("U0DANA");  // "hi <@U0DANA>"
@@ -109,11 +131,11 @@ TEST(BlockKit, TextsAreCutToTheirLimits) {
   b.fields({esc(long_text)});
   b.actions("act", {Button{"go", long_text, long_text, Style::primary, std::nullopt}});
   auto d = parse(b.json());
-  EXPECT_EQ(char_count(d[0]["text"]["text"].GetString()), 150u);
-  EXPECT_EQ(char_count(d[1]["text"]["text"].GetString()), 3000u);
-  EXPECT_EQ(char_count(d[2]["fields"][0]["text"].GetString()), 2000u);
-  EXPECT_EQ(char_count(d[3]["elements"][0]["text"]["text"].GetString()), 75u);
-  EXPECT_EQ(char_count(d[3]["elements"][0]["value"].GetString()), 2000u);
+  EXPECT_EQ(text_length(d[0]["text"]["text"].GetString()), 150u);
+  EXPECT_EQ(text_length(d[1]["text"]["text"].GetString()), 3000u);
+  EXPECT_EQ(text_length(d[2]["fields"][0]["text"].GetString()), 2000u);
+  EXPECT_EQ(text_length(d[3]["elements"][0]["text"]["text"].GetString()), 75u);
+  EXPECT_EQ(text_length(d[3]["elements"][0]["value"].GetString()), 2000u);
 }
 
 TEST(BlockKit, DuplicateIdsAreDropped) {
@@ -135,8 +157,8 @@ TEST(BlockKit, ModalTitlesAndMetadataFitTheirLimits) {
   m.private_metadata = std::string(4000, '1');
   m.blocks.section(esc("x"));
   auto d = parse(m.json());
-  EXPECT_EQ(char_count(d["title"]["text"].GetString()), 24u);
-  EXPECT_EQ(char_count(d["private_metadata"].GetString()), 3000u);
+  EXPECT_EQ(text_length(d["title"]["text"].GetString()), 24u);
+  EXPECT_EQ(text_length(d["private_metadata"].GetString()), 3000u);
   EXPECT_FALSE(d.HasMember("close"));
 }
 
@@ -145,7 +167,7 @@ TEST(BlockKit, BodiesCarryTheFallbackTextEscapedAndCut) {
   auto d = parse(post_message("D1", m, "1.2"));
   std::string text = d["text"].GetString();
   EXPECT_EQ(text.rfind("&lt;!here&gt; ", 0), 0u);
-  EXPECT_EQ(char_count(text), 3000u);
+  EXPECT_EQ(text_length(text), 3000u);
   EXPECT_STREQ(d["thread_ts"].GetString(), "1.2");
   EXPECT_FALSE(d.HasMember("blocks"));
   auto e = parse(errors_answer("reason", "A reason is required."));

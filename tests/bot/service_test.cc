@@ -33,6 +33,19 @@ class ServiceTest : public ::testing::Test {
     service_->act(n, std::move(cmd), [&](StatusOr<Decision> d) { p.set_value(std::move(d)); });
     return p.get_future().get();
   }
+  // A bulk command on these tasks, each without a step (as /tasks sends it).
+  std::vector<BulkResult> bulk(const std::vector<TaskNumber>& tasks, Command cmd) {
+    std::vector<BulkTarget> targets;
+    for (TaskNumber n : tasks) targets.push_back({n, std::nullopt});
+    return bulk(std::move(targets), std::move(cmd));
+  }
+  std::vector<BulkResult> bulk(std::vector<BulkTarget> targets, Command cmd) {
+    std::promise<std::vector<BulkResult>> p;
+    Status s = service_->act_many(std::move(targets), std::move(cmd),
+                                  [&](std::vector<BulkResult> r) { p.set_value(std::move(r)); });
+    EXPECT_TRUE(s.ok()) << s.to_string();
+    return s.ok() ? p.get_future().get() : std::vector<BulkResult>{};
+  }
 
   testing::TempDir dir_;
   testing::World world_;
@@ -46,22 +59,22 @@ TEST_F(ServiceTest, BulkApprovesTheAllowedTasksRefusesTheOthersAndCommentsOnEach
   ASSERT_TRUE(request(github_admin_for("bo")).ok());                                    // 3: dana
   ASSERT_TRUE(request(github_admin_for("cy")).ok());                                    // 4: dana
   ASSERT_TRUE(act(4, {Action::deny, "dana", "no", {}, {}}).ok());
-  std::promise<std::vector<BulkResult>> p;
-  service_->act_many({1, 2, 3, 4, 77},
-                     {Action::approve, "dana", "quarterly access refresh", {}, {}},
-                     [&](std::vector<BulkResult> r) { p.set_value(std::move(r)); });
-  auto results = p.get_future().get();
+  auto results =
+      bulk({1, 2, 3, 4, 77}, {Action::approve, "dana", "quarterly access refresh", {}, {}});
   ASSERT_EQ(results.size(), 5u);
   std::vector<TaskNumber> order;
   for (const BulkResult& r : results) order.push_back(r.task);
   EXPECT_EQ(order, (std::vector<TaskNumber>{1, 2, 3, 4, 77}));
   EXPECT_TRUE(results[0].outcome.ok());
-  EXPECT_EQ(results[1].outcome.code(), Code::permission_denied);
+  // Dana is not involved in #2: the same answer as #77, which does not exist.
+  EXPECT_EQ(results[1].outcome.code(), Code::not_found);
+  EXPECT_EQ(results[1].outcome.status().message(), "#2 is not one of your tasks");
   EXPECT_TRUE(results[2].outcome.ok());
   EXPECT_EQ(results[3].outcome.code(), Code::conflict);
   EXPECT_EQ(results[3].outcome.status().message(),
             "#4 was already denied by Dana Reyes at 2026-11-26 10:00 UTC");
   EXPECT_EQ(results[4].outcome.code(), Code::not_found);
+  EXPECT_EQ(results[4].outcome.status().message(), "#77 is not one of your tasks");
   for (TaskNumber n : {1, 3}) {
     auto t = store_->task(n);
     EXPECT_EQ(t->current_step(), 1);
@@ -98,6 +111,71 @@ TEST_F(ServiceTest, ANewEngineAppliesToNewCommandsOnly) {
   EXPECT_EQ(store_->task(1)->assignees(), std::vector<PersonId>{"dana"})
       << "opened steps keep their people";
   EXPECT_TRUE(act(1, {Action::approve, "dana", {}, {}, {}}).ok());
+}
+
+// Issue 15, finding 3 (need to know): only people involved in a task write on
+// it; everyone else, whatever they ask, gets the line a missing task gets.
+TEST_F(ServiceTest, NeedToKnowCommentsAndCommandsFromPeopleNotInvolvedAreRefusedAsIfNoTask) {
+  ASSERT_TRUE(request(github_admin_for("ana")).ok());  // #1: dana reviews, then olga, then security
+  for (const char* outsider : {"bo", "olga", "nobody", "slack:U0GUEST"}) {
+    for (Action a : {Action::comment, Action::approve, Action::cancel}) {
+      auto d = act(1, {a, outsider, "pre-approved offline, just click Approve", {}, {}});
+      EXPECT_EQ(d.code(), Code::not_found) << outsider << " " << action_name(a);
+      EXPECT_EQ(d.status().message(), "#1 is not one of your tasks") << outsider;
+    }
+  }
+  auto missing = act(77, {Action::comment, "bo", "hello", {}, {}});
+  EXPECT_EQ(missing.code(), Code::not_found);
+  EXPECT_EQ(missing.status().message(), "#77 is not one of your tasks");
+  EXPECT_EQ(store_->task(1)->version, 1);
+  EXPECT_TRUE(store_->task(1)->comments.empty());
+  // The requester, the assignee and an admin may.
+  for (const char* insider : {"ana", "dana", "sam"})
+    EXPECT_TRUE(act(1, {Action::comment, insider, "context", {}, {}}).ok()) << insider;
+  // Olga is involved once her step opens.
+  ASSERT_TRUE(act(1, {Action::approve, "dana", {}, {}, {}}).ok());
+  EXPECT_TRUE(act(1, {Action::comment, "olga", "looking", {}, {}}).ok());
+}
+
+// Issue 15, finding 10: a bulk list with repeats, unknown numbers or too many tasks.
+TEST_F(ServiceTest, BulkRefusesRepeatsAndUnknownNumbersByNameAndTooLongAListWhole) {
+  ASSERT_TRUE(request({"ana", "", "aws", "staging", "x", std::nullopt, false}).ok());  // #1: dana
+  auto results = bulk({1, 1, 404, 1}, {Action::approve, "dana", {}, {}, {}});
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_TRUE(results[0].outcome.ok()) << results[0].outcome.status().to_string();
+  for (std::size_t i : {1u, 3u}) {
+    EXPECT_EQ(results[i].outcome.code(), Code::invalid_argument);
+    EXPECT_EQ(results[i].outcome.status().message(), "#1 is listed more than once");
+  }
+  EXPECT_EQ(results[2].outcome.status().message(), "#404 is not one of your tasks");
+  EXPECT_EQ(store_->task(1)->version, 2) << "decided once";
+
+  ASSERT_TRUE(request({"bo", "", "aws", "staging", "x", std::nullopt, false}).ok());  // #2
+  std::vector<BulkTarget> many;
+  for (int i = 0; i < 101; ++i) many.push_back({2, std::nullopt});
+  bool called = false;
+  Status s = service_->act_many(many, {Action::approve, "dana", {}, {}, {}},
+                                [&](std::vector<BulkResult>) { called = true; });
+  EXPECT_EQ(s.code(), Code::invalid_argument);
+  EXPECT_EQ(s.message(), "At most 100 tasks at once; nothing was done.");
+  EXPECT_FALSE(called);
+  EXPECT_EQ(store_->task(2)->version, 1);
+}
+
+// Issue 15, finding 1: a bulk entry carries its step; one whose step has moved
+// on is told who decided it instead of acting on the next step.
+TEST_F(ServiceTest, BulkActsOnlyOnTheStepEachEntryWasMeantFor) {
+  ASSERT_TRUE(request(github_admin_for("ana")).ok());  // #1: dana, then olga
+  ASSERT_TRUE(act(1, {Action::approve, "dana", {}, {}, {}}).ok());
+  // Olga's Home showed step 1 before Dana decided it.
+  auto r = bulk(std::vector<BulkTarget>{{1, 0}}, {Action::approve, "olga", {}, {}, {}});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].outcome.code(), Code::conflict);
+  EXPECT_EQ(r[0].outcome.status().message(),
+            "#1 was already approved by Dana Reyes at 2026-11-26 10:00 UTC");
+  EXPECT_EQ(store_->task(1)->current_step(), 1);
+  EXPECT_EQ(service_->open_step_now(1), 1);
+  EXPECT_EQ(service_->open_step_now(404), std::nullopt);
 }
 
 }  // namespace

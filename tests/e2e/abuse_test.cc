@@ -1,11 +1,15 @@
 // Abuse: hostile or careless clients against the real server. Many idle
-// connections, a client that sends its body too slowly, and a burst of
-// 100,000 requests with bad signatures while Slack's good requests go on.
+// connections, a client that sends its body too slowly, a burst of 100,000
+// requests with bad signatures while Slack's good requests go on, many large
+// bodies at once, and a process out of file descriptors.
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <sys/resource.h>
 #include <thread>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -21,6 +25,27 @@ long rss_kb(int pid) {
     if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
   }
   return -1;
+}
+
+// CPU time the process has used, user and system, in clock ticks.
+long cpu_ticks(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // from field 3, the state
+  std::string f;
+  long ticks = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14 || i == 15) ticks += std::atol(f.c_str());  // utime, stime
+  }
+  return ticks;
+}
+
+long open_files(int pid) {
+  long n = 0;
+  for ([[maybe_unused]] const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+    ++n;
+  return n;
 }
 
 double p99(std::vector<double> v) {
@@ -125,6 +150,131 @@ TEST_F(EdgeTest, AHundredThousandBadSignaturesAreAll401WhileSlacksRequestsStayFa
       "100,000 bad signatures in %.1f s (%.0f/s), all 401; %zu good requests meanwhile, "
       "p99 %.2f ms\n",
       seconds, kBad / seconds, good_ms.size(), p99(good_ms));
+}
+
+// Finding: 200 unsigned 1 MiB bodies at once grew the process by about 190
+// MiB (and 20,000 connections could ask for 20 GiB). The bodies of all
+// connections share one budget: here 16 MiB, of which large bodies may fill
+// 12. The rest wait, then get 503, and memory stays bounded, while small
+// requests (Slack's signed ones, /healthz) are still served meanwhile.
+TEST_F(EdgeTest, ManyLargeBodiesAtOnceStayWithinTheBodyBudget) {
+  start_bot({{"TOLLGATE_BODY_BUDGET_MB", "16"}});
+  const long before = rss_kb(bot_->pid());
+  constexpr int kAttackers = 200;
+  constexpr std::size_t kBody = 1024 * 1024;
+  std::atomic<long> peak{before};
+  std::atomic<int> busy{0};
+  std::atomic<bool> done{false};
+  auto release_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
+  const std::string header =
+      "POST /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " +
+      std::to_string(kBody) + "\r\n\r\n";
+  const std::string all_but_one(kBody - 1, 'x');
+  std::vector<std::thread> attackers;
+  for (int i = 0; i < kAttackers; ++i) {
+    attackers.emplace_back([&] {
+      RawConnection c(bot_->port());
+      // All but the last byte, then wait: each body is held as long as it can be.
+      if (c.send(header) && c.send(all_but_one)) {
+        std::this_thread::sleep_until(release_at);
+        c.send("x");
+      }
+      bool closed = false;
+      if (c.read_until_closed(5000, &closed).rfind("HTTP/1.1 503", 0) == 0) ++busy;
+    });
+  }
+  std::thread sampler([&] {
+    while (!done.load()) {
+      peak = std::max(peak.load(), rss_kb(bot_->pid()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  int good = 0, bad = 0;
+  HttpClient c(bot_->port());
+  while (std::chrono::steady_clock::now() < release_at) {
+    (c.get("/healthz").status == 200 ? good : bad)++;
+    auto r = post_signed(c, "/slack/commands", slash_command("U0DANA", "help", "x"), kForm);
+    (r.status == 200 ? good : bad)++;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (auto& a : attackers) a.join();
+  done = true;
+  sampler.join();
+  long grown_mb = (peak.load() - before) / 1024;
+  std::printf("%d bodies of 1 MiB at once: RSS %ld MB -> peak %ld MB; %d got 503; %d good served\n",
+              kAttackers, before / 1024, peak.load() / 1024, busy.load(), good);
+  EXPECT_LT(grown_mb, 48) << "bounded by the 16 MiB budget (without it, about 200 MB)";
+  EXPECT_GT(busy.load(), kAttackers / 2) << "bodies that found no room were refused (503)";
+  EXPECT_EQ(bad, 0) << "small requests are served meanwhile";
+  EXPECT_GT(good, 20);
+  EXPECT_EQ(client_->get("/healthz").status, 200);
+}
+
+// Slack's bodies are small and read before their signature is checked: over
+// 256 KiB they are refused (413, unread); other paths keep the 1 MiB limit.
+TEST_F(EdgeTest, SlackEndpointsTakeBodiesOf256KiBAtMost) {
+  start_bot();
+  std::string big(300 * 1024, 'x');
+  for (const char* path : {"/slack/commands", "/slack/interactions", "/slack/events"}) {
+    HttpClient c(bot_->port());
+    EXPECT_EQ(c.request("POST", path, big, {{"Content-Type", kForm}}).status, 413) << path;
+  }
+  HttpClient c(bot_->port());
+  EXPECT_EQ(
+      c.request("POST", "/slack/commands", std::string(200 * 1024, 'x'), {{"Content-Type", kForm}})
+          .status,
+      401)
+      << "under the limit: read, and refused for its signature";
+  EXPECT_EQ(c.request("POST", "/nowhere", big, {{"Content-Type", kForm}}).status, 404);
+}
+
+// The open-files limit is raised to the hard limit at start, and connections
+// are capped 128 below it (room for the database, Slack, the logs).
+TEST_F(EdgeTest, TheOpenFilesLimitIsRaisedAndConnectionsCappedBelowIt) {
+  rlimit mine{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &mine), 0);
+  ASSERT_GT(mine.rlim_max, 1024u);
+  rlimit low = mine;
+  low.rlim_cur = 1024;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);  // the server inherits 1024
+  start_bot();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &mine), 0);
+  std::string expected = "open files: at most " + std::to_string(mine.rlim_max) +
+                         "; connections: at most " +
+                         std::to_string(std::min<rlim_t>(20000, mine.rlim_max - 128));
+  EXPECT_NE(bot_->log().find(expected), std::string::npos) << bot_->log();
+}
+
+// Finding: out of file descriptors, the accept loop spun at 100% CPU and
+// /healthz stopped answering. Accepting pauses on a timer; a connection
+// already open is still served; once descriptors are free, new ones are too.
+TEST_F(EdgeTest, OutOfFileDescriptorsTheServerWaitsInsteadOfSpinning) {
+  start_bot();
+  ASSERT_EQ(client_->get("/healthz").status, 200);  // a keep-alive connection, open before
+  int pid = bot_->pid();
+  rlimit low{};
+  ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, nullptr, &low), 0);
+  rlimit original = low;
+  low.rlim_cur = static_cast<rlim_t>(open_files(pid) + 8);
+  ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, &low, nullptr), 0);
+  std::vector<std::unique_ptr<RawConnection>> flood;
+  for (int i = 0; i < 64; ++i) flood.push_back(std::make_unique<RawConnection>(bot_->port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  long t0 = cpu_ticks(pid);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  long used = cpu_ticks(pid) - t0;
+  long per_second = sysconf(_SC_CLK_TCK);
+  std::printf("out of descriptors: %ld%% of a core\n", used * 100 / per_second);
+  EXPECT_LT(used, per_second / 5) << "under 20% of a core, not a busy loop";
+  HttpResult open_before = client_->get("/healthz");
+  EXPECT_EQ(open_before.status, 200)
+      << "a connection already open is served: " << open_before.error;
+  flood.clear();
+  auto closed = std::chrono::steady_clock::now();
+  HttpClient fresh(bot_->port());
+  EXPECT_EQ(fresh.get("/healthz").status, 200) << "a new connection, once descriptors are free";
+  EXPECT_LT(std::chrono::steady_clock::now() - closed, std::chrono::seconds(3));
+  prlimit(pid, RLIMIT_NOFILE, &original, nullptr);
 }
 
 }  // namespace

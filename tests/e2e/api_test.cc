@@ -7,7 +7,7 @@
 namespace tollgate::testing {
 namespace {
 
-constexpr const char* kToken = "api-test-token-0123456789";
+constexpr const char* kToken = "api-test-token-0123456789abcdef0123";
 
 class ApiTest : public EdgeTest {
  protected:
@@ -76,9 +76,14 @@ TEST_F(ApiTest, ActionsAndTheirRefusals) {
           .status,
       201);
   HttpResult not_yours =
-      call("POST", "/api/v1/tasks/1/actions", R"({"actor":"eve","action":"approve"})");
+      call("POST", "/api/v1/tasks/1/actions", R"({"actor":"ana","action":"approve"})");
   EXPECT_EQ(not_yours.status, 403);
   EXPECT_EQ(error_code(not_yours), "permission_denied");
+  // Eve's step has not opened: she is not involved yet, and is told what a missing task is told.
+  HttpResult not_involved =
+      call("POST", "/api/v1/tasks/1/actions", R"({"actor":"eve","action":"approve"})");
+  EXPECT_EQ(not_involved.status, 404);
+  EXPECT_EQ(error_message(not_involved), "#1 is not one of your tasks");
   HttpResult ok = call("POST", "/api/v1/tasks/1/actions",
                        R"({"actor":"dana","action":"approve","comment":"ok"})");
   ASSERT_EQ(ok.status, 200) << ok.body;

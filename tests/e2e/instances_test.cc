@@ -1,4 +1,4 @@
-// Several instances on one PostgreSQL database (DESIGN.md §6): real
+// Several instances on one PostgreSQL database (README, "Several instances on PostgreSQL"): real
 // `tollgate serve` processes, the fake Slack, and the throwaway cluster.
 //  * 500 trials of Approve and Deny for one step, clicked at the same moment
 //    on two instances: one decision, one set of effects, the loser told.
@@ -47,6 +47,8 @@ const Asker kAskers[] = {{"ana", "UANA", "UDANA"},
 class InstancesTest : public ::testing::Test {
  protected:
   void SetUp() override { std::ofstream(dir_.file("org.json")) << kTestOrg; }
+  // Whatever a test did, every request an instance made was one Slack accepts.
+  void TearDown() override { EXPECT_EQ(slack_.violations(), std::vector<std::string>{}); }
 
   // Opens `n` requests for AWS staging (one step, the requester's manager),
   // through the real engine and store, before any instance runs.

@@ -57,6 +57,9 @@ void strings(const json::Value& v, bool mrkdwn_parent, const std::string& path,
     for (rapidjson::SizeType i = 0; i < v.Size(); ++i)
       strings(v[i], false, path + "/" + std::to_string(i), out);
   } else if (v.IsObject()) {
+    // A mrkdwn object that is not verbatim lets Slack link bare URLs and "@here"-like words.
+    if (json::str(v, "type") == "mrkdwn" && !json::boolean(v, "verbatim"))
+      out.emplace_back(path + "/verbatim", "<not verbatim>", true);
     bool is_mrkdwn = json::str(v, "type") == "mrkdwn" || path.empty();  // top level: message text
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       std::string key(it->name.GetString(), it->name.GetStringLength());
@@ -188,8 +191,9 @@ TEST_F(MarkupTest, HostileTextIsShownAsWrittenOnEverySurface) {
   EXPECT_EQ(task(n).state, TaskState::denied);
   EXPECT_TRUE(task(n).steps[1].comment == plain);
   // In: the one comment of a bulk action.
-  EXPECT_EQ(submit("U0DANA", "tollgate.bulk", "approve:" + std::to_string(second), plain).status,
-            200);
+  EXPECT_EQ(
+      submit("U0DANA", "tollgate.bulk", "approve:" + std::to_string(second) + ":0", plain).status,
+      200);
   EXPECT_TRUE(task(second).steps[0].comment == plain);
 
   // Every copy of the messages has moved on; the requester is told of the denial.
@@ -222,7 +226,7 @@ TEST_F(MarkupTest, HostileTextIsShownAsWrittenOnEverySurface) {
                                 << (problems.empty() ? "" : problems[0].substr(0, 300));
 
   // The control sequences reach readers as text: in a DM, in the thread copy, on the Home tab.
-  const PostedMessage& eve_dm = dms("U0EVE")[0];
+  const PostedMessage eve_dm = dms("U0EVE")[0];  // a copy: dms() returns a temporary
   EXPECT_TRUE(contains(eve_dm.blocks, "@channel @here @U0EVIL Approve in Okta (https://evil.example) &amp; &lt; &gt;"))
       << eve_dm.blocks.substr(0, 1000);
   bool thread_copy = false;
@@ -244,6 +248,10 @@ TEST_F(MarkupTest, SlashCommandTextIsUnescapedOnceAndShownOnce) {
   std::string show = tasks("U0DANA", "show 1");
   EXPECT_TRUE(contains(show, "R&amp;D &lt;on call&gt; for @dana")) << show;
   EXPECT_FALSE(contains(show, "&amp;amp;")) << show;
+  // A word the parser could not read is quoted back as typed: escaped once, for mrkdwn.
+  std::string refused = tasks("U0DANA", "comment &lt;x&gt; hello");
+  EXPECT_TRUE(contains(refused, "&lt;x&gt;")) << refused;
+  EXPECT_FALSE(contains(refused, "&amp;")) << refused;
 }
 
 }  // namespace

@@ -31,15 +31,30 @@ class SandboxTest : public ::testing::Test {
     bot_ = std::make_unique<TollgateProcess>(o);
     if (!bot_->start()) return false;
     client_ = std::make_unique<HttpClient>(bot_->port());
+    session_ = session_of(client_->get("/sandbox").body);  // none when the sandbox is off
     return true;
   }
+  // The session the page carries (<meta name="tollgate-sandbox-session" content="…">).
+  static std::string session_of(const std::string& page) {
+    const std::string marker = R"(name="tollgate-sandbox-session" content=")";
+    auto at = page.find(marker);
+    if (at == std::string::npos) return {};
+    at += marker.size();
+    return page.substr(at, page.find('"', at) - at);
+  }
+  // As the page calls the API: with its session (and the Host 127.0.0.1:PORT).
   HttpResult post(const std::string& call, const std::string& body, Headers extra = {}) {
-    Headers h{{"Content-Type", "application/json"}};
+    Headers h{{"Content-Type", "application/json"}, {"X-Sandbox-Session", session_}};
     h.insert(h.end(), extra.begin(), extra.end());
     return client_->request("POST", "/sandbox/api/" + call, body, h);
   }
+  HttpResult get(const std::string& target, Headers extra = {}) {
+    Headers h{{"X-Sandbox-Session", session_}};
+    h.insert(h.end(), extra.begin(), extra.end());
+    return client_->request("GET", target, "", h);
+  }
   rapidjson::Document state(const std::string& user) {
-    HttpResult r = client_->get("/sandbox/api/state?user=" + user);
+    HttpResult r = get("/sandbox/api/state?user=" + user);
     EXPECT_EQ(r.status, 200) << r.body;
     rapidjson::Document d;
     d.Parse(r.body.c_str());
@@ -60,6 +75,7 @@ class SandboxTest : public ::testing::Test {
   TempDir dir_;
   std::unique_ptr<TollgateProcess> bot_;
   std::unique_ptr<HttpClient> client_;
+  std::string session_;
 };
 
 TEST_F(SandboxTest, RunsWhenNoSlackCredentialsAreSetAndServesThePage) {
@@ -71,7 +87,7 @@ TEST_F(SandboxTest, RunsWhenNoSlackCredentialsAreSetAndServesThePage) {
   EXPECT_NE(page.body.find("<title>Tollgate sandbox</title>"), std::string::npos);
   EXPECT_NE(page.header("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
 
-  HttpResult people = client_->get("/sandbox/api/people");
+  HttpResult people = get("/sandbox/api/people");
   ASSERT_EQ(people.status, 200);
   rapidjson::Document d;
   d.Parse(people.body.c_str());
@@ -108,7 +124,8 @@ TEST_F(SandboxTest, TheApiRefusesOtherSitesAndOtherBodiesAndChangesNothing) {
   std::string command = R"({"user":"U0BO","text":"/tasks request aws/staging -- x"})";
   // A cross-site form can send text/plain without a preflight: refused.
   HttpResult plain =
-      client_->request("POST", "/sandbox/api/command", command, {{"Content-Type", "text/plain"}});
+      client_->request("POST", "/sandbox/api/command", command,
+                       {{"Content-Type", "text/plain"}, {"X-Sandbox-Session", session_}});
   EXPECT_EQ(plain.status, 415);
   // Another site's script (its Origin) is refused too.
   EXPECT_EQ(post("command", command, {{"Origin", "https://evil.example"}}).status, 403);
@@ -121,9 +138,54 @@ TEST_F(SandboxTest, TheApiRefusesOtherSitesAndOtherBodiesAndChangesNothing) {
   EXPECT_EQ(post("submit", R"({"user":"U0BO","view_id":"V404"})").status, 404);
   EXPECT_EQ(post("launch", R"({"user":"U0BO"})").status, 404);
   EXPECT_EQ(state("U0BO")["version"].GetUint64(), before);
-  EXPECT_EQ(client_->get("/sandbox/api/state?user=U0NOBODY").status, 404);
+  EXPECT_EQ(get("/sandbox/api/state?user=U0NOBODY").status, 404);
   // Nothing was asked of Tollgate: no task.
   EXPECT_EQ(bot_->log().find("POST path=/slack/commands"), std::string::npos);
+}
+
+// Finding: a page of another site whose name was rebound to 127.0.0.1 (DNS
+// rebinding) sends its own name in Host and Origin, which matched: it could
+// act. The sandbox answers only Host 127.0.0.1, localhost or [::1] with its
+// own port, the page included (which carries the session).
+TEST_F(SandboxTest, AnotherHostIsRefusedEvenWithAMatchingOrigin) {
+  ASSERT_TRUE(start());
+  std::string port = std::to_string(bot_->port());
+  std::string command = R"({"user":"U0BO","text":"/tasks request aws/staging -- rebound"})";
+  for (const std::string& host : std::vector<std::string>{
+           "rebind.evil.example:" + port, "rebind.evil.example", "127.0.0.1", "127.0.0.1:1",
+           "localhost.evil.example:" + port, "127.0.0.2:" + port}) {
+    EXPECT_EQ(get("/sandbox", {{"Host", host}}).status, 403) << host;
+    EXPECT_EQ(get("/sandbox/api/people", {{"Host", host}}).status, 403) << host;
+    EXPECT_EQ(post("command", command, {{"Host", host}, {"Origin", "http://" + host}}).status, 403)
+        << host;
+  }
+  for (const std::string& host :
+       std::vector<std::string>{"127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port}) {
+    EXPECT_EQ(get("/sandbox/api/people", {{"Host", host}}).status, 200) << host;
+  }
+  EXPECT_EQ(bot_->log().find("POST path=/slack/commands"), std::string::npos)
+      << "nothing reached Tollgate";
+}
+
+// The API answers only requests with the session written into this start's
+// page: a script that cannot read the page cannot use the API.
+TEST_F(SandboxTest, TheApiRequiresThisStartsSession) {
+  ASSERT_TRUE(start());
+  ASSERT_FALSE(session_.empty()) << "the page carries a session";
+  std::string first = session_;
+  EXPECT_EQ(first.size(), 32u);
+  std::string command = R"({"user":"U0BO","text":"/tasks request aws/staging -- no session"})";
+  HttpResult none = client_->request("POST", "/sandbox/api/command", command,
+                                     {{"Content-Type", "application/json"}});
+  EXPECT_EQ(none.status, 403);
+  EXPECT_EQ(post("command", command, {{"X-Sandbox-Session", std::string(32, '0')}}).status, 403);
+  EXPECT_EQ(client_->get("/sandbox/api/people").status, 403);
+  EXPECT_EQ(client_->get("/sandbox/api/state?user=U0BO").status, 403);
+  EXPECT_EQ(bot_->log().find("POST path=/slack/commands"), std::string::npos);
+  EXPECT_EQ(get("/sandbox/api/people").status, 200) << "with the page's session";
+  bot_->stop(SIGTERM);
+  ASSERT_TRUE(start());
+  EXPECT_NE(session_, first) << "a session per start";
 }
 
 TEST_F(SandboxTest, WhatThePageSendsReachesTollgateSignedAndDecides) {

@@ -3,7 +3,10 @@
 // verification in web_client_test, other workspaces and clicks by people not
 // assigned in slack_edge_test, header injection in mail_test, SQL in
 // store_test).
+#include <thread>
+
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "tests/e2e/edge_fixture.h"
 
@@ -15,7 +18,7 @@ namespace {
 // the SMTP password, the request signatures and Authorization headers.
 TEST_F(EdgeTest, SecretsAndTokensNeverReachTheLog) {
   TaskNumber n = open_request(req("ana", "aws", "staging"));
-  const std::string api_token = "api-token-9f8e7d6c5b4a";
+  const std::string api_token = "api-token-9f8e7d6c5b4a3f2e1d0c9b8a7f6e";
   const std::string smtp_password = "smtp-pass-0a1b2c3d";
   start_bot({{"TOLLGATE_LOG_LEVEL", "debug"},
              {"TOLLGATE_API_TOKEN", api_token},
@@ -83,6 +86,90 @@ TEST_F(EdgeTest, ForgedButtonValuesChangeNothing) {
   }
   EXPECT_EQ(task(other).version, 1) << "nora's task is not dana's to approve, however it is named";
   EXPECT_EQ(task(mine).version, 1) << "a step that does not exist decides nothing";
+}
+
+// Finding: the same signed `/tasks comment` sent twice made two comments. A
+// request with a signature seen before (the same timestamp and body, within
+// the five minutes) is acknowledged with an empty 200 and not acted on again.
+TEST_F(EdgeTest, AReplayedSignedCommandIsAcknowledgedAndCommentsOnce) {
+  TaskNumber n = open_request(req("ana", "aws", "staging"));
+  start_bot();
+  std::string body =
+      slash_command("U0ANA", "comment " + std::to_string(n) + " ship it", slack_.response_url("c"));
+  Headers h = signed_headers(body, kForm);
+  HttpResult first = client_->request("POST", "/slack/commands", body, h);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_FALSE(first.body.empty()) << "the first is answered as usual";
+  HttpResult again = client_->request("POST", "/slack/commands", body, h);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, "") << "a replay is acknowledged, and nothing more";
+  ASSERT_EQ(task(n).comments.size(), 1u) << "one comment, not two";
+  EXPECT_EQ(task(n).comments[0].text, "ship it");
+}
+
+// The same for a click: one decision; the replay is acknowledged (200, empty)
+// without a word to anyone ("already approved" would be a second action).
+TEST_F(EdgeTest, AReplayedSignedClickDecidesOnce) {
+  TaskNumber n = open_request(req("ana", "aws", "staging"));
+  start_bot();
+  std::string body =
+      block_action("U0DANA", "approve", std::to_string(n) + ":0", slack_.response_url("r"));
+  Headers h = signed_headers(body, kForm);
+  ASSERT_EQ(client_->request("POST", "/slack/interactions", body, h).status, 200);
+  Task decided = task(n);
+  ASSERT_EQ(decided.version, 2) << "the first click decides";
+  std::size_t events = reader_->task_events(n)->size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::size_t said = slack_.calls("response_url").size();
+  HttpResult again = client_->request("POST", "/slack/interactions", body, h);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, "");
+  EXPECT_EQ(task(n).version, 2) << "the replay decides nothing";
+  EXPECT_EQ(reader_->task_events(n)->size(), events);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(slack_.calls("response_url").size(), said) << "nobody is told anything of it";
+  // A fresh click by the same person (Slack signs each anew) is still served:
+  // told that the step is decided already.
+  EXPECT_EQ(click("U0DANA", "approve", std::to_string(n) + ":0", "r2").status, 200);
+  EXPECT_TRUE(eventually([&] { return slack_.calls("response_url").size() == said + 1; }));
+}
+
+// Finding: the admin API took any token, "x" included. Shorter than 32
+// characters, `serve` refuses to start and names the variable.
+TEST_F(EdgeTest, AnAdminApiTokenShorterThan32CharactersRefusesToStart) {
+  ProcessOptions o;
+  o.db = db();
+  o.slack_api_url = slack_.api_url();
+  o.env = {{"TOLLGATE_API_TOKEN", std::string(31, 'k')}};
+  TollgateProcess short_token(o);
+  EXPECT_FALSE(short_token.start()) << short_token.log();
+  EXPECT_NE(short_token.log().find("TOLLGATE_API_TOKEN must be at least 32 characters"),
+            std::string::npos)
+      << short_token.log();
+  start_bot({{"TOLLGATE_API_TOKEN", std::string(32, 'k')}});
+  EXPECT_EQ(client_
+                ->request("GET", "/api/v1/tasks", "",
+                          {{"Authorization", "Bearer " + std::string(32, 'k')}})
+                .status,
+            200);
+}
+
+// Finding: /readyz echoed the database's error text to whoever asked. It says
+// "database unavailable" and nothing else; the detail goes to the log.
+TEST_F(EdgeTest, ReadyzDoesNotEchoTheDatabasesError) {
+  start_bot();
+  ASSERT_EQ(client_->get("/readyz").status, 200);
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.file("tollgate.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "ALTER TABLE schema_version RENAME COLUMN version TO secret_column",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  HttpResult r = client_->get("/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "database unavailable\n");
+  EXPECT_TRUE(bot_->wait_for_log("readyz: the store does not answer", std::chrono::seconds(2)))
+      << "the detail is logged: " << bot_->log();
 }
 
 }  // namespace

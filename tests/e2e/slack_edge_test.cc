@@ -86,7 +86,7 @@ TEST_F(EdgeTest, ReassignBySlashCommand) {
       *client_, "/slack/commands",
       slash_command("U0EVE", "reassign 999 <@U0CARL> x", slack_.response_url("cmd")), kForm);
   EXPECT_EQ(bad.body,
-            R"({"response_type":"ephemeral","replace_original":false,"text":"no task #999"})");
+            R"({"response_type":"ephemeral","replace_original":false,"text":"#999 is not one of your tasks"})");
   HttpResult help =
       post_signed(*client_, "/slack/commands", slash_command("U0EVE", "help", "x"), kForm);
   EXPECT_NE(help.body.find("/tasks reassign 42 @user reason"), std::string::npos);

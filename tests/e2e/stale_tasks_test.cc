@@ -32,7 +32,7 @@ namespace {
 using std::chrono::days;
 using std::chrono::hours;
 
-constexpr const char* kApiToken = "api-token-for-tests";
+constexpr const char* kApiToken = "api-token-for-tests-0123456789abcdef";
 
 // The test organisation; "manager-only" (ana's AWS staging) gets service
 // levels, and dana and ana want mail too.

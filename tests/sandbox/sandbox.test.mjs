@@ -20,7 +20,7 @@ import { chromium } from "playwright-core";
 const binary = process.env.TOLLGATE_BINARY;
 const source = process.env.TOLLGATE_SOURCE_DIR;
 const shots = process.env.TOLLGATE_SCREENSHOTS || join(tmpdir(), "tollgate-sandbox-screenshots");
-const apiToken = "sandbox-test-admin-token";
+const apiToken = "sandbox-test-admin-token-0123456789";
 const people = { bo: "U0BO", carl: "U0CARL", dana: "U0DANA", eve: "U0EVE", gita: "U0GITA", hugo: "U0HUGO",
                  lina: "U0SBLINA" };
 
@@ -330,4 +330,26 @@ test("a deny modal with a missing required reason shows Slack's error", async ()
   assert.deepEqual([t.steps[0].outcome, t.steps[0].decided_by], ["deny", "dana"]);
   await message.getByRole("button", { name: "Deny" }).waitFor({ state: "detached" });
   await shot("13-denied");
+});
+
+// Finding: the page turned any <target|label> of mrkdwn into a link, javascript: included.
+// Only http, https and mailto become links; anything else is shown as text.
+test("links in messages go only to http, https and mailto", async () => {
+  const html = await page.evaluate(() => mrkdwn(
+    "<javascript:alert(document.domain)|js> <JavaScript:alert(1)> < javascript:x|sp> " +
+    "<data:text/html,hi|data> <vbscript:x|vb> <https://example.com/a?b=1|web> <http://example.com> " +
+    "<mailto:security@example.com|mail>"));
+  const hrefs = [...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
+  assert.deepEqual(hrefs, ["https://example.com/a?b=1", "http://example.com", "mailto:security@example.com"]);
+  assert.ok(html.includes("js") && html.includes("data"), "the others are shown as text: " + html);
+});
+
+// The sandbox's API answers only with the page's session; the page sends it on every call.
+test("the page's calls carry its session, and a call without it is refused", async () => {
+  const session = await page.evaluate(() => SESSION);
+  assert.match(session, /^[0-9a-f]{32}$/);
+  const without = await page.evaluate(async () => (await fetch("/sandbox/api/people")).status);
+  assert.equal(without, 403);
+  const withIt = await page.evaluate(async () => (await sandboxFetch("people")).status);
+  assert.equal(withIt, 200);
 });

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/detail/codec.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_org.h"
@@ -320,6 +321,51 @@ TEST_P(StoreTest, ListsTasksByAssigneeInvolvementStateAndPage) {
   EXPECT_EQ(numbers({.kind = TaskKind::revoke}), std::vector<TaskNumber>{});
 }
 
+// Issue 15, finding 10: completed lists show the newest tasks, newest first
+// (they showed the oldest `limit`, reversed).
+TEST_P(StoreTest, NewestFirstListsTheHighestNumbersFirstWithinTheLimit) {
+  for (int i = 0; i < 5; ++i) {
+    create({"ana", "", "aws", "staging", "x", std::nullopt, false});
+    ASSERT_TRUE(act(i + 1, Action::deny, "dana").ok());
+  }
+  auto numbers = [&](TaskFilter f) {
+    std::vector<TaskNumber> out;
+    auto tasks = store_->tasks(f);
+    EXPECT_TRUE(tasks.ok());
+    for (const Task& t : *tasks) out.push_back(t.number);
+    return out;
+  };
+  EXPECT_EQ(numbers({.involving = "dana", .open = false, .limit = 3, .newest_first = true}),
+            (std::vector<TaskNumber>{5, 4, 3}));
+  EXPECT_EQ(numbers({.involving = "dana", .open = false, .limit = 3}),
+            (std::vector<TaskNumber>{1, 2, 3}));
+}
+
+// Issue 15, findings 1 and 3: a step's "allow_same_reviewer" and the people a
+// step was taken from (still involved in the task) survive the store.
+TEST_P(StoreTest, FourEyesOptionAndFormerAssigneesSurviveTheStore) {
+  auto dir = testing::load_org(testing::replaced(
+      testing::kTestOrg,
+      R"({"name": "Security review", "reviewers": {"type": "group", "group": "security"}})",
+      R"({"name": "Security review", "reviewers": {"type": "group", "group": "security"}, "allow_same_reviewer": true})"));
+  Engine engine(dir, world_.clock);
+  auto d = create_and_wait(*store_, [&](const Task*, TaskNumber n) {
+    return engine.open_request(github_admin_for("ana"), n);
+  });
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  ASSERT_TRUE(act(1, Action::approve, "dana").ok());
+  Command reassign{Action::reassign, "olga", "on leave", "oscar", {}};
+  ASSERT_TRUE(update_and_wait(*store_, 1, [&](const Task* t, TaskNumber) {
+                return engine.act(*t, reassign);
+              }).ok());
+  auto t = store_->task(1);
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->steps[2].rule.allow_same_reviewer);
+  EXPECT_FALSE(t->steps[1].rule.allow_same_reviewer);
+  EXPECT_EQ(t->steps[1].assignees, std::vector<PersonId>{"oscar"});
+  EXPECT_EQ(t->steps[1].former_assignees, std::vector<PersonId>{"olga"});
+}
+
 TEST_P(StoreTest, OutboxDeliversInOrderPerTaskRetriesAndParks) {
   create(github_admin_for("ana"));                    // 1: assign dana
   ASSERT_TRUE(act(1, Action::approve, "dana").ok());  // 1: update, assign olga, notify
@@ -333,9 +379,9 @@ TEST_P(StoreTest, OutboxDeliversInOrderPerTaskRetriesAndParks) {
     EXPECT_TRUE(r.ok());
     return r.ok() ? *r : std::vector<OutboxItem>{};
   };
-  auto finish = [&](std::int64_t id, Status s, std::optional<Time> retry) {
+  auto finish = [&](const OutboxItem& it, Status s, std::optional<Time> retry) {
     std::promise<Status> p;
-    store_->finish_outbox(id, s, retry, [&](Status r) { p.set_value(r); });
+    store_->finish_outbox(it.id, it.claim, s, retry, [&](Status r) { p.set_value(r); });
     EXPECT_TRUE(p.get_future().get().ok());
   };
   auto first = claim(now);
@@ -346,8 +392,8 @@ TEST_P(StoreTest, OutboxDeliversInOrderPerTaskRetriesAndParks) {
   EXPECT_EQ(first[1].effect.task, 2);
   EXPECT_TRUE(claim(now).empty()) << "claimed items are leased";
 
-  finish(first[0].id, {}, std::nullopt);                                         // delivered
-  finish(first[1].id, unavailable("slack 500"), now + std::chrono::seconds(5));  // retry later
+  finish(first[0], {}, std::nullopt);                                         // delivered
+  finish(first[1], unavailable("slack 500"), now + std::chrono::seconds(5));  // retry later
   auto second = claim(now);
   ASSERT_EQ(second.size(), 1u) << "task 2 waits for its retry; task 1 moves on";
   EXPECT_EQ(second[0].effect.task, 1);
@@ -357,7 +403,7 @@ TEST_P(StoreTest, OutboxDeliversInOrderPerTaskRetriesAndParks) {
   EXPECT_EQ(later[0].effect.task, 2);
   EXPECT_EQ(later[0].attempts, 1);
   EXPECT_EQ(later[0].last_error, "unavailable: slack 500");
-  finish(later[0].id, internal_error("invalid_blocks"), std::nullopt);  // parked
+  finish(later[0], internal_error("invalid_blocks"), std::nullopt);  // parked
   auto stats = store_->outbox_stats();
   EXPECT_EQ(stats->parked, 1);
   EXPECT_EQ(stats->pending, 3);
@@ -390,6 +436,104 @@ TEST_P(StoreTest, OutboxDeliversInOrderPerTaskRetriesAndParks) {
   }
   EXPECT_TRUE(back) << "the requeued item is claimable again";
   EXPECT_EQ(requeue(std::nullopt), 0);
+}
+
+// Issue 15, item 4: a Slack call that succeeded is recorded with its item
+// (and the message it posted, in the same transaction), so that a retry of
+// the item never makes it again; a claim is renewed while held, and a worker
+// whose lease lapsed and was claimed by another can neither renew, record nor
+// finish the item.
+TEST_P(StoreTest, OutboxRecordsDoneCallsRenewsLeasesAndRefusesALapsedClaim) {
+  create(github_admin_for("ana"));  // 1: assign dana
+  Time now = world_.clock.now();
+  const auto lease = std::chrono::seconds(30);
+  auto claim = [&](Time at) {
+    std::promise<StatusOr<std::vector<OutboxItem>>> p;
+    store_->claim_outbox(at, 10, lease, [&](auto r) { p.set_value(std::move(r)); });
+    auto r = p.get_future().get();
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    return r.ok() ? *r : std::vector<OutboxItem>{};
+  };
+  auto record = [&](const OutboxItem& it, const std::string& claim_token, std::string key,
+                    std::optional<SlackMessage> m = std::nullopt) {
+    std::promise<Status> p;
+    store_->record_outbox_call(it.id, claim_token, std::move(key), std::move(m),
+                               [&](Status r) { p.set_value(r); });
+    return p.get_future().get();
+  };
+  auto finish = [&](const OutboxItem& it, const std::string& claim_token, Status s,
+                    std::optional<Time> retry) {
+    std::promise<Status> p;
+    store_->finish_outbox(it.id, claim_token, s, retry, [&](Status r) { p.set_value(r); });
+    return p.get_future().get();
+  };
+  auto renew = [&](const OutboxItem& it, const std::string& claim_token, Time until) {
+    std::promise<StatusOr<std::vector<std::int64_t>>> p;
+    store_->renew_outbox({{it.id, claim_token}}, until, [&](auto r) { p.set_value(r); });
+    auto r = p.get_future().get();
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    return r.ok() ? *r : std::vector<std::int64_t>{-1};
+  };
+
+  auto first = claim(now);
+  ASSERT_EQ(first.size(), 1u);
+  const OutboxItem item = first[0];
+  EXPECT_EQ(item.claim.size(), 32u);
+  EXPECT_TRUE(item.done_calls.empty());
+
+  // Two calls done, the second with the message it posted; keys are checked.
+  EXPECT_TRUE(record(item, item.claim, "reply:D0OLGA:1700000000.000001").ok());
+  SlackMessage posted{1, "", "D0DANA", "1700000000.000100", "dana", "assign", 0, now, ""};
+  EXPECT_TRUE(record(item, item.claim, "post", posted).ok());
+  ASSERT_TRUE(store_->message_at("D0DANA", "1700000000.000100")->has_value());
+  EXPECT_EQ(record(item, item.claim, "").code(), Code::invalid_argument);
+  EXPECT_EQ(record(item, item.claim, "two\nlines").code(), Code::invalid_argument);
+  // Someone else's claim changes nothing.
+  SlackMessage stray{1, "", "D0X", "1700000000.000999", "dana", "assign", 0, now, ""};
+  EXPECT_EQ(record(item, "not-the-claim", "post2", stray).code(), Code::not_found);
+  EXPECT_FALSE(store_->message_at("D0X", "1700000000.000999")->has_value());
+  EXPECT_EQ(finish(item, "not-the-claim", {}, std::nullopt).code(), Code::not_found);
+  EXPECT_EQ(store_->outbox_stats()->pending, 1);
+
+  // Renewed while held: not offered after the first lease, only after the renewed one.
+  EXPECT_EQ(renew(item, item.claim, now + std::chrono::seconds(90)), std::vector<std::int64_t>{});
+  EXPECT_TRUE(claim(now + std::chrono::seconds(60)).empty()) << "the renewed lease holds";
+  auto taken = claim(now + std::chrono::seconds(91));
+  ASSERT_EQ(taken.size(), 1u) << "a lapsed lease is claimable";
+  EXPECT_NE(taken[0].claim, item.claim);
+  EXPECT_EQ(taken[0].done_calls,
+            (std::vector<std::string>{"reply:D0OLGA:1700000000.000001", "post"}));
+  // The first holder has lost it: nothing it does counts any more.
+  EXPECT_EQ(renew(item, item.claim, now + std::chrono::seconds(200)),
+            std::vector<std::int64_t>{item.id});
+  EXPECT_EQ(record(item, item.claim, "late").code(), Code::not_found);
+  EXPECT_EQ(finish(item, item.claim, unavailable("x"), now).code(), Code::not_found);
+
+  // A retry and a park keep what was done; so does putting it back in line.
+  EXPECT_TRUE(
+      finish(taken[0], taken[0].claim, unavailable("slack 500"), now + std::chrono::seconds(100))
+          .ok());
+  auto retried = claim(now + std::chrono::seconds(100));
+  ASSERT_EQ(retried.size(), 1u);
+  EXPECT_EQ(retried[0].attempts, 1);
+  EXPECT_EQ(retried[0].done_calls.size(), 2u);
+  EXPECT_TRUE(
+      finish(retried[0], retried[0].claim, invalid_argument("channel_not_found"), std::nullopt)
+          .ok());
+  EXPECT_EQ(renew(retried[0], retried[0].claim, now + std::chrono::seconds(300)),
+            std::vector<std::int64_t>{item.id})
+      << "a parked item is not held";
+  std::promise<StatusOr<std::int64_t>> rq;
+  store_->requeue_parked(std::nullopt, now + std::chrono::seconds(101),
+                         [&](auto r) { rq.set_value(r); });
+  ASSERT_EQ(*rq.get_future().get(), 1);
+  auto back = claim(now + std::chrono::seconds(101));
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].done_calls.size(), 2u);
+  EXPECT_TRUE(finish(back[0], back[0].claim, {}, std::nullopt).ok());
+  EXPECT_EQ(store_->outbox_stats()->pending, 0);
+  EXPECT_EQ(finish(back[0], back[0].claim, {}, std::nullopt).code(), Code::not_found)
+      << "finished: no longer held";
 }
 
 TEST_P(StoreTest, SlackMessagesAndIdentitiesAreKept) {
@@ -558,6 +702,202 @@ TEST_P(StoreTest, TextThatLooksLikeSqlIsStoredAsText) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+
+// The audit log proves itself (issue 15, item 9): events are HMACs under a
+// key the database does not hold, and the head row (count, last hash) is
+// authenticated too. Someone who can write the database but not read the key
+// does the best they can below: drop the triggers, rewrite the events as a
+// consistent chain of plain SHA-256 hashes (what `audit verify` accepted
+// before the key), and move the head to the new end. Each attempt is caught,
+// naming the first bad event.
+const std::string kAuditKey(32, 'k');
+const std::string kOtherAuditKey(32, 'o');
+
+class AuditLogTest : public StoreTest {
+ protected:
+  StoreOptions keyed(const std::string& key = kAuditKey, bool migrate = true) {
+    StoreOptions o;
+    o.audit_key = key;
+    o.migrate = migrate;
+    return o;
+  }
+  // Six events under the key: #1 opened (1, 2), approved by dana (3, 4), #2 opened (5, 6).
+  void seed() {
+    store_ = open(keyed());
+    ASSERT_NE(store_, nullptr);
+    create(github_admin_for("ana"));
+    ASSERT_TRUE(act(1, Action::approve, "dana").ok());
+    create(github_admin_for("bo"));
+    auto report = store_->verify_chain();
+    ASSERT_TRUE(report.ok() && report->intact()) << report->problem;
+    ASSERT_EQ(report->events, 6);
+    ASSERT_TRUE(report->authenticated);
+  }
+  std::vector<StoredEvent> stored() {
+    auto e = store_->events(0, 1000);
+    EXPECT_TRUE(e.ok());
+    return e.ok() ? *e : std::vector<StoredEvent>{};
+  }
+  static std::string q(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+  }
+  // Rewrites the events table as `events`, renumbered from 1: those from
+  // index `from` to `to` re-linked with plain SHA-256 hashes, the others as
+  // stored; the head row is moved to the new end. Closes the store first.
+  void forge(std::vector<StoredEvent> events, std::size_t from, std::size_t to = SIZE_MAX) {
+    store_.reset();
+    std::string sql = db_.postgres() ? "ALTER TABLE events DISABLE TRIGGER USER;"
+                                     : "DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER "
+                                       "IF EXISTS events_no_delete;";
+    sql += "DELETE FROM events;";
+    std::string prev = codec::genesis_hash();
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      StoredEvent& e = events[i];
+      std::int64_t seq = static_cast<std::int64_t>(i) + 1;
+      std::string data = codec::encode_pairs(e.event.data);
+      std::int64_t at = e.event.at.time_since_epoch().count();
+      if (i >= from && i < to) {
+        e.prev_hash = prev;
+        e.hash = codec::event_hash(prev, seq, e.event.task, e.event.type, e.event.actor, at, data);
+      }
+      sql += "INSERT INTO events (seq, task, type, actor, at, data, prev_hash, hash) VALUES (" +
+             std::to_string(seq) + ", " + std::to_string(e.event.task) + ", " + q(e.event.type) +
+             ", " + q(e.event.actor) + ", " + std::to_string(at) + ", " + q(data) + ", " +
+             q(e.prev_hash) + ", " + q(e.hash) + ");";
+      prev = e.hash;
+    }
+    sql += "UPDATE chain_head SET last_seq = " + std::to_string(events.size()) +
+           ", last_hash = " + q(prev) + " WHERE id = 1;";
+    raw(sql);
+  }
+  ChainReport verify(const std::string& key = kAuditKey) {
+    store_.reset();
+    store_ = open(keyed(key, /*migrate=*/false));
+    auto r = store_ ? store_->verify_chain() : StatusOr<ChainReport>(internal_error("no store"));
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    return r.ok() ? *r : ChainReport{};
+  }
+};
+
+TEST_P(AuditLogTest, ARewriteWithRecomputedPlainHashesIsCaughtAtTheRewrittenEvent) {
+  seed();
+  auto events = stored();
+  events[2].event.actor = "sam";  // event 3: "approved", now by sam
+  forge(events, 2);
+  ChainReport r = verify();
+  ASSERT_EQ(r.broken_seq, 3) << r.problem;
+  EXPECT_EQ(r.problem, "event 3 (task #1, approved): its content does not match its hash");
+  EXPECT_FALSE(r.authenticated);
+}
+
+TEST_P(AuditLogTest, AnEventRemovedFromTheMiddleAndTheRestRenumberedIsCaught) {
+  seed();
+  auto events = stored();
+  events.erase(events.begin() + 2);  // event 3, the approval, gone; 4 to 6 become 3 to 5
+  forge(events, 2);
+  ChainReport r = verify();
+  ASSERT_EQ(r.broken_seq, 3) << r.problem;
+  EXPECT_EQ(r.problem, "event 3 (task #1, step_opened): its content does not match its hash");
+}
+
+TEST_P(AuditLogTest, EventsRemovedFromTheEndAreCaughtByTheHead) {
+  seed();
+  store_.reset();
+  raw(db_.postgres() ? "ALTER TABLE events DISABLE TRIGGER USER; DELETE FROM events WHERE seq > 4"
+                     : "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq > 4");
+  ChainReport r = verify();
+  ASSERT_EQ(r.broken_seq, 5) << r.problem;
+  EXPECT_EQ(r.problem, "events 5 to 6 are missing from the end (the audit head counts 6)");
+
+  // Moving the head back too: without the key its MAC cannot follow.
+  auto events = stored();
+  forge(events, events.size());
+  r = verify();
+  EXPECT_FALSE(r.intact());
+  EXPECT_EQ(r.problem,
+            "the audit head (table chain_head) does not verify under the key: it was changed "
+            "outside Tollgate");
+  EXPECT_FALSE(r.authenticated);
+}
+
+TEST_P(AuditLogTest, AnEmptiedLogIsCaught) {
+  seed();
+  forge({}, 0);  // every event deleted, the head's last hash back to 64 zeros
+  raw("UPDATE chain_head SET last_seq = 6");  // (the count left as it was: no MAC needed)
+  ChainReport r = verify();
+  ASSERT_EQ(r.broken_seq, 1) << r.problem;
+  EXPECT_EQ(r.problem, "the log is empty: events 1 to 6 are missing (the audit head counts 6)");
+  EXPECT_EQ(r.events, 0);
+}
+
+TEST_P(AuditLogTest, TruncateAndDeletingTheHeadAreRefused) {
+  seed();
+  store_.reset();
+  Status gone = db_.raw("DELETE FROM chain_head");
+  EXPECT_FALSE(gone.ok()) << "the head row is kept";
+  if (db_.postgres()) {
+    // TRUNCATE skips row triggers: a statement trigger refuses it.
+    Status t = db_.raw("TRUNCATE events");
+    EXPECT_FALSE(t.ok());
+    EXPECT_NE(t.message().find("TRUNCATE on events refused: the audit log is append-only"),
+              std::string::npos)
+        << t.to_string();
+    EXPECT_FALSE(db_.raw("TRUNCATE chain_head").ok());
+    EXPECT_FALSE(db_.raw("TRUNCATE events, chain_head CASCADE").ok());
+  }
+  EXPECT_EQ(db_.number("SELECT COUNT(*) FROM events"), 6);
+  EXPECT_TRUE(verify().intact());
+}
+
+TEST_P(AuditLogTest, AnotherKeyIsRefused) {
+  seed();
+  store_.reset();
+  auto writer = open_store(db_.url(), keyed(kOtherAuditKey));
+  ASSERT_FALSE(writer.ok()) << "serve with another key would fork the log";
+  EXPECT_EQ(writer.code(), Code::permission_denied);
+  EXPECT_NE(writer.status().message().find("sealed with another audit key"), std::string::npos)
+      << writer.status().to_string();
+  ChainReport r = verify(kOtherAuditKey);
+  EXPECT_FALSE(r.intact());
+  EXPECT_FALSE(r.authenticated);
+  EXPECT_EQ(r.problem.rfind("the log is sealed with another audit key (key id ", 0), 0u)
+      << r.problem;
+  EXPECT_TRUE(verify(kAuditKey).intact());
+}
+
+TEST_P(AuditLogTest, AnOldLogIsSealedAtTheFirstKeyedOpenAndKeepsItsPlainEvents) {
+  create(github_admin_for("ana"));  // events 1 and 2, written without a key (as before)
+  store_.reset();
+  store_ = open(keyed());  // serve with the key: seals from event 3
+  ASSERT_TRUE(act(1, Action::approve, "dana").ok());
+  ChainReport r = verify();
+  ASSERT_TRUE(r.intact()) << r.problem;
+  EXPECT_TRUE(r.authenticated);
+  EXPECT_EQ(r.sealed_from, 3);
+  EXPECT_EQ(r.events, 4);
+
+  // A store without the key reads and checks links, but cannot append.
+  store_.reset();
+  store_ = open();
+  EXPECT_EQ(act(1, Action::comment, "dana", "x").code(), Code::internal);
+  auto links = store_->verify_chain();
+  ASSERT_TRUE(links.ok());
+  EXPECT_TRUE(links->intact());
+  EXPECT_FALSE(links->authenticated);
+
+  // Rewriting a plain event before the seal breaks the first keyed event's link.
+  auto events = stored();
+  events[0].event.actor = "sam";
+  forge(events, 0, 2);
+  r = verify();
+  ASSERT_EQ(r.broken_seq, 3) << r.problem;
+  EXPECT_EQ(r.problem, "event 3 (task #1, approved) does not link to the event before it");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditLogTest, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 TEST(StoreUrl, AnUnreachablePostgresIsUnavailableWithTheReason) {

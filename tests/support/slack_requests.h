@@ -5,6 +5,7 @@
 // the test on anything Slack would refuse.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -33,6 +34,15 @@ inline Headers signed_headers(const std::string& body, const std::string& conten
           {"X-Slack-Signature", slack::sign(secret, t, body)}};
 }
 
+// A trigger_id of its own for every request built here, as each of Slack's
+// has: two requests with the same bytes signed in the same second carry the
+// same signature, and Tollgate takes the second for a replay (acknowledged,
+// not acted on). A test that means to replay posts the same bytes and headers.
+inline std::string fresh_trigger_id() {
+  static std::atomic<long long> next{0};
+  return std::to_string(++next) + ".4242424242.7e57";
+}
+
 inline const char* kForm = "application/x-www-form-urlencoded";
 inline const char* kJson = "application/json";
 
@@ -43,7 +53,7 @@ inline std::string form_payload(const std::string& json) {
 // A click on a button (or an overflow option) of a message in the clicker's DM.
 inline std::string block_action(const std::string& user_id, const std::string& action_id,
                                 const std::string& value, const std::string& response_url,
-                                const std::string& trigger_id = "1.2.abc",
+                                const std::string& trigger_id = fresh_trigger_id(),
                                 const std::string& team = "T0TEST",
                                 const std::string& channel = "D0CHAN",
                                 const std::string& message_ts = "1700000000.000100") {
@@ -90,7 +100,8 @@ inline std::string view_submission(const std::string& user_id, const std::string
       R"({"type":"view_submission","team":{"id":)" + json::quote(team) +
       R"(,"domain":"test"},"user":{"id":)" + json::quote(user_id) +
       R"(,"username":"someone","name":"someone","team_id":)" + json::quote(team) +
-      R"(},"api_app_id":"A0TEST","token":"legacy","trigger_id":"9.9.x","view":{"id":"V0MODAL","team_id":)" +
+      R"(},"api_app_id":"A0TEST","token":"legacy","trigger_id":)" +
+      json::quote(fresh_trigger_id()) + R"(,"view":{"id":"V0MODAL","team_id":)" +
       json::quote(team) + R"(,"type":"modal","blocks":[)" + blocks + R"(],"private_metadata":)" +
       json::quote(private_metadata) + R"(,"callback_id":)" + json::quote(callback_id) +
       R"(,"state":{"values":{)" + values +
@@ -112,7 +123,7 @@ inline std::string slash_command(const std::string& user_id, const std::string& 
                              {"api_app_id", "A0TEST"},
                              {"is_enterprise_install", "false"},
                              {"response_url", response_url},
-                             {"trigger_id", "13345224609.738474920.8088930838d88f008e0"}});
+                             {"trigger_id", fresh_trigger_id()}});
 }
 
 inline std::string event_callback(const std::string& event_id, const std::string& event_json,

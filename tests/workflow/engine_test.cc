@@ -1,4 +1,4 @@
-// The engine's rules, one behaviour per test (DESIGN.md §4).
+// The engine's rules, one behaviour per test (README, "The rules the engine applies").
 #include "workflow/engine.h"
 
 #include <algorithm>
@@ -506,10 +506,234 @@ TEST(Engine, SlackRepliesBecomeCommentsThatOnlyTheirAuthorEditsOrDeletes) {
   ASSERT_TRUE(gone.ok());
   EXPECT_TRUE(gone->task.comments[0].deleted);
   EXPECT_EQ(w.engine.act(gone->task, edit).code(), Code::conflict);
-  // A Slack user outside the directory may comment too.
+  // The engine takes a comment from a Slack user outside the directory; whether
+  // anyone may write on the task at all is the service's need-to-know check.
   Command stranger{Action::comment, "slack:U0GUEST",    "hello", {}, {}, "slack",
                    "D0DANA",        "1700000000.000300"};
   EXPECT_TRUE(w.engine.act(t, stranger).ok());
+}
+
+// ---------------------------------------------------------------------------
+// Four eyes (issue 15, finding 1): whoever decided one review step of a task is
+// never an assignee of a later review step of it. In the test organisation,
+// Nora's manager is Sam, who is also in the security group; her request for
+// GitHub / Org admin goes to Sam (manager), Olga (resource owner), then the
+// security group (Sam and Lee), then Pat provisions.
+
+// The organisation with the three-step policy's security step given `extra`
+// (", \"key\": value" pairs).
+std::string security_step_with(const std::string& extra) {
+  return testing::replaced(
+      testing::kTestOrg,
+      R"({"name": "Security review", "reviewers": {"type": "group", "group": "security"}})",
+      R"({"name": "Security review", "reviewers": {"type": "group", "group": "security"})" + extra +
+          "}");
+}
+
+// An engine over `org` with a delegation book, for the four-eyes tests.
+struct FourEyesWorld {
+  explicit FourEyesWorld(const std::string& org = testing::kTestOrg)
+      : dir(testing::load_org(org)), engine(dir, clock, book) {}
+  ManualClock clock{testing::test_start()};
+  std::shared_ptr<DelegationBook> book = std::make_shared<DelegationBook>();
+  std::shared_ptr<const Directory> dir;
+  Engine engine;
+
+  StatusOr<Decision> act(const Task& t, Action a, const PersonId& actor, std::string comment = {},
+                         PersonId to = {}) {
+    return engine.act(t, Command{a, actor, std::move(comment), std::move(to), {}});
+  }
+  Task must(const Task& t, Action a, const PersonId& actor) {
+    auto d = act(t, a, actor);
+    EXPECT_TRUE(d.ok()) << d.status().to_string();
+    return d.ok() ? d->task : t;
+  }
+  // Nora's request, approved by Sam (step 1) and, unless `stop_at_two`, by Olga (step 2).
+  Task at_security_step(bool stop_at_two = false) {
+    auto d = engine.open_request(github_admin_for("nora"), 1);
+    EXPECT_TRUE(d.ok()) << d.status().to_string();
+    if (!d.ok()) return {};
+    EXPECT_EQ(d->task.assignees(), std::vector<PersonId>{"sam"});
+    Task t = must(d->task, Action::approve, "sam");
+    return stop_at_two ? t : must(t, Action::approve, "olga");
+  }
+};
+
+TEST(FourEyes, TheManagerInTheSecurityGroupIsNotAssignedTheSecurityStep) {
+  FourEyesWorld w;
+  Task two = w.at_security_step(true);
+  EXPECT_EQ(w.engine.plan(two, "sam").steps[2].people, std::vector<PersonId>{"lee"})
+      << "the plan already leaves Sam out of step 3";
+  auto d = w.act(two, Action::approve, "olga");
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  Task t = d->task;
+  EXPECT_EQ(t.current_step(), 2);
+  EXPECT_EQ(t.assignees(), std::vector<PersonId>{"lee"});
+  EXPECT_FALSE(t.steps[2].by_fallback);
+  EXPECT_EQ(recipients(*d, EffectKind::assign), std::vector<PersonId>{"lee"});
+  // Sam's second approval, with or without the step, is the named outcome of his first.
+  auto again = w.act(t, Action::approve, "sam");
+  EXPECT_EQ(again.code(), Code::conflict);
+  EXPECT_EQ(again.status().message(),
+            "#1 was already approved by Sam Okafor at 2026-11-26 10:00 UTC");
+  auto pinned = w.engine.act(t, Command{Action::approve, "sam", {}, {}, 2});
+  EXPECT_EQ(pinned.status().message(), again.status().message());
+  EXPECT_TRUE(w.act(t, Action::approve, "lee").ok());
+}
+
+TEST(FourEyes, AnEarlierReviewerWhoHoldsTheStepAnywayCannotDecideIt) {
+  // A task assigned before the rule existed: Sam holds step 3 too.
+  FourEyesWorld w;
+  Task t = w.at_security_step();
+  t.steps[2].assignees = {"sam", "lee"};
+  auto d = w.act(t, Action::deny, "sam", "no");
+  EXPECT_EQ(d.code(), Code::conflict);
+  EXPECT_EQ(d.status().message(), "#1 was already approved by Sam Okafor at 2026-11-26 10:00 UTC");
+}
+
+TEST(FourEyes, AStepThatAllowsTheSameReviewerTakesHim) {
+  FourEyesWorld w(security_step_with(R"(, "allow_same_reviewer": true)"));
+  Task t = w.at_security_step();
+  EXPECT_EQ(t.assignees(), (std::vector<PersonId>{"sam", "lee"}));
+  EXPECT_TRUE(w.act(t, Action::approve, "sam").ok());
+}
+
+TEST(FourEyes, WithTheWholeGroupHavingReviewedTheFallbackTakesItThenTheAdminsThenNobody) {
+  // Step 2 goes to Lee: after it, both members of the security group have reviewed.
+  std::string lee_second = testing::replaced(
+      testing::kTestOrg,
+      R"({"reviewers": {"type": "resource_owners"}, "require_reason": ["deny"], "allow_reassign": true})",
+      R"({"reviewers": {"type": "users", "users": ["lee"]}})");
+  auto with_fallback = [&](const std::string& fallback) {
+    return testing::replaced(
+        lee_second,
+        R"({"name": "Security review", "reviewers": {"type": "group", "group": "security"}})",
+        R"({"name": "Security review", "reviewers": {"type": "group", "group": "security"}, "fallback": )" +
+            fallback + "}");
+  };
+  FourEyesWorld w(with_fallback(R"(["sam", "oscar"])"));
+  Task two = w.at_security_step(true);
+  ASSERT_EQ(two.assignees(), std::vector<PersonId>{"lee"});
+  auto d = w.act(two, Action::approve, "lee");
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  EXPECT_EQ(d->task.assignees(), std::vector<PersonId>{"oscar"}) << "the fallback, minus Sam";
+  EXPECT_TRUE(d->task.steps[2].by_fallback);
+
+  // The fallback is Sam alone and Sam is the only admin: nobody is left, and
+  // Lee's approval is refused rather than handing step 3 to an earlier reviewer.
+  FourEyesWorld none(with_fallback(R"(["sam"])"));
+  Task stuck = none.at_security_step(true);
+  auto refused = none.act(stuck, Action::approve, "lee");
+  EXPECT_EQ(refused.code(), Code::rule_refused);
+  EXPECT_EQ(refused.status().message(),
+            "nobody but an earlier reviewer can take step 3 (Security review) of #1: four eyes "
+            "needs another reviewer (an admin or the step's fallback)");
+}
+
+TEST(FourEyes, ADelegateWhoReviewedEarlierDoesNotStandIn) {
+  FourEyesWorld w;
+  // Lee is away and has chosen Sam, who approves step 1, as delegate.
+  w.book->set(
+      {"lee", "sam", testing::test_start() + std::chrono::days(7), "lee", testing::test_start()});
+  Task t = w.at_security_step();
+  EXPECT_EQ(t.assignees(), std::vector<PersonId>{"lee"}) << "Lee keeps the step";
+  EXPECT_TRUE(t.steps[2].delegated_for.empty());
+  // Reassigned to Oscar, who is away with Sam as delegate: Oscar keeps it too.
+  w.book->set({"oscar", "sam", testing::test_start() + std::chrono::days(7), "oscar",
+               testing::test_start()});
+  auto d = w.act(t, Action::reassign, "sam", "Lee is away", "oscar");
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  EXPECT_EQ(d->task.assignees(), std::vector<PersonId>{"oscar"});
+}
+
+TEST(FourEyes, EscalationSkipsTheEarlierReviewer) {
+  // Lee's manager is Sam: escalation "to the manager" goes to the fallback instead.
+  FourEyesWorld w(security_step_with(
+      R"(, "fallback": ["oscar"], "sla": {"escalate_after": "3d", "escalate_to": "manager"})"));
+  Task t = w.at_security_step();
+  ASSERT_EQ(t.assignees(), std::vector<PersonId>{"lee"});
+  w.clock.advance(std::chrono::days(3));
+  Command esc{Action::escalate, std::string(kSystemActor), {}, {}, 2};
+  auto d = w.engine.act(t, esc);
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  EXPECT_EQ(d->task.assignees(), std::vector<PersonId>{"oscar"});
+  EXPECT_EQ(recipients(*d, EffectKind::assign), std::vector<PersonId>{"oscar"});
+  EXPECT_EQ(d->task.steps[2].former_assignees, std::vector<PersonId>{"lee"});
+}
+
+TEST(FourEyes, ReassigningToAnEarlierReviewerIsRefusedByName) {
+  FourEyesWorld w(security_step_with(R"(, "allow_reassign": true)"));
+  Task t = w.at_security_step();
+  for (const PersonId& by : {PersonId("lee"), PersonId("sam")}) {  // the assignee, an admin
+    auto d = w.act(t, Action::reassign, by, "more context", "sam");
+    EXPECT_EQ(d.code(), Code::rule_refused) << by;
+    EXPECT_EQ(d.status().message(),
+              "Sam Okafor already approved #1 at step 1, so they cannot review step 3 too (four "
+              "eyes)");
+  }
+  auto ok = w.act(t, Action::reassign, "lee", "more context", "oscar");
+  ASSERT_TRUE(ok.ok()) << ok.status().to_string();
+  EXPECT_EQ(ok->task.assignees(), std::vector<PersonId>{"oscar"});
+}
+
+TEST(FourEyes, ProvisioningIsNotAReviewAndMayGoToAnEarlierReviewer) {
+  // Pat reviews step 2 and is the app's provisioner.
+  FourEyesWorld w(testing::replaced(
+      testing::kTestOrg,
+      R"({"reviewers": {"type": "resource_owners"}, "require_reason": ["deny"], "allow_reassign": true})",
+      R"({"reviewers": {"type": "users", "users": ["pat"]}})"));
+  Task t = w.at_security_step(true);
+  t = w.must(t, Action::approve, "pat");
+  t = w.must(t, Action::approve, "lee");
+  EXPECT_EQ(t.state, TaskState::provisioning);
+  EXPECT_EQ(t.assignees(), std::vector<PersonId>{"pat"});
+}
+
+TEST(FourEyes, TheStepOptionIsABooleanCheckedWithItsPath) {
+  LoadedConfig bad = load_config_text(security_step_with(R"(, "allow_same_reviewer": "yes")"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(format_issue(bad.issues[0]),
+            "error: $.policies[2].steps[2].allow_same_reviewer: expected true or false");
+  LoadedConfig good = load_config_text(security_step_with(R"(, "allow_same_reviewer": true)"));
+  ASSERT_TRUE(good.ok());
+  EXPECT_TRUE(good.directory->policy("three-step")->steps[2].allow_same_reviewer);
+  EXPECT_FALSE(good.directory->policy("three-step")->steps[1].allow_same_reviewer);
+}
+
+// Need to know (issue 15, finding 3): who is involved in a task.
+TEST(NeedToKnow, InvolvedAreRequesterSubjectAssigneesPastAndPresentDecidersAndAdmins) {
+  FourEyesWorld w(security_step_with(R"(, "allow_reassign": true)"));
+  RequestInput in = github_admin_for("dana");
+  in.subject = "ana";  // dana asks for ana; dana's own request goes to the fallback, sam
+  auto opened = w.engine.open_request(in, 1);
+  ASSERT_TRUE(opened.ok());
+  Task t = opened->task;
+  const Directory& d = *w.dir;
+  for (const char* p : {"dana", "ana", "sam"}) EXPECT_TRUE(involved(d, t, p)) << p;
+  for (const char* p : {"olga", "lee", "bo", "nobody", ""}) EXPECT_FALSE(involved(d, t, p)) << p;
+  t = w.must(t, Action::approve, "sam");
+  t = w.must(t, Action::approve, "olga");  // step 3: lee (sam reviewed)
+  EXPECT_TRUE(involved(d, t, "olga")) << "a decider";
+  EXPECT_TRUE(involved(d, t, "lee")) << "an assignee";
+  auto moved = w.act(t, Action::reassign, "lee", "on leave", "oscar");
+  ASSERT_TRUE(moved.ok()) << moved.status().to_string();
+  EXPECT_TRUE(involved(d, moved->task, "lee")) << "a former assignee";
+  EXPECT_TRUE(involved(d, moved->task, "oscar"));
+  EXPECT_FALSE(involved(d, moved->task, "pat")) << "provisioning has not opened";
+  EXPECT_EQ(task_not_shown(7).code(), Code::not_found);
+  EXPECT_EQ(task_not_shown(7).message(), "#7 is not one of your tasks");
+}
+
+TEST(Reassign, OfferedOnlyToAdminsAndToAssigneesOfAStepThatAllowsIt) {
+  World w;
+  Task t = w.request(github_admin_for("ana"));  // step 1: no reassignment
+  EXPECT_FALSE(can_reassign(*w.dir, t, "dana"));
+  EXPECT_TRUE(can_reassign(*w.dir, t, "sam")) << "an admin";
+  t = w.must(t, Action::approve, "dana");  // step 2 allows it
+  EXPECT_TRUE(can_reassign(*w.dir, t, "olga"));
+  EXPECT_FALSE(can_reassign(*w.dir, t, "dana"));
+  Task closed = w.must(t, Action::deny, "olga", "no");
+  EXPECT_FALSE(can_reassign(*w.dir, closed, "sam"));
 }
 
 }  // namespace
