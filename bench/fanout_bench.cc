@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   std::ofstream(config) << fanout_org(reviewers, samples);
   std::string db = "sqlite:" + dir.file("fanout.db");
   {
-    auto store = open_store(db);
+    auto store = open_store(db, serve_store_options());
     SystemClock clock;
     Engine engine(load_config_file(config).directory, clock);
     for (int k = 0; k < dms; ++k) {

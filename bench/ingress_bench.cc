@@ -144,7 +144,7 @@ void row(const char* name, const Run& r, long idle_kb, long peak_kb) {
 // Opens `requests` distinct tasks for Dana to approve (Ana's staging access:
 // manager only, automatic) in the store at `db`.
 bool seed(const std::string& db, const std::string& acme, int requests) {
-  auto store = open_store(db);
+  auto store = open_store(db, testing::serve_store_options());
   if (!store.ok()) {
     std::fprintf(stderr, "setup: %s\n", store.status().to_string().c_str());
     return false;

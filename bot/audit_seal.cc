@@ -79,9 +79,10 @@ std::string errno_text() {
   return std::strerror(errno);
 }
 
-// A secret file's text: a regular file (not followed through a link), no
-// access for group or others, at most kMaxKeyFile bytes. Code::not_found
-// when it does not exist.
+// A secret file's text: a regular file (not followed through a link) owned
+// by this process's user, no access for group or others, at most
+// kMaxKeyFile bytes. A file another user owns is refused: that user could
+// have chosen the key. Code::not_found when it does not exist.
 StatusOr<std::string> read_secret_file(const std::string& path, const std::string& name) {
   int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
@@ -93,6 +94,10 @@ StatusOr<std::string> read_secret_file(const std::string& path, const std::strin
   Status s;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     s = invalid_argument(name + ": " + path + " is not a regular file");
+  } else if (st.st_uid != ::geteuid()) {
+    s = invalid_argument(name + ": " + path + " is owned by uid " + std::to_string(st.st_uid) +
+                         ", not by this process's user (uid " + std::to_string(::geteuid()) +
+                         "): chown it");
   } else if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
@@ -111,18 +116,36 @@ StatusOr<std::string> read_secret_file(const std::string& path, const std::strin
   return text;
 }
 
-// Makes the key file with a fresh random key: written to a temporary file,
-// flushed, then linked into place, so that no reader ever sees it half
-// written and two processes starting at once end with one key (the second
-// link fails and that process reads the first one's). Returns whether this
-// call made it.
+// The folder a path is in ("." for a bare name).
+std::string folder_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Flushes a folder's entries, so that a file just linked into it survives a
+// crash. False (errno set) when it cannot.
+bool sync_folder(const std::string& folder) {
+  int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Makes the key file with a fresh random key: written to a temporary file
+// of an unpredictable name beside it (mkstemp: no stale or planted file
+// blocks it), flushed, then linked into place and the folder flushed, so
+// that no reader ever sees it half written, it survives a crash, and two
+// processes starting at once end with one key (the second link fails and
+// that process reads the first one's). Returns whether this call made it.
 StatusOr<bool> create_key_file(const std::string& path) {
   unsigned char key[kMinKeyBytes];
   if (RAND_bytes(key, sizeof key) != 1) return internal_error("no random bytes for the audit key");
   std::string text = hex(std::string_view(reinterpret_cast<char*>(key), sizeof key)) + "\n";
   OPENSSL_cleanse(key, sizeof key);
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  std::string tmp = path + ".tmp.XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // 0600, O_EXCL
   if (fd < 0) {
     return invalid_argument(std::string("cannot create the audit key file ") + path + ": " +
                             errno_text() + " (set " + kKeyVariable + " or " + kKeyFileVariable +
@@ -142,6 +165,10 @@ StatusOr<bool> create_key_file(const std::string& path) {
   if (linked != 0 && link_errno != EEXIST) {
     return invalid_argument("cannot create the audit key file " + path + ": " +
                             std::strerror(link_errno));
+  }
+  if (linked == 0 && !sync_folder(folder_of(path))) {
+    return invalid_argument("cannot flush the folder of the audit key file " + path + ": " +
+                            errno_text());
   }
   return linked == 0;
 }
@@ -205,8 +232,7 @@ bool iso_text(std::string_view at) {
 
 std::string audit_key_file(const std::string& db_url) {
   if (auto named = variable(kKeyFileVariable); named && !named->empty()) return *named;
-  if (db_url.rfind("postgresql://", 0) == 0 || db_url.rfind("postgres://", 0) == 0)
-    return "tollgate-audit.key";
+  if (is_postgres_url(db_url)) return {};
   std::string path = db_url.rfind("sqlite:", 0) == 0 ? db_url.substr(7) : db_url;
   return path + ".audit-key";
 }
@@ -238,13 +264,23 @@ StatusOr<AuditKey> load_audit_key(const std::string& db_url, bool create) {
   }
   if (named_file && named_file->empty())
     return invalid_argument(std::string(kKeyFileVariable) + " is set but empty");
+  // PostgreSQL: no default file. One made in the working directory would be
+  // lost with the container, and the log with it (nothing appends to a log
+  // sealed under a lost key).
+  if (is_postgres_url(db_url) && !named_file) {
+    if (!create) return AuditKey{};
+    return invalid_argument(std::string("with PostgreSQL, set ") + kKeyVariable +
+                            " (64 hex digits: `openssl rand -hex 32`) or " + kKeyFileVariable +
+                            " (an existing key file), and back it up with the database "
+                            "credentials: a lost key stops every write to the audit log");
+  }
   AuditKey key;
   key.source = audit_key_file(db_url);
   key.default_file = !named_file.has_value();
   std::string name = named_file ? std::string(kKeyFileVariable) + " (" + key.source + ")"
                                 : "the audit key file " + key.source;
   auto text = read_secret_file(key.source, name);
-  if (text.code() == Code::not_found && create) {
+  if (text.code() == Code::not_found && create && !is_postgres_url(db_url)) {
     auto made = create_key_file(key.source);
     if (!made.ok()) return made.status();
     key.created = *made;
@@ -287,6 +323,12 @@ StatusOr<std::string> sign_checkpoint(std::int64_t events, const std::string& he
 }
 
 StatusOr<Checkpoint> read_checkpoint(std::string_view text, const std::string& pinned_key_path) {
+  if (pinned_key_path.empty()) {
+    return invalid_argument(
+        "a checkpoint is only checked against a public key you hold: pass --public-key PEM "
+        "(or set TOLLGATE_AUDIT_PUBLIC_KEY); the key written in the checkpoint proves nothing, "
+        "whoever forges one writes their own");
+  }
   std::vector<std::string_view> lines;
   while (!text.empty() && lines.size() < 7) {
     auto nl = text.find('\n');
@@ -314,7 +356,7 @@ StatusOr<Checkpoint> read_checkpoint(std::string_view text, const std::string& p
   cp.public_key = std::string(*pub);
   cp.signature = std::string(*sig);
   std::string raw_pub = *unhex(cp.public_key), raw_sig = *unhex(cp.signature);
-  if (!pinned_key_path.empty()) {
+  {
     auto pinned = read_pem_key(pinned_key_path, "--public-key", true);
     if (!pinned.ok()) return pinned.status();
     if (raw_public_key(pinned->get()) != raw_pub) {

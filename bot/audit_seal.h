@@ -4,10 +4,13 @@
 // TOLLGATE_AUDIT_KEY: 64 to 128 hexadecimal digits (32 to 64 bytes; `openssl
 // rand -hex 32` makes one), kept outside the database. Unset, it is read from
 // a key file: TOLLGATE_AUDIT_KEY_FILE, else beside the SQLite database
-// (PATH.audit-key), else for PostgreSQL tollgate-audit.key in the working
-// directory; `serve` creates that file once (0600, random). A key file only
-// protects the log against someone who can write the database but cannot
-// read the file's folder.
+// (PATH.audit-key), which `serve` and `migrate` create once (0600, random,
+// owned by the process's user). PostgreSQL has no default file: a file made
+// in the working directory is lost with a container, and a log sealed under
+// a lost key takes no more events; TOLLGATE_AUDIT_KEY or an existing
+// TOLLGATE_AUDIT_KEY_FILE is required there. A key file only protects the
+// log against someone who can write the database but cannot read the file's
+// folder.
 //
 // A checkpoint is the event count and the last event's hash, signed with
 // Ed25519 (private key: a PEM file named by TOLLGATE_AUDIT_SIGNING_KEY, as
@@ -53,9 +56,13 @@ StatusOr<std::string> parse_audit_key(std::string_view text, const std::string& 
 
 // TOLLGATE_AUDIT_KEY, else the key file. `create`: make the key file
 // (exclusively, 0600, from the system's random generator) when it does not
-// exist; otherwise a missing default file gives an empty key, and a missing
-// TOLLGATE_AUDIT_KEY_FILE an error. A key file readable or writable by group
-// or others is refused. Code::invalid_argument naming the variable or file.
+// exist, except with PostgreSQL, where `create` without either variable, or
+// with a missing TOLLGATE_AUDIT_KEY_FILE, is an error naming both; without
+// `create` a missing default file (or PostgreSQL without either variable)
+// gives an empty key, and a missing TOLLGATE_AUDIT_KEY_FILE an error. A key
+// file that is a link, is owned by another user, or is readable or writable
+// by group or others is refused. Code::invalid_argument naming the variable
+// or file.
 StatusOr<AuditKey> load_audit_key(const std::string& db_url, bool create);
 // What to tell the operator when the key came from a default key file.
 std::string default_key_warning(const AuditKey& key);
@@ -74,10 +81,12 @@ struct Checkpoint {
 StatusOr<std::string> sign_checkpoint(std::int64_t events, const std::string& head, Time at,
                                       const std::string& key_path, const std::string& name);
 
-// Reads a checkpoint's text and checks its signature against its own public
-// key, and against the PEM public key at `pinned_key_path` when that is not
-// empty. Code::permission_denied when the signature or the key does not
-// match; invalid_argument when the text is not a checkpoint.
+// Reads a checkpoint's text and checks that it is signed by the PEM public
+// key at `pinned_key_path`. That key is required (invalid_argument when
+// empty): the key written in the checkpoint proves nothing, since whoever
+// forges a checkpoint writes their own. Code::permission_denied when the
+// signature or the key does not match; invalid_argument when the text is not
+// a checkpoint.
 StatusOr<Checkpoint> read_checkpoint(std::string_view text, const std::string& pinned_key_path);
 
 // Compares the log with a checkpoint, on top of `report` (verify_chain's):

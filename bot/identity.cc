@@ -50,6 +50,7 @@ Identity::Identity(std::shared_ptr<const Directory> directory, Store& store,
 void Identity::set_directory(std::shared_ptr<const Directory> directory) {
   std::lock_guard lock(mu_);
   directory_ = std::move(directory);
+  lookup_after_.clear();  // emails may have changed: ask again
 }
 
 void Identity::set_workspace(std::string team_id, std::string enterprise_id) {
@@ -286,15 +287,27 @@ void Identity::learn_people() {
     if (team_id_.empty()) return;  // set_workspace() first: answers could not be checked
     dir = directory_;
   }
+  const Time now = clock_.now();
   for (const Person& p : dir->people) {
     if (!p.slack_user_id.empty() || p.email.empty()) continue;
     {
       std::lock_guard lock(mu_);
       if (slack_by_person_.count(p.id) != 0) continue;
+      auto [it, first] = lookup_after_.try_emplace(p.id, Time{});
+      if (!first && now < it->second) continue;  // under way, or refused not long ago
+      it->second = now + kLookupAgainAfter;
     }
     client_->get("users.lookupByEmail", {{"email", p.email}},
                  [this, id = p.id, email = p.email](slack::ApiResult r) {
-                   if (r.ok()) learned_email(id, email, r.body);
+                   if (r.ok()) {
+                     learned_email(id, email, r.body);
+                     return;
+                   }
+                   // Slack answered (users_not_found, ...): asked again after
+                   // kLookupAgainAfter. No answer (network, 5xx, 429): sooner.
+                   if (r.http_status == 200 && !r.error.empty()) return;
+                   std::lock_guard lock(mu_);
+                   lookup_after_[id] = clock_.now() + kLookupRetryAfter;
                  });
   }
 }

@@ -61,8 +61,15 @@ class Identity {
   // Asks Slack who `slack_user_id` is (users.info), in the background.
   void learn_user(const std::string& slack_user_id);
   // Looks up, in the background, the Slack ids of people who have an email
-  // but no slack_user_id (users.lookupByEmail).
+  // but no slack_user_id (users.lookupByEmail). A person is asked about at
+  // most once per kLookupAgainAfter while a lookup is under way or its answer
+  // was refused (guest, deactivated, another workspace, no such user, a
+  // conflict), and once per kLookupRetryAfter after a failure to get an
+  // answer: the outbox calls this each time a DM cannot be planned, and
+  // users.lookupByEmail is rate limited (Tier 3). A new directory forgets it.
   void learn_people();
+  static constexpr std::chrono::hours kLookupAgainAfter{1};
+  static constexpr std::chrono::minutes kLookupRetryAfter{1};
 
   // A person's time zone as Slack knows it (users.info `tz`, `tz_offset`).
   struct Zone {
@@ -93,6 +100,8 @@ class Identity {
   std::map<PersonId, std::string> slack_by_person_;
   std::set<std::string> asked_;  // Slack users asked about, to ask once
   std::set<std::string> answered_;
+  // Per person: no users.lookupByEmail before this time (learn_people()).
+  std::map<PersonId, Time> lookup_after_;
   std::map<PersonId, Zone> zones_;
   Store& store_;
   slack::WebClient* client_;

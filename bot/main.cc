@@ -22,6 +22,7 @@
 #include "bot/audit_export.h"
 #include "bot/audit_seal.h"
 #include "bot/process.h"
+#include "bot/slack/socket_mode.h"
 #include "storage/store.h"
 #include "workflow/config.h"
 #include "workflow/engine.h"
@@ -100,6 +101,10 @@ Status read_environment(ProcessOptions& app) {
   app.signing_secret = env("SLACK_SIGNING_SECRET");
   app.bot_token = env("SLACK_BOT_TOKEN");
   app.slack_api_url = env("SLACK_API_URL", "https://slack.com/api");
+  app.app_token = env("SLACK_APP_TOKEN");
+  if (!app.app_token.empty()) {
+    if (Status s = slack::check_app_token(app.app_token, "SLACK_APP_TOKEN"); !s.ok()) return s;
+  }
   app.team_id = env("SLACK_TEAM_ID");
   app.api_token = env("TOLLGATE_API_TOKEN");
   app.smtp_url = env("TOLLGATE_SMTP_URL");
@@ -115,6 +120,10 @@ Status read_environment(ProcessOptions& app) {
   if (Status s = env_number("TOLLGATE_BODY_BUDGET_MB", 2, 65536, "MiB", budget_mib); !s.ok())
     return s;
   app.body_budget = static_cast<std::size_t>(budget_mib) << 20;
+  std::int64_t sockets = app.socket_connections;
+  if (Status s = env_number("TOLLGATE_SOCKET_CONNECTIONS", 1, 10, "connections", sockets); !s.ok())
+    return s;
+  app.socket_connections = static_cast<int>(sockets);
   auto delivery = env_choice("TOLLGATE_DELIVERY", {"on", "off"}, "on");
   if (!delivery.ok()) return delivery.status();
   app.deliver = *delivery == "on";
@@ -165,19 +174,24 @@ std::unique_ptr<Store> open_for(const char* command, const std::string& db, bool
 }
 
 // The audit key for an operator command (TOLLGATE_AUDIT_KEY or a key file;
-// never made here); prints why it cannot be read and returns nullopt.
-std::optional<AuditKey> audit_key_for(const char* command, const std::string& db) {
-  auto key = load_audit_key(db, /*create=*/false);
+// made only when `create`, as serve makes it); prints why it cannot be read
+// and returns nullopt.
+std::optional<AuditKey> audit_key_for(const char* command, const std::string& db,
+                                      bool create = false) {
+  auto key = load_audit_key(db, create);
   if (!key.ok()) {
     std::fprintf(stderr, "%s: %s\n", command, key.status().message().c_str());
     return std::nullopt;
   }
+  if (create && key->default_file)
+    std::fprintf(stderr, "%s: %s\n", command, default_key_warning(*key).c_str());
   return std::move(*key);
 }
 
 int migrate(const Options& o) {
-  // With a key, migrate seals the log as serve would; it never makes one.
-  auto key = audit_key_for("migrate", o.db);
+  // The key as serve finds or makes it: the open that creates the audit
+  // head seals it, and no later one does (StoreOptions::seal_unsealed).
+  auto key = audit_key_for("migrate", o.db, /*create=*/true);
   if (!key) return 2;
   auto store = open_for("migrate", o.db, true, std::move(key->bytes));
   if (!store) return 2;
@@ -283,8 +297,7 @@ int audit_verify(const Options& o) {
   std::string line = intact_summary(report);
   if (cp) {
     line += "; matches the checkpoint of " + std::to_string(cp->events) + " events (" + cp->at +
-            ") signed by " + cp->public_key.substr(0, 16) +
-            (o.public_key.empty() ? " (not pinned: --public-key names whose key it must be)" : "");
+            ") signed by " + cp->public_key.substr(0, 16) + " (the key in " + o.public_key + ")";
   }
   std::printf("audit verify: %s\n", line.c_str());
   return 0;
@@ -313,6 +326,35 @@ int audit_checkpoint(const Options& o) {
     return 2;
   }
   std::fprintf(stderr, "audit checkpoint: %s\n", intact_summary(report).c_str());
+  return 0;
+}
+
+// Seals a log found not sealed (migrated without a key, or its seal
+// removed): from its next event on, under the key. Only for an operator who
+// knows why the log is not sealed; it never makes a key.
+int audit_seal(const Options& o) {
+  auto key = audit_key_for("audit seal", o.db);
+  if (!key) return 2;
+  if (key->bytes.empty()) {
+    std::fprintf(stderr, "audit seal: set TOLLGATE_AUDIT_KEY or TOLLGATE_AUDIT_KEY_FILE\n");
+    return 2;
+  }
+  StoreOptions so;
+  so.audit_key = std::move(key->bytes);
+  so.seal_unsealed = true;
+  auto store = open_store(o.db, so);
+  if (!store.ok()) {
+    std::fprintf(stderr, "audit seal: %s\n",
+                 redact_database_text(store.status().to_string(), o.db).c_str());
+    return 2;
+  }
+  auto r = (*store)->verify_chain();
+  if (!r.ok() || !r->intact()) {
+    std::fprintf(stderr, "audit seal: %s\n",
+                 r.ok() ? r->problem.c_str() : r.status().to_string().c_str());
+    return 1;
+  }
+  std::printf("audit seal: %s\n", intact_summary(*r).c_str());
   return 0;
 }
 
@@ -403,7 +445,8 @@ int main(int argc, char** argv) {
 
   CLI::App* serve = app.add_subcommand(
       "serve",
-      "Run the bot. Secrets come from the environment: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN");
+      "Run the bot. Secrets come from the environment: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN, "
+      "SLACK_APP_TOKEN (Socket Mode)");
   serve->add_option("--config", o.app.config, "Configuration file")->envname("TOLLGATE_CONFIG");
   serve->add_option("--db", o.app.db, "sqlite:PATH or postgresql://...")->envname("TOLLGATE_DB");
   serve->add_option("--listen", o.app.listen, "Address and port to listen on")
@@ -430,8 +473,16 @@ int main(int argc, char** argv) {
   add_db(verify);
   verify->add_option("--checkpoint", o.checkpoint,
                      "A checkpoint (audit checkpoint): fail when the log is behind it or differs");
-  verify->add_option("--public-key", o.public_key,
-                     "PEM Ed25519 public key the checkpoint must be signed with");
+  verify
+      ->add_option("--public-key", o.public_key,
+                   "PEM Ed25519 public key the checkpoint must be signed with (required with "
+                   "--checkpoint)")
+      ->envname("TOLLGATE_AUDIT_PUBLIC_KEY");
+  CLI::App* sealer = audit->add_subcommand(
+      "seal",
+      "Seal a log that is not sealed (migrated without a key, or its seal removed) as it now "
+      "is, under the audit key: only if you know why it is not sealed");
+  add_db(sealer);
   CLI::App* checkpoint = audit->add_subcommand(
       "checkpoint",
       "Verify the log, then write its event count and head hash signed with the Ed25519 key in "
@@ -477,6 +528,7 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return tollgate::migrate(o);
   if (verify->parsed()) return tollgate::audit_verify(o);
   if (checkpoint->parsed()) return tollgate::audit_checkpoint(o);
+  if (sealer->parsed()) return tollgate::audit_seal(o);
   if (exporter->parsed()) return tollgate::audit_export(o);
   if (outbox_list->parsed()) return tollgate::outbox_list(o);
   if (outbox_requeue->parsed()) return tollgate::outbox_requeue(o);

@@ -1,5 +1,6 @@
 #include "bot/outbox_worker.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <list>
@@ -609,18 +610,21 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
     cv.notify_all();
   }
 
-  // Renewal answered: drop what is no longer ours and not out (what is out
-  // learns it from the store's refusal of its record).
-  void renewed(StatusOr<std::vector<std::int64_t>> r) {
+  // Renewal of `sent` (id, claim) answered: drop what is no longer ours and
+  // not out (what is out learns it from the store's refusal of its record).
+  // An id refused is lost only if it is still held under the claim renewed:
+  // re-claimed meanwhile (claimed_items()), its new claim is ours.
+  void renewed(const std::vector<std::pair<std::int64_t, std::string>>& sent,
+               StatusOr<std::vector<std::int64_t>> r) {
     {
       std::lock_guard l(mu);
       renewing = false;
       if (!r.ok()) {
         spdlog::warn("outbox: cannot renew leases: {}", r.status().to_string());
       } else {
-        for (std::int64_t id : *r) {
-          if (auto h = held.find(id); h != held.end()) h->second->lost = true;
-        }
+        std::map<std::int64_t, std::string> now_held;
+        for (const auto& [id, d] : held) now_held.emplace(id, d->item.claim);
+        for (std::int64_t id : lost_on_renewal(sent, *r, now_held)) held[id]->lost = true;
         auto forget = [&](std::list<DeliveryPtr>& waiting) {
           waiting.remove_if([&](const DeliveryPtr& d) {
             if (!d->lost) return false;
@@ -675,8 +679,8 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
         std::vector<std::pair<std::int64_t, std::string>> claims;
         for (const auto& [id, d] : held) claims.emplace_back(id, d->item.claim);
         lock.unlock();
-        store.renew_outbox(std::move(claims), clock.now() + options.lease,
-                           [self](auto r) { self->renewed(std::move(r)); });
+        store.renew_outbox(claims, clock.now() + options.lease,
+                           [self, claims](auto r) { self->renewed(claims, std::move(r)); });
         lock.lock();
       }
       // Plan what was claimed, outside the lock (it reads the store).
@@ -747,6 +751,21 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
     }
   }
 };
+
+std::vector<std::int64_t> lost_on_renewal(
+    const std::vector<std::pair<std::int64_t, std::string>>& sent,
+    const std::vector<std::int64_t>& refused, const std::map<std::int64_t, std::string>& held) {
+  std::vector<std::int64_t> lost;
+  for (std::int64_t id : refused) {
+    auto h = held.find(id);
+    if (h == held.end()) continue;
+    bool renewed_claim = std::any_of(sent.begin(), sent.end(), [&](const auto& c) {
+      return c.first == id && c.second == h->second;
+    });
+    if (renewed_claim) lost.push_back(id);
+  }
+  return lost;
+}
 
 OutboxWorker::OutboxWorker(Store& store, slack::WebClient& slack, Identity& identity,
                            std::function<std::shared_ptr<const Engine>()> engine,

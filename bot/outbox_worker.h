@@ -43,8 +43,13 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "workflow/clock.h"
 
@@ -75,6 +80,14 @@ struct OutboxOptions {
   std::chrono::milliseconds base_backoff{1000};
   std::chrono::milliseconds max_backoff{5 * 60 * 1000};
 };
+
+// Which of `refused`, the ids renew_outbox answered for the (id, claim) pairs
+// `sent`, this worker has lost: those it still holds (`held`: id -> claim)
+// under the claim that was renewed. An item it re-claimed after the renewal
+// went out is held under a newer claim, its own: not lost.
+std::vector<std::int64_t> lost_on_renewal(
+    const std::vector<std::pair<std::int64_t, std::string>>& sent,
+    const std::vector<std::int64_t>& refused, const std::map<std::int64_t, std::string>& held);
 
 class OutboxWorker {
  public:

@@ -22,6 +22,7 @@
 #include "bot/router.h"
 #include "bot/sandbox/sandbox.h"
 #include "bot/service.h"
+#include "bot/slack/socket_mode.h"
 #include "bot/slack/web_client.h"
 #include "storage/store.h"
 #include "workflow/config.h"
@@ -65,6 +66,11 @@ constexpr std::size_t kSlackBodyLimit = 256 * 1024;
 
 struct Process::Impl {
   ProcessOptions options;
+  // SIGINT and SIGTERM, caught from the end of start() on: made before "listening" is logged,
+  // so that what follows needs no new file descriptor (a full descriptor table cannot keep
+  // shutdown from being heard) and a signal sent as soon as the port answers is not lost.
+  std::unique_ptr<boost::asio::io_context> signal_io;
+  std::unique_ptr<boost::asio::signal_set> signals;
   SystemClock system_clock;
   const Clock* clock = &system_clock;
   std::shared_ptr<DelegationBook> delegations = std::make_shared<DelegationBook>();
@@ -82,6 +88,8 @@ struct Process::Impl {
   std::unique_ptr<sandbox::Sandbox> sandbox;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<http::Server> server;
+  // Socket Mode (SLACK_APP_TOKEN): envelopes into the router, beside the server.
+  std::unique_ptr<slack::SocketModeClient> socket_mode;
   bool stopped = false;
   // auth.test, asked until it answers (ask_auth_test). Declared last: the
   // thread uses the parts above, so it is joined before they go.
@@ -105,7 +113,40 @@ struct Process::Impl {
   }
   bool apply_auth_test(const std::string& body, OutboxWorker* worker);
   void ask_auth_test(OutboxWorker* worker, std::promise<void> first);
+  void make_socket_mode();
 };
+
+// Socket Mode, when SLACK_APP_TOKEN is set: made (and /readyz told of it)
+// before the server serves, started once the server is up and auth.test has
+// been asked (so that our workspace is known before the first envelope, as
+// for HTTP). Envelopes go to the router as HTTP requests without a signature.
+void Process::Impl::make_socket_mode() {
+  if (options.app_token.empty()) return;
+  slack::SocketModeOptions so;
+  so.app_token = options.app_token;
+  so.api_url = options.slack_api_url;
+  so.connections = options.socket_connections;
+  Router* r = router.get();
+  socket_mode = std::make_unique<slack::SocketModeClient>(
+      so, [r](http::Request req, http::Respond respond) {
+        r->handle_envelope(std::move(req), std::move(respond));
+      },
+      &metrics);
+  slack::SocketModeClient* client = socket_mode.get();
+  router->set_ready_check([client] {
+    slack::SocketModeHealth h = client->health();
+    std::string line = "socket mode: " + std::to_string(h.connected) + " of " +
+                       std::to_string(h.wanted) + " connections open; last envelope ";
+    if (h.last_envelope) {
+      auto age = std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now() - *h.last_envelope);
+      line += std::to_string(age.count()) + " s ago";
+    } else {
+      line += "none yet";
+    }
+    return std::make_pair(h.connected > 0, line);
+  });
+}
 
 // What auth.test says: who the bot is (to ignore its own messages), the
 // workspace's address (for permalinks), and which workspace is ours (team
@@ -235,7 +276,7 @@ Status Process::start() {
     wo.token = s.options.bot_token;
     s.slack = std::make_unique<slack::WebClient>(wo);
   }
-  if (s.options.signing_secret.empty()) {
+  if (s.options.signing_secret.empty() && s.options.app_token.empty()) {
     spdlog::warn("SLACK_SIGNING_SECRET is not set: every Slack request will be refused (401)");
   }
   s.identity = std::make_unique<Identity>(s.directory, *s.store, s.slack.get(), *s.clock);
@@ -306,6 +347,7 @@ Status Process::start() {
   s.router->set_home(s.home.get());
   s.api = std::make_unique<AdminApi>(s.options.api_token, *s.service, *s.store);
   s.router->set_admin_api(s.api.get());
+  s.make_socket_mode();
 
   http::ServerOptions so;
   so.address = listen->first;
@@ -340,7 +382,7 @@ Status Process::start() {
   spdlog::info("open files: at most {}; connections: at most {}", open_files,
                s.server->max_connections());
   if (sandbox != nullptr) {
-    sandbox->set_tollgate_port(s.server->port());
+    sandbox->set_tollgate_port(s.server->port(), so.address);
     spdlog::info(
         "sandbox: no Slack here; a workspace of {} people is at http://{}:{}/sandbox "
         "(its fake Slack Web API at {})",
@@ -372,10 +414,19 @@ Status Process::start() {
         "neither SLACK_BOT_TOKEN nor SLACK_TEAM_ID is set: the workspace served is not known, "
         "and every Slack request will be refused (503)");
   }
+  if (s.socket_mode) {
+    if (Status st = s.socket_mode->start(); !st.ok()) return st;
+    spdlog::info("socket mode: holding {} connection(s) to Slack", s.options.socket_connections);
+  }
   SchedulerOptions sched;
   if (s.options.scheduler_interval.count() > 0) sched.interval = s.options.scheduler_interval;
   s.scheduler = std::make_unique<Scheduler>(*s.service, s.identity.get(), *s.clock, sched);
   if (s.options.scheduler_interval.count() > 0) s.scheduler->start();
+  s.signal_io = std::make_unique<boost::asio::io_context>();
+  s.signals = std::make_unique<boost::asio::signal_set>(*s.signal_io, SIGINT, SIGTERM);
+  s.signals->async_wait([](const boost::system::error_code& ec, int sig) {
+    if (!ec) spdlog::info("signal {}: shutting down", sig);
+  });
   spdlog::info("tollgate: listening on {}://{}:{} (store {}, {} people, {} apps)",
                s.options.tls_cert.empty() ? "http" : "https", so.address, s.server->port(),
                redact_database_url(s.options.db), s.directory->people.size(),
@@ -392,12 +443,7 @@ std::uint16_t Process::port() const {
 }
 
 int Process::run_until_signal() {
-  boost::asio::io_context io;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([](const boost::system::error_code&, int sig) {
-    spdlog::info("signal {}: shutting down", sig);
-  });
-  io.run();
+  if (impl_->signal_io) impl_->signal_io->run();  // returns once a signal was caught
   shutdown();
   return 0;
 }
@@ -406,7 +452,12 @@ void Process::shutdown() {
   Impl& s = *impl_;
   if (s.stopped) return;
   s.stopped = true;
-  // 1. Stop accepting; let requests in flight finish and be answered.
+  // 1. Stop taking envelopes and requests; let those in flight finish and be
+  // answered (an envelope left unacknowledged is delivered again by Slack).
+  if (s.socket_mode) {
+    int left = s.socket_mode->stop(s.options.shutdown_grace);
+    if (left > 0) spdlog::warn("{} Socket Mode envelope(s) unacknowledged at shutdown", left);
+  }
   int unanswered = s.server->stop(s.options.shutdown_grace);
   if (unanswered > 0) spdlog::warn("{} request(s) unanswered after the grace period", unanswered);
   // 2. Stop deciding by ourselves and delivering; what is left stays in the

@@ -27,11 +27,20 @@ struct ProcessOptions {
   std::string signing_secret;
   std::string bot_token;
   std::string slack_api_url = "https://slack.com/api";
-  std::string team_id;    // optional: refuse other workspaces
+  // SLACK_APP_TOKEN (xapp-…, scope connections:write): Slack's events,
+  // interactions and commands also arrive over Socket Mode
+  // (bot/slack/socket_mode.h); the HTTP endpoints stay. Empty: HTTP only.
+  std::string app_token;
+  // TOLLGATE_SOCKET_CONNECTIONS: Socket Mode connections held at once, 1..10.
+  int socket_connections = 2;
+  // SLACK_TEAM_ID; optional. Our workspace comes from auth.test and other
+  // workspaces are refused either way; this one is accepted from the start,
+  // before auth.test answers, and stays the only one if auth.test disagrees.
+  std::string team_id;
   // The admin API's bearer token; empty: the API is disabled. At least
   // kMinApiToken characters, or start() refuses it.
   std::string api_token;
-  int threads = 0;        // 0: one per core
+  int threads = 0;  // 0: one per core
   // A connection must send its whole request header within this (idle
   // keep-alive connections too); slower clients are dropped.
   std::chrono::milliseconds header_timeout{10000};

@@ -106,6 +106,10 @@ void Router::handle(http::Request req, http::Respond respond) {
       return respond(Response::text(503, "schema version " + std::to_string(*v) + ", need " +
                                              std::to_string(current_schema_version()) + "\n"));
     }
+    if (ready_check_) {
+      auto [ready, line] = ready_check_();
+      return respond(Response::text(ready ? 200 : 503, (ready ? "ready\n" : "") + line + "\n"));
+    }
     return respond(Response::text(200, "ready\n"));
   }
   if (req.path == "/metrics") {
@@ -120,6 +124,14 @@ void Router::handle(http::Request req, http::Respond respond) {
     return slack_endpoint(std::move(req), std::move(respond));
   }
   respond(Response::text(404, "not found\n"));
+}
+
+void Router::handle_envelope(http::Request req, http::Respond respond) {
+  if (req.path != "/slack/events" && req.path != "/slack/interactions" &&
+      req.path != "/slack/commands") {
+    return respond(Response::text(404, "not found\n"));
+  }
+  dispatch_slack(req, std::move(respond));
 }
 
 void Router::slack_endpoint(http::Request req, http::Respond respond) {

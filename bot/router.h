@@ -16,9 +16,11 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "bot/http/message.h"
 
@@ -53,6 +55,17 @@ class Router {
          slack::WebClient* slack, Metrics& metrics, const Clock& clock);
 
   void handle(http::Request request, http::Respond respond);
+  // A Socket Mode envelope as the HTTP request Slack would have sent
+  // (slack/socket_mode.h): handled as handle() does, without the signature
+  // and replay checks (Socket Mode has no signature: the connection was
+  // opened with the app-level token). The team check, identity and engine
+  // are the same; the answer comes after the durable commit, as over HTTP.
+  // Only the three Slack endpoints; anything else is 404.
+  void handle_envelope(http::Request request, http::Respond respond);
+  // What /readyz also reports (Socket Mode's health): a line of text, and
+  // whether it is ready. Null: nothing more is reported.
+  using ReadyCheck = std::function<std::pair<bool, std::string>()>;
+  void set_ready_check(ReadyCheck check) { ready_check_ = std::move(check); }
 
   // The bot's own Slack identity (from auth.test), to ignore its own messages.
   void set_bot_identity(const std::string& bot_user_id, const std::string& bot_id);
@@ -101,6 +114,7 @@ class Router {
   std::string bot_id_;
   HomePublisher* home_ = nullptr;
   AdminApi* api_ = nullptr;
+  ReadyCheck ready_check_;
 };
 
 }  // namespace tollgate

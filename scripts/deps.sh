@@ -47,3 +47,11 @@ if [[ ! -d "$slack_types_tests/node_modules" ]]; then
   echo "deps: npm ci in tests/slack_types" >&2
   npm ci --prefix "$slack_types_tests" --no-audit --no-fund --loglevel=error >/dev/null
 fi
+
+# @slack/socket-mode (Slack's official Socket Mode client) and undici (a plain WebSocket), at
+# the versions tests/socket_mode/package-lock.json pins: they prove the fake Slack's Socket Mode.
+socket_mode_tests="$(dirname "$0")/../tests/socket_mode"
+if [[ ! -d "$socket_mode_tests/node_modules/@slack/socket-mode" ]]; then
+  echo "deps: npm ci in tests/socket_mode" >&2
+  npm ci --prefix "$socket_mode_tests" --no-audit --no-fund --loglevel=error >/dev/null
+fi

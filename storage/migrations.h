@@ -13,4 +13,10 @@ const std::vector<std::string_view>& sqlite_migrations();
 // types, triggers, and a chain_head row that serialises writers).
 const std::vector<std::string_view>& postgres_migrations();
 
+// The schema version that brings the audit log's sealed head (both
+// backends). Only the open that migrates a database from below it to it
+// (a fresh one, or an upgrade) seals the log on its own; see
+// StoreOptions::seal_unsealed.
+constexpr int kAuditSealVersion = 4;
+
 }  // namespace tollgate

@@ -51,12 +51,13 @@ StatusOr<int> read_schema_version(Conn& c) {
   return static_cast<int>(v->i64(0, 0));
 }
 
-Status migrate(Conn& c) {
+// Applies the pending migrations; returns the schema version found before.
+StatusOr<int> migrate(Conn& c) {
   // Up to date: nothing is written, so a role that does not own the tables
   // (README, Several instances) starts without the right to create any.
   if (auto v = read_schema_version(c);
       v.ok() && *v == static_cast<int>(postgres_migrations().size()))
-    return {};
+    return *v;
   TG_TRY(c.exec_script("BEGIN"));
   auto fail = [&](Status s) {
     (void)c.exec_script("ROLLBACK");
@@ -82,7 +83,8 @@ Status migrate(Conn& c) {
     if (Status s = run(c, "INSERT INTO schema_version (version) VALUES ($1)", i + 1); !s.ok())
       return fail(s);
   }
-  return c.exec_script("COMMIT");
+  TG_TRY(c.exec_script("COMMIT"));
+  return *v;
 }
 
 Status load_comments(Conn& c, Task& t) {
@@ -208,13 +210,15 @@ class Writer {
   }
   const Status& append_refusal() const { return append_refusal_; }
 
-  // At the start of serve and migrate: seals a log not sealed yet under the
-  // writer's key (the next event is the first keyed one), in a transaction
-  // of its own; then refuses a log this writer may not extend, or one that
-  // does not end where its head says.
-  Status seal(Time now) {
+  // At the start of serve and migrate, in a transaction of its own: seals a
+  // log not sealed yet under the writer's key when `may_seal` (the next
+  // event is the first keyed one), refuses one not sealed otherwise; then
+  // refuses a log this writer may not extend, or one that does not end
+  // where its head says.
+  Status seal(Time now, bool may_seal) {
     TG_TRY(c_->exec_script("BEGIN"));
     Status s = lock_chain_head();
+    if (s.ok() && !head_.sealed() && !may_seal) s = codec::unsealed_refusal(head_);
     if (s.ok() && !head_.sealed()) {
       codec::seal_head(head_, key_, ms(now));
       s = run(*c_,
@@ -403,10 +407,14 @@ class PostgresStore final : public Store {
     if (thread_.joinable()) thread_.join();
   }
 
-  Status start(const std::string& url) {
-    // serve and migrate: seal a log not sealed yet, and never extend one
+  // `head_created`: this open migrated the database to kAuditSealVersion,
+  // so the head is new and may be sealed as it is.
+  Status start(const std::string& url, bool head_created) {
+    // serve and migrate: seal the log only with the head that this open
+    // created (or when the operator asks), and never extend one unsealed,
     // sealed under another key or edited outside Tollgate.
-    if (options_.migrate && !options_.audit_key.empty()) TG_TRY(writer_.seal(now()));
+    if (options_.migrate && !options_.audit_key.empty())
+      TG_TRY(writer_.seal(now(), head_created || options_.seal_unsealed));
     TG_TRY(readers_.open(url, 4));
     thread_ = std::thread([this] { loop(); });
     return {};
@@ -960,8 +968,11 @@ StatusOr<std::unique_ptr<Store>> open_postgres_store(const std::string& url,
                                                      const StoreOptions& options) {
   auto c = Conn::open(url);
   if (!c.ok()) return c.status();
+  int before = current_schema_version();
   if (options.migrate) {
-    TG_TRY(migrate(**c));
+    auto found = migrate(**c);
+    if (!found.ok()) return found.status();
+    before = *found;
     // Delivery keys older than Slack's retry window, as SQLite does at open.
     TG_TRY(run(**c, "DELETE FROM seen_deliveries WHERE seen_at < $1",
                ms(SystemClock().now() - std::chrono::duration_cast<Duration>(kSeenFor))));
@@ -976,7 +987,7 @@ StatusOr<std::unique_ptr<Store>> open_postgres_store(const std::string& url,
   StoreOptions o = options;
   o.max_batch = std::max(1, o.max_batch);
   auto store = std::make_unique<PostgresStore>(std::move(*c), o);
-  TG_TRY(store->start(url));
+  TG_TRY(store->start(url, before < kAuditSealVersion));
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -54,7 +54,8 @@ StatusOr<int> read_schema_version(Db& db) {
   return *r && !v->is_null(0) ? static_cast<int>(v->i64(0)) : 0;
 }
 
-Status migrate(Db& db) {
+// Applies the pending migrations; returns the schema version found before.
+StatusOr<int> migrate(Db& db) {
   TG_TRY(db.exec("BEGIN IMMEDIATE"));
   auto fail = [&](Status s) {
     (void)db.exec("ROLLBACK");
@@ -75,7 +76,8 @@ Status migrate(Db& db) {
       return fail(s);
     }
   }
-  return db.exec("COMMIT");
+  TG_TRY(db.exec("COMMIT"));
+  return *v;
 }
 
 constexpr const char* kTaskColumns = "number, version, body";
@@ -225,20 +227,43 @@ class Writer {
   }
   const Status& append_refusal() const { return append_refusal_; }
 
-  // Seals a log not sealed yet under the writer's key, in a transaction of
-  // its own: the next event is the first keyed one.
-  Status seal(Time now) {
+  // At the start of serve and migrate, in a transaction of its own: seals a
+  // log not sealed yet under the writer's key when `may_seal` (the next event
+  // is the first keyed one), refuses one not sealed otherwise; then refuses a
+  // log this writer may not extend, or one that does not end where its head
+  // says, before anything is committed (as PostgreSQL's Writer::seal).
+  Status seal(Time now, bool may_seal) {
     TG_TRY(db_->exec("BEGIN IMMEDIATE"));
     Status s = load_chain_head();
     if (s.ok() && !head_.sealed()) {
-      codec::seal_head(head_, key_, ms(now));
-      s = write_chain_head();
+      if (may_seal) {
+        codec::seal_head(head_, key_, ms(now));
+        s = write_chain_head();
+        if (s.ok()) s = load_chain_head();  // rechecks the sealed head and the log's end
+      } else {
+        s = codec::unsealed_refusal(head_);
+      }
     }
+    if (s.ok()) s = append_refusal_;
     if (s.ok()) s = db_->exec("COMMIT");
     if (!s.ok()) (void)db_->exec("ROLLBACK");
     TG_TRY(s);
     return load_chain_head();
   }
+
+  // After a failed commit: the head as committed. Until it can be read
+  // again, appends are refused (the head in memory may name rolled-back
+  // events); the next batch retries.
+  void reload_chain_head() {
+    if (Status s = load_chain_head(); !s.ok()) {
+      append_refusal_ = unavailable("the audit head could not be read again after a failed "
+                                    "commit: " + s.message());
+      head_stale_ = true;
+      return;
+    }
+    head_stale_ = false;
+  }
+  bool head_stale() const { return head_stale_; }
 
   // Writes the head once per batch, when events were appended (before COMMIT).
   Status save_chain_head() {
@@ -390,6 +415,7 @@ class Writer {
   codec::ChainHead head_;
   std::int64_t saved_seq_ = 0;  // head_.last_seq as last written
   Status append_refusal_;
+  bool head_stale_ = false;  // reload_chain_head failed: retry before appending
   std::unordered_map<TaskNumber, Task> cache_;
   std::vector<TaskNumber> touched_;
   std::uint64_t remembered_ = 0;
@@ -445,13 +471,15 @@ class SqliteStore final : public Store {
     if (thread_.joinable()) thread_.join();
   }
 
-  Status start(const std::string& path) {
+  // `head_created`: this open migrated the database to kAuditSealVersion,
+  // so the head is new and may be sealed as it is.
+  Status start(const std::string& path, bool head_created) {
     TG_TRY(writer_.load_chain_head());
     if (options_.migrate && !options_.audit_key.empty()) {
-      // serve and migrate: seal a log not sealed yet, and never extend one
+      // serve and migrate: seal the log only with the head that this open
+      // created (or when the operator asks), and never extend one unsealed,
       // sealed under another key or edited outside Tollgate.
-      TG_TRY(writer_.seal(now()));
-      TG_TRY(writer_.append_refusal());
+      TG_TRY(writer_.seal(now(), head_created || options_.seal_unsealed));
     }
     TG_TRY(readers_.open(path, 4));
     thread_ = std::thread([this] { run(); });
@@ -997,6 +1025,7 @@ class SqliteStore final : public Store {
       for (Status& r : results) r = s;
       return;
     }
+    if (writer_.head_stale()) writer_.reload_chain_head();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto mark = writer_.mark();
       writer_.begin_job();
@@ -1018,7 +1047,7 @@ class SqliteStore final : public Store {
             .count());
     if (!c.ok()) {
       (void)db.exec("ROLLBACK");
-      (void)writer_.load_chain_head();
+      writer_.reload_chain_head();
       writer_.forget_all();
       for (Status& r : results) {
         if (r.ok()) r = unavailable("commit failed: " + c.message());
@@ -1046,8 +1075,11 @@ StatusOr<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
   auto db = Db::open(path, false);
   if (!db.ok()) return db.status();
   if (Status s = apply_pragmas(**db); !s.ok()) return s;
+  int before = current_schema_version();
   if (options.migrate) {
-    if (Status s = migrate(**db); !s.ok()) return s;
+    auto found = migrate(**db);
+    if (!found.ok()) return found.status();
+    before = *found;
   }
   if (options.migrate) {
     if (Status s = prune_seen(**db, SystemClock().now()); !s.ok()) return s;
@@ -1062,7 +1094,7 @@ StatusOr<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
   StoreOptions o = options;
   o.max_batch = std::max(1, o.max_batch);
   auto store = std::make_unique<SqliteStore>(std::move(*db), o);
-  if (Status s = store->start(path); !s.ok()) return s;
+  if (Status s = store->start(path, before < kAuditSealVersion); !s.ok()) return s;
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -35,10 +35,6 @@ struct Credentials {
   std::vector<std::string_view> passwords;
 };
 
-bool is_postgres_url(std::string_view url) {
-  return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
-}
-
 void add_parameters(std::string_view query, Credentials& c) {
   while (!query.empty()) {
     std::string_view pair = query.substr(0, query.find('&'));
@@ -98,6 +94,10 @@ StatusOr<Decision> wait_for_decision(Submit&& submit) {
 }
 
 }  // namespace
+
+bool is_postgres_url(std::string_view url) {
+  return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+}
 
 StatusOr<Decision> create_and_wait(Store& store, Store::Decide decide, std::string key) {
   return wait_for_decision([&](Store::DecisionDone done) {

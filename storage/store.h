@@ -238,14 +238,21 @@ struct StoreOptions {
   // code's schema is refused.
   bool migrate = true;
   // The audit key (raw bytes, 32 to 64; kept outside the database). With it,
-  // opening with `migrate` seals a log not sealed yet (its next event is the
-  // first keyed one; earlier events stay plain SHA-256 links), events are
-  // HMACs under it and the head is authenticated; opening with `migrate`
-  // refuses a log sealed under another key or whose head was edited. Empty:
+  // the open that creates the head (a fresh database, or the upgrade through
+  // migration kAuditSealVersion) seals the log (its next event is the first
+  // keyed one; earlier events stay plain SHA-256 links), events are HMACs
+  // under it and the head is authenticated; any later opening with `migrate`
+  // refuses a log that is not sealed (Code::permission_denied: its seal was
+  // removed, or it was migrated without a key; see seal_unsealed), sealed
+  // under another key, or whose head was edited. Empty:
   // the plain chain, for tests and tools; a store without the key cannot
   // append to a sealed log (Code::internal) but can read and verify its
   // links. `tollgate serve` always passes one.
   std::string audit_key;
+  // `tollgate audit seal`: with `migrate` and a key, seal a log found not
+  // sealed at any open. Only for an operator who knows why the log is not
+  // sealed: a log whose seal was removed would be sealed as it now is.
+  bool seal_unsealed = false;
 };
 
 // Opens the store named by `url`: "sqlite:PATH" (or a bare path). PostgreSQL
@@ -256,6 +263,9 @@ StatusOr<std::unique_ptr<Store>> open_store(const std::string& url,
 
 // The schema version this build writes.
 int current_schema_version();
+
+// Whether `url` names a PostgreSQL database (postgresql:// or postgres://).
+bool is_postgres_url(std::string_view url);
 
 // The database URL as it may be shown (logs, output, errors): a PostgreSQL
 // URL without its user and password ("postgresql://***@db:5432/tollgate"),

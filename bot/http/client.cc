@@ -16,6 +16,7 @@ std::string ClientResult::header(const std::string& name) const {
 
 struct LoopbackClient::Impl {
   std::uint16_t port;
+  std::string address;
   net::io_context ioc;
   std::unique_ptr<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
@@ -24,7 +25,8 @@ struct LoopbackClient::Impl {
     stream = std::make_unique<beast::tcp_stream>(ioc);
     error_code ec;
     stream->expires_after(std::chrono::seconds(5));
-    stream->socket().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
+    net::ip::address ip = net::ip::make_address(address, ec);
+    if (!ec) stream->socket().connect(tcp::endpoint(ip, port), ec);
     if (ec) {
       error = ec.message();
       stream.reset();
@@ -38,8 +40,10 @@ struct LoopbackClient::Impl {
   }
 };
 
-LoopbackClient::LoopbackClient(std::uint16_t port) : impl_(std::make_unique<Impl>()) {
+LoopbackClient::LoopbackClient(std::uint16_t port, std::string address)
+    : impl_(std::make_unique<Impl>()) {
   impl_->port = port;
+  impl_->address = std::move(address);
 }
 LoopbackClient::~LoopbackClient() = default;
 
@@ -53,7 +57,9 @@ ClientResult LoopbackClient::request(const std::string& method, const std::strin
       fresh = true;
     }
     bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
-    req.set(bhttp::field::host, "127.0.0.1:" + std::to_string(impl_->port));
+    const std::string& a = impl_->address;
+    req.set(bhttp::field::host, (a.find(':') != std::string::npos ? "[" + a + "]" : a) + ":" +
+                                    std::to_string(impl_->port));
     for (const auto& [k, v] : headers) req.set(k, v);
     req.body() = body;
     req.keep_alive(true);

@@ -27,7 +27,9 @@ struct ClientResult {
 
 class LoopbackClient {
  public:
-  explicit LoopbackClient(std::uint16_t port);
+  // `address`: a loopback IP address the server listens on ("127.0.0.1",
+  // "127.0.0.2", "::1"); the Host header names it with `port`.
+  explicit LoopbackClient(std::uint16_t port, std::string address = "127.0.0.1");
   ~LoopbackClient();
   // Reads and writes give up after 15 s.
   ClientResult request(const std::string& method, const std::string& target,

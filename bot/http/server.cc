@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <sys/resource.h>
@@ -19,8 +20,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A body over this is "large": it may fill only part of the body budget.
-constexpr std::size_t kSmallBody = 64 * 1024;
+// Shares of the body budget by body size, so that no one size can shut out a
+// smaller one: a body over kLargeBody may fill 3/4 of the budget, one over
+// kSmallBody 7/8, and a small one all of it. Bodies are read before their
+// signature is checked, so anyone may send them: an unsigned flood of one
+// size leaves Slack's commands (< 2 KiB) the last quarter or eighth, and its
+// clicks (tens of KiB) the quarter above large bodies.
+constexpr std::size_t kLargeBody = 64 * 1024;
+constexpr std::size_t kSmallBody = 16 * 1024;
 // A body waiting for room in the budget looks again after 5 ms, then twice
 // as long each time (so that a crowd of waiters costs a few wake-ups each).
 constexpr std::chrono::milliseconds kBudgetPoll{5};
@@ -35,7 +42,9 @@ class BodyBudget {
   explicit BodyBudget(std::size_t total) : total_(total) {}
   // Reserves `n` bytes; false (nothing reserved) when they do not fit.
   bool take(std::size_t n) {
-    std::size_t room = n > kSmallBody ? total_ - total_ / 4 : total_;
+    std::size_t room = n > kLargeBody   ? total_ - total_ / 4
+                       : n > kSmallBody ? total_ - total_ / 8
+                                        : total_;
     std::size_t used = used_.load();
     do {
       if (n > room || used > room - n) return false;
@@ -509,15 +518,39 @@ int Server::stop(std::chrono::milliseconds grace) {
   return unanswered;
 }
 
+namespace {
+
+// The most descriptors a process may have: Linux's fs.nr_open, else 2^20.
+std::uint64_t open_files_ceiling() {
+  constexpr std::uint64_t kDefault = 1024 * 1024;
+  std::FILE* f = std::fopen("/proc/sys/fs/nr_open", "r");
+  if (f == nullptr) return kDefault;
+  unsigned long long n = 0;
+  bool read = std::fscanf(f, "%llu", &n) == 1;
+  std::fclose(f);
+  return read && n > 0 ? n : kDefault;
+}
+
+}  // namespace
+
+std::uint64_t open_files_target(std::uint64_t soft, std::uint64_t hard) {
+  // An unlimited hard limit cannot be a soft one (Linux refuses more than
+  // fs.nr_open): the ceiling then.
+  std::uint64_t target = hard == RLIM_INFINITY ? open_files_ceiling() : hard;
+  if (soft == RLIM_INFINITY) return target;
+  return std::max(soft, target);
+}
+
 std::uint64_t raise_open_files_limit() {
   rlimit files{};
   if (getrlimit(RLIMIT_NOFILE, &files) != 0) return 0;
-  if (files.rlim_cur < files.rlim_max) {
+  std::uint64_t target = open_files_target(files.rlim_cur, files.rlim_max);
+  if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < target) {
     rlimit raised = files;
-    raised.rlim_cur = files.rlim_max;
+    raised.rlim_cur = static_cast<rlim_t>(target);
     if (setrlimit(RLIMIT_NOFILE, &raised) == 0) files = raised;
   }
-  return files.rlim_cur;
+  return files.rlim_cur == RLIM_INFINITY ? target : files.rlim_cur;
 }
 
 int connection_cap(std::uint64_t open_files) {

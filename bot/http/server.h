@@ -99,8 +99,12 @@ class Server {
 };
 
 // Raises the soft limit on open files (RLIMIT_NOFILE) to the hard limit, once
-// at start; returns the soft limit in force afterwards (0: unknown).
+// at start; returns the soft limit in force afterwards (0: unknown). An
+// unlimited hard limit raises it to fs.nr_open (2^20 where that is unknown).
 std::uint64_t raise_open_files_limit();
+// The soft limit raise_open_files_limit() aims for, given the current ones
+// (RLIM_INFINITY: unlimited); never below `soft`.
+std::uint64_t open_files_target(std::uint64_t soft, std::uint64_t hard);
 
 // How many connections fit in `open_files` descriptors: all but 128 of them
 // (half of a limit under 256), kept for what else the process opens: the

@@ -1,5 +1,6 @@
 #include "bot/mail/smtp.h"
 
+#include <charconv>
 #include <random>
 #include <thread>
 
@@ -67,6 +68,13 @@ StatusOr<Server> parse_server(const std::string& url) {
   s.host = std::string(u->host());
   if (s.host.empty()) return invalid_argument("TOLLGATE_SMTP_URL has no host");
   s.port = u->has_port() ? std::string(u->port()) : (s.implicit_tls ? "465" : "587");
+  // Checked here, at start, rather than by each mail's connection failing.
+  int port = 0;
+  auto [end, ec] = std::from_chars(s.port.data(), s.port.data() + s.port.size(), port);
+  if (s.port.empty() || ec != std::errc() || end != s.port.data() + s.port.size() || port < 1 ||
+      port > 65535)
+    return invalid_argument("TOLLGATE_SMTP_URL: port \"" + s.port +
+                            "\" is not a port (1 to 65535)");
   if (u->has_userinfo()) {
     s.user = u->user();
     s.password = u->password();

@@ -69,6 +69,7 @@ int tier_budget(const std::string& method) {
 struct FakeSlack::Impl {
   Options options;
   std::unique_ptr<http::Server> server;
+  std::unique_ptr<FakeSocketMode> socket_mode;  // has its own lock; never takes mu
   mutable std::mutex mu;
   std::vector<RecordedCall> calls;
   std::vector<PostedMessage> messages;
@@ -114,6 +115,20 @@ struct FakeSlack::Impl {
       extra += "]}";
     }
     return http::Response::json(200, "{\"ok\":false,\"error\":" + quote(error) + extra + "}");
+  }
+  // apps.connections.open takes the app-level token, in the Authorization header
+  // only. As Slack answers: a bot token gets not_allowed_token_type (slack-ruby-client
+  // #363), a token in the body instead of the header invalid_auth (python-slack-sdk
+  // #1877), any other token invalid_auth, none not_authed. It has no arguments; the
+  // SDKs send an empty form.
+  http::Response connections_open(const http::Request& req, RecordedCall& rec) {
+    const std::string* auth = req.header("authorization");
+    if (auth == nullptr && req.body.find("token=") != std::string::npos)
+      return fail(rec, "invalid_auth");
+    if (auth == nullptr) return fail(rec, "not_authed");
+    if (*auth == "Bearer " + options.token) return fail(rec, "not_allowed_token_type");
+    if (*auth != "Bearer " + options.app_token) return fail(rec, "invalid_auth");
+    return ok("\"url\":" + quote(socket_mode->open_url()));
   }
   // A request Slack's rules refuse: recorded as a violation, answered as Slack would.
   http::Response refuse(const std::string& m, RecordedCall& rec, const Refusal& r) {
@@ -204,6 +219,7 @@ http::Response FakeSlack::Impl::handle(const http::Request& req, RecordedCall& r
     --f->second.first;
     return limited(rec, f->second.second);
   }
+  if (m == "apps.connections.open") return connections_open(req, rec);
   const std::string* auth = req.header("authorization");
   if (auth == nullptr) return fail(rec, "not_authed");
   if (*auth != "Bearer " + options.token) return fail(rec, "invalid_auth");
@@ -418,6 +434,10 @@ FakeSlack::FakeSlack() : FakeSlack(Options{}) {}
 
 FakeSlack::FakeSlack(Options options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  FakeSocketMode::Options socket_options;
+  socket_options.app_id = impl_->options.app_id;
+  socket_options.ping_interval = impl_->options.socket_mode_ping_interval;
+  impl_->socket_mode = std::make_unique<FakeSocketMode>(socket_options);
   http::ServerOptions so;
   so.address = "127.0.0.1";
   so.port = 0;
@@ -463,6 +483,9 @@ FakeSlack::~FakeSlack() {
 
 std::uint16_t FakeSlack::port() const {
   return impl_->server->port();
+}
+FakeSocketMode& FakeSlack::socket_mode() {
+  return *impl_->socket_mode;
 }
 std::string FakeSlack::api_url() const {
   return "http://127.0.0.1:" + std::to_string(port()) + "/api";

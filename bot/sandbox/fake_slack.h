@@ -53,6 +53,15 @@
 // P the JSON object as sent. tests/slack_types/ checks them against Slack's
 // TypeScript types. Unset: nothing is written and nothing is parsed.
 //
+// Socket Mode (fake_socket_mode.h has the protocol and the test-facing API):
+// apps.connections.open, with the app-level token Options::app_token as bearer
+// (the bot token: not_allowed_token_type; another: invalid_auth; none: not_authed),
+// answers
+// {"ok":true,"url":"ws://127.0.0.1:PORT/link/?ticket=...&app_id=..."} with a fresh
+// single-use ticket; socket_mode() sends envelopes over the connections opened
+// with it, waits for their acks, sends disconnect, drops connections and
+// redelivers unacked envelopes.
+//
 // Thread-safe.
 #pragma once
 
@@ -65,6 +74,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "bot/sandbox/fake_socket_mode.h"
 
 namespace tollgate::sandbox {
 
@@ -136,6 +147,10 @@ class FakeSlack {
     std::string workspace_url = "https://tollgate-test.slack.com/";
     bool enforce_channel_rate = true;  // 1 chat.postMessage per second per channel
     bool enforce_tiers = true;         // per-method budgets per minute
+    // Socket Mode: the app-level token apps.connections.open takes, the app's id.
+    std::string app_token = "xapp-1-A0TEST-1-test";
+    std::string app_id = "A0TEST";
+    std::chrono::milliseconds socket_mode_ping_interval{5000};  // server pings to each client
   };
 
   FakeSlack();
@@ -145,6 +160,8 @@ class FakeSlack {
   const Options& options() const;
   std::uint16_t port() const;
   std::string api_url() const;  // "http://127.0.0.1:PORT/api"
+  // The Socket Mode server (see fake_socket_mode.h); lives as long as the fake.
+  FakeSocketMode& socket_mode();
   // A response_url that posts back to this fake; what is posted to it is
   // shown to `user` in `channel` (as Slack does for the person who clicked or
   // ran a command).

@@ -4,7 +4,10 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
+#include <vector>
 
+#include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <openssl/crypto.h>
@@ -74,14 +77,20 @@ std::string to_text(const json::Value& v) {
 }
 
 // Whether `host` (the Host header) names this server as the page knows it:
-// 127.0.0.1, localhost or [::1] with Tollgate's port. Any other name is a
-// page of another site whose name was made to resolve to 127.0.0.1 (DNS
-// rebinding): to the browser it is that site's origin, so neither its
-// Origin nor the same-origin rule would stop it.
-bool own_host(const std::string* host, std::uint16_t port) {
+// 127.0.0.1, localhost, [::1] or the IPv4 loopback address it listens on
+// (`listening`, say 127.0.0.2), with Tollgate's port. Any other name is a
+// page of another site whose name was made to resolve to a loopback address
+// (DNS rebinding): to the browser it is that site's origin, so neither its
+// Origin nor the same-origin rule would stop it. An address is no name a
+// rebinding site can have.
+bool own_host(const std::string* host, std::uint16_t port, const std::string& listening) {
   if (host == nullptr || port == 0) return false;
-  for (const char* name : {"127.0.0.1", "localhost", "[::1]"}) {
-    if (*host == std::string(name) + ":" + std::to_string(port)) return true;
+  std::vector<std::string> names{"127.0.0.1", "localhost", "[::1]"};
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address_v4(listening, ec);
+  if (!ec && ip.is_loopback()) names.push_back(ip.to_string());
+  for (const std::string& name : names) {
+    if (*host == name + ":" + std::to_string(port)) return true;
     if (port == 80 && *host == name) return true;
   }
   return false;
@@ -115,6 +124,12 @@ struct Sandbox::Impl {
   std::string session = random_hex(16);
   std::vector<SandboxPerson> people;
   std::atomic<std::uint16_t> tollgate_port{0};
+  mutable std::mutex address_mu;
+  std::string tollgate_address = "127.0.0.1";  // guarded by address_mu
+  std::string address() const {
+    std::lock_guard lock(address_mu);
+    return tollgate_address;
+  }
   boost::asio::thread_pool pool{2};
   std::atomic<int> next_event{0};
 
@@ -129,7 +144,7 @@ struct Sandbox::Impl {
   // Signs and POSTs `body` to Tollgate, as Slack does.
   http::ClientResult deliver(const std::string& path, const std::string& body,
                              const std::string& content_type) const {
-    http::LoopbackClient client(tollgate_port.load());
+    http::LoopbackClient client(tollgate_port.load(), address());
     std::string ts = std::to_string(unix_now());
     return client.request("POST", path, body,
                           {{"Content-Type", content_type},
@@ -618,7 +633,11 @@ const std::string& Sandbox::signing_secret() const {
 const std::string& Sandbox::team_id() const {
   return impl_->team;
 }
-void Sandbox::set_tollgate_port(std::uint16_t port) {
+void Sandbox::set_tollgate_port(std::uint16_t port, std::string address) {
+  {
+    std::lock_guard lock(impl_->address_mu);
+    impl_->tollgate_address = std::move(address);
+  }
   impl_->tollgate_port = port;
 }
 FakeSlack& Sandbox::slack() {
@@ -627,9 +646,10 @@ FakeSlack& Sandbox::slack() {
 
 bool Sandbox::handle(http::Request& req, http::Respond& respond) {
   if (req.path != "/sandbox" && req.path.rfind("/sandbox/", 0) != 0) return false;
-  if (!own_host(req.header("host"), impl_->tollgate_port.load())) {
-    respond(
-        api_error(403, "the sandbox answers only at 127.0.0.1, localhost or [::1] and its port"));
+  if (!own_host(req.header("host"), impl_->tollgate_port.load(), impl_->address())) {
+    respond(api_error(403,
+                      "the sandbox answers only at 127.0.0.1, localhost, [::1] or its "
+                      "loopback address, and its port"));
     return true;
   }
   if (req.method == "GET" && (req.path == "/sandbox" || req.path == "/sandbox/")) {

@@ -58,8 +58,10 @@ class Sandbox {
   const std::string& bot_token() const;
   const std::string& signing_secret() const;
   const std::string& team_id() const;
-  // Tollgate's own port, where the page's actions are delivered.
-  void set_tollgate_port(std::uint16_t port);
+  // Tollgate's own port and the loopback address it listens on, where the
+  // page's actions are delivered ("::1" for [::1]); the sandbox also answers
+  // a Host naming that address (an IPv4 loopback one: 127.0.0.2, say).
+  void set_tollgate_port(std::uint16_t port, std::string address = "127.0.0.1");
 
   // Serves GET /sandbox and /sandbox/api/…; false (untouched) for any other path.
   bool handle(http::Request& request, http::Respond& respond);

@@ -490,6 +490,14 @@ Status may_append(const ChainHead* head, std::string_view key) {
   return {};
 }
 
+Status unsealed_refusal(const ChainHead& head) {
+  return permission_denied(
+      "the audit log is not sealed (its head names event " + std::to_string(head.last_seq) +
+      " and carries no MAC): a log is sealed when its head is created, so its seal was removed "
+      "or it was migrated without the audit key; run `tollgate audit verify`, and only if you "
+      "know why, `tollgate audit seal` to seal it as it now is");
+}
+
 ChainChecker::ChainChecker(const ChainHead* head, std::string key) : key_(std::move(key)) {
   if (head != nullptr) {
     head_ = *head;

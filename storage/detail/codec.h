@@ -79,6 +79,10 @@ Status check_head(const ChainHead& head, std::string_view key);
 // missing (`head` null). An append refused so fails with Code::internal
 // (append_refusal), since no actor can do anything about it.
 Status may_append(const ChainHead* head, std::string_view key);
+// Why a keyed serve or migrate refuses a log that is not sealed at schema
+// kAuditSealVersion (only the open that created the head seals on its own):
+// Code::permission_denied, naming `tollgate audit seal`.
+Status unsealed_refusal(const ChainHead& head);
 // The Status an append gets when may_append refused: Code::internal, same message.
 inline Status append_refusal(const Status& refusal) {
   return refusal.ok() ? refusal : Status(Code::internal, refusal.message());

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -87,7 +88,12 @@ TEST(Cli, MigrateThenAuditVerifyFindsATamperedEvent) {
             std::string::npos)
       << m.output;
   {
-    auto store = open_store("sqlite:" + db);
+    // migrate made the key file and sealed the new log, as serve does.
+    auto key = load_audit_key("sqlite:" + db, /*create=*/false);
+    ASSERT_TRUE(key.ok() && key->default_file) << key.status().to_string();
+    StoreOptions o;
+    o.audit_key = key->bytes;
+    auto store = open_store("sqlite:" + db, o);
     ASSERT_TRUE(store.ok());
     testing::World w;
     TaskService service(**store, std::make_shared<Engine>(w.dir, w.clock));
@@ -421,7 +427,7 @@ TEST(Cli, ACheckpointCatchesARollbackAndRefusesATamperedOrForeignSignature) {
   std::ifstream in(cp);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   write_file(cp, testing::replaced(text, "events: 6", "events: 4"));
-  CliRun edited = run(verify, audit_env());
+  CliRun edited = run(verify + " --public-key " + pk, audit_env());
   EXPECT_EQ(edited.exit_code, 1) << edited.output;
   EXPECT_NE(edited.output.find("the checkpoint's signature does not verify"), std::string::npos)
       << edited.output;
@@ -445,9 +451,149 @@ TEST(Cli, ACheckpointCatchesARollbackAndRefusesATamperedOrForeignSignature) {
   EXPECT_NE(open_key.output.find("chmod 600"), std::string::npos) << open_key.output;
 }
 
+// Security review, audit log (MEDIUM): without --public-key, `audit verify
+// --checkpoint` trusted the key written inside the checkpoint and exited 0,
+// so a checkpoint forged with any key "matched". A pinned key is required.
+TEST(Cli, ACheckpointIsOnlyCheckedAgainstAPinnedPublicKey) {
+  testing::TempDir dir;
+  std::string db = dir.file("audit.db");
+  std::string forger = dir.file("forger.pem"), pk = dir.file("owner.pub.pem");
+  ASSERT_EQ(std::system(("openssl genpkey -algorithm ed25519 -out " + forger +
+                         " && openssl genpkey -algorithm ed25519 | openssl pkey -pubout -out " +
+                         pk + " && chmod 600 " + forger)
+                            .c_str()),
+            0);
+  write_sealed_log(db, 1);
+  std::string cp = dir.file("checkpoint.txt");
+  ASSERT_EQ(run("audit checkpoint --db sqlite:" + db + " --out " + cp,
+                audit_env() + " TOLLGATE_AUDIT_SIGNING_KEY=" + forger)
+                .exit_code,
+            0);
+  std::string verify = "audit verify --db sqlite:" + db + " --checkpoint " + cp;
+  CliRun unpinned = run(verify, audit_env());
+  EXPECT_EQ(unpinned.exit_code, 2) << unpinned.output;
+  EXPECT_NE(unpinned.output.find("a checkpoint is only checked against a public key you hold: "
+                                 "pass --public-key PEM (or set TOLLGATE_AUDIT_PUBLIC_KEY)"),
+            std::string::npos)
+      << unpinned.output;
+  CliRun pinned = run(verify, audit_env() + " TOLLGATE_AUDIT_PUBLIC_KEY=" + pk);
+  EXPECT_EQ(pinned.exit_code, 1) << pinned.output;
+  EXPECT_NE(pinned.output.find("the checkpoint is signed by another key"), std::string::npos)
+      << pinned.output;
+}
+
+// Removes the seal as someone who can write the file but not read the key:
+// every event deleted, the head back to unsealed (last event 0, zero hash,
+// no MAC), as a fresh log's head looks before it is sealed.
+void unseal(const std::string& db) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  std::string sql =
+      "DROP TRIGGER events_no_delete; DELETE FROM events; UPDATE chain_head SET last_seq = 0, "
+      "last_hash = '" +
+      std::string(64, '0') + "', sealed_from = 0, sealed_at = 0, key_id = '', mac = '';";
+  ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+}
+
+// Security review, audit log (HIGH): the next serve (or migrate) sealed a
+// log whose seal was removed, so `audit verify` said BROKEN only until then.
+// Now it is refused, and verify keeps saying BROKEN, until an operator runs
+// `tollgate audit seal` knowingly.
+TEST(Cli, AStartRefusesALogWhoseSealWasRemovedUntilAuditSeal) {
+  testing::TempDir dir;
+  std::string db = dir.file("audit.db");
+  write_sealed_log(db, 2);
+  unseal(db);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    CliRun m = run("migrate --db sqlite:" + db, audit_env());
+    EXPECT_EQ(m.exit_code, 2) << m.output;
+    EXPECT_NE(m.output.find("the audit log is not sealed"), std::string::npos) << m.output;
+    EXPECT_NE(m.output.find("`tollgate audit seal`"), std::string::npos) << m.output;
+    CliRun v = run("audit verify --db sqlite:" + db, audit_env());
+    EXPECT_EQ(v.exit_code, 1) << v.output;
+    EXPECT_NE(v.output.find("BROKEN"), std::string::npos) << v.output;
+  }
+  std::string serve = "serve --listen 127.0.0.1:0 --sandbox --config " +
+                      std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json --db sqlite:" + db;
+  CliRun s = run(serve, "timeout -s TERM 5 env " + audit_env());
+  EXPECT_EQ(s.exit_code, 2) << s.output;
+  EXPECT_NE(s.output.find("the audit log is not sealed"), std::string::npos) << s.output;
+
+  CliRun sealed = run("audit seal --db sqlite:" + db, audit_env());
+  EXPECT_EQ(sealed.exit_code, 0) << sealed.output;
+  EXPECT_NE(sealed.output.find("audit seal: 0 events, hash chain intact; sealed with the audit "
+                               "key"),
+            std::string::npos)
+      << sealed.output;
+  EXPECT_EQ(run("migrate --db sqlite:" + db, audit_env()).exit_code, 0);
+  EXPECT_EQ(run("audit seal --db sqlite:" + db).exit_code, 2) << "never without the key";
+}
+
+// Security review, audit log (HIGH): with PostgreSQL and no key, serve made
+// tollgate-audit.key in the working directory, lost on the next deploy of a
+// container, and with it every write to the log. Now both variables are
+// named and nothing is made.
+TEST(Cli, PostgresNeedsAnAuditKeyAndNoKeyFileIsMadeInTheWorkingDirectory) {
+  testing::TempDir dir;
+  std::string url = "postgresql://tollgate@127.0.0.1:1/tollgate";
+  std::string cd = "cd " + dir.path().string() + " && env -u TOLLGATE_AUDIT_KEY -u "
+                   "TOLLGATE_AUDIT_KEY_FILE timeout -s TERM 5";
+  std::string serve = "serve --listen 127.0.0.1:0 --sandbox --config " +
+                      std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json --db " + url;
+  for (const std::string& args : {serve, "migrate --db " + url}) {
+    CliRun r = run(args, cd);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("with PostgreSQL, set TOLLGATE_AUDIT_KEY"), std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("or TOLLGATE_AUDIT_KEY_FILE (an existing key file)"),
+              std::string::npos)
+        << r.output;
+  }
+  CliRun named = run("migrate --db " + url,
+                     "cd " + dir.path().string() + " && env TOLLGATE_AUDIT_KEY_FILE=absent.key");
+  EXPECT_EQ(named.exit_code, 2) << named.output;
+  EXPECT_NE(named.output.find("absent.key does not exist"), std::string::npos) << named.output;
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << "no key file made";
+}
+
+// Security review, audit log (MEDIUM): the key file was made through
+// PATH.tmp.PID, so a stale or planted file of that name blocked the start;
+// now an unpredictable temporary is used. A key file open to the group, or
+// owned by another user (who could have chosen the key), is refused.
+TEST(Cli, AKeyFileIsMadeDespiteAStaleTemporaryAndRefusedWhenNotPrivateOrNotOurs) {
+  ::unsetenv("TOLLGATE_AUDIT_KEY");
+  ::unsetenv("TOLLGATE_AUDIT_KEY_FILE");
+  testing::TempDir dir;
+  std::string db = dir.file("k.db"), key = db + ".audit-key";
+  write_file(key + ".tmp." + std::to_string(::getpid()), "stale");
+  auto made = load_audit_key("sqlite:" + db, /*create=*/true);
+  ASSERT_TRUE(made.ok()) << made.status().to_string();
+  EXPECT_TRUE(made->created);
+  EXPECT_EQ(made->bytes.size(), 32u);
+
+  ASSERT_EQ(::chmod(key.c_str(), 0640), 0);
+  auto open_to_group = load_audit_key("sqlite:" + db, true);
+  EXPECT_EQ(open_to_group.code(), Code::invalid_argument);
+  EXPECT_NE(open_to_group.status().message().find("is open to group or others (mode 0640)"),
+            std::string::npos)
+      << open_to_group.status().to_string();
+  ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+  ASSERT_TRUE(load_audit_key("sqlite:" + db, true).ok());
+
+  if (::geteuid() != 0) GTEST_SKIP() << "giving the file away needs root";
+  ASSERT_EQ(::chown(key.c_str(), 65534, 65534), 0);
+  auto foreign = load_audit_key("sqlite:" + db, true);
+  EXPECT_EQ(foreign.code(), Code::invalid_argument);
+  EXPECT_NE(foreign.status().message().find("is owned by uid 65534, not by this process's user"),
+            std::string::npos)
+      << foreign.status().to_string();
+}
+
 TEST(Cli, EverySubcommandHasHelp) {
   for (const char* sub : {"serve", "check-config", "migrate", "audit verify", "audit export",
-                          "audit checkpoint", "outbox list", "outbox requeue"}) {
+                          "audit checkpoint", "audit seal", "outbox list", "outbox requeue"}) {
     CliRun r = run(std::string(sub) + " --help");
     EXPECT_EQ(r.exit_code, 0) << sub << ": " << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub;
@@ -462,8 +608,9 @@ TEST(Cli, ABadNumberInTheEnvironmentStopsServeNamingTheVariable) {
   testing::TempDir dir;
   std::string serve = "serve --listen 127.0.0.1:0 --config " + std::string(TOLLGATE_SOURCE_DIR) +
                       "/examples/acme.json --db sqlite:" + dir.file("t.db");
-  for (const char* name : {"TOLLGATE_HEADER_TIMEOUT_MS", "TOLLGATE_OUTBOX_LEASE_MS",
-                           "TOLLGATE_SCHEDULER_INTERVAL_MS", "TOLLGATE_BODY_BUDGET_MB"}) {
+  for (const char* name :
+       {"TOLLGATE_HEADER_TIMEOUT_MS", "TOLLGATE_OUTBOX_LEASE_MS", "TOLLGATE_OUTBOX_MAX_AGE_MS",
+        "TOLLGATE_SCHEDULER_INTERVAL_MS", "TOLLGATE_BODY_BUDGET_MB"}) {
     for (const char* value : {"10s", "abc", "-5", "", "99999999999999999999999", "1.5", " 7",
                               "0x10", "+5", "999999999999"}) {
       CliRun r = run(serve, std::string("timeout 5 env ") + name + "='" + value + "'");
@@ -486,6 +633,11 @@ TEST(Cli, ABadNumberInTheEnvironmentStopsServeNamingTheVariable) {
   }
   CliRun threads = run(serve + " --threads -5", "timeout 5");
   EXPECT_NE(threads.exit_code, 0) << threads.output;
+  // Security review, finding 5: a bad SMTP port started serve, and each mail failed.
+  CliRun smtp = run(serve, "timeout 5 env TOLLGATE_SMTP_URL=smtp://mail.t.test:99999");
+  EXPECT_EQ(smtp.exit_code, 2) << smtp.output;
+  EXPECT_NE(smtp.output.find("TOLLGATE_SMTP_URL: port \"99999\" is not a port"), std::string::npos)
+      << smtp.output;
 }
 
 // Finding: `serve` and `migrate` printed postgresql://user:password@…. The
@@ -500,14 +652,15 @@ TEST(Cli, ADatabaseUrlsUserAndPasswordAreNeverShown) {
         "postgres://127.0.0.1:1/tollgate?user=" + user + "&password=hunter2-pw&port=x"}) {
     for (const std::string& cmd :
          {std::string("migrate"), std::string("audit verify"), std::string("outbox list")}) {
-      CliRun r = run(cmd + " --db '" + url + "'");
+      // With the key PostgreSQL requires, so that each gets as far as connecting.
+      CliRun r = run(cmd + " --db '" + url + "'", audit_env());
       EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.output;
       for (const char* secret : {"s3cr", "hunter2", "alice"})
         EXPECT_EQ(r.output.find(secret), std::string::npos) << cmd << ": " << r.output;
     }
     CliRun serve = run("serve --listen 127.0.0.1:0 --config " + std::string(TOLLGATE_SOURCE_DIR) +
                            "/examples/acme.json --db '" + url + "'",
-                       "timeout 5");
+                       "timeout 5 env " + audit_env());
     EXPECT_EQ(serve.exit_code, 2) << serve.output;
     for (const char* secret : {"s3cr", "hunter2", "alice"})
       EXPECT_EQ(serve.output.find(secret), std::string::npos) << serve.output;

@@ -29,6 +29,14 @@ TEST(Smtp, ConfigurationMistakesAreRefusedBeforeAnyConnection) {
   EXPECT_EQ(create_status("smtp://mail.t.test", "not an address").message(),
             "TOLLGATE_SMTP_FROM is not an email address: \"not an address\"");
   EXPECT_TRUE(create_status("smtp://mail.t.test", "Tollgate <tollgate@t.test>").ok());
+  // Security review, finding 5: the port was taken as it was, and each mail
+  // failed to connect instead of the start naming the mistake.
+  for (const char* port : {"99999", "0", "65536", ""}) {
+    EXPECT_EQ(create_status(std::string("smtp://mail.t.test:") + port).message(),
+              std::string("TOLLGATE_SMTP_URL: port \"") + port + "\" is not a port (1 to 65535)")
+        << port;
+  }
+  EXPECT_TRUE(create_status("smtp://mail.t.test:65535").ok());
 }
 
 TEST(Smtp, NoServerListeningIsAFailureThatMayPass) {

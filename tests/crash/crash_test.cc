@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   FakeSlack slack(FakeSlack::Options{.enforce_channel_rate = false, .enforce_tiers = false});
 
   {  // task i: requester r(i % R) asks, manager m(i % R) approves
-    auto store = open_store(db);
+    auto store = open_store(db, serve_store_options());
     if (!store.ok()) return fail(store.status().to_string());
     SystemClock clock;
     Engine engine(load_config_file(org).directory, clock);

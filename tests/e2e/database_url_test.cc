@@ -26,7 +26,11 @@ struct CliRun {
 
 CliRun run(const std::string& args) {
   CliRun r;
-  FILE* p = popen((std::string(TOLLGATE_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  // The key serve gets (TollgateProcess): PostgreSQL has no default key file.
+  FILE* p = popen((std::string("TOLLGATE_AUDIT_KEY=") + kTestAuditKeyHex + " " + TOLLGATE_BINARY +
+                   " " + args + " 2>&1")
+                      .c_str(),
+                  "r");
   if (p == nullptr) return r;
   std::array<char, 4096> buf{};
   while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) r.output.append(buf.data(), n);

@@ -33,7 +33,7 @@ class EdgeTest : public ::testing::Test {
 
   // Opens a request with the example company's policies, before the bot runs.
   TaskNumber open_request(RequestInput in) {
-    auto store = open_store(db());
+    auto store = open_store(db(), serve_store_options());
     EXPECT_TRUE(store.ok()) << store.status().to_string();
     if (!store.ok()) return 0;
     static SystemClock clock;

@@ -35,7 +35,10 @@ class IdentityTest : public EdgeTest {
     std::string first = tasks(user, text).second;
     EXPECT_TRUE(contains(first, kUnknown)) << first;
     EXPECT_TRUE(eventually([&] { return slack_.count("users.info") > asked; }));
-    std::this_thread::sleep_for(500ms);  // what it learnt is remembered
+    // Every caller's user is refused; the refusal is logged as it is
+    // remembered, so the second command meets what was learnt.
+    EXPECT_TRUE(bot_->wait_for_log("identity: Slack user " + user + " is not mapped", 10s))
+        << bot_->log();
     return tasks(user, text).second;
   }
   // acme.json with "allow_guests": true.
@@ -138,6 +141,24 @@ TEST_F(IdentityTest, AGuestIsNotMapped) {
   ASSERT_TRUE(eventually([&] { return dms("U0ZOE")[0].updates >= 1; }));
   std::this_thread::sleep_for(2s);
   EXPECT_TRUE(dms("U0GUEST").empty()) << "Lina's news do not go to the guest";
+}
+
+// Security review, finding 1: a refused lookup was not remembered, so each
+// time a DM to Lina could not be planned users.lookupByEmail was called again,
+// all day long, into Slack's rate limit (Tier 3, 50 a minute).
+TEST_F(IdentityTest, ARefusedLookupIsNotAskedAgainWhenADmCannotBePlanned) {
+  FakeUser guest{"U0GUEST", "lina@acme.test"};
+  guest.is_restricted = true;
+  slack_.add_user(guest);
+  TaskNumber n = open_request(req("lina", "aws", "staging"));
+  start_bot();
+  ASSERT_TRUE(eventually([&] { return slack_.count("users.lookupByEmail") >= 1; }));
+  ASSERT_TRUE(bot_->wait_for_log("not mapped", 10s)) << bot_->log();
+  ASSERT_EQ(click("U0ZOE", "approve", std::to_string(n) + ":0").status, 200);
+  // Lina's news cannot be planned: the outbox says so and tries again.
+  ASSERT_TRUE(bot_->wait_for_log("no Slack account known for", 10s)) << bot_->log();
+  EXPECT_FALSE(eventually([&] { return slack_.count("users.lookupByEmail") > 1; }, 2s))
+      << "asked " << slack_.count("users.lookupByEmail") << " times";
 }
 
 TEST_F(IdentityTest, AGuestIsMappedWhenTheDirectoryAllowsGuests) {

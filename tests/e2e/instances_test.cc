@@ -46,6 +46,7 @@ const Asker kAskers[] = {{"ana", "UANA", "UDANA"},
 
 class InstancesTest : public ::testing::Test {
  protected:
+  static StoreOptions keyed() { return serve_store_options(); }
   void SetUp() override { std::ofstream(dir_.file("org.json")) << kTestOrg; }
   // Whatever a test did, every request an instance made was one Slack accepts.
   void TearDown() override { EXPECT_EQ(slack_.violations(), std::vector<std::string>{}); }
@@ -53,7 +54,7 @@ class InstancesTest : public ::testing::Test {
   // Opens `n` requests for AWS staging (one step, the requester's manager),
   // through the real engine and store, before any instance runs.
   std::vector<const Asker*> open_tasks(const std::string& url, int n) {
-    auto store = open_store(url);
+    auto store = open_store(url, keyed());
     EXPECT_TRUE(store.ok()) << store.status().to_string();
     std::vector<const Asker*> askers;
     if (!store.ok()) return askers;
@@ -132,7 +133,7 @@ TEST_F(InstancesTest, ApproveAndDenyAtTheSameMomentOnTwoInstancesOneDecisionFive
   });
   ta.join();
   tb.join();
-  auto store = open_store(db.url());
+  auto store = open_store(db.url(), keyed());
   ASSERT_TRUE(store.ok());
   int approved = 0, denied = 0;
   for (int i = 0; i < kTrials; ++i) {
@@ -193,7 +194,7 @@ TEST_F(InstancesTest, KillingOneInstanceDuringABurstLosesNoAcknowledgedDecision)
   a->kill9();
   burst.join();
   ASSERT_GE(acked.size(), static_cast<std::size_t>(kTasks / 2));
-  auto store = open_store(db.url());
+  auto store = open_store(db.url(), keyed());
   ASSERT_TRUE(store.ok());
   for (TaskNumber n : acked) {
     EXPECT_EQ((*store)->task(n)->state, TaskState::granted) << "#" << n << " was acknowledged";
@@ -257,7 +258,7 @@ TEST_F(InstancesTest, APostgresOutageIsA503UntilItIsBackThenTollgateRecoversByIt
       << status;
   EXPECT_EQ(c.get("/readyz").status, 200);
   EXPECT_TRUE(a->running()) << "no restart was needed";
-  auto store = open_store(url);
+  auto store = open_store(url, keyed());
   ASSERT_TRUE(store.ok());
   EXPECT_EQ((*store)->task(1)->state, TaskState::granted);
   EXPECT_EQ((*store)->task(5)->state, TaskState::granted);
@@ -307,7 +308,7 @@ TEST_F(InstancesTest, AnEventRetriedOntoTheOtherInstanceIsProcessedOnce) {
   ASSERT_TRUE(db.ok()) << db.error();
   open_tasks(db.url(), 1);
   {
-    auto store = open_store(db.url());
+    auto store = open_store(db.url(), keyed());
     ASSERT_TRUE(store.ok());
     std::promise<Status> p;
     (*store)->record_message(
@@ -327,7 +328,7 @@ TEST_F(InstancesTest, AnEventRetriedOntoTheOtherInstanceIsProcessedOnce) {
                         {{"X-Slack-Retry-Num", "1"}, {"X-Slack-Retry-Reason", "http_timeout"}})
                 .status,
             200);
-  auto store = open_store(db.url());
+  auto store = open_store(db.url(), keyed());
   ASSERT_TRUE(store.ok());
   auto t = (*store)->task(1);
   ASSERT_TRUE(t.ok());
@@ -346,7 +347,10 @@ TEST_F(InstancesTest, TwoInstancesSchedulersSendEachReminderOnce) {
                       "sla": {"remind_after": "24h"}}]},
     {"id": "two-step")");
   open_tasks(db.url(), 8);
-  // Two whole servers in this process, on one database and one simulated clock.
+  // Two whole servers in this process, on one database and one simulated clock,
+  // with the key the stores above sealed the log with (PostgreSQL has no
+  // default key file).
+  ::setenv("TOLLGATE_AUDIT_KEY", kTestAuditKeyHex, 1);
   auto start = [&] {
     tollgate::ProcessOptions o;
     o.config = dir_.file("org.json");

@@ -193,7 +193,7 @@ TEST_F(EdgeTest, TwoThousandAssignmentsToFiftyReviewersDrainAtSlacksPace) {
   std::string path = dir_.file("drain.json");
   std::ofstream(path) << config;
   {
-    auto store = open_store(db());
+    auto store = open_store(db(), serve_store_options());
     ASSERT_TRUE(store.ok());
     static SystemClock clock;
     Engine engine(load_config_file(path).directory, clock);

@@ -169,6 +169,40 @@ TEST_F(SandboxTest, AnotherHostIsRefusedEvenWithAMatchingOrigin) {
 
 // The API answers only requests with the session written into this start's
 // page: a script that cannot read the page cannot use the API.
+// Security review, finding 4: --listen took any 127.x address for the
+// sandbox, but the sandbox answered only Host 127.0.0.1, localhost or [::1]
+// (403 to its own page at 127.0.0.2), and delivered the page's actions to
+// 127.0.0.1. The address it listens on is its own host too; others are not.
+TEST_F(SandboxTest, ListeningOnAnotherLoopbackAddressItAnswersThatHost) {
+  {
+    tollgate::http::LoopbackClient probe(1, "127.0.0.2");
+    if (probe.get("/").error.find("refused") == std::string::npos)
+      GTEST_SKIP() << "127.0.0.2 is not routed here: " << probe.get("/").error;
+  }
+  ProcessOptions o;
+  o.db = "sqlite:" + dir_.file("sandbox.db");
+  o.token.clear();
+  o.secret.clear();
+  o.args = {"--listen", "127.0.0.2:0"};
+  bot_ = std::make_unique<TollgateProcess>(o);
+  ASSERT_TRUE(bot_->start()) << bot_->log();
+  HttpClient at(bot_->port(), "127.0.0.2");  // Host: 127.0.0.2:PORT
+  HttpResult page = at.get("/sandbox");
+  ASSERT_EQ(page.status, 200) << page.body;
+  std::string session = session_of(page.body);
+  const std::string port = std::to_string(bot_->port());
+  HttpResult r = at.request("POST", "/sandbox/api/command",
+                            R"({"user":"U0BO","text":"/tasks request aws/staging -- tests"})",
+                            {{"Content-Type", "application/json"}, {"X-Sandbox-Session", session}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document answer;
+  answer.Parse(r.body.c_str());
+  EXPECT_EQ(answer["status"].GetInt(), 200) << "delivered to Tollgate at 127.0.0.2: " << r.body;
+  for (const std::string& host :
+       std::vector<std::string>{"127.0.0.3:" + port, "127.0.0.2:1", "rebind.evil.example:" + port})
+    EXPECT_EQ(at.request("GET", "/sandbox", "", {{"Host", host}}).status, 403) << host;
+}
+
 TEST_F(SandboxTest, TheApiRequiresThisStartsSession) {
   ASSERT_TRUE(start());
   ASSERT_FALSE(session_.empty()) << "the page carries a session";

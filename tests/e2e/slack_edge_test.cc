@@ -257,7 +257,7 @@ TEST_F(EdgeTest, GracefulShutdownInABurstLosesNoAcknowledgedClick) {
   constexpr int kTasks = 300;
   std::vector<TaskNumber> numbers;
   {
-    auto store = open_store(db());
+    auto store = open_store(db(), serve_store_options());
     ASSERT_TRUE(store.ok());
     static SystemClock clock;
     Engine engine(load_config_file(acme()).directory, clock);

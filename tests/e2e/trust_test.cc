@@ -55,7 +55,7 @@ class TrustTest : public EdgeTest {
   // `n` requests of Ana's for AWS staging, each denied by Dana, before the bot
   // runs: submitted together so that the store commits them in a few batches.
   void closed_tasks(int n) {
-    auto store = open_store(db());
+    auto store = open_store(db(), serve_store_options());
     ASSERT_TRUE(store.ok()) << store.status().to_string();
     static SystemClock clock;
     Engine engine(load_config_file(acme()).directory, clock);
@@ -156,7 +156,7 @@ TEST_F(TrustTest, FourEyesTheManagerInTheSecurityGroupApprovesOnceAndIsToldSoThe
   std::string sams = "#" + t + " was already approved by Sam Okafor at " +
                      format_instant(*task(n).steps[0].decided_at);
   EXPECT_EQ(tasks("U0SAM", "approve " + t + " -- looks fine"), ":no_entry: #" + t + ": " + sams)
-      << "sent twice at once";
+      << "the same command again, once the first was answered";
   EXPECT_TRUE(contains(tasks("U0EVE", "approve " + t), ":white_check_mark: Approved #" + t));
   Task at_security = task(n);
   ASSERT_EQ(at_security.current_step(), 2);

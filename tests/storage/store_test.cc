@@ -716,10 +716,17 @@ const std::string kOtherAuditKey(32, 'o');
 
 class AuditLogTest : public StoreTest {
  protected:
+  // No store yet: the first open decides whether the new head is sealed.
+  void SetUp() override { ASSERT_TRUE(db_.ok()) << db_.error(); }
   StoreOptions keyed(const std::string& key = kAuditKey, bool migrate = true) {
     StoreOptions o;
     o.audit_key = key;
     o.migrate = migrate;
+    return o;
+  }
+  StoreOptions sealing() {
+    StoreOptions o = keyed();
+    o.seal_unsealed = true;  // tollgate audit seal
     return o;
   }
   // Six events under the key: #1 opened (1, 2), approved by dana (3, 4), #2 opened (5, 6).
@@ -868,10 +875,56 @@ TEST_P(AuditLogTest, AnotherKeyIsRefused) {
   EXPECT_TRUE(verify(kAuditKey).intact());
 }
 
-TEST_P(AuditLogTest, AnOldLogIsSealedAtTheFirstKeyedOpenAndKeepsItsPlainEvents) {
+// Security review, audit log (HIGH): serve sealed whatever unsealed log it
+// found, so deleting the events and setting the head back to unsealed (last
+// event 0, zero hash, no MAC) was BROKEN only until the next serve, which
+// sealed the empty log. Now only the open that creates the head seals it.
+TEST_P(AuditLogTest, ServeRefusesALogWhoseSealWasRemovedInsteadOfResealingIt) {
+  seed();
+  store_.reset();
+  raw(std::string(db_.postgres() ? "ALTER TABLE events DISABLE TRIGGER USER;"
+                                 : "DROP TRIGGER events_no_delete;") +
+      "DELETE FROM events; UPDATE chain_head SET last_seq = 0, last_hash = '" +
+      codec::genesis_hash() + "', sealed_from = 0, sealed_at = 0, key_id = '', mac = ''");
+  auto serve = open_store(db_.url(), keyed());
+  ASSERT_FALSE(serve.ok()) << "serve must not seal a log whose seal was removed";
+  EXPECT_EQ(serve.code(), Code::permission_denied);
+  EXPECT_NE(serve.status().message().find("the audit log is not sealed"), std::string::npos)
+      << serve.status().to_string();
+  EXPECT_NE(serve.status().message().find("`tollgate audit seal`"), std::string::npos);
+  EXPECT_EQ(db_.number("SELECT sealed_from FROM chain_head"), 0) << "nothing was sealed";
+  // A second attempt is refused the same way: the log stays unsealed.
+  EXPECT_EQ(open_store(db_.url(), keyed()).code(), Code::permission_denied);
+  EXPECT_EQ(db_.number("SELECT sealed_from FROM chain_head"), 0);
+}
+
+// Security review, audit log (LOW): SQLite committed the seal before
+// checking that the log ends where its head says; PostgreSQL checked first.
+TEST_P(AuditLogTest, SealingALogThatDoesNotEndAtItsHeadCommitsNothing) {
+  store_ = open();  // migrated without a key: not sealed
+  create(github_admin_for("ana"));  // events 1 and 2
+  store_.reset();
+  raw(db_.postgres() ? "ALTER TABLE events DISABLE TRIGGER USER; DELETE FROM events WHERE seq = 2"
+                     : "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 2");
+  auto sealed = open_store(db_.url(), sealing());
+  ASSERT_FALSE(sealed.ok());
+  EXPECT_NE(sealed.status().message().find("does not end where its head says"),
+            std::string::npos)
+      << sealed.status().to_string();
+  EXPECT_EQ(db_.number("SELECT sealed_from FROM chain_head"), 0) << "the seal was committed";
+  EXPECT_EQ(db_.number("SELECT COUNT(*) FROM chain_head WHERE mac = ''"), 1);
+}
+
+TEST_P(AuditLogTest, AnOldLogIsSealedOnlyWhenTheOperatorAsksAndKeepsItsPlainEvents) {
+  store_ = open();  // migrated without a key: the head is created unsealed
   create(github_admin_for("ana"));  // events 1 and 2, written without a key (as before)
   store_.reset();
-  store_ = open(keyed());  // serve with the key: seals from event 3
+  auto serve = open_store(db_.url(), keyed());  // a later serve does not seal it
+  ASSERT_EQ(serve.code(), Code::permission_denied) << serve.status().to_string();
+  store_ = open(sealing());  // tollgate audit seal: seals from event 3
+  ASSERT_NE(store_, nullptr);
+  store_.reset();
+  store_ = open(keyed());  // and serve goes on with the sealed log
   ASSERT_TRUE(act(1, Action::approve, "dana").ok());
   ChainReport r = verify();
   ASSERT_TRUE(r.intact()) << r.problem;

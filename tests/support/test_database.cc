@@ -74,6 +74,10 @@ TestDatabase::~TestDatabase() {
   if (!base.empty()) (void)pg_exec(base, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
 }
 
+// A running server holds the SQLite file's write lock now and then: wait for
+// it, as a loaded machine may make it long, instead of failing SQLITE_BUSY.
+constexpr int kBusyTimeoutMs = 30000;
+
 std::int64_t TestDatabase::number(const std::string& sql) const {
   std::int64_t out = -1;
   if (postgres_) {
@@ -89,6 +93,7 @@ std::int64_t TestDatabase::number(const std::string& sql) const {
   }
   sqlite3* db = nullptr;
   if (sqlite3_open(url_.substr(7).c_str(), &db) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {
@@ -107,6 +112,7 @@ Status TestDatabase::raw(const std::string& sql) const {
     sqlite3_close(db);
     return unavailable("cannot open " + url_);
   }
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
   char* err = nullptr;
   int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
   Status out = rc == SQLITE_OK ? Status{} : internal_error(err != nullptr ? err : "error");

@@ -63,7 +63,12 @@ bool TollgateProcess::start(std::chrono::seconds timeout) {
     env_strings.push_back("SLACK_API_URL=" + options_.slack_api_url);
   if (!options_.token.empty()) env_strings.push_back("SLACK_BOT_TOKEN=" + options_.token);
   if (!options_.secret.empty()) env_strings.push_back("SLACK_SIGNING_SECRET=" + options_.secret);
-  for (const auto& [k, v] : options_.env) env_strings.push_back(k + "=" + v);
+  bool keyed = false;
+  for (const auto& [k, v] : options_.env) {
+    env_strings.push_back(k + "=" + v);
+    keyed = keyed || k.rfind("TOLLGATE_AUDIT_KEY", 0) == 0;
+  }
+  if (!keyed) env_strings.push_back(std::string("TOLLGATE_AUDIT_KEY=") + kTestAuditKeyHex);
   std::vector<std::string> args{TOLLGATE_BINARY, "serve"};
   args.insert(args.end(), options_.args.begin(), options_.args.end());
   if (!options_.program.empty()) args = options_.program;
@@ -101,13 +106,14 @@ bool TollgateProcess::start(std::chrono::seconds timeout) {
            (at != std::string::npos && reader_->text.find('\n', at) != std::string::npos);
   });
   if (!ok || reader_->eof) return false;
-  // "listening on http://127.0.0.1:PORT (...)" or "listening on PORT".
+  // "listening on http://ADDRESS:PORT (...)" (any address: 127.0.0.2, ::1)
+  // or "listening on PORT": the digits after the word's last colon.
   std::size_t at = reader_->text.find(marker) + marker.size();
-  std::size_t host = reader_->text.find("127.0.0.1:", at);
-  std::size_t eol = reader_->text.find('\n', at);
-  std::size_t digits = host != std::string::npos && host < eol ? host + 10 : at;
-  port_ = static_cast<std::uint16_t>(std::stoi(reader_->text.substr(digits)));
-  return true;
+  std::string word = reader_->text.substr(at, reader_->text.find_first_of(" \n", at) - at);
+  std::size_t colon = word.rfind(':');
+  port_ = static_cast<std::uint16_t>(
+      std::atoi(word.c_str() + (colon == std::string::npos ? 0 : colon + 1)));
+  return port_ != 0;
 }
 
 int TollgateProcess::stop(int sig, std::chrono::seconds timeout) {

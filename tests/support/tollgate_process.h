@@ -11,9 +11,25 @@
 #include <utility>
 #include <vector>
 
+#include "storage/store.h"
+
 namespace tollgate::testing {
 
 inline constexpr const char* kSigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
+// The audit key every serve started here gets unless `env` names one
+// (PostgreSQL has no default key file: bot/audit_seal.h), as raw bytes and
+// as TOLLGATE_AUDIT_KEY writes it.
+inline constexpr const char* kTestAuditKey = "tollgate-test-audit-key-32-bytes";
+inline constexpr const char* kTestAuditKeyHex =
+    "746f6c6c676174652d746573742d61756469742d6b65792d33322d6279746573";
+// The options of a store a test writes with before (or beside) serve: the
+// key serve gets, so that the first open of a new database seals its log as
+// serve's would (serve refuses a log created unsealed: StoreOptions).
+inline StoreOptions serve_store_options() {
+  StoreOptions o;
+  o.audit_key = kTestAuditKey;
+  return o;
+}
 
 struct ProcessOptions {
   std::string config = std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json";
