@@ -78,7 +78,9 @@ class SessionBase {
 struct Server::Impl {
   ServerOptions options;
   Handler handler;
-  std::unique_ptr<net::io_context> ioc_owner = std::make_unique<net::io_context>();
+  // Shared so that a Request's `resume` can hold it weakly: a Request kept after the server
+  // is gone (in a handler's or a test's hands) must not outlive the executor it names.
+  std::shared_ptr<net::io_context> ioc_owner = std::make_shared<net::io_context>();
   net::io_context& ioc = *ioc_owner;
   std::optional<ssl::context> tls;
   std::optional<tcp::acceptor> acceptor;
@@ -279,10 +281,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     req.body = std::move(msg.body());
     req.remote = remote_;
-    // The strand outlives the connection: the work runs even if the client
-    // has gone (its answer is then dropped).
-    req.resume = [executor = stream_.get_executor()](std::function<void()> work) {
-      net::post(executor, std::move(work));
+    // Back onto the server's threads (not this connection's strand: the work's answer comes
+    // back to the strand through the handler's callback), so the work runs even if the client
+    // has gone (its answer is then dropped). Once the server is destroyed there is no thread
+    // to go back to: the work runs where it is.
+    req.resume = [ioc = std::weak_ptr<net::io_context>(server_.ioc_owner)](
+                     std::function<void()> work) {
+      if (auto c = ioc.lock()) return net::post(*c, std::move(work));
+      work();
     };
     keep_alive_ = msg.keep_alive();
     method_ = req.method;
