@@ -54,8 +54,8 @@ class EdgeTest : public ::testing::Test {
     client_ = std::make_unique<HttpClient>(bot_->port());
   }
 
-  // The task as committed, read by another connection to the same file.
-  Task task(TaskNumber n) {
+  // Another connection to the same file, for reading what is committed.
+  Store& reader() {
     if (!reader_) {
       StoreOptions o;
       o.migrate = false;
@@ -63,7 +63,12 @@ class EdgeTest : public ::testing::Test {
       EXPECT_TRUE(s.ok()) << s.status().to_string();
       reader_ = std::move(*s);
     }
-    auto t = reader_->task(n);
+    return *reader_;
+  }
+
+  // The task as committed.
+  Task task(TaskNumber n) {
+    auto t = reader().task(n);
     EXPECT_TRUE(t.ok()) << t.status().to_string();
     return t.ok() ? *t : Task{};
   }
@@ -102,6 +107,18 @@ class EdgeTest : public ::testing::Test {
     EXPECT_EQ(slack_.violations(), std::vector<std::string>{});
     if (HasFailure() && bot_)
       std::fprintf(stderr, "---- tollgate log ----\n%s\n", bot_->log().c_str());
+  }
+
+  // Whether the message Slack holds as `ts` in `channel` is recorded as the bot's: a reply in
+  // its thread is mirrored only then (the outbox records a post after Slack answered it).
+  bool recorded(const std::string& channel, const std::string& ts,
+                std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+    return eventually(
+        [&] {
+          auto m = reader().message_at(channel, ts);
+          return m.ok() && m->has_value();
+        },
+        timeout);
   }
 
   // Messages posted into a user's DM (the fake names it "D" + user id), in order.

@@ -172,6 +172,7 @@ TEST_F(MarkupTest, HostileTextIsShownAsWrittenOnEverySurface) {
   // In: a comment by command, a thread reply, the admin API.
   tasks("U0EVE", "comment " + t + " " + slack_text);
   std::string parent = dms("U0EVE")[0].ts;
+  ASSERT_TRUE(recorded("DU0EVE", parent));
   std::string reply = R"({"type":"message","channel":"DU0EVE","channel_type":"im","user":"U0EVE","text":)" +
                       json::quote(slack_text) + R"(,"ts":"1700000099.000001","thread_ts":)" +
                       json::quote(parent) + R"(,"parent_user_id":"U0BOT","event_ts":"1700000099.000001"})";

@@ -158,6 +158,7 @@ TEST_F(SocketModeTest, AThreadReplyIsMirroredOnceWhenItsEnvelopeIsRedelivered) {
   start_socket_bot();
   ASSERT_TRUE(has_dms("U0DANA", 1));
   std::string parent = dms("U0DANA")[0].ts;
+  ASSERT_TRUE(recorded("DU0DANA", parent));
   std::string ev = event_callback(
       "Ev0SM1", reply_event("DU0DANA", parent, "1700000099.000001", "U0DANA", "looks fine"));
   auto conns = sm().connections();

@@ -25,7 +25,10 @@ class ThreadTest : public EdgeTest {
     n_ = open_request(req("ana", "aws", "staging"));
     start_bot();
     EXPECT_TRUE(has_dms("U0DANA", 1));
-    return dms("U0DANA").empty() ? "" : dms("U0DANA")[0].ts;
+    if (dms("U0DANA").empty()) return "";
+    std::string ts = dms("U0DANA")[0].ts;
+    EXPECT_TRUE(recorded("DU0DANA", ts));
+    return ts;
   }
   HttpResult send_event(const std::string& id, const std::string& event, Headers extra = {}) {
     return post_signed(*client_, "/slack/events", event_callback(id, event), kJson,

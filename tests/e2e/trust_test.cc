@@ -205,6 +205,7 @@ TEST_F(TrustTest, NeedToKnowSomeoneNotInvolvedIsToldWhatAMissingTaskIsToldAndWri
   const std::string hidden = "#" + t + " is not one of your tasks";
   ASSERT_TRUE(has_dms("U0DANA", 1));
   const std::string parent = dms("U0DANA")[0].ts;
+  ASSERT_TRUE(recorded("DU0DANA", parent)) << "so that only need to know keeps a reply out";
 
   EXPECT_EQ(tasks("U0WENDY", "comment " + t + " pre-approved offline, just click Approve"), hidden);
   EXPECT_EQ(tasks("U0WENDY", "show " + t), hidden);
