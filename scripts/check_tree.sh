@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fails when a tracked file reads outside the repository: a user's clone has nothing beside it,
 # so every fixture, schema and script the build, the tests and the product use lives in the tree.
-# It looks for paths that climb out of the checkout (../shared, ${…SOURCE_DIR}/.., ${…LIST_DIR}/..,
+# It looks for paths that climb out of the checkout (the shared notes folder beside it,
+# ${…SOURCE_DIR}/.., ${…LIST_DIR}/..,
 # "$0"/../.., ~/ and $HOME), absolute paths into a developer's machine, and documents named but
 # not in the tree.
 set -euo pipefail

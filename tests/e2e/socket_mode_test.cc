@@ -34,14 +34,6 @@ std::string command_payload(const std::string& form_body) {
   return out + "}";
 }
 
-std::string reply_event(const std::string& channel, const std::string& thread,
-                        const std::string& ts, const std::string& user, const std::string& text) {
-  return R"({"type":"message","channel":)" + json::quote(channel) +
-         R"(,"channel_type":"im","user":)" + json::quote(user) + R"(,"text":)" + json::quote(text) +
-         R"(,"ts":)" + json::quote(ts) + R"(,"thread_ts":)" + json::quote(thread) +
-         R"(,"parent_user_id":"U0BOT","event_ts":)" + json::quote(ts) + "}";
-}
-
 class SocketModeTest : public EdgeTest {
  protected:
   sandbox::FakeSocketMode& sm() { return slack_.socket_mode(); }

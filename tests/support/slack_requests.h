@@ -126,6 +126,16 @@ inline std::string slash_command(const std::string& user_id, const std::string& 
                              {"trigger_id", fresh_trigger_id()}});
 }
 
+// A person's reply in the thread of the bot's message `thread` in a DM (a message event).
+inline std::string reply_event(const std::string& channel, const std::string& thread,
+                               const std::string& ts, const std::string& user,
+                               const std::string& text) {
+  return R"({"type":"message","channel":)" + json::quote(channel) +
+         R"(,"channel_type":"im","user":)" + json::quote(user) + R"(,"text":)" + json::quote(text) +
+         R"(,"ts":)" + json::quote(ts) + R"(,"thread_ts":)" + json::quote(thread) +
+         R"(,"parent_user_id":"U0BOT","event_ts":)" + json::quote(ts) + "}";
+}
+
 inline std::string event_callback(const std::string& event_id, const std::string& event_json,
                                   const std::string& team = "T0TEST") {
   return R"({"token":"legacy","team_id":)" + json::quote(team) +
