@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "storage/store.h"
-#include "bot/sandbox/fake_slack.h"
+#include "sandbox/fake_slack.h"
 #include "tests/support/fanout_org.h"
 #include "tests/support/slack_requests.h"
 #include "tests/support/temp_dir.h"

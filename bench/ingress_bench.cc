@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "bot/net.h"
+#include "http/net.h"
 #include "storage/store.h"
 #include "tests/support/slack_requests.h"
 #include "tests/support/temp_dir.h"

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 ./scripts/build.sh
 export TOLLGATE_CONFIG=${TOLLGATE_CONFIG:-examples/acme.json}
 export TOLLGATE_DB=${TOLLGATE_DB:-sqlite:tollgate.db}
-exec "${TOLLGATE_BUILD_DIR:-build}/bot/tollgate" serve "$@"
+exec "${TOLLGATE_BUILD_DIR:-build}/tollgate" serve "$@"

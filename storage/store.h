@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "workflow/delegation.h"
-#include "workflow/status.h"
+#include "base/status.h"
 #include "workflow/task.h"
 
 namespace tollgate {

@@ -9,7 +9,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
-#include "workflow/time_text.h"
+#include "base/time_text.h"
 
 namespace tollgate {
 namespace {

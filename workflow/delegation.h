@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "workflow/clock.h"
+#include "base/clock.h"
 #include "workflow/directory.h"
 
 namespace tollgate {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "workflow/clock.h"
+#include "base/clock.h"
 
 namespace tollgate {
 

@@ -4,7 +4,7 @@
 #include <array>
 
 #include "workflow/sla.h"
-#include "workflow/time_text.h"
+#include "base/time_text.h"
 
 namespace tollgate {
 namespace {

@@ -21,10 +21,10 @@
 #include <string>
 #include <vector>
 
-#include "workflow/clock.h"
+#include "base/clock.h"
 #include "workflow/delegation.h"
 #include "workflow/directory.h"
-#include "workflow/status.h"
+#include "base/status.h"
 #include "workflow/task.h"
 
 namespace tollgate {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "workflow/engine.h"
-#include "workflow/time_text.h"
+#include "base/time_text.h"
 
 namespace tollgate {
 namespace {

@@ -1,6 +1,6 @@
 // Service levels of stale tasks: which reminders, escalations and expiries the
 // open step of a task asks for at a given moment. Pure functions of the task
-// and the time; the scheduler (bot/scheduler.h) asks, and the engine checks
+// and the time; the scheduler (app/scheduler.h) asks, and the engine checks
 // again inside the store's writer before anything is written, so that each is
 // applied once however many times it is asked for.
 #pragma once
@@ -8,7 +8,7 @@
 #include <chrono>
 #include <vector>
 
-#include "workflow/clock.h"
+#include "base/clock.h"
 #include "workflow/directory.h"
 #include "workflow/task.h"
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "workflow/clock.h"
+#include "base/clock.h"
 #include "workflow/directory.h"
 
 namespace tollgate {

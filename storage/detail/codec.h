@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "storage/store.h"
-#include "workflow/status.h"
+#include "base/status.h"
 #include "workflow/task.h"
 
 namespace tollgate::codec {

@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "workflow/status.h"
+#include "base/status.h"
 
 struct pg_conn;
 struct pg_result;

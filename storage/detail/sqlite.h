@@ -10,7 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "workflow/status.h"
+#include "base/status.h"
 
 struct sqlite3;
 struct sqlite3_stmt;

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "storage/store.h"
-#include "bot/sandbox/fake_slack.h"
+#include "sandbox/fake_slack.h"
 #include "tests/support/fanout_org.h"
 #include "tests/support/http_client.h"
 #include "tests/support/slack_requests.h"

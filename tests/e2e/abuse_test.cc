@@ -13,7 +13,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bot/http/server.h"
+#include "http/server.h"
 #include "tests/e2e/edge_fixture.h"
 
 namespace tollgate::testing {

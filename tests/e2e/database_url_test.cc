@@ -3,14 +3,14 @@
 // the URL is accepted and ignored): the user and password of the database URL
 // appear neither in migrate's output nor in serve's log, nor in libpq's error
 // for a role that does not exist (which quotes the user). Malformed and
-// unreachable URLs: tests/bot/cli_test.cc.
+// unreachable URLs: tests/unit/cli_test.cc.
 #include <array>
 #include <cstdio>
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "bot/sandbox/fake_slack.h"
+#include "sandbox/fake_slack.h"
 #include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_database.h"

@@ -8,16 +8,16 @@
 
 #include <gtest/gtest.h>
 
-#include "bot/service.h"
+#include "app/task_service.h"
 #include "storage/store.h"
-#include "bot/sandbox/fake_slack.h"
+#include "sandbox/fake_slack.h"
 #include "tests/support/http_client.h"
 #include "tests/support/slack_requests.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tollgate_process.h"
 #include "workflow/config.h"
 #include "workflow/engine.h"
-#include "workflow/time_text.h"
+#include "base/time_text.h"
 
 namespace tollgate::testing {
 

@@ -15,9 +15,9 @@
 
 #include <gtest/gtest.h>
 
-#include "bot/process.h"
+#include "cmd/tollgate/process.h"
 #include "storage/store.h"
-#include "bot/sandbox/fake_slack.h"
+#include "sandbox/fake_slack.h"
 #include "tests/support/http_client.h"
 #include "tests/support/slack_requests.h"
 #include "tests/support/temp_dir.h"

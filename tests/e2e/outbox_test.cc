@@ -7,9 +7,9 @@
 
 #include <gtest/gtest.h>
 
-#include "bot/audit_seal.h"
-#include "bot/outbox_worker.h"
-#include "bot/process.h"
+#include "app/audit_seal.h"
+#include "app/outbox_worker.h"
+#include "cmd/tollgate/process.h"
 #include "tests/e2e/edge_fixture.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_org.h"

@@ -1,4 +1,4 @@
-// The sandbox (bot/sandbox/sandbox.h) from outside: when the real binary runs
+// The sandbox (sandbox/sandbox.h) from outside: when the real binary runs
 // it, what its JSON API accepts and refuses, and that what it delivers is
 // signed as Slack's requests are (Tollgate acts on it). The page itself is
 // driven in Chromium by tests/sandbox/sandbox.test.mjs.
@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bot/json.h"
+#include "base/json.h"
 #include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tollgate_process.h"

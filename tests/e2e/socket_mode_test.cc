@@ -7,9 +7,9 @@
 
 #include <gtest/gtest.h>
 
-#include "bot/json.h"
-#include "bot/sandbox/slack_rules.h"
-#include "bot/slack/payloads.h"
+#include "base/json.h"
+#include "sandbox/slack_rules.h"
+#include "slack/payloads.h"
 #include "tests/e2e/edge_fixture.h"
 
 namespace tollgate::testing {

@@ -11,15 +11,15 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
-#include "bot/process.h"
+#include "cmd/tollgate/process.h"
 #include "storage/store.h"
-#include "bot/sandbox/fake_slack.h"
+#include "sandbox/fake_slack.h"
 #include "tests/support/http_client.h"
 #include "tests/support/slack_requests.h"
 #include "tests/support/smtp_sink.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_org.h"
-#include "workflow/time_text.h"
+#include "base/time_text.h"
 
 namespace tollgate::testing {
 

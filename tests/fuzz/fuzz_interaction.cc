@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "bot/slack/payloads.h"
+#include "slack/payloads.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   (void)tollgate::slack::parse_interaction(

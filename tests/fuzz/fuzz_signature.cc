@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "bot/slack/signature.h"
-#include "workflow/clock.h"
+#include "slack/signature.h"
+#include "base/clock.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

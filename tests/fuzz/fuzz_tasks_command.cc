@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "bot/tasks_command.h"
+#include "edge/tasks_command.h"
 #include "workflow/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

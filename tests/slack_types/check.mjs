@@ -6,7 +6,7 @@
 //   node tests/slack_types/check.mjs DIR [--out GENERATED_DIR] [--max-shown N]
 //   node tests/slack_types/check.mjs --clear DIR    (before the suites: DIR created, emptied of payloads)
 //
-// DIR holds the files the fake Slack writes when TOLLGATE_SLACK_PAYLOADS names it (bot/sandbox/
+// DIR holds the files the fake Slack writes when TOLLGATE_SLACK_PAYLOADS names it (sandbox/
 // fake_slack.cc): one `{"kind": K, "payload": P}` per file. Payloads that differ only in free text
 // and ids (see `shape`) are checked once. Each one checked becomes an object literal assigned to a
 // const of its kind's type, so that excess-property checks apply to every nested block, element

@@ -1,5 +1,5 @@
 // Slack's official Socket Mode client, @slack/socket-mode (pinned by package-lock.json),
-// against the fake Slack's Socket Mode server (bot/sandbox/fake_socket_mode.h): if the
+// against the fake Slack's Socket Mode server (sandbox/fake_socket_mode.h): if the
 // fake spoke anything but Slack's protocol, Slack's own client would not get through.
 // The fake runs as tests/support/fake_slack_server (TOLLGATE_FAKE_SLACK_SERVER), driven
 // over its stdin; the envelopes' payloads are Slack's own (tests/fixtures/slack/).

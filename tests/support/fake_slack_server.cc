@@ -1,4 +1,4 @@
-// fake_slack_server: the fake Slack (bot/sandbox/fake_slack.h) as a process, so
+// fake_slack_server: the fake Slack (sandbox/fake_slack.h) as a process, so
 // that tests in other languages (tests/socket_mode/, with Slack's official
 // Socket Mode client) can drive it.
 //
@@ -21,8 +21,8 @@
 #include <sstream>
 #include <string>
 
-#include "bot/json.h"
-#include "bot/sandbox/fake_slack.h"
+#include "base/json.h"
+#include "sandbox/fake_slack.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bot/net.h"
+#include "http/net.h"
 
 namespace tollgate::testing {
 

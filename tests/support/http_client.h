@@ -1,4 +1,4 @@
-// The loopback HTTP client (bot/http/client.h) under the tests' names, and a
+// The loopback HTTP client (http/client.h) under the tests' names, and a
 // raw TCP connection for misbehaving clients.
 #pragma once
 
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "bot/http/client.h"
+#include "http/client.h"
 
 namespace tollgate::testing {
 

@@ -1,7 +1,7 @@
 // Requests shaped exactly as Slack sends them, signed with the test secret:
 // block_actions and view_submission as form bodies "payload=<json>", slash
 // commands as forms, Events API callbacks as JSON. post_signed also checks
-// what Tollgate answers by Slack's rules (bot/sandbox/slack_rules.h) and fails
+// what Tollgate answers by Slack's rules (sandbox/slack_rules.h) and fails
 // the test on anything Slack would refuse.
 #pragma once
 
@@ -9,11 +9,11 @@
 #include <chrono>
 #include <string>
 
-#include "bot/json.h"
-#include "bot/sandbox/fake_slack.h"
-#include "bot/sandbox/slack_rules.h"
-#include "bot/slack/payloads.h"
-#include "bot/slack/signature.h"
+#include "base/json.h"
+#include "sandbox/fake_slack.h"
+#include "sandbox/slack_rules.h"
+#include "slack/payloads.h"
+#include "slack/signature.h"
 #include "tests/support/http_client.h"
 #include "tests/support/tollgate_process.h"
 
@@ -154,7 +154,7 @@ void slack_answer_failure(const std::string& what);
 // command's answer (empty, plain text or a message as JSON) and a
 // view_submission's (empty or a response_action) must pass Slack's rules, and a
 // block_actions' must be empty. Each JSON answer checked is also recorded for the
-// TypeScript check (TOLLGATE_SLACK_PAYLOADS, bot/sandbox/fake_slack.h).
+// TypeScript check (TOLLGATE_SLACK_PAYLOADS, sandbox/fake_slack.h).
 inline void check_slack_answer(const std::string& path, const std::string& body,
                                const HttpResult& r) {
   if (r.status != 200) return;

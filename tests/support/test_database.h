@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "workflow/status.h"
+#include "base/status.h"
 
 namespace tollgate::testing {
 

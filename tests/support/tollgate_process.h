@@ -17,7 +17,7 @@ namespace tollgate::testing {
 
 inline constexpr const char* kSigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
 // The audit key every serve started here gets unless `env` names one
-// (PostgreSQL has no default key file: bot/audit_seal.h), as raw bytes and
+// (PostgreSQL has no default key file: app/audit_seal.h), as raw bytes and
 // as TOLLGATE_AUDIT_KEY writes it.
 inline constexpr const char* kTestAuditKey = "tollgate-test-audit-key-32-bytes";
 inline constexpr const char* kTestAuditKeyHex =

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/test_org.h"
-#include "workflow/time_text.h"
+#include "base/time_text.h"
 
 namespace tollgate {
 namespace {

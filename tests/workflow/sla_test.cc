@@ -8,7 +8,7 @@
 
 #include "tests/support/test_org.h"
 #include "workflow/engine.h"
-#include "workflow/time_text.h"
+#include "base/time_text.h"
 
 namespace tollgate {
 namespace {

@@ -1,0 +1,536 @@
+// tollgate: the command line. `serve` runs the bot; the other subcommands are
+// the operator's tools. Exit codes: 0 success, 1 a check found problems,
+// 2 the command could not run (bad arguments, unreadable file, store down).
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "app/audit_export.h"
+#include "app/audit_seal.h"
+#include "cmd/tollgate/process.h"
+#include "slack/socket_mode.h"
+#include "storage/store.h"
+#include "workflow/config.h"
+#include "workflow/engine.h"
+#include "base/time_text.h"
+
+namespace tollgate {
+namespace {
+
+struct Options {
+  ProcessOptions app;
+  std::string db = "sqlite:tollgate.db";
+  std::string file;
+  std::int64_t since = 0;
+  std::int64_t outbox_id = 0;  // outbox requeue --id; 0: every parked item
+  std::string checkpoint;      // audit verify --checkpoint
+  std::string public_key;      // audit verify --public-key
+  std::string out;             // audit checkpoint --out
+};
+
+std::string env(const char* name, std::string fallback = {}) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+// The one reader of numeric environment variables. A value is digits only
+// (no sign, unit, space, fraction or exponent) within [min, max]; `into` is
+// left alone when the variable is unset. Anything else, an empty value too,
+// is an error that names the variable and the form it takes: the command
+// stops before it starts, rather than run on a value it guessed.
+Status env_number(const char* name, std::int64_t min, std::int64_t max, const char* unit,
+                  std::int64_t& into) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return {};
+  std::string_view text(v);
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  bool digits = !text.empty() && std::isdigit(static_cast<unsigned char>(text.front())) != 0;
+  if (!digits || ec != std::errc() || end != text.data() + text.size() || n < min || n > max) {
+    return invalid_argument(std::string(name) + " must be a whole number of " + unit + " from " +
+                            std::to_string(min) + " to " + std::to_string(max) +
+                            ", digits only, not \"" + std::string(text) + "\"");
+  }
+  into = n;
+  return {};
+}
+
+Status env_ms(const char* name, std::int64_t min, std::int64_t max,
+              std::chrono::milliseconds& into) {
+  std::int64_t n = into.count();
+  Status s = env_number(name, min, max, "milliseconds (no unit)", n);
+  into = std::chrono::milliseconds(n);
+  return s;
+}
+
+// One of `allowed`, or unset (then `fallback`).
+StatusOr<std::string> env_choice(const char* name, const std::vector<std::string>& allowed,
+                                 const std::string& fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return fallback;
+  for (const std::string& a : allowed) {
+    if (a == v) return a;
+  }
+  std::string list;
+  for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  return invalid_argument(std::string(name) + " must be one of " + list + ", not \"" + v + "\"");
+}
+
+constexpr std::int64_t kHourMs = 3600 * 1000;
+constexpr std::int64_t kDayMs = 24 * kHourMs;
+
+// serve's settings from the environment (the secrets, the URLs, the numbers):
+// every numeric one strictly (env_number), every choice from its list.
+Status read_environment(ProcessOptions& app) {
+  app.tls_cert = env("TOLLGATE_TLS_CERT");
+  app.tls_key = env("TOLLGATE_TLS_KEY");
+  app.signing_secret = env("SLACK_SIGNING_SECRET");
+  app.bot_token = env("SLACK_BOT_TOKEN");
+  app.slack_api_url = env("SLACK_API_URL", "https://slack.com/api");
+  app.app_token = env("SLACK_APP_TOKEN");
+  if (!app.app_token.empty()) {
+    if (Status s = slack::check_app_token(app.app_token, "SLACK_APP_TOKEN"); !s.ok()) return s;
+  }
+  app.team_id = env("SLACK_TEAM_ID");
+  app.api_token = env("TOLLGATE_API_TOKEN");
+  app.smtp_url = env("TOLLGATE_SMTP_URL");
+  app.smtp_from = env("TOLLGATE_SMTP_FROM", "Tollgate <tollgate@localhost>");
+  for (Status s : {env_ms("TOLLGATE_SCHEDULER_INTERVAL_MS", 0, kDayMs, app.scheduler_interval),
+                   env_ms("TOLLGATE_OUTBOX_LEASE_MS", 1, kDayMs, app.outbox_lease),
+                   env_ms("TOLLGATE_OUTBOX_MAX_AGE_MS", 60 * 1000, 30 * kDayMs,
+                          app.outbox_max_age),
+                   env_ms("TOLLGATE_HEADER_TIMEOUT_MS", 1, kHourMs, app.header_timeout)}) {
+    if (!s.ok()) return s;
+  }
+  std::int64_t budget_mib = static_cast<std::int64_t>(app.body_budget >> 20);
+  if (Status s = env_number("TOLLGATE_BODY_BUDGET_MB", 2, 65536, "MiB", budget_mib); !s.ok())
+    return s;
+  app.body_budget = static_cast<std::size_t>(budget_mib) << 20;
+  std::int64_t sockets = app.socket_connections;
+  if (Status s = env_number("TOLLGATE_SOCKET_CONNECTIONS", 1, 10, "connections", sockets); !s.ok())
+    return s;
+  app.socket_connections = static_cast<int>(sockets);
+  auto delivery = env_choice("TOLLGATE_DELIVERY", {"on", "off"}, "on");
+  if (!delivery.ok()) return delivery.status();
+  app.deliver = *delivery == "on";
+  auto level = env_choice("TOLLGATE_LOG_LEVEL",
+                          {"trace", "debug", "info", "warn", "error", "critical", "off"}, "info");
+  if (!level.ok()) return level.status();
+  return {};
+}
+
+// Prints the configuration's problems; returns the directory when it has no errors.
+std::shared_ptr<const Directory> load_checked(const std::string& path, bool quiet_ok) {
+  LoadedConfig cfg = load_config_file(path);
+  for (const ConfigIssue& i : cfg.issues)
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), format_issue(i).c_str());
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "%s: %zu error(s)\n", path.c_str(), cfg.error_count());
+    return nullptr;
+  }
+  if (!quiet_ok) {
+    std::size_t resources = 0;
+    for (const App& a : cfg.directory->apps) resources += a.resources.size();
+    std::printf(
+        "%s: OK: %s, %zu people, %zu groups, %zu apps, %zu resources, %zu policies, %zu grants\n",
+        path.c_str(), cfg.directory->organization.c_str(), cfg.directory->people.size(),
+        cfg.directory->groups.size(), cfg.directory->apps.size(), resources,
+        cfg.directory->policies.size(), cfg.directory->grants.size());
+  }
+  return cfg.directory;
+}
+
+int check_config(const Options& o) {
+  return load_checked(o.file, false) ? 0 : 1;
+}
+
+// Opens the store for an operator command; prints why it cannot and returns null.
+std::unique_ptr<Store> open_for(const char* command, const std::string& db, bool migrate,
+                                std::string audit_key = {}) {
+  StoreOptions so;
+  so.migrate = migrate;
+  so.audit_key = std::move(audit_key);
+  auto store = open_store(db, so);
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s: %s\n", command,
+                 redact_database_text(store.status().to_string(), db).c_str());
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+// The audit key for an operator command (TOLLGATE_AUDIT_KEY or a key file;
+// made only when `create`, as serve makes it); prints why it cannot be read
+// and returns nullopt.
+std::optional<AuditKey> audit_key_for(const char* command, const std::string& db,
+                                      bool create = false) {
+  auto key = load_audit_key(db, create);
+  if (!key.ok()) {
+    std::fprintf(stderr, "%s: %s\n", command, key.status().message().c_str());
+    return std::nullopt;
+  }
+  if (create && key->default_file)
+    std::fprintf(stderr, "%s: %s\n", command, default_key_warning(*key).c_str());
+  return std::move(*key);
+}
+
+int migrate(const Options& o) {
+  // The key as serve finds or makes it: the open that creates the audit
+  // head seals it, and no later one does (StoreOptions::seal_unsealed).
+  auto key = audit_key_for("migrate", o.db, /*create=*/true);
+  if (!key) return 2;
+  auto store = open_for("migrate", o.db, true, std::move(key->bytes));
+  if (!store) return 2;
+  auto v = store->schema_version();
+  std::printf("migrate: %s is at schema version %d\n", redact_database_url(o.db).c_str(),
+              v.ok() ? *v : -1);
+  return 0;
+}
+
+// Opens the store with the audit key and verifies the log into `report`.
+// Returns 2 when the command cannot go on (prints why), else 0.
+int verify_log(const char* command, const Options& o, std::unique_ptr<Store>& store,
+               ChainReport& report) {
+  auto key = audit_key_for(command, o.db);
+  if (!key) return 2;
+  store = open_for(command, o.db, false, std::move(key->bytes));
+  if (!store) return 2;
+  auto r = store->verify_chain();
+  if (!r.ok()) {
+    std::fprintf(stderr, "%s: %s\n", command, r.status().to_string().c_str());
+    return 2;
+  }
+  report = std::move(*r);
+  if (report.intact() && report.sealed_from > 0 && !report.authenticated) {
+    std::fprintf(stderr,
+                 "%s: the log is sealed with an audit key (key id %s) from event %lld: set "
+                 "TOLLGATE_AUDIT_KEY or TOLLGATE_AUDIT_KEY_FILE to verify it\n",
+                 command, report.key_id.c_str(), static_cast<long long>(report.sealed_from));
+    return 2;
+  }
+  return 0;
+}
+
+void print_broken(const char* command, const ChainReport& report) {
+  if (report.broken_seq) {
+    std::printf("%s: BROKEN at event %lld: %s\n", command,
+                static_cast<long long>(*report.broken_seq), report.problem.c_str());
+  } else {
+    std::printf("%s: BROKEN: %s\n", command, report.problem.c_str());
+  }
+}
+
+// What an intact log's verification proved, in one line.
+std::string intact_summary(const ChainReport& r) {
+  std::string s = std::to_string(r.events) + " events, hash chain intact; ";
+  if (!r.authenticated) {
+    return s +
+           "not sealed with an audit key: this proves nothing against someone who can write "
+           "the database";
+  }
+  s += "sealed with the audit key " + r.key_id + " on " + format_iso8601(r.sealed_at) +
+       ": the head and every event from " + std::to_string(r.sealed_from) + " on are authenticated";
+  if (r.sealed_from > 1) {
+    s += " (events before " + std::to_string(r.sealed_from) + " are plain SHA-256 links)";
+  }
+  return s;
+}
+
+// Reads and checks the checkpoint file; prints why not and returns nullopt
+// with the exit code in `code` (1: altered or signed by another key; 2: unreadable).
+std::optional<Checkpoint> checkpoint_from(const Options& o, int& code) {
+  std::ifstream in(o.checkpoint, std::ios::binary);
+  std::string text(4096, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  code = 2;
+  if (!in.eof() && in.fail()) {
+    std::fprintf(stderr, "audit verify: cannot read the checkpoint %s\n", o.checkpoint.c_str());
+    return std::nullopt;
+  }
+  auto cp = read_checkpoint(text, o.public_key);
+  if (!cp.ok()) {
+    if (cp.code() == Code::permission_denied) {
+      code = 1;
+      std::printf("audit verify: BROKEN: %s: %s\n", o.checkpoint.c_str(),
+                  cp.status().message().c_str());
+    } else {
+      std::fprintf(stderr, "audit verify: %s: %s\n", o.checkpoint.c_str(),
+                   cp.status().message().c_str());
+    }
+    return std::nullopt;
+  }
+  return std::move(*cp);
+}
+
+int audit_verify(const Options& o) {
+  std::unique_ptr<Store> store;
+  ChainReport report;
+  std::optional<Checkpoint> cp;
+  int code = 0;
+  if (!o.checkpoint.empty() && !(cp = checkpoint_from(o, code))) return code;
+  if ((code = verify_log("audit verify", o, store, report)) != 0) return code;
+  if (cp) {
+    if (Status s = check_checkpoint(*store, *cp, report); !s.ok()) {
+      std::fprintf(stderr, "audit verify: %s\n", s.to_string().c_str());
+      return 2;
+    }
+  }
+  if (!report.intact()) {
+    print_broken("audit verify", report);
+    return 1;
+  }
+  std::string line = intact_summary(report);
+  if (cp) {
+    line += "; matches the checkpoint of " + std::to_string(cp->events) + " events (" + cp->at +
+            ") signed by " + cp->public_key.substr(0, 16) + " (the key in " + o.public_key + ")";
+  }
+  std::printf("audit verify: %s\n", line.c_str());
+  return 0;
+}
+
+// Writes a signed checkpoint of an intact log: its event count and head hash.
+int audit_checkpoint(const Options& o) {
+  std::unique_ptr<Store> store;
+  ChainReport report;
+  if (int code = verify_log("audit checkpoint", o, store, report); code != 0) return code;
+  if (!report.intact()) {
+    print_broken("audit checkpoint", report);
+    std::printf("audit checkpoint: no checkpoint of a broken log\n");
+    return 1;
+  }
+  auto text = sign_checkpoint(report.events, report.head_hash, SystemClock().now(),
+                              env("TOLLGATE_AUDIT_SIGNING_KEY"), "TOLLGATE_AUDIT_SIGNING_KEY");
+  if (!text.ok()) {
+    std::fprintf(stderr, "audit checkpoint: %s\n", text.status().message().c_str());
+    return 2;
+  }
+  if (o.out.empty()) {
+    std::fputs(text->c_str(), stdout);
+  } else if (!(std::ofstream(o.out, std::ios::binary | std::ios::trunc) << *text)) {
+    std::fprintf(stderr, "audit checkpoint: cannot write %s\n", o.out.c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "audit checkpoint: %s\n", intact_summary(report).c_str());
+  return 0;
+}
+
+// Seals a log found not sealed (migrated without a key, or its seal
+// removed): from its next event on, under the key. Only for an operator who
+// knows why the log is not sealed; it never makes a key.
+int audit_seal(const Options& o) {
+  auto key = audit_key_for("audit seal", o.db);
+  if (!key) return 2;
+  if (key->bytes.empty()) {
+    std::fprintf(stderr, "audit seal: set TOLLGATE_AUDIT_KEY or TOLLGATE_AUDIT_KEY_FILE\n");
+    return 2;
+  }
+  StoreOptions so;
+  so.audit_key = std::move(key->bytes);
+  so.seal_unsealed = true;
+  auto store = open_store(o.db, so);
+  if (!store.ok()) {
+    std::fprintf(stderr, "audit seal: %s\n",
+                 redact_database_text(store.status().to_string(), o.db).c_str());
+    return 2;
+  }
+  auto r = (*store)->verify_chain();
+  if (!r.ok() || !r->intact()) {
+    std::fprintf(stderr, "audit seal: %s\n",
+                 r.ok() ? r->problem.c_str() : r.status().to_string().c_str());
+    return 1;
+  }
+  std::printf("audit seal: %s\n", intact_summary(*r).c_str());
+  return 0;
+}
+
+int audit_export(const Options& o) {
+  auto store = open_for("audit export", o.db, false);
+  if (!store) return 2;
+  std::shared_ptr<const Directory> directory;
+  if (!o.file.empty()) {
+    directory = load_checked(o.file, true);
+    if (!directory) return 2;
+  }
+  auto n = export_audit(*store, directory.get(), o.since, std::cout);
+  if (!n.ok()) {
+    std::fprintf(stderr, "audit export: %s\n", n.status().to_string().c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "audit export: %lld events\n", static_cast<long long>(*n));
+  return 0;
+}
+
+// Parked outbox items, one a line: id, task, kind, recipient, attempts, last error.
+int outbox_list(const Options& o) {
+  auto store = open_for("outbox list", o.db, false);
+  if (!store) return 2;
+  auto parked = store->parked_outbox(10000);
+  if (!parked.ok()) {
+    std::fprintf(stderr, "outbox list: %s\n", parked.status().to_string().c_str());
+    return 2;
+  }
+  for (const OutboxItem& it : *parked) {
+    std::printf("%lld\ttask #%lld\t%s\t%s\t%d attempt(s)\t%s\n", static_cast<long long>(it.id),
+                static_cast<long long>(it.effect.task),
+                std::string(effect_kind_name(it.effect.kind)).c_str(),
+                it.effect.recipient.empty() ? "-" : it.effect.recipient.c_str(), it.attempts,
+                it.last_error.c_str());
+  }
+  std::fprintf(stderr, "outbox list: %zu parked\n", parked->size());
+  return 0;
+}
+
+// Puts parked items back in line; a running server delivers them at its next poll.
+int outbox_requeue(const Options& o) {
+  auto store = open_for("outbox requeue", o.db, false);
+  if (!store) return 2;
+  std::promise<StatusOr<std::int64_t>> p;
+  store->requeue_parked(o.outbox_id > 0 ? std::optional<std::int64_t>(o.outbox_id) : std::nullopt,
+                        SystemClock().now(), [&p](StatusOr<std::int64_t> r) { p.set_value(r); });
+  auto n = p.get_future().get();
+  if (!n.ok()) {
+    std::fprintf(stderr, "outbox requeue: %s\n", n.status().to_string().c_str());
+    return 2;
+  }
+  std::printf("outbox requeue: %lld item(s) back in line\n", static_cast<long long>(*n));
+  return o.outbox_id > 0 && *n == 0 ? 1 : 0;
+}
+
+int serve(const Options& o) {
+  // Log lines are written by a background thread, so that a slow terminal or
+  // pipe never stalls a network thread; when its queue is full, loggers wait
+  // (nothing is dropped).
+  spdlog::init_thread_pool(8192, 1);
+  auto logger = spdlog::create_async<spdlog::sinks::stderr_sink_mt>("tollgate");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  spdlog::set_default_logger(logger);
+  if (const char* level = std::getenv("TOLLGATE_LOG_LEVEL"))
+    spdlog::set_level(spdlog::level::from_str(level));
+  Process process(o.app);
+  if (Status s = process.start(); !s.ok()) {
+    spdlog::error("tollgate serve: {}", s.to_string());
+    return 2;
+  }
+  int code = process.run_until_signal();
+  spdlog::shutdown();
+  return code;
+}
+
+}  // namespace
+}  // namespace tollgate
+
+int main(int argc, char** argv) {
+  using tollgate::Options;
+  Options o;
+  CLI::App app{"Tollgate: access-change tasks from Slack, with an embedded workflow engine"};
+  app.require_subcommand(1);
+  auto add_db = [&](CLI::App* cmd) {
+    cmd->add_option("--db", o.db, "sqlite:PATH or postgresql://...")->envname("TOLLGATE_DB");
+  };
+
+  CLI::App* serve = app.add_subcommand(
+      "serve",
+      "Run the bot. Secrets come from the environment: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN, "
+      "SLACK_APP_TOKEN (Socket Mode)");
+  serve->add_option("--config", o.app.config, "Configuration file")->envname("TOLLGATE_CONFIG");
+  serve->add_option("--db", o.app.db, "sqlite:PATH or postgresql://...")->envname("TOLLGATE_DB");
+  serve->add_option("--listen", o.app.listen, "Address and port to listen on")
+      ->envname("TOLLGATE_LISTEN");
+  serve->add_option("--threads", o.app.threads, "Network threads (default: one per core)")
+      ->check(CLI::Range(0, 1024));
+  serve->add_flag("--sandbox", o.app.sandbox,
+                  "Run with a fake Slack workspace and its page at /sandbox instead of Slack "
+                  "(the default when neither Slack secret is set)");
+
+  CLI::App* check =
+      app.add_subcommand("check-config", "Check a configuration file; list every problem");
+  check->add_option("FILE", o.file, "Configuration file")->required();
+
+  CLI::App* migrate = app.add_subcommand("migrate", "Bring the database schema up to date");
+  add_db(migrate);
+
+  CLI::App* audit = app.add_subcommand("audit", "The audit log");
+  audit->require_subcommand(1);
+  CLI::App* verify = audit->add_subcommand(
+      "verify",
+      "Check the event hash chain and its head with the audit key (TOLLGATE_AUDIT_KEY, or the "
+      "key file); name the first broken event");
+  add_db(verify);
+  verify->add_option("--checkpoint", o.checkpoint,
+                     "A checkpoint (audit checkpoint): fail when the log is behind it or differs");
+  verify
+      ->add_option("--public-key", o.public_key,
+                   "PEM Ed25519 public key the checkpoint must be signed with (required with "
+                   "--checkpoint)")
+      ->envname("TOLLGATE_AUDIT_PUBLIC_KEY");
+  CLI::App* sealer = audit->add_subcommand(
+      "seal",
+      "Seal a log that is not sealed (migrated without a key, or its seal removed) as it now "
+      "is, under the audit key: only if you know why it is not sealed");
+  add_db(sealer);
+  CLI::App* checkpoint = audit->add_subcommand(
+      "checkpoint",
+      "Verify the log, then write its event count and head hash signed with the Ed25519 key in "
+      "the PEM file TOLLGATE_AUDIT_SIGNING_KEY names");
+  add_db(checkpoint);
+  checkpoint->add_option("--out", o.out, "Write it to this file (default: standard output)");
+  CLI::App* exporter = audit->add_subcommand(
+      "export", "Write the event history as JSON lines, with hashes, to standard output");
+  add_db(exporter);
+  exporter->add_option("--since", o.since, "Only events after this sequence number");
+  exporter
+      ->add_option("--config", o.file, "Configuration file, for the actors' names and Slack ids")
+      ->envname("TOLLGATE_CONFIG");
+
+  CLI::App* outbox = app.add_subcommand("outbox", "Effects waiting for delivery");
+  outbox->require_subcommand(1);
+  CLI::App* outbox_list = outbox->add_subcommand("list", "List the parked items (given up on)");
+  add_db(outbox_list);
+  CLI::App* outbox_requeue =
+      outbox->add_subcommand("requeue", "Put parked items back in line for delivery");
+  add_db(outbox_requeue);
+  outbox_requeue->add_option("--id", o.outbox_id, "Only this item (default: every parked item)");
+
+  CLI11_PARSE(app, argc, argv);
+  using tollgate::env;
+  if (tollgate::Status s = tollgate::read_environment(o.app); !s.ok()) {
+    std::fprintf(stderr, "tollgate: %s\n", s.message().c_str());
+    return 2;
+  }
+  // The sandbox: asked for, or what a quick start without a Slack app gets.
+  std::string sandbox_env = env("TOLLGATE_SANDBOX", "auto");
+  if (sandbox_env != "on" && sandbox_env != "off" && sandbox_env != "auto") {
+    std::fprintf(stderr, "TOLLGATE_SANDBOX must be on, off or auto, not %s\n", sandbox_env.c_str());
+    return 2;
+  }
+  if (sandbox_env == "on") o.app.sandbox = true;
+  if (!o.app.sandbox && sandbox_env != "off" && o.app.bot_token.empty() &&
+      o.app.signing_secret.empty()) {
+    o.app.sandbox = true;
+  }
+  if (serve->parsed()) return tollgate::serve(o);
+  if (check->parsed()) return tollgate::check_config(o);
+  if (migrate->parsed()) return tollgate::migrate(o);
+  if (verify->parsed()) return tollgate::audit_verify(o);
+  if (checkpoint->parsed()) return tollgate::audit_checkpoint(o);
+  if (sealer->parsed()) return tollgate::audit_seal(o);
+  if (exporter->parsed()) return tollgate::audit_export(o);
+  if (outbox_list->parsed()) return tollgate::outbox_list(o);
+  if (outbox_requeue->parsed()) return tollgate::outbox_requeue(o);
+  return 2;
+}

@@ -1,0 +1,566 @@
+#include "edge/admin_api.h"
+
+#include <charconv>
+
+#include <openssl/crypto.h>
+
+#include "app/audit_export.h"
+#include "base/json.h"
+#include "app/task_service.h"
+#include "storage/store.h"
+#include "workflow/engine.h"
+#include "base/time_text.h"
+
+namespace tollgate {
+namespace {
+
+using http::Response;
+
+int http_status(Code c) {
+  switch (c) {
+    case Code::ok:
+      return 200;
+    case Code::invalid_argument:
+      return 400;
+    case Code::permission_denied:
+      return 403;
+    case Code::not_found:
+      return 404;
+    case Code::conflict:
+    case Code::version_conflict:
+    case Code::duplicate:
+      return 409;
+    case Code::rule_refused:
+      return 422;
+    case Code::unavailable:
+      return 503;
+    case Code::internal:
+      return 500;
+  }
+  return 500;
+}
+
+Response error(int status, std::string_view code, const std::string& message) {
+  return Response::json(status, "{\"error\":{\"code\":" + json::quote(code) +
+                                    ",\"message\":" + json::quote(message) + "}}");
+}
+Response error(const Status& s) {
+  return error(http_status(s.code()), code_name(s.code()), s.message());
+}
+
+// The query parameters of a request, decoded.
+std::string param(const http::Request& req, std::string_view key) {
+  std::string_view q = req.query;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == key) {
+      std::string v(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+      std::string out;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '%' && i + 2 < v.size() &&
+            std::isxdigit(static_cast<unsigned char>(v[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(v[i + 2]))) {
+          out += static_cast<char>(std::stoi(v.substr(i + 1, 2), nullptr, 16));
+          i += 2;
+        } else {
+          out += v[i] == '+' ? ' ' : v[i];
+        }
+      }
+      return out;
+    }
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+  }
+  return {};
+}
+
+std::optional<std::int64_t> number(const std::string& s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+// Reads the fields of a JSON body, naming the first one at fault.
+class Body {
+ public:
+  Status parse(const std::string& text) {
+    if (Status s = json::parse(doc_, text); !s.ok()) return s;
+    if (!doc_.IsObject()) return invalid_argument("the body must be a JSON object");
+    return {};
+  }
+  std::string str(const char* key, bool required) {
+    const json::Value* v = json::member(doc_, key);
+    if (v == nullptr || v->IsNull()) {
+      if (required && error_.ok())
+        error_ = invalid_argument("field `" + std::string(key) + "` is required");
+      return {};
+    }
+    if (!v->IsString()) {
+      if (error_.ok())
+        error_ = invalid_argument("field `" + std::string(key) + "` must be a string");
+      return {};
+    }
+    std::string s(v->GetString(), v->GetStringLength());
+    if (required && s.empty() && error_.ok())
+      error_ = invalid_argument("field `" + std::string(key) + "` must not be empty");
+    return s;
+  }
+  bool boolean(const char* key) {
+    const json::Value* v = json::member(doc_, key);
+    if (v == nullptr || v->IsNull()) return false;
+    if (!v->IsBool()) {
+      if (error_.ok())
+        error_ = invalid_argument("field `" + std::string(key) + "` must be true or false");
+      return false;
+    }
+    return v->GetBool();
+  }
+  const Status& error() const { return error_; }
+
+ private:
+  rapidjson::Document doc_;
+  Status error_;
+};
+
+void write_time(json::Writer& w, std::string_view key, const std::optional<Time>& t) {
+  json::key(w, key);
+  if (t) {
+    json::string(w, format_iso8601(*t));
+  } else {
+    w.Null();
+  }
+}
+
+void write_summary(json::Writer& w, const Task& t) {
+  w.Key("task");
+  w.Int64(t.number);
+  json::kv(w, "kind", kind_name(t.kind));
+  json::kv(w, "state", state_name(t.state));
+  w.Key("open");
+  w.Bool(!t.closed());
+  json::kv(w, "requester", t.requester);
+  json::kv(w, "subject", t.subject);
+  json::kv(w, "app", t.app);
+  json::kv(w, "resource", t.resource);
+  json::kv(w, "app_name", t.app_name);
+  json::kv(w, "resource_name", t.resource_name);
+  w.Key("emergency");
+  w.Bool(t.emergency);
+  json::key(w, "assignees");
+  w.StartArray();
+  for (const PersonId& p : t.assignees()) json::string(w, p);
+  w.EndArray();
+  write_time(w, "created_at", t.created_at);
+  write_time(w, "updated_at", t.updated_at);
+}
+
+void write_delegation(json::Writer& w, const Delegation& d, Time now) {
+  w.StartObject();
+  json::kv(w, "person", d.person);
+  json::kv(w, "delegate", d.delegate);
+  write_time(w, "until", d.until);
+  json::kv(w, "set_by", d.set_by);
+  write_time(w, "set_at", d.set_at);
+  w.Key("active");
+  w.Bool(now < d.until);
+  w.EndObject();
+}
+
+std::string task_json(const Engine& e, const Task& t, const std::vector<StoredEvent>& history,
+                      const std::string& summary = {}) {
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  write_summary(w, t);
+  if (!summary.empty()) json::kv(w, "summary", summary);
+  w.Key("version");
+  w.Int64(t.version);
+  json::kv(w, "justification", t.justification);
+  json::key(w, "duration");
+  if (t.duration) {
+    json::string(w, format_duration(*t.duration));
+  } else {
+    w.Null();
+  }
+  w.Key("sensitive");
+  w.Bool(t.sensitive);
+  json::kv(w, "policy", t.policy_id);
+  json::kv(w, "policy_name", t.policy_name);
+  json::kv(w, "instructions", t.instructions);
+  json::kv(w, "closed_by", t.closed_by);
+  write_time(w, "closed_at", t.closed_at);
+  Plan plan = e.plan(t, {});
+  json::kv(w, "headline", plan.headline);
+  json::key(w, "steps");
+  w.StartArray();
+  for (const PlanStep& s : plan.steps) {
+    w.StartObject();
+    w.Key("index");
+    w.Int(s.index);
+    json::kv(w, "label", s.label);
+    json::kv(w, "kind", step_kind_name(s.kind));
+    json::kv(w, "state", step_state_name(s.state));
+    json::key(w, "people");
+    w.StartArray();
+    for (const PersonId& p : s.people) json::string(w, p);
+    w.EndArray();
+    w.Key("by_fallback");
+    w.Bool(s.by_fallback);
+    json::key(w, "outcome");
+    if (s.outcome) {
+      json::string(w, action_name(*s.outcome));
+    } else {
+      w.Null();
+    }
+    json::kv(w, "decided_by", s.decided_by);
+    write_time(w, "decided_at", s.decided_at);
+    json::kv(w, "comment", s.comment);
+    const TaskStep& step = t.steps[static_cast<std::size_t>(s.index)];
+    json::key(w, "delegated_for");
+    w.StartObject();
+    for (const auto& [delegate, person] : step.delegated_for) json::kv(w, delegate, person);
+    w.EndObject();
+    w.Key("escalated");
+    w.Bool(step.escalated);
+    w.EndObject();
+  }
+  w.EndArray();
+  json::key(w, "comments");
+  w.StartArray();
+  for (const Comment& c : t.comments) {
+    w.StartObject();
+    w.Key("id");
+    w.Int64(c.id);
+    json::kv(w, "author", c.author);
+    json::kv(w, "text", c.deleted ? "" : c.text);
+    write_time(w, "at", c.at);
+    json::kv(w, "source", c.source);
+    write_time(w, "edited_at", c.edited_at);
+    w.Key("deleted");
+    w.Bool(c.deleted);
+    w.EndObject();
+  }
+  w.EndArray();
+  json::key(w, "insights");
+  w.StartArray();
+  for (const Insight& i : t.insights) {
+    w.StartObject();
+    json::kv(w, "kind", i.kind);
+    json::kv(w, "text", i.text);
+    w.EndObject();
+  }
+  w.EndArray();
+  json::key(w, "history");
+  w.StartArray();
+  for (const StoredEvent& ev : history) {
+    w.StartObject();
+    w.Key("seq");
+    w.Int64(ev.seq);
+    json::kv(w, "type", ev.event.type);
+    json::kv(w, "actor", ev.event.actor);
+    write_time(w, "at", ev.event.at);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return json::text(b);
+}
+
+}  // namespace
+
+AdminApi::AdminApi(std::string token, TaskService& service, Store& store)
+    : token_(std::move(token)), service_(service), store_(store) {}
+
+bool AdminApi::handles(const http::Request& req) const {
+  return req.path.rfind("/api/", 0) == 0;
+}
+
+void AdminApi::handle(const http::Request& req, http::Respond respond) {
+  if (token_.empty())
+    return respond(
+        error(404, "not_found", "the admin API is disabled (TOLLGATE_API_TOKEN is not set)"));
+  const std::string* auth = req.header("authorization");
+  std::string expected = "Bearer " + token_;
+  if (auth == nullptr || auth->size() != expected.size() ||
+      CRYPTO_memcmp(auth->data(), expected.data(), expected.size()) != 0) {
+    Response r = error(401, "unauthenticated", "a valid bearer token is required");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return respond(std::move(r));
+  }
+  auto engine = service_.engine();
+  const std::string& path = req.path;
+  auto decided = [this, respond, engine](int ok_status) {
+    return [this, respond, engine, ok_status](StatusOr<Decision> d) {
+      if (!d.ok()) return respond(error(d.status()));
+      auto history = store_.task_events(d->task.number);
+      respond(Response::json(
+          ok_status, task_json(*engine, d->task,
+                               history.ok() ? *history : std::vector<StoredEvent>{}, d->summary)));
+    };
+  };
+
+  if (path == "/api/v1/requests" || path == "/api/v1/revocations") {
+    if (req.method != "POST") return respond(error(405, "method_not_allowed", "POST only"));
+    Body body;
+    if (Status s = body.parse(req.body); !s.ok()) return respond(error(s));
+    if (path == "/api/v1/requests") {
+      RequestInput in;
+      in.requester = body.str("requester", true);
+      in.subject = body.str("subject", false);
+      in.app = body.str("app", true);
+      in.resource = body.str("resource", true);
+      in.justification = body.str("justification", true);
+      std::string duration = body.str("duration", false);
+      in.emergency = body.boolean("emergency");
+      if (!body.error().ok()) return respond(error(body.error()));
+      if (!duration.empty()) {
+        in.duration = parse_duration(duration);
+        if (!in.duration)
+          return respond(error(
+              400, "invalid_argument",
+              "field `duration`: \"" + duration + "\" is not a duration such as \"8h\" or \"7d\""));
+      }
+      return service_.request(in, decided(201));
+    }
+    RevocationInput in;
+    in.proposer = body.str("proposer", true);
+    in.subject = body.str("subject", true);
+    in.app = body.str("app", true);
+    in.resource = body.str("resource", true);
+    in.reason = body.str("reason", true);
+    if (!body.error().ok()) return respond(error(body.error()));
+    return service_.revoke(in, decided(201));
+  }
+
+  if (path == "/api/v1/tasks") {
+    if (req.method != "GET") return respond(error(405, "method_not_allowed", "GET only"));
+    TaskFilter f;
+    f.assignee = param(req, "assignee");
+    f.involving = param(req, "involving");
+    if (std::string s = param(req, "state"); !s.empty()) {
+      if (s == "open" || s == "closed") {
+        f.open = s == "open";
+      } else {
+        f.state = parse_state(s);
+        if (!f.state)
+          return respond(
+              error(400, "invalid_argument", "parameter `state`: unknown state \"" + s + "\""));
+      }
+    }
+    if (std::string k = param(req, "kind"); !k.empty()) {
+      f.kind = parse_kind(k);
+      if (!f.kind)
+        return respond(
+            error(400, "invalid_argument", "parameter `kind`: expected grant or revoke"));
+    }
+    if (std::string a = param(req, "after"); !a.empty()) {
+      auto n = number(a);
+      if (!n)
+        return respond(error(400, "invalid_argument", "parameter `after` must be a task number"));
+      f.after = *n;
+    }
+    f.limit = 100;
+    if (std::string l = param(req, "limit"); !l.empty()) {
+      auto n = number(l);
+      if (!n || *n < 1 || *n > 500)
+        return respond(error(400, "invalid_argument", "parameter `limit` must be 1 to 500"));
+      f.limit = static_cast<int>(*n);
+    }
+    auto tasks = store_.tasks(f);
+    if (!tasks.ok()) return respond(error(tasks.status()));
+    rapidjson::StringBuffer b;
+    json::Writer w(b);
+    w.StartObject();
+    json::key(w, "tasks");
+    w.StartArray();
+    for (const Task& t : *tasks) {
+      w.StartObject();
+      write_summary(w, t);
+      w.EndObject();
+    }
+    w.EndArray();
+    json::key(w, "next_after");
+    if (static_cast<int>(tasks->size()) == f.limit) {
+      w.Int64(tasks->back().number);
+    } else {
+      w.Null();
+    }
+    w.EndObject();
+    return respond(Response::json(200, json::text(b)));
+  }
+
+  if (path.rfind("/api/v1/tasks/", 0) == 0) {
+    std::string rest = path.substr(14);
+    auto slash = rest.find('/');
+    auto n = number(rest.substr(0, slash));
+    if (!n || *n == 0)
+      return respond(error(404, "not_found", "no such task: " + rest.substr(0, slash)));
+    std::string sub = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    if (sub.empty()) {
+      if (req.method != "GET") return respond(error(405, "method_not_allowed", "GET only"));
+      auto t = store_.task(*n);
+      if (!t.ok()) return respond(error(t.status()));
+      auto history = store_.task_events(*n);
+      if (!history.ok()) return respond(error(history.status()));
+      return respond(Response::json(200, task_json(*engine, *t, *history)));
+    }
+    if (req.method != "POST") return respond(error(405, "method_not_allowed", "POST only"));
+    Body body;
+    if (Status s = body.parse(req.body); !s.ok()) return respond(error(s));
+    Command cmd;
+    if (sub == "actions") {
+      cmd.actor = body.str("actor", true);
+      std::string action = body.str("action", true);
+      cmd.comment = body.str("comment", false);
+      cmd.to = body.str("to", false);
+      if (!body.error().ok()) return respond(error(body.error()));
+      auto a = parse_action(action);
+      if (!a || *a == Action::comment || *a == Action::edit_comment ||
+          *a == Action::delete_comment) {
+        return respond(
+            error(400, "invalid_argument",
+                  "field `action`: \"" + action +
+                      "\" is not one of approve, deny, confirm, provisioned, wont_provision, "
+                      "deprovisioned, wont_deprovision, reassign, cancel"));
+      }
+      cmd.action = *a;
+      cmd.source = "api";
+      return service_.act(*n, cmd, decided(200));
+    }
+    if (sub == "comments") {
+      cmd.actor = body.str("author", true);
+      cmd.comment = body.str("text", true);
+      if (!body.error().ok()) return respond(error(body.error()));
+      if (engine->directory().person(cmd.actor) == nullptr) {
+        return respond(
+            error(400, "invalid_argument", "field `author`: unknown person \"" + cmd.actor + "\""));
+      }
+      cmd.action = Action::comment;
+      cmd.source = "api";
+      // Need to know: an author not involved in the task gets 404 and the line a
+      // task that does not exist gets (TaskService::act); the comment would
+      // otherwise reach the reviewers' threads under their name.
+      return service_.act(*n, cmd, decided(201));
+    }
+    return respond(error(404, "not_found", "no such endpoint: " + path));
+  }
+
+  if (path == "/api/v1/delegations") {
+    if (req.method != "GET") return respond(error(405, "method_not_allowed", "GET only"));
+    auto all = store_.delegations();
+    if (!all.ok()) return respond(error(all.status()));
+    rapidjson::StringBuffer b;
+    json::Writer w(b);
+    w.StartObject();
+    json::key(w, "delegations");
+    w.StartArray();
+    Time now = engine->clock().now();
+    for (const Delegation& d : *all) write_delegation(w, d, now);
+    w.EndArray();
+    w.EndObject();
+    return respond(Response::json(200, json::text(b)));
+  }
+
+  // /api/v1/people/<id>/delegation: PUT sets, GET shows, DELETE ends.
+  if (path.rfind("/api/v1/people/", 0) == 0 && path.size() > 26 &&
+      path.compare(path.size() - 11, 11, "/delegation") == 0) {
+    std::string person = path.substr(15, path.size() - 15 - 11);
+    const Directory& dir = engine->directory();
+    if (dir.person(person) == nullptr)
+      return respond(error(404, "not_found", "no such person: " + person));
+    Time now = engine->clock().now();
+    if (req.method == "GET") {
+      auto all = store_.delegations();
+      if (!all.ok()) return respond(error(all.status()));
+      for (const Delegation& d : *all) {
+        if (d.person != person) continue;
+        rapidjson::StringBuffer b;
+        json::Writer w(b);
+        write_delegation(w, d, now);
+        return respond(Response::json(200, json::text(b)));
+      }
+      return respond(error(404, "not_found", person + " has no delegation"));
+    }
+    if (req.method == "DELETE") {
+      std::string by = param(req, "by");
+      return service_.end_delegation(person, by.empty() ? person : by, [respond](Status st) {
+        if (!st.ok()) return respond(error(st));
+        respond(Response::empty(204));
+      });
+    }
+    if (req.method != "PUT") return respond(error(405, "method_not_allowed", "GET, PUT or DELETE"));
+    Body body;
+    if (Status st = body.parse(req.body); !st.ok()) return respond(error(st));
+    Delegation d;
+    d.person = person;
+    d.delegate = body.str("delegate", true);
+    std::string until = body.str("until", true);
+    d.set_by = body.str("by", false);
+    if (d.set_by.empty()) d.set_by = person;
+    d.set_at = now;
+    if (!body.error().ok()) return respond(error(body.error()));
+    // A date is inclusive (through the end of that day, UTC); an instant is exact.
+    if (auto day = parse_date(until); day && until.size() == 10) {
+      d.until = *day + std::chrono::days(1);
+    } else if (auto at = parse_iso8601(until)) {
+      d.until = *at;
+    } else {
+      return respond(error(400, "invalid_argument",
+                           "field `until`: \"" + until +
+                               "\" is not a date (2026-12-24) or an instant "
+                               "(2026-12-24T18:00:00Z)"));
+    }
+    return service_.delegate(d, [respond, d, now](Status st) {
+      if (!st.ok()) return respond(error(st));
+      rapidjson::StringBuffer b;
+      json::Writer w(b);
+      write_delegation(w, d, now);
+      respond(Response::json(200, json::text(b)));
+    });
+  }
+
+  if (path == "/api/v1/audit") {
+    if (req.method != "GET") return respond(error(405, "method_not_allowed", "GET only"));
+    std::int64_t since = 0;
+    if (std::string s = param(req, "since"); !s.empty()) {
+      auto v = number(s);
+      if (!v)
+        return respond(
+            error(400, "invalid_argument", "parameter `since` must be an event sequence number"));
+      since = *v;
+    }
+    int limit = 500;
+    if (std::string l = param(req, "limit"); !l.empty()) {
+      auto v = number(l);
+      if (!v || *v < 1 || *v > 500)
+        return respond(error(400, "invalid_argument", "parameter `limit` must be 1 to 500"));
+      limit = static_cast<int>(*v);
+    }
+    auto events = store_.events(since, limit);
+    if (!events.ok()) return respond(error(events.status()));
+    rapidjson::StringBuffer b;
+    json::Writer w(b);
+    w.StartObject();
+    json::key(w, "events");
+    w.StartArray();
+    EventLinks links(store_);
+    for (const StoredEvent& e : *events) {
+      std::string event = event_json(e, &engine->directory(), &links);
+      w.RawValue(event.data(), event.size(), rapidjson::kObjectType);
+    }
+    w.EndArray();
+    json::key(w, "next_since");
+    if (static_cast<int>(events->size()) == limit) {
+      w.Int64(events->back().seq);
+    } else {
+      w.Null();
+    }
+    w.EndObject();
+    return respond(Response::json(200, json::text(b)));
+  }
+  respond(error(404, "not_found", "no such endpoint: " + path));
+}
+
+}  // namespace tollgate

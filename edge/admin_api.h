@@ -1,0 +1,39 @@
+// The admin API (README, "Admin API"), JSON over the same server:
+//
+//   POST /api/v1/requests            {requester, subject?, app, resource, justification, duration?,
+//   emergency?} POST /api/v1/revocations         {proposer, subject, app, resource, reason} GET
+//   /api/v1/tasks?assignee=&state=&kind=&after=&limit= GET  /api/v1/tasks/42            fields,
+//   steps (the execution plan), comments, insights, history POST /api/v1/tasks/42/actions {actor,
+//   action, comment?, to?} POST /api/v1/tasks/42/comments   {author, text} GET
+//   /api/v1/audit?since=&limit= the event history, oldest first, with its hash chain
+//
+// Authorization: "Bearer <TOLLGATE_API_TOKEN>", compared in constant time; the
+// API is disabled (404) when no token is configured. Errors are
+// {"error": {"code", "message"}} with 400 (malformed, naming the field), 401,
+// 403, 404, 409 (state conflict), 422 (a rule refused), 503 (store down).
+// Lists are paginated with `after` / `since` and `limit` (at most 500).
+#pragma once
+
+#include <string>
+
+#include "http/message.h"
+
+namespace tollgate {
+
+class Store;
+class TaskService;
+
+class AdminApi {
+ public:
+  // `token` empty: the API is disabled. References must outlive the API.
+  AdminApi(std::string token, TaskService& service, Store& store);
+  bool handles(const http::Request& req) const;  // the path is under /api/
+  void handle(const http::Request& req, http::Respond respond);
+
+ private:
+  std::string token_;
+  TaskService& service_;
+  Store& store_;
+};
+
+}  // namespace tollgate

@@ -1,0 +1,120 @@
+// The request handler behind every endpoint (README, "HTTP endpoints"): a function from
+// request to response, testable without a socket.
+//
+//   POST /slack/events        url_verification, event_callback (dedupe by event_id,
+//                             the bot's own messages ignored, app_home_opened)
+//   POST /slack/interactions  block_actions, view_submission, view_closed
+//   POST /slack/commands      /tasks
+//   GET  /healthz /readyz /metrics
+//
+// Every Slack endpoint answers ssl_check=1 with 200, then verifies the
+// signature over the raw body before parsing anything: a bad one is 401 with
+// no side effect. A malformed payload is 400. A click that changes a task is
+// acknowledged (200) only after the change is durably committed; a refused or
+// no-op click is acknowledged and explained to the clicker alone. No Slack Web
+// API call is made before the acknowledgement except views.open.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "http/message.h"
+
+namespace tollgate {
+
+class AdminApi;
+class Clock;
+class HomePublisher;
+class Identity;
+class Metrics;
+class Store;
+class TaskService;
+namespace slack {
+class WebClient;
+struct Interaction;
+struct ActionItem;
+struct EventEnvelope;
+struct SlashCommand;
+}  // namespace slack
+
+struct RouterOptions {
+  std::string signing_secret;
+  // Which workspace is served is Identity's (Identity::set_workspace, from
+  // auth.test or SLACK_TEAM_ID): requests from any other are refused.
+};
+
+class Router {
+ public:
+  // Every reference must outlive the router. `slack` may be null (nothing is
+  // sent to Slack; refusals are only logged).
+  Router(RouterOptions options, TaskService& service, Store& store, Identity& identity,
+         slack::WebClient* slack, Metrics& metrics, const Clock& clock);
+
+  void handle(http::Request request, http::Respond respond);
+  // A Socket Mode envelope as the HTTP request Slack would have sent
+  // (slack/socket_mode.h): handled as handle() does, without the signature
+  // and replay checks (Socket Mode has no signature: the connection was
+  // opened with the app-level token). The team check, identity and engine
+  // are the same; the answer comes after the durable commit, as over HTTP.
+  // Only the three Slack endpoints; anything else is 404.
+  void handle_envelope(http::Request request, http::Respond respond);
+  // What /readyz also reports (Socket Mode's health): a line of text, and
+  // whether it is ready. Null: nothing more is reported.
+  using ReadyCheck = std::function<std::pair<bool, std::string>()>;
+  void set_ready_check(ReadyCheck check) { ready_check_ = std::move(check); }
+
+  // The bot's own Slack identity (from auth.test), to ignore its own messages.
+  void set_bot_identity(const std::string& bot_user_id, const std::string& bot_id);
+  // Where App Home views are published (null: the home tab is not served).
+  void set_home(HomePublisher* home) { home_ = home; }
+  // Serves /api/… (null: 404).
+  void set_admin_api(AdminApi* api) { api_ = api; }
+
+ private:
+  // ssl_check, the signature, replays; then dispatch_slack.
+  void slack_endpoint(http::Request req, http::Respond respond);
+  // Parses a verified Slack request and hands it to its handler.
+  void dispatch_slack(const http::Request& req, http::Respond respond);
+  void on_interaction(const slack::Interaction& in, http::Respond respond);
+  void on_block_action(const slack::Interaction& in, const slack::ActionItem& action,
+                       const std::string& person, http::Respond respond);
+  void on_view_submission(const slack::Interaction& in, const std::string& person,
+                          http::Respond respond);
+  // Tabs, pages and bulk buttons of the App Home.
+  bool on_home_action(const slack::Interaction& in, const slack::ActionItem& action,
+                      const std::string& person, http::Respond& respond);
+  void on_command(const slack::SlashCommand& cmd, http::Respond respond);
+  void on_event(const slack::EventEnvelope& ev, http::Respond respond);
+  // A reply, edit or deletion in the thread of a task message becomes a
+  // comment command; false when the event is not about one of our threads.
+  bool mirror_thread(const slack::EventEnvelope& ev, http::Respond& respond);
+  bool from_self(const slack::EventEnvelope& ev) const;
+  // Tells the clicker alone: via response_url, else an ephemeral message, else a DM.
+  void tell(const slack::Interaction& in, const std::string& text);
+  // Answers (and returns true) a request that is not from our workspace: 403
+  // from another team or enterprise; 503 while it is not known yet which is
+  // ours (auth.test has not answered, SLACK_TEAM_ID unset): Slack retries an
+  // event, and a click or command can be made again.
+  bool foreign_team(const std::string& team_id, const std::string& enterprise_id,
+                    http::Respond& respond);
+
+  RouterOptions options_;
+  TaskService& service_;
+  Store& store_;
+  Identity& identity_;
+  slack::WebClient* slack_;
+  Metrics& metrics_;
+  const Clock& clock_;
+  mutable std::mutex bot_mu_;
+  std::string bot_user_id_;
+  std::string bot_id_;
+  HomePublisher* home_ = nullptr;
+  AdminApi* api_ = nullptr;
+  ReadyCheck ready_check_;
+};
+
+}  // namespace tollgate

@@ -1,0 +1,71 @@
+// Email: an SMTP client on Asio and OpenSSL, and the MIME message it sends.
+//
+// TOLLGATE_SMTP_URL names the server:
+//   smtp://USER:PASSWORD@HOST:587   plain connection upgraded with STARTTLS
+//                                   (required: a server that does not offer
+//                                   it is refused, so credentials and mail
+//                                   never cross the network in clear)
+//   smtps://USER:PASSWORD@HOST:465  TLS from the first byte
+//   smtp://HOST:25?starttls=off     a relay that takes mail without TLS and
+//                                   without credentials (e.g. a local MTA)
+// The server's certificate is verified against the system's trust store (or
+// SSL_CERT_FILE) and must name HOST. AUTH PLAIN is used when offered, else
+// AUTH LOGIN. User and password are percent-decoded.
+//
+// Each mail is one SMTP session. Results: ok; Code::unavailable for what may
+// pass (network, timeouts, 4xx replies); Code::invalid_argument for a 5xx
+// reply or a refusal of the configuration (no STARTTLS, no AUTH method).
+//
+// Thread-safe: send() may be called from any thread; completions run on the
+// client's own thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "base/status.h"
+
+namespace tollgate::mail {
+
+struct SmtpOptions {
+  std::string url;
+  std::string from;  // "Tollgate <tollgate@acme.test>" or "tollgate@acme.test"
+  std::chrono::milliseconds timeout{15000};  // for each step of the session
+};
+
+struct MailMessage {
+  std::string to;       // address
+  std::string to_name;  // display name, may be empty
+  std::string subject;
+  std::string text;  // the plain-text part
+  std::string html;  // the HTML part
+};
+
+class SmtpClient {
+ public:
+  // Checks the URL and the sender; does not connect.
+  static StatusOr<std::unique_ptr<SmtpClient>> create(SmtpOptions options);
+  ~SmtpClient();
+
+  void send(MailMessage message, std::function<void(Status)> done);
+  void stop();
+
+ private:
+  struct Impl;
+  explicit SmtpClient(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+// The RFC 5322 message: headers (non-ASCII words encoded per RFC 2047) and a
+// multipart/alternative body with a text/plain and a text/html part, both
+// UTF-8 in base64. Lines end with CRLF.
+std::string mime_message(const MailMessage& m, const std::string& from, Time date,
+                         const std::string& message_id);
+
+// "a@b.c" from "Name <a@b.c>" or "a@b.c".
+std::string address_of(const std::string& mailbox);
+
+}  // namespace tollgate::mail

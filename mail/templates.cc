@@ -1,0 +1,162 @@
+#include "mail/templates.h"
+
+#include "base/time_text.h"
+
+namespace tollgate::mail {
+namespace {
+
+struct Content {
+  std::string subject;
+  std::string headline;                                    // one sentence
+  std::vector<std::pair<std::string, std::string>> facts;  // label, value
+  std::string call;                                        // what to do, if anything
+};
+
+std::string what(const Task& t) {
+  return t.app_name + " / " + t.resource_name;
+}
+
+std::string outcome_sentence(const Directory& d, const Task& t, const std::string& event,
+                             const PersonId& by) {
+  std::string who = d.display_name(by);
+  if (event == "approved" || event == "confirmed")
+    return "was " + event + " by " + who + " and moves on to its next step.";
+  if (event == "denied") return "was denied by " + who + ".";
+  if (event == "granted") return "was approved by " + who + ": the access is granted.";
+  if (event == "revoked") return "was confirmed by " + who + ": the access is removed.";
+  if (event == "provisioned") return "is done: " + who + " has added the access.";
+  if (event == "deprovisioned") return "is done: " + who + " has removed the access.";
+  if (event == "not_provisioned") return "is closed: " + who + " will not add the access.";
+  if (event == "not_deprovisioned") return "is closed: " + who + " will not remove the access.";
+  if (event == "cancelled") return "was cancelled by " + who + ".";
+  if (event == "expired") return "expired: nobody decided in time.";
+  (void)t;
+  return event + " (" + who + ").";
+}
+
+Content content(const Engine& e, const Task& t, const Effect& ef) {
+  const Directory& d = e.directory();
+  auto get = [&ef](const char* key) {
+    const std::string* v = ef.get(key);
+    return v != nullptr ? *v : std::string();
+  };
+  std::string ref = "#" + std::to_string(t.number);
+  std::string kind = t.kind == TaskKind::grant ? "Access request" : "Revocation";
+  Content c;
+  c.facts.emplace_back("Account", d.display_name(t.subject));
+  c.facts.emplace_back("Resource", what(t) + (t.sensitive ? " (sensitive)" : ""));
+  c.facts.emplace_back(t.kind == TaskKind::grant ? "Justification" : "Reason", t.justification);
+  if (t.duration) c.facts.emplace_back("Duration", format_duration(*t.duration));
+  if (t.emergency) c.facts.emplace_back("Emergency", "yes");
+  c.facts.emplace_back("Requested by", d.display_name(t.requester));
+  if (get("about") == "assign") {
+    int step = get("step").empty() ? t.current_step() : std::stoi(get("step"));
+    const TaskStep* s = step >= 0 && step < static_cast<int>(t.steps.size())
+                            ? &t.steps[static_cast<std::size_t>(step)]
+                            : nullptr;
+    std::string label = s != nullptr ? step_label(d, *s) : "";
+    c.facts.emplace_back("Step", std::to_string(step + 1) + " of " +
+                                     std::to_string(t.steps.size()) +
+                                     (label.empty() ? "" : " (" + label + ")"));
+    std::string task_kind = s != nullptr && s->kind == StepKind::provision     ? "provision"
+                            : s != nullptr && s->kind == StepKind::deprovision ? "deprovision"
+                                                                               : "review";
+    if (!get("escalated").empty()) {
+      c.subject = "[Tollgate] Escalated to you: " + ref + " " + what(t) + " for " +
+                  d.display_name(t.subject);
+      c.headline = kind + " " + ref + " had no decision after " + get("escalated") +
+                   " and was escalated to you.";
+    } else if (!get("reassigned_by").empty()) {
+      c.subject = "[Tollgate] Reassigned to you: " + ref + " " + what(t) + " for " +
+                  d.display_name(t.subject);
+      c.headline =
+          d.display_name(get("reassigned_by")) + " reassigned " + kind + " " + ref + " to you.";
+    } else {
+      c.subject = "[Tollgate] Please " + task_kind + ": " + ref + " " + what(t) + " for " +
+                  d.display_name(t.subject);
+      c.headline = kind + " " + ref + " is waiting for you to " + task_kind + " it.";
+    }
+    if (s != nullptr) {
+      if (auto it = s->delegated_for.find(ef.recipient); it != s->delegated_for.end()) {
+        c.headline += " You stand in for " + d.display_name(it->second) + ", who is away.";
+      }
+    }
+    c.call = "Open it in Slack to decide.";
+  } else {
+    std::string event = get("event");
+    c.subject = "[Tollgate] " + ref + " " + what(t) + ": " + event;
+    std::string whose = ef.recipient == t.requester ? "Your " : "The ";
+    c.headline = whose + (t.kind == TaskKind::grant ? "access request " : "revocation ") + ref +
+                 " " + outcome_sentence(d, t, event, get("by"));
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += ch;
+    }
+  }
+  return out;
+}
+
+MailMessage task_mail(const Engine& engine, const Task& task, const Effect& effect,
+                      const std::string& link) {
+  const Directory& d = engine.directory();
+  Content c = content(engine, task, effect);
+  MailMessage m;
+  if (const Person* p = d.person(effect.recipient)) {
+    m.to = p->email;
+    m.to_name = p->name;
+  }
+  m.subject = c.subject;
+  std::string text = c.headline + "\n\n";
+  std::string html = "<!DOCTYPE html><html><body style=\"font-family:sans-serif\"><p>" +
+                     html_escape(c.headline) + "</p><table cellpadding=\"4\">";
+  for (const auto& [label, value] : c.facts) {
+    text += label + ": " + value + "\n";
+    html += "<tr><th align=\"left\">" + html_escape(label) + "</th><td>" + html_escape(value) +
+            "</td></tr>";
+  }
+  html += "</table>";
+  if (!c.call.empty() || !link.empty()) {
+    text += "\n" + c.call;
+    if (!link.empty()) {
+      text += (c.call.empty() ? "Open it in Slack: " : " ") + link;
+      html += "<p><a href=\"" + html_escape(link) + "\">Open #" + std::to_string(task.number) +
+              " in Slack</a></p>";
+    } else if (!c.call.empty()) {
+      html += "<p>" + html_escape(c.call) + "</p>";
+    }
+    text += "\n";
+  }
+  text += "\n-- \nTollgate, for " + d.organization + "\n";
+  html +=
+      "<p style=\"color:#888\">Tollgate, for " + html_escape(d.organization) + "</p></body></html>";
+  m.text = std::move(text);
+  m.html = std::move(html);
+  return m;
+}
+
+}  // namespace tollgate::mail

@@ -1,0 +1,23 @@
+// The mails Tollgate sends beside Slack, for people whose configuration says
+// "notify": [..., "email"]: an assignment (or a reassignment, or an
+// escalation) and each outcome the requester and the subject are told of.
+// Pure: from the task and the effect to a MailMessage.
+#pragma once
+
+#include <string>
+
+#include "mail/smtp.h"
+#include "workflow/engine.h"
+#include "workflow/task.h"
+
+namespace tollgate::mail {
+
+// `effect` is an EffectKind::email effect; `link` opens the task in Slack (the
+// recipient's message about it, or the workspace), empty when unknown.
+MailMessage task_mail(const Engine& engine, const Task& task, const Effect& effect,
+                      const std::string& link);
+
+// Text made safe for HTML: & < > " '.
+std::string html_escape(std::string_view text);
+
+}  // namespace tollgate::mail

@@ -1,0 +1,50 @@
+// Tollgate's messages, the details modal and the /tasks answers, rendered
+// with the Block Kit vocabulary (block_kit.h), which holds Slack's limits and
+// escapes every piece of user text. Pure: from a task (and the directory, for
+// names) to a message, so that every message can be checked without Slack.
+#pragma once
+
+#include <string>
+
+#include "slack/block_kit.h"
+#include "workflow/engine.h"
+#include "workflow/task.h"
+
+namespace tollgate::slack {
+
+using kit::Message;
+
+// The message of step `step` of `task` as `viewer` sees it in their DM: with
+// the step's buttons while the step is open and theirs; afterwards the same
+// facts with the outcome (who decided, when, why) and no buttons.
+Message task_message(const Engine& engine, const Task& task, const PersonId& viewer, int step);
+
+// What the requester (or subject) is told when the task moves on: `event` is
+// the effect's event ("approved", "denied", "granted", ...), `by` who did it.
+Message notification(const Engine& engine, const Task& task, const PersonId& recipient,
+                     const std::string& event, const PersonId& by);
+
+// A reminder to `recipient` (Slack user `slack_id`, mentioned) that the open
+// step of `task` has been waiting `waiting` ("1d 2h") for them. `standalone`:
+// posted as a DM of its own (no message of theirs to reply under), so it
+// names the task in full.
+Message reminder(const Engine& engine, const Task& task, const PersonId& recipient,
+                 const std::string& slack_id, const std::string& waiting, bool standalone);
+
+// A comment posted into a task's thread, marked with who wrote it.
+Message comment_reply(const Directory& dir, const Task& task, const Comment& comment);
+
+// The "View details" modal: the account, the resource, the justification,
+// insights, comments and the execution plan with the viewer's role marked.
+kit::Modal details_modal(const Engine& engine, const Task& task, const PersonId& viewer);
+
+// A task in one line, for /tasks list: number, kind, who, what and where it stands.
+kit::Mrkdwn task_line(const Engine& engine, const Task& task);
+// A task in full, for /tasks show: the facts, insights, the plan (the
+// viewer's steps marked) and the latest comments.
+kit::Mrkdwn task_text(const Engine& engine, const Task& task, const PersonId& viewer);
+
+// "Access request #42", "Provisioning task #42", "Revocation #57", ...
+std::string task_title(const Task& task, int step);
+
+}  // namespace tollgate::slack

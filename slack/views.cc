@@ -1,0 +1,110 @@
+#include "slack/views.h"
+
+#include "slack/actions.h"
+
+namespace tollgate::slack {
+namespace {
+
+using kit::esc;
+using kit::Mrkdwn;
+using namespace kit::literals;
+
+void reason_input(kit::Blocks& b, const std::string& label, bool optional,
+                  const std::string& hint) {
+  b.input(kReasonBlock, label, kit::TextInput{std::string(kReasonInput), true, 2000}, optional,
+          hint);
+}
+
+Mrkdwn headline(const Task& t) {
+  std::string what = t.kind == TaskKind::grant ? "Access request" : "Revocation";
+  return "*"_md + esc(what + " #" + std::to_string(t.number)) + "*: "_md +
+         esc(t.app_name + " / " + t.resource_name);
+}
+
+std::string capitalised(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+}  // namespace
+
+kit::Modal reason_modal(const Task& task, Action action, int step, bool required) {
+  std::string title = action == Action::deny               ? "Deny"
+                      : action == Action::approve          ? "Approve"
+                      : action == Action::confirm          ? "Confirm"
+                      : action == Action::wont_provision   ? "Won't provision"
+                      : action == Action::wont_deprovision ? "Won't deprovision"
+                                                           : "Reason";
+  kit::Modal m;
+  m.callback_id = std::string(kReasonModal);
+  m.private_metadata = std::string(action_name(action)) + ":" + task_ref(task.number, step);
+  m.title = title + " #" + std::to_string(task.number);
+  m.submit = title;
+  m.close = "Cancel";
+  m.blocks.section(headline(task));
+  reason_input(m.blocks, required ? "Reason (required)" : "Reason", !required,
+               "Posted on the task and shown to the requester.");
+  return m;
+}
+
+kit::Modal reassign_modal(const Task& task, int step) {
+  kit::Modal m;
+  m.callback_id = std::string(kReassignModal);
+  m.private_metadata = task_ref(task.number, step);
+  m.title = "Reassign #" + std::to_string(task.number);
+  m.submit = "Reassign";
+  m.close = "Cancel";
+  m.blocks.section(headline(task));
+  m.blocks.input(kAssigneeBlock, "Reassign to",
+                 kit::UsersSelect{std::string(kAssigneeInput), "Choose a person"}, false);
+  reason_input(m.blocks, "Reason (required)", false,
+               "Posted on the task and sent to the new assignee.");
+  return m;
+}
+
+kit::Modal bulk_modal(Action action, const std::vector<TaskRef>& tasks) {
+  std::string meta = std::string(action_name(action)) + ":" + task_refs(tasks);
+  std::string list;
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    list += (i ? ", #" : "#") + std::to_string(tasks[i].task);
+  kit::Modal m;
+  m.callback_id = std::string(kBulkModal);
+  m.private_metadata = meta;
+  m.title = std::to_string(tasks.size()) + " tasks";
+  m.submit = "Go";
+  m.close = "Cancel";
+  m.blocks.section("*"_md + esc(capitalised(outcome_verb(action))) + "*: "_md + esc(list));
+  reason_input(m.blocks, "One comment for all of them", action != Action::deny,
+               "Posted on each task. Steps that require a reason need one.");
+  return m;
+}
+
+kit::Modal bulk_result_view(Action action, const std::vector<BulkResult>& results) {
+  int done = 0;
+  for (const BulkResult& r : results) done += r.outcome.ok();
+  kit::Modal m;
+  m.callback_id = "tollgate.bulk_result";
+  m.title = std::to_string(done) + " of " + std::to_string(results.size()) + " done";
+  m.close = "Close";
+  m.blocks.section("*"_md + esc(action_name(action)) + "*: "_md +
+                   esc(std::to_string(done) + " done, " +
+                       std::to_string(results.size() - static_cast<std::size_t>(done)) +
+                       " refused"));
+  // Several results to a section, to stay within 100 blocks for 100 tasks.
+  Mrkdwn text;
+  auto flush = [&] {
+    if (!text.empty()) m.blocks.section(text);
+    text = Mrkdwn();
+  };
+  for (const BulkResult& r : results) {
+    Mrkdwn line = r.outcome.ok() ? ":white_check_mark: "_md + esc(r.outcome->summary)
+                                 : ":no_entry: "_md + esc("#" + std::to_string(r.task) + ": " +
+                                                          r.outcome.status().message());
+    if (kit::text_length(text.str()) + kit::text_length(line.str()) + 1 > 2900) flush();
+    text += (text.empty() ? Mrkdwn() : "\n"_md) + line;
+  }
+  flush();
+  return m;
+}
+
+}  // namespace tollgate::slack

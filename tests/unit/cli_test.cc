@@ -1,0 +1,671 @@
+// The tollgate binary's operator commands, run as a user would run them.
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "app/audit_seal.h"
+#include "base/json.h"
+#include "app/task_service.h"
+#include "storage/detail/codec.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_org.h"
+
+namespace tollgate {
+namespace {
+
+struct CliRun {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+// `env`: variables for the shell to set first, e.g. "TOLLGATE_DB='sqlite:x'".
+CliRun run(const std::string& args, const std::string& env = {}) {
+  std::string cmd = env + " " + std::string(TOLLGATE_BINARY) + " " + args + " 2>&1";
+  CliRun r{-1, {}};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) r.output.append(buf.data(), n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+TEST(Cli, CheckConfigAcceptsTheExample) {
+  CliRun r = run(std::string("check-config ") + TOLLGATE_SOURCE_DIR + "/examples/acme.json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("OK: Acme, 28 people"), std::string::npos) << r.output;
+}
+
+TEST(Cli, CheckConfigListsEveryProblemWithItsPathAndFails) {
+  testing::TempDir dir;
+  std::string text = testing::replaced(testing::kTestOrg, R"("manager": "dana", "started")",
+                                       R"("manager": "zed", "started")");
+  text = testing::replaced(text, R"("kind": "revocation",
+     "steps": [{"reviewers": {"type": "manager"}}])",
+                           R"("kind": "revoke",
+     "steps": [{"reviewers": {"type": "manager"}}])");
+  write_file(dir.file("bad.json"), text);
+  CliRun r = run("check-config " + dir.file("bad.json"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("error: $.people[2].manager: unknown person \"zed\""), std::string::npos)
+      << r.output;
+  EXPECT_NE(
+      r.output.find(
+          "error: $.policies[5].kind: expected \"request\" or \"revocation\", got \"revoke\""),
+      std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("2 error(s)"), std::string::npos) << r.output;
+}
+
+TEST(Cli, CheckConfigOnAMissingFile) {
+  CliRun r = run("check-config /nonexistent/tollgate.json");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("error: $: cannot read /nonexistent/tollgate.json"), std::string::npos)
+      << r.output;
+}
+
+TEST(Cli, MigrateThenAuditVerifyFindsATamperedEvent) {
+  testing::TempDir dir;
+  std::string db = dir.file("audit.db");
+  CliRun m = run("migrate --db sqlite:" + db);
+  ASSERT_EQ(m.exit_code, 0) << m.output;
+  EXPECT_NE(m.output.find("schema version " + std::to_string(current_schema_version())),
+            std::string::npos)
+      << m.output;
+  {
+    // migrate made the key file and sealed the new log, as serve does.
+    auto key = load_audit_key("sqlite:" + db, /*create=*/false);
+    ASSERT_TRUE(key.ok() && key->default_file) << key.status().to_string();
+    StoreOptions o;
+    o.audit_key = key->bytes;
+    auto store = open_store("sqlite:" + db, o);
+    ASSERT_TRUE(store.ok());
+    testing::World w;
+    TaskService service(**store, std::make_shared<Engine>(w.dir, w.clock));
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(create_and_wait(**store, [&](const Task*, TaskNumber n) {
+                    return w.engine.open_request(testing::github_admin_for("ana"), n);
+                  }).ok());
+    }
+  }
+  CliRun ok = run("audit verify --db sqlite:" + db);
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("6 events, hash chain intact"), std::string::npos) << ok.output;
+
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "DROP TRIGGER events_no_update;"
+                         "UPDATE events SET data = replace(data, 'rotate', 'ROTATE') WHERE seq = 3",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  CliRun bad = run("audit verify --db sqlite:" + db);
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(
+      bad.output.find("BROKEN at event 3: event 3 (task #2, task_opened): its content does not "
+                      "match its hash"),
+      std::string::npos)
+      << bad.output;
+}
+
+TEST(Cli, AuditExportWritesTheChainAsJsonLines) {
+  testing::TempDir dir;
+  std::string db = dir.file("export.db");
+  std::string config = dir.file("org.json");
+  write_file(config, testing::kTestOrg);
+  {
+    auto store = open_store("sqlite:" + db);
+    ASSERT_TRUE(store.ok());
+    testing::World w;
+    auto d = create_and_wait(**store, [&](const Task*, TaskNumber n) {
+      return w.engine.open_request(testing::github_admin_for("ana"), n);
+    });
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(update_and_wait(**store, 1, [&](const Task* t, TaskNumber) {
+                  return w.engine.act(*t, Command{Action::approve, "dana", "fine", {}, {}});
+                }).ok());
+  }
+  CliRun r = run("audit export --db sqlite:" + db + " --config " + config);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::vector<rapidjson::Document> lines;
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] != '{') continue;
+    lines.emplace_back();
+    lines.back().Parse(line.c_str());
+    ASSERT_FALSE(lines.back().HasParseError()) << line;
+  }
+  ASSERT_EQ(lines.size(), 4u) << r.output;  // opened, step 1, approved, step 2
+  EXPECT_EQ(json::str(lines[0], "prev_hash"), std::string(64, '0'));
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    EXPECT_EQ(json::str(lines[i], "prev_hash"), json::str(lines[i - 1], "hash")) << i;
+    EXPECT_EQ(json::i64(lines[i], "seq"), static_cast<std::int64_t>(i + 1));
+  }
+  EXPECT_EQ(json::str(lines[2], "type"), "approved");
+  EXPECT_EQ(json::str(lines[2], "actor_name"), "Dana Reyes");
+  EXPECT_EQ(json::str(lines[2], "actor_slack_id"), "UDANA");
+  EXPECT_EQ(json::str(lines[2]["data"], "comment"), "fine");
+  EXPECT_NE(r.output.find("audit export: 4 events"), std::string::npos);
+  CliRun since = run("audit export --db sqlite:" + db + " --since 3");
+  EXPECT_NE(since.output.find("audit export: 1 events"), std::string::npos) << since.output;
+  EXPECT_EQ(run("audit verify --db sqlite:" + db).exit_code, 0)
+      << "the exported chain is the verified one";
+}
+
+TEST(Cli, ParkedOutboxItemsAreListedAndRequeued) {
+  testing::TempDir dir;
+  std::string db = "sqlite:" + dir.file("outbox.db");
+  std::int64_t parked_id = 0;
+  {
+    auto store = open_store(db);
+    ASSERT_TRUE(store.ok());
+    testing::World w;
+    ASSERT_TRUE(create_and_wait(**store, [&](const Task*, TaskNumber n) {
+                  return w.engine.open_request(testing::github_admin_for("ana"), n);
+                }).ok());
+    std::promise<StatusOr<std::vector<OutboxItem>>> claimed;
+    (*store)->claim_outbox(w.clock.now(), 10, std::chrono::seconds(30),
+                           [&](auto r) { claimed.set_value(std::move(r)); });
+    auto items = claimed.get_future().get();
+    ASSERT_TRUE(items.ok() && items->size() == 1u);
+    parked_id = (*items)[0].id;
+    std::promise<Status> done;
+    (*store)->finish_outbox(parked_id, (*items)[0].claim, invalid_argument("channel_not_found"),
+                            std::nullopt, [&](Status s) { done.set_value(s); });
+    ASSERT_TRUE(done.get_future().get().ok());
+  }
+  CliRun list = run("outbox list --db " + db);
+  EXPECT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_NE(list.output.find(std::to_string(parked_id) +
+                             "\ttask #1\tassign\tdana\t1 attempt(s)\tinvalid_argument: "
+                             "channel_not_found"),
+            std::string::npos)
+      << list.output;
+  EXPECT_NE(list.output.find("outbox list: 1 parked"), std::string::npos);
+  CliRun wrong = run("outbox requeue --id 999 --db " + db);
+  EXPECT_EQ(wrong.exit_code, 1) << "no such parked item: " << wrong.output;
+  CliRun requeue = run("outbox requeue --id " + std::to_string(parked_id) + " --db " + db);
+  EXPECT_EQ(requeue.exit_code, 0) << requeue.output;
+  EXPECT_NE(requeue.output.find("1 item(s) back in line"), std::string::npos) << requeue.output;
+  EXPECT_NE(run("outbox list --db " + db).output.find("0 parked"), std::string::npos);
+  auto store = open_store(db);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->outbox_stats()->pending, 1);
+  EXPECT_EQ((*store)->outbox_stats()->parked, 0);
+}
+
+// The audit log proves itself (issue 15, item 9), through the real binary.
+// Before the key, `audit verify` recomputed plain SHA-256 links only: each
+// rewrite below, done consistently, and any removal from the end, passed.
+constexpr const char* kAuditKeyHex =
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+constexpr const char* kOtherAuditKeyHex =
+    "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+
+std::string audit_env(const char* hex = kAuditKeyHex) {
+  return std::string("TOLLGATE_AUDIT_KEY=") + hex;
+}
+
+// `tasks` requests opened (two events each) in a log that `migrate` sealed
+// with kAuditKeyHex, written by a store holding the same key, as serve does.
+void write_sealed_log(const std::string& db, int tasks) {
+  CliRun m = run("migrate --db sqlite:" + db, audit_env());
+  ASSERT_EQ(m.exit_code, 0) << m.output;
+  StoreOptions o;
+  o.audit_key = *parse_audit_key(kAuditKeyHex, "test");
+  auto store = open_store("sqlite:" + db, o);
+  ASSERT_TRUE(store.ok()) << store.status().to_string();
+  testing::World w;
+  for (int i = 0; i < tasks; ++i) {
+    ASSERT_TRUE(create_and_wait(**store, [&](const Task*, TaskNumber n) {
+                  return w.engine.open_request(testing::github_admin_for("ana"), n);
+                }).ok());
+  }
+}
+
+// As someone who can write the file but does not hold the key: drops the
+// triggers, runs `sql`, then re-links every event from `from` on with plain
+// SHA-256 hashes and moves the head row to the end.
+void tamper(const std::string& db, const std::string& sql, std::int64_t from) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  std::string all = "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; " + sql;
+  ASSERT_EQ(sqlite3_exec(raw, all.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(raw);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(raw, "SELECT seq, task, type, actor, at, data, hash FROM events ORDER BY seq",
+                     -1, &st, nullptr);
+  std::string prev = std::string(64, '0'), fixes;
+  std::int64_t last = 0;
+  auto text = [&](int col) {
+    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, col)));
+  };
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    last = sqlite3_column_int64(st, 0);
+    std::string hash = text(6);
+    if (last >= from) {
+      hash = codec::event_hash(prev, last, sqlite3_column_int64(st, 1), text(2), text(3),
+                               sqlite3_column_int64(st, 4), text(5));
+      fixes += "UPDATE events SET prev_hash = '" + prev + "', hash = '" + hash +
+               "' WHERE seq = " + std::to_string(last) + ";";
+    }
+    prev = hash;
+  }
+  sqlite3_finalize(st);
+  fixes +=
+      "UPDATE chain_head SET last_seq = " + std::to_string(last) + ", last_hash = '" + prev + "';";
+  ASSERT_EQ(sqlite3_exec(raw, fixes.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+}
+
+TEST(Cli, AuditVerifyWithTheKeyNamesAnEventRewrittenWithARecomputedPlainHash) {
+  testing::TempDir dir;
+  std::string db = dir.file("audit.db");
+  write_sealed_log(db, 3);
+  CliRun ok = run("audit verify --db sqlite:" + db, audit_env());
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("6 events, hash chain intact; sealed with the audit key"),
+            std::string::npos)
+      << ok.output;
+  tamper(db, "UPDATE events SET data = replace(data, 'rotate', 'ROTATE') WHERE seq = 3", 3);
+  CliRun bad = run("audit verify --db sqlite:" + db, audit_env());
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("BROKEN at event 3: event 3 (task #2, task_opened): its content does "
+                            "not match its hash"),
+            std::string::npos)
+      << bad.output;
+}
+
+TEST(Cli, AuditVerifyNamesEventsRemovedFromTheMiddleOrTheEndAndAnEmptiedLog) {
+  testing::TempDir dir;
+  struct Case {
+    std::string sql;
+    std::int64_t relink_from;
+    std::string expected;
+  };
+  int n = 0;
+  for (const Case& c : std::vector<Case>{
+           {"DELETE FROM events WHERE seq = 3; UPDATE events SET seq = seq - 1 WHERE seq > 3", 3,
+            "BROKEN at event 3: event 3 (task #2, step_opened): its content does not match its "
+            "hash"},
+           {"DELETE FROM events WHERE seq > 4", 99,
+            "BROKEN at event 5: events 5 to 6 are missing from the end (the audit head counts "
+            "6)"},
+           {"DELETE FROM events", 99,
+            "BROKEN at event 1: the log is empty: events 1 to 6 are missing (the audit head "
+            "counts 6)"},
+       }) {
+    std::string db = dir.file("log" + std::to_string(++n) + ".db");
+    write_sealed_log(db, 3);
+    // Only the middle case moves the head (re-linked); the others leave it, or the MAC breaks.
+    if (c.relink_from < 99) {
+      tamper(db, c.sql, c.relink_from);
+    } else {
+      sqlite3* raw = nullptr;
+      ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+      std::string all = "DROP TRIGGER events_no_delete; " + c.sql;
+      ASSERT_EQ(sqlite3_exec(raw, all.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+      sqlite3_close(raw);
+    }
+    CliRun r = run("audit verify --db sqlite:" + db, audit_env());
+    EXPECT_EQ(r.exit_code, 1) << c.sql << ": " << r.output;
+    EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.sql << ": " << r.output;
+  }
+}
+
+TEST(Cli, AuditVerifyRefusesAnotherKeyAndNeedsTheKeyOfASealedLog) {
+  testing::TempDir dir;
+  std::string db = dir.file("audit.db");
+  write_sealed_log(db, 1);
+  CliRun other = run("audit verify --db sqlite:" + db, audit_env(kOtherAuditKeyHex));
+  EXPECT_EQ(other.exit_code, 1) << other.output;
+  EXPECT_NE(other.output.find("BROKEN: the log is sealed with another audit key (key id "),
+            std::string::npos)
+      << other.output;
+  CliRun none = run("audit verify --db sqlite:" + db);
+  EXPECT_EQ(none.exit_code, 2) << none.output;
+  EXPECT_NE(none.output.find("the log is sealed with an audit key"), std::string::npos)
+      << none.output;
+  CliRun malformed = run("audit verify --db sqlite:" + db, "TOLLGATE_AUDIT_KEY=abc123");
+  EXPECT_EQ(malformed.exit_code, 2) << malformed.output;
+  EXPECT_NE(malformed.output.find("TOLLGATE_AUDIT_KEY must be 64 to 128 hexadecimal digits"),
+            std::string::npos)
+      << malformed.output;
+  EXPECT_EQ(malformed.output.find("abc123"), std::string::npos) << "a key is never echoed";
+}
+
+// Serve without TOLLGATE_AUDIT_KEY makes a key file once, beside the
+// database, readable by its owner only, and says what that protects.
+TEST(Cli, ServeWithoutAKeyMakesAKeyFileOnceAndWarns) {
+  testing::TempDir dir;
+  std::string db = dir.file("serve.db");
+  std::string serve = "serve --listen 127.0.0.1:0 --sandbox --config " +
+                      std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json --db sqlite:" + db;
+  CliRun first = run(serve, "timeout -s TERM 3");
+  std::string warning = "made the audit key file " + db +
+                        ".audit-key because TOLLGATE_AUDIT_KEY is not set: this protects nothing "
+                        "against someone who can read that folder";
+  EXPECT_NE(first.output.find(warning), std::string::npos) << first.output;
+  struct stat st {};
+  ASSERT_EQ(::stat((db + ".audit-key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ifstream in(db + ".audit-key");
+  std::string key;
+  std::getline(in, key);
+  EXPECT_EQ(key.size(), 64u);
+  CliRun again = run(serve, "timeout -s TERM 3");
+  EXPECT_NE(again.output.find("the audit key is read from " + db + ".audit-key"), std::string::npos)
+      << again.output;
+  std::ifstream in2(db + ".audit-key");
+  std::string key2;
+  std::getline(in2, key2);
+  EXPECT_EQ(key2, key) << "made once";
+  CliRun verify = run("audit verify --db sqlite:" + db);
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("0 events, hash chain intact; sealed with the audit key"),
+            std::string::npos)
+      << verify.output;
+  CliRun bad = run(serve, "timeout -s TERM 3 env TOLLGATE_AUDIT_KEY=" + key.substr(0, 40));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("TOLLGATE_AUDIT_KEY must be 64 to 128 hexadecimal digits"),
+            std::string::npos)
+      << bad.output;
+}
+
+TEST(Cli, ACheckpointCatchesARollbackAndRefusesATamperedOrForeignSignature) {
+  testing::TempDir dir;
+  std::string db = dir.file("audit.db");
+  std::string sk = dir.file("signing.pem"), pk = dir.file("signing.pub.pem");
+  std::string other = dir.file("other.pem");
+  ASSERT_EQ(std::system(("openssl genpkey -algorithm ed25519 -out " + sk + " && openssl pkey -in " +
+                         sk + " -pubout -out " + pk + " && openssl genpkey -algorithm ed25519 " +
+                         "-out " + other + " && chmod 600 " + sk + " " + other)
+                            .c_str()),
+            0);
+  write_sealed_log(db, 2);
+  std::filesystem::copy_file(db, dir.file("backup.db"));  // the log at 4 events
+  write_sealed_log(db, 1);                                // 6 events
+  std::string cp = dir.file("checkpoint.txt");
+  std::string signing = audit_env() + " TOLLGATE_AUDIT_SIGNING_KEY=" + sk;
+  CliRun made = run("audit checkpoint --db sqlite:" + db + " --out " + cp, signing);
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  std::string verify = "audit verify --db sqlite:" + db + " --checkpoint " + cp;
+  CliRun ok = run(verify + " --public-key " + pk, audit_env());
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("matches the checkpoint of 6 events"), std::string::npos) << ok.output;
+
+  // A backup put back: a genuine older state, so the key alone cannot tell.
+  std::filesystem::copy_file(dir.file("backup.db"), db,
+                             std::filesystem::copy_options::overwrite_existing);
+  EXPECT_EQ(run("audit verify --db sqlite:" + db, audit_env()).exit_code, 0);
+  CliRun rolled = run(verify + " --public-key " + pk, audit_env());
+  EXPECT_EQ(rolled.exit_code, 1) << rolled.output;
+  EXPECT_NE(rolled.output.find("BROKEN at event 5: the log has 4 events, fewer than the "
+                               "checkpoint's 6 of "),
+            std::string::npos)
+      << rolled.output;
+  EXPECT_NE(rolled.output.find(": it was rolled back"), std::string::npos) << rolled.output;
+
+  // The checkpoint edited to match the rolled-back log: its signature fails.
+  std::ifstream in(cp);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  write_file(cp, testing::replaced(text, "events: 6", "events: 4"));
+  CliRun edited = run(verify + " --public-key " + pk, audit_env());
+  EXPECT_EQ(edited.exit_code, 1) << edited.output;
+  EXPECT_NE(edited.output.find("the checkpoint's signature does not verify"), std::string::npos)
+      << edited.output;
+
+  // A checkpoint signed by another key: refused when the key is pinned.
+  CliRun forged = run("audit checkpoint --db sqlite:" + db + " --out " + cp,
+                      audit_env() + " TOLLGATE_AUDIT_SIGNING_KEY=" + other);
+  ASSERT_EQ(forged.exit_code, 0) << forged.output;
+  CliRun foreign = run(verify + " --public-key " + pk, audit_env());
+  EXPECT_EQ(foreign.exit_code, 1) << foreign.output;
+  EXPECT_NE(foreign.output.find("the checkpoint is signed by another key"), std::string::npos)
+      << foreign.output;
+
+  CliRun unsigned_cp = run("audit checkpoint --db sqlite:" + db, audit_env());
+  EXPECT_EQ(unsigned_cp.exit_code, 2) << unsigned_cp.output;
+  EXPECT_NE(unsigned_cp.output.find("TOLLGATE_AUDIT_SIGNING_KEY is not set"), std::string::npos)
+      << unsigned_cp.output;
+  ASSERT_EQ(::chmod(sk.c_str(), 0644), 0);
+  CliRun open_key = run("audit checkpoint --db sqlite:" + db, signing);
+  EXPECT_EQ(open_key.exit_code, 2) << open_key.output;
+  EXPECT_NE(open_key.output.find("chmod 600"), std::string::npos) << open_key.output;
+}
+
+// Security review, audit log (MEDIUM): without --public-key, `audit verify
+// --checkpoint` trusted the key written inside the checkpoint and exited 0,
+// so a checkpoint forged with any key "matched". A pinned key is required.
+TEST(Cli, ACheckpointIsOnlyCheckedAgainstAPinnedPublicKey) {
+  testing::TempDir dir;
+  std::string db = dir.file("audit.db");
+  std::string forger = dir.file("forger.pem"), pk = dir.file("owner.pub.pem");
+  ASSERT_EQ(std::system(("openssl genpkey -algorithm ed25519 -out " + forger +
+                         " && openssl genpkey -algorithm ed25519 | openssl pkey -pubout -out " +
+                         pk + " && chmod 600 " + forger)
+                            .c_str()),
+            0);
+  write_sealed_log(db, 1);
+  std::string cp = dir.file("checkpoint.txt");
+  ASSERT_EQ(run("audit checkpoint --db sqlite:" + db + " --out " + cp,
+                audit_env() + " TOLLGATE_AUDIT_SIGNING_KEY=" + forger)
+                .exit_code,
+            0);
+  std::string verify = "audit verify --db sqlite:" + db + " --checkpoint " + cp;
+  CliRun unpinned = run(verify, audit_env());
+  EXPECT_EQ(unpinned.exit_code, 2) << unpinned.output;
+  EXPECT_NE(unpinned.output.find("a checkpoint is only checked against a public key you hold: "
+                                 "pass --public-key PEM (or set TOLLGATE_AUDIT_PUBLIC_KEY)"),
+            std::string::npos)
+      << unpinned.output;
+  CliRun pinned = run(verify, audit_env() + " TOLLGATE_AUDIT_PUBLIC_KEY=" + pk);
+  EXPECT_EQ(pinned.exit_code, 1) << pinned.output;
+  EXPECT_NE(pinned.output.find("the checkpoint is signed by another key"), std::string::npos)
+      << pinned.output;
+}
+
+// Removes the seal as someone who can write the file but not read the key:
+// every event deleted, the head back to unsealed (last event 0, zero hash,
+// no MAC), as a fresh log's head looks before it is sealed.
+void unseal(const std::string& db) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  std::string sql =
+      "DROP TRIGGER events_no_delete; DELETE FROM events; UPDATE chain_head SET last_seq = 0, "
+      "last_hash = '" +
+      std::string(64, '0') + "', sealed_from = 0, sealed_at = 0, key_id = '', mac = '';";
+  ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+}
+
+// Security review, audit log (HIGH): the next serve (or migrate) sealed a
+// log whose seal was removed, so `audit verify` said BROKEN only until then.
+// Now it is refused, and verify keeps saying BROKEN, until an operator runs
+// `tollgate audit seal` knowingly.
+TEST(Cli, AStartRefusesALogWhoseSealWasRemovedUntilAuditSeal) {
+  testing::TempDir dir;
+  std::string db = dir.file("audit.db");
+  write_sealed_log(db, 2);
+  unseal(db);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    CliRun m = run("migrate --db sqlite:" + db, audit_env());
+    EXPECT_EQ(m.exit_code, 2) << m.output;
+    EXPECT_NE(m.output.find("the audit log is not sealed"), std::string::npos) << m.output;
+    EXPECT_NE(m.output.find("`tollgate audit seal`"), std::string::npos) << m.output;
+    CliRun v = run("audit verify --db sqlite:" + db, audit_env());
+    EXPECT_EQ(v.exit_code, 1) << v.output;
+    EXPECT_NE(v.output.find("BROKEN"), std::string::npos) << v.output;
+  }
+  std::string serve = "serve --listen 127.0.0.1:0 --sandbox --config " +
+                      std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json --db sqlite:" + db;
+  CliRun s = run(serve, "timeout -s TERM 5 env " + audit_env());
+  EXPECT_EQ(s.exit_code, 2) << s.output;
+  EXPECT_NE(s.output.find("the audit log is not sealed"), std::string::npos) << s.output;
+
+  CliRun sealed = run("audit seal --db sqlite:" + db, audit_env());
+  EXPECT_EQ(sealed.exit_code, 0) << sealed.output;
+  EXPECT_NE(sealed.output.find("audit seal: 0 events, hash chain intact; sealed with the audit "
+                               "key"),
+            std::string::npos)
+      << sealed.output;
+  EXPECT_EQ(run("migrate --db sqlite:" + db, audit_env()).exit_code, 0);
+  EXPECT_EQ(run("audit seal --db sqlite:" + db).exit_code, 2) << "never without the key";
+}
+
+// Security review, audit log (HIGH): with PostgreSQL and no key, serve made
+// tollgate-audit.key in the working directory, lost on the next deploy of a
+// container, and with it every write to the log. Now both variables are
+// named and nothing is made.
+TEST(Cli, PostgresNeedsAnAuditKeyAndNoKeyFileIsMadeInTheWorkingDirectory) {
+  testing::TempDir dir;
+  std::string url = "postgresql://tollgate@127.0.0.1:1/tollgate";
+  std::string cd = "cd " + dir.path().string() + " && env -u TOLLGATE_AUDIT_KEY -u "
+                   "TOLLGATE_AUDIT_KEY_FILE timeout -s TERM 5";
+  std::string serve = "serve --listen 127.0.0.1:0 --sandbox --config " +
+                      std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json --db " + url;
+  for (const std::string& args : {serve, "migrate --db " + url}) {
+    CliRun r = run(args, cd);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("with PostgreSQL, set TOLLGATE_AUDIT_KEY"), std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("or TOLLGATE_AUDIT_KEY_FILE (an existing key file)"),
+              std::string::npos)
+        << r.output;
+  }
+  CliRun named = run("migrate --db " + url,
+                     "cd " + dir.path().string() + " && env TOLLGATE_AUDIT_KEY_FILE=absent.key");
+  EXPECT_EQ(named.exit_code, 2) << named.output;
+  EXPECT_NE(named.output.find("absent.key does not exist"), std::string::npos) << named.output;
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << "no key file made";
+}
+
+// Security review, audit log (MEDIUM): the key file was made through
+// PATH.tmp.PID, so a stale or planted file of that name blocked the start;
+// now an unpredictable temporary is used. A key file open to the group, or
+// owned by another user (who could have chosen the key), is refused.
+TEST(Cli, AKeyFileIsMadeDespiteAStaleTemporaryAndRefusedWhenNotPrivateOrNotOurs) {
+  ::unsetenv("TOLLGATE_AUDIT_KEY");
+  ::unsetenv("TOLLGATE_AUDIT_KEY_FILE");
+  testing::TempDir dir;
+  std::string db = dir.file("k.db"), key = db + ".audit-key";
+  write_file(key + ".tmp." + std::to_string(::getpid()), "stale");
+  auto made = load_audit_key("sqlite:" + db, /*create=*/true);
+  ASSERT_TRUE(made.ok()) << made.status().to_string();
+  EXPECT_TRUE(made->created);
+  EXPECT_EQ(made->bytes.size(), 32u);
+
+  ASSERT_EQ(::chmod(key.c_str(), 0640), 0);
+  auto open_to_group = load_audit_key("sqlite:" + db, true);
+  EXPECT_EQ(open_to_group.code(), Code::invalid_argument);
+  EXPECT_NE(open_to_group.status().message().find("is open to group or others (mode 0640)"),
+            std::string::npos)
+      << open_to_group.status().to_string();
+  ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+  ASSERT_TRUE(load_audit_key("sqlite:" + db, true).ok());
+
+  if (::geteuid() != 0) GTEST_SKIP() << "giving the file away needs root";
+  ASSERT_EQ(::chown(key.c_str(), 65534, 65534), 0);
+  auto foreign = load_audit_key("sqlite:" + db, true);
+  EXPECT_EQ(foreign.code(), Code::invalid_argument);
+  EXPECT_NE(foreign.status().message().find("is owned by uid 65534, not by this process's user"),
+            std::string::npos)
+      << foreign.status().to_string();
+}
+
+TEST(Cli, EverySubcommandHasHelp) {
+  for (const char* sub : {"serve", "check-config", "migrate", "audit verify", "audit export",
+                          "audit checkpoint", "audit seal", "outbox list", "outbox requeue"}) {
+    CliRun r = run(std::string(sub) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << sub << ": " << r.output;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub;
+  }
+}
+
+// Finding: TOLLGATE_HEADER_TIMEOUT_MS=10s silently became 10 ms, and abc
+// aborted. Every numeric variable is read by one strict parser: a value that
+// is not digits within the range stops `serve` (exit 2) naming the variable and
+// the form it takes. (`timeout` ends a serve that would have started.)
+TEST(Cli, ABadNumberInTheEnvironmentStopsServeNamingTheVariable) {
+  testing::TempDir dir;
+  std::string serve = "serve --listen 127.0.0.1:0 --config " + std::string(TOLLGATE_SOURCE_DIR) +
+                      "/examples/acme.json --db sqlite:" + dir.file("t.db");
+  for (const char* name :
+       {"TOLLGATE_HEADER_TIMEOUT_MS", "TOLLGATE_OUTBOX_LEASE_MS", "TOLLGATE_OUTBOX_MAX_AGE_MS",
+        "TOLLGATE_SCHEDULER_INTERVAL_MS", "TOLLGATE_BODY_BUDGET_MB"}) {
+    for (const char* value : {"10s", "abc", "-5", "", "99999999999999999999999", "1.5", " 7",
+                              "0x10", "+5", "999999999999"}) {
+      CliRun r = run(serve, std::string("timeout 5 env ") + name + "='" + value + "'");
+      EXPECT_EQ(r.exit_code, 2) << name << "=" << value << ": " << r.output;
+      EXPECT_NE(r.output.find(std::string(name) + " must be a whole number of"), std::string::npos)
+          << name << "=" << value << ": " << r.output;
+      EXPECT_NE(r.output.find("not \"" + std::string(value) + "\""), std::string::npos) << r.output;
+    }
+  }
+  CliRun zero = run(serve, "timeout 5 env TOLLGATE_HEADER_TIMEOUT_MS=0");
+  EXPECT_EQ(zero.exit_code, 2) << zero.output;
+  EXPECT_NE(zero.output.find("TOLLGATE_HEADER_TIMEOUT_MS must be a whole number of milliseconds "
+                             "(no unit) from 1 to 3600000"),
+            std::string::npos)
+      << zero.output;
+  for (const char* choice : {"TOLLGATE_DELIVERY=maybe", "TOLLGATE_LOG_LEVEL=loud"}) {
+    CliRun r = run(serve, std::string("timeout 5 env ") + choice);
+    EXPECT_EQ(r.exit_code, 2) << choice << ": " << r.output;
+    EXPECT_NE(r.output.find("must be one of"), std::string::npos) << r.output;
+  }
+  CliRun threads = run(serve + " --threads -5", "timeout 5");
+  EXPECT_NE(threads.exit_code, 0) << threads.output;
+  // Security review, finding 5: a bad SMTP port started serve, and each mail failed.
+  CliRun smtp = run(serve, "timeout 5 env TOLLGATE_SMTP_URL=smtp://mail.t.test:99999");
+  EXPECT_EQ(smtp.exit_code, 2) << smtp.output;
+  EXPECT_NE(smtp.output.find("TOLLGATE_SMTP_URL: port \"99999\" is not a port"), std::string::npos)
+      << smtp.output;
+}
+
+// Finding: `serve` and `migrate` printed postgresql://user:password@…. The
+// user and password of a database URL appear in no output and no error, here
+// where libpq quotes a malformed URL, or cannot connect; with a database that
+// answers, tests/e2e/database_url_test.cc.
+TEST(Cli, ADatabaseUrlsUserAndPasswordAreNeverShown) {
+  const std::string user = "alice-dba";
+  for (const std::string& url :
+       {"postgresql://" + user + ":s3cr%zzet-pw@127.0.0.1:1/tollgate",
+        "postgresql://" + user + ":hunter2-pw@127.0.0.1:1/tollgate",
+        "postgres://127.0.0.1:1/tollgate?user=" + user + "&password=hunter2-pw&port=x"}) {
+    for (const std::string& cmd :
+         {std::string("migrate"), std::string("audit verify"), std::string("outbox list")}) {
+      // With the key PostgreSQL requires, so that each gets as far as connecting.
+      CliRun r = run(cmd + " --db '" + url + "'", audit_env());
+      EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.output;
+      for (const char* secret : {"s3cr", "hunter2", "alice"})
+        EXPECT_EQ(r.output.find(secret), std::string::npos) << cmd << ": " << r.output;
+    }
+    CliRun serve = run("serve --listen 127.0.0.1:0 --config " + std::string(TOLLGATE_SOURCE_DIR) +
+                           "/examples/acme.json --db '" + url + "'",
+                       "timeout 5 env " + audit_env());
+    EXPECT_EQ(serve.exit_code, 2) << serve.output;
+    for (const char* secret : {"s3cr", "hunter2", "alice"})
+      EXPECT_EQ(serve.output.find(secret), std::string::npos) << serve.output;
+  }
+}
+
+}  // namespace
+}  // namespace tollgate

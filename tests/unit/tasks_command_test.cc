@@ -1,0 +1,136 @@
+// The /tasks grammar, form by form, with its errors.
+#include "edge/tasks_command.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_org.h"
+#include "base/time_text.h"
+
+namespace tollgate {
+namespace {
+
+using Verb = TasksCommand::Verb;
+
+TEST(TasksCommand, HelpAndList) {
+  EXPECT_EQ(parse_tasks_command("  help ")->verb, Verb::help);
+  auto empty = parse_tasks_command("");
+  EXPECT_EQ(empty->verb, Verb::list);
+  EXPECT_EQ(empty->tab, "");
+  EXPECT_EQ(parse_tasks_command("list revocations")->tab, "revocations");
+  EXPECT_EQ(parse_tasks_command("provisioning")->tab, "provisioning");
+  EXPECT_EQ(parse_tasks_command("list completed")->tab, "completed");
+  EXPECT_EQ(
+      parse_tasks_command("list later").status().message(),
+      "`later` is not a list: requests, revocations, provisioning, deprovisioning or completed.");
+}
+
+TEST(TasksCommand, ShowAndDecisionsOnManyTasksWithOneComment) {
+  EXPECT_EQ(parse_tasks_command("show #42")->tasks, std::vector<TaskNumber>{42});
+  EXPECT_EQ(parse_tasks_command("show").status().message(), "Usage: `/tasks show 42`");
+  auto a = parse_tasks_command("approve 42 #43 44 -- quarterly review -- all fine");
+  ASSERT_TRUE(a.ok()) << a.status().to_string();
+  EXPECT_EQ(a->verb, Verb::act);
+  EXPECT_EQ(a->action, Action::approve);
+  EXPECT_EQ(a->tasks, (std::vector<TaskNumber>{42, 43, 44}));
+  EXPECT_EQ(a->text, "quarterly review -- all fine")
+      << "the comment is everything after the first --";
+  auto w = parse_tasks_command("wont-provision 7 -- licence limit");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->action, Action::wont_provision);
+  EXPECT_EQ(parse_tasks_command("deny").status().message(),
+            "Usage: `/tasks deny 42 [43 …] [-- comment]`");
+  EXPECT_EQ(parse_tasks_command("deny 42 because").status().message(),
+            "`because` is not a task number (comments go after `--`)");
+}
+
+TEST(TasksCommand, ReassignWithAnEscapedMentionAndComment) {
+  auto c = parse_tasks_command("reassign #42 <@U0CARL|carl> on leave until  Monday");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->verb, Verb::reassign);
+  EXPECT_EQ(c->tasks[0], 42);
+  EXPECT_EQ(c->user.slack_user_id, "U0CARL");
+  EXPECT_EQ(c->text, "on leave until  Monday");
+  EXPECT_EQ(parse_tasks_command("reassign 7 @carl busy")->user.person, "carl");
+  auto m = parse_tasks_command("comment 42 see the runbook");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->text, "see the runbook");
+}
+
+TEST(TasksCommand, RequestAndRevoke) {
+  auto r = parse_tasks_command(
+      "request github/admin for <@U0ANA|ana> 8h --emergency -- rotate the keys");
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->verb, Verb::request);
+  EXPECT_EQ(r->target, "github/admin");
+  EXPECT_EQ(r->user.slack_user_id, "U0ANA");
+  EXPECT_EQ(r->duration, parse_duration("8h"));
+  EXPECT_TRUE(r->emergency);
+  EXPECT_EQ(r->text, "rotate the keys");
+  EXPECT_EQ(parse_tasks_command("request github/admin").status().message(),
+            "Usage: `/tasks request app/resource [for @user] [8h] [--emergency] -- why` (the "
+            "justification after `--` "
+            "is required)");
+  EXPECT_EQ(parse_tasks_command("request github/admin soon -- x").code(), Code::invalid_argument);
+  auto v = parse_tasks_command("revoke <@U0BO> aws/prod-admin -- left the team");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->user.slack_user_id, "U0BO");
+  EXPECT_EQ(v->target, "aws/prod-admin");
+  EXPECT_EQ(v->text, "left the team");
+  EXPECT_EQ(parse_tasks_command("revoke aws/prod-admin -- x").code(), Code::invalid_argument);
+}
+
+TEST(TasksCommand, ErrorsSayWhatIsWrong) {
+  EXPECT_EQ(parse_tasks_command("reassign 42 <@U1>").status().message(),
+            "Usage: `/tasks reassign 42 @user reason…` (the reason is required)");
+  EXPECT_EQ(parse_tasks_command("reassign x42 <@U1> r").status().message(),
+            "`x42` is not a task number");
+  EXPECT_EQ(parse_tasks_command("reassign 42 carl r").status().message(),
+            "`carl` is not a user: mention them with @");
+  EXPECT_EQ(parse_tasks_command("frobnicate").status().message(),
+            "I don't know `/tasks frobnicate`. Try `/tasks help`.");
+  EXPECT_EQ(parse_tasks_command("reassign 42 <@U1;drop> r").code(), Code::invalid_argument);
+}
+
+TEST(TasksCommand, DelegateOnOffAndShow) {
+  auto on = parse_tasks_command("delegate <@UOLGA|olga> until 2026-12-24");
+  ASSERT_TRUE(on.ok()) << on.status().to_string();
+  EXPECT_EQ(on->verb, TasksCommand::Verb::delegate);
+  EXPECT_EQ(on->user.slack_user_id, "UOLGA");
+  EXPECT_EQ(format_iso8601(*on->until), "2026-12-25T00:00:00.000Z") << "through the end of the day";
+  auto off = parse_tasks_command("delegate off");
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(off->off);
+  auto show = parse_tasks_command("delegate");
+  ASSERT_TRUE(show.ok());
+  EXPECT_FALSE(show->off);
+  EXPECT_FALSE(show->until.has_value());
+  EXPECT_EQ(parse_tasks_command("delegate <@UOLGA> until christmas").status().message(),
+            "`christmas` is not a date such as 2026-12-24");
+  EXPECT_EQ(parse_tasks_command("delegate <@UOLGA> 2026-12-24").status().message(),
+            "Usage: `/tasks delegate @user until 2026-12-24` or `/tasks delegate off`");
+  // Tollgate's own actions are not commands.
+  EXPECT_EQ(parse_tasks_command("remind 42").status().message(),
+            "I don't know `/tasks remind`. Try `/tasks help`.");
+  EXPECT_EQ(parse_tasks_command("expire 42").code(), Code::invalid_argument);
+}
+
+TEST(TasksCommand, TargetsMatchByIdOrNameWithSuggestions) {
+  auto dir = testing::load_org();
+  EXPECT_EQ(*resolve_target(*dir, "github/admin"),
+            std::make_pair(std::string("github"), std::string("admin")));
+  EXPECT_EQ(*resolve_target(*dir, "GitHub/Org admin"),
+            std::make_pair(std::string("github"), std::string("admin")));
+  EXPECT_EQ(resolve_target(*dir, "githb/admin").status().message(),
+            "No app `githb`. Did you mean GitHub (`github`)?");
+  EXPECT_EQ(resolve_target(*dir, "gitlab/admin").status().message(),
+            "No app `gitlab`. Did you mean GitHub (`github`)?");
+  EXPECT_EQ(resolve_target(*dir, "jira/admin").status().message(),
+            "No app `jira`. Apps: GitHub (`github`), AWS (`aws`)");
+  EXPECT_EQ(
+      resolve_target(*dir, "github/owner").status().message(),
+      "GitHub has no resource `owner`. Its resources: Org admin (`admin`), Member (`member`)");
+  EXPECT_EQ(resolve_target(*dir, "github").code(), Code::invalid_argument);
+}
+
+}  // namespace
+}  // namespace tollgate
