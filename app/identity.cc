@@ -35,6 +35,21 @@ std::string refusal(const json::Value& user, const std::string& team, const std:
   return {};
 }
 
+// What Slack's answers about users are judged against: the directory and our workspace (team,
+// and enterprise on Enterprise Grid), as they stood together at one moment.
+struct Snapshot {
+  std::shared_ptr<const Directory> dir;
+  std::string team;
+  std::string enterprise;
+};
+
+// A copy of Identity's members, taken under `mu` (which guards them).
+Snapshot snapshot(std::mutex& mu, const std::shared_ptr<const Directory>& dir,
+                  const std::string& team, const std::string& enterprise) {
+  std::lock_guard lock(mu);
+  return {dir, team, enterprise};
+}
+
 void read_zone(const json::Value& user, IdentityEntry& e) {
   e.tz = json::str(user, "tz");
   auto it = user.FindMember("tz_offset");
@@ -224,14 +239,7 @@ void Identity::learned_user(const std::string& slack_user_id, const std::string&
   if (user == nullptr) return;
   const json::Value* profile = json::object(*user, "profile");
   std::string email = profile != nullptr ? json::str(*profile, "email") : "";
-  std::shared_ptr<const Directory> dir;
-  std::string team, enterprise;
-  {
-    std::lock_guard lock(mu_);
-    dir = directory_;
-    team = team_id_;
-    enterprise = enterprise_id_;
-  }
+  auto [dir, team, enterprise] = snapshot(mu_, directory_, team_id_, enterprise_id_);
   IdentityEntry e{slack_user_id, {}, email, {}};
   read_zone(*user, e);
   if (const Person* p = dir->person_by_slack_id(slack_user_id)) {
@@ -261,14 +269,7 @@ void Identity::learned_email(const PersonId& person, const std::string& email,
   const json::Value* user = json::object(doc, "user");
   std::string slack_id = user != nullptr ? json::str(*user, "id") : "";
   if (slack_id.empty()) return;
-  std::shared_ptr<const Directory> dir;
-  std::string team, enterprise;
-  {
-    std::lock_guard lock(mu_);
-    dir = directory_;
-    team = team_id_;
-    enterprise = enterprise_id_;
-  }
+  auto [dir, team, enterprise] = snapshot(mu_, directory_, team_id_, enterprise_id_);
   if (std::string why = refusal(*user, team, enterprise, dir->allow_guests); !why.empty()) {
     spdlog::warn("identity: {}'s email belongs to Slack user {}, not mapped: {}", person, slack_id,
                  why);

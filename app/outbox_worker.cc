@@ -13,11 +13,10 @@
 #include <spdlog/spdlog.h>
 
 #include "app/identity.h"
+#include "app/outbox_planner.h"
 #include "base/json.h"
-#include "mail/smtp.h"
-#include "mail/templates.h"
 #include "base/metrics.h"
-#include "slack/blocks.h"
+#include "mail/smtp.h"
 #include "slack/web_client.h"
 #include "storage/store.h"
 #include "workflow/engine.h"
@@ -96,43 +95,31 @@ class Pacer {
   std::map<std::string, std::string> aliases_;
 };
 
-constexpr const char* kSmtp = "smtp";
-
-// One call of a delivery. `key` names it within its item across retries
-// ("post", "update:D1:1.2", "reply:D1:1.2"): a call whose key the item has
-// recorded as done is not made again.
-struct Call {
-  std::string key;
-  std::string method;   // a Web API method, or kSmtp
-  std::string channel;  // for pacing
-  std::string body;
-  PersonId dm_of;  // a post into this person's DM: its D... channel is learnt from the answer
-  // A post to record once made (task, person, purpose, step); its channel,
-  // ts, time and permalink come from the answer.
-  std::optional<SlackMessage> record;
-  std::optional<mail::MailMessage> mail;  // kSmtp
+// The metrics the worker keeps, described once for /metrics.
+struct MetricHelp {
+  const char* name;
+  const char* type;
+  const char* help;
 };
-
-// https://acme.slack.com/archives/D0123/p1700000000123456: Slack's permalink
-// form, from the workspace's address, the channel and the message's ts.
-std::string permalink(const std::string& workspace_url, const std::string& channel,
-                      const std::string& ts) {
-  if (workspace_url.empty() || channel.empty() || ts.empty()) return {};
-  std::string digits;
-  for (char c : ts) {
-    if (c != '.') digits += c;
-  }
-  std::string base = workspace_url;
-  if (base.back() != '/') base += '/';
-  return base + "archives/" + channel + "/p" + digits;
-}
+constexpr MetricHelp kMetrics[] = {
+    {"tollgate_outbox_delivered_total", "counter", "Effects delivered to Slack, by kind"},
+    {"tollgate_outbox_retries_total", "counter", "Deliveries that failed and were rescheduled"},
+    {"tollgate_outbox_parked_total", "counter", "Deliveries given up on and parked, by kind"},
+    {"tollgate_outbox_rate_limited_total", "counter",
+     "Calls answered 429, waited for (no attempt used), by method"},
+    {"tollgate_outbox_store_retries_total", "counter",
+     "Records of calls made (or finishes) that failed and are retried from memory"},
+    {"tollgate_outbox_delivery_seconds", "histogram", "From commit to delivery, by kind"},
+    {"tollgate_slack_calls_total", "counter", "Slack Web API calls by method and result"},
+    {"tollgate_mails_total", "counter", "Mails handed to the SMTP server, by result"},
+};
 
 // An item from its claim to its finish. It is in one place at a time: being
 // planned, in `ready` (waiting for the pacer), out (a Slack call, a mail or a
 // store write in flight), or in `retrying` (a store write to try again).
 struct Delivery {
   OutboxItem item;  // item.claim and `lost` change under Impl::mu
-  std::vector<Call> calls;
+  std::vector<outbox::Call> calls;
   std::size_t next = 0;
   Status failure;  // planning failed: finish with this
   // calls[next] succeeded and posted this message: to record with the call.
@@ -145,11 +132,6 @@ struct Delivery {
   Steady::time_point retry_at{};
   bool lost = false;  // its claim has passed to another worker
 };
-
-std::string post_body(const std::string& channel, const slack::Message& m,
-                      const std::string& thread_ts = {}) {
-  return slack::kit::post_message(channel, m, thread_ts);
-}
 
 }  // namespace
 
@@ -192,28 +174,15 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
     return workspace_url;
   }
 
-  std::string channel_for(const PersonId& person, const std::string& slack_id) {
-    std::lock_guard lock(mu);
-    auto it = dm_channel.find(person);
-    return it != dm_channel.end() ? it->second : slack_id;
-  }
-
   std::string claim_of(const Delivery& d) {
     std::lock_guard lock(mu);
     return d.item.claim;
   }
 
-  // Turns an effect into the Web API calls that deliver it, from the task as
-  // it is now, leaving out the calls the item has recorded as done.
+  // Turns an effect into the calls that deliver it (outbox_planner.h), from
+  // the task as it is now, leaving out the calls the item has recorded as
+  // done. Reads here; the planner decides.
   void plan(Delivery& d) {
-    plan_calls(d);
-    const std::vector<std::string>& done = d.item.done_calls;
-    std::erase_if(d.calls, [&](const Call& c) {
-      return std::find(done.begin(), done.end(), c.key) != done.end();
-    });
-  }
-
-  void plan_calls(Delivery& d) {
     const Effect& e = d.item.effect;
     auto task = store.task(e.task);
     if (!task.ok()) {
@@ -221,147 +190,29 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
       return;
     }
     auto eng = engine();
-    const Directory& dir = eng->directory();
-    auto dm = [&](const PersonId& person, std::string* channel) -> Status {
-      auto slack_id = identity.slack_id_for(person);
-      if (!slack_id) {
-        identity.learn_people();
-        return unavailable("no Slack account known for " + dir.display_name(person) + " yet");
-      }
-      *channel = channel_for(person, *slack_id);
-      return {};
-    };
-    switch (e.kind) {
-      case EffectKind::assign: {
-        int step = e.get("step") != nullptr ? std::stoi(*e.get("step")) : task->current_step();
-        const TaskStep* s = step >= 0 && step < static_cast<int>(task->steps.size())
-                                ? &task->steps[static_cast<std::size_t>(step)]
-                                : nullptr;
-        // Moved on before we got here (decided, reassigned): nothing to ask.
-        if (s == nullptr || s->state != StepState::current ||
-            std::find(s->assignees.begin(), s->assignees.end(), e.recipient) ==
-                s->assignees.end()) {
-          return;
-        }
-        std::string channel;
-        if (Status st = dm(e.recipient, &channel); !st.ok()) {
-          d.failure = st;
-          return;
-        }
-        slack::Message m = slack::task_message(*eng, *task, e.recipient, step);
-        SlackMessage rec{task->number, "", "", "", e.recipient, "assign", step, {}, ""};
-        d.calls.push_back({"post", "chat.postMessage", channel, post_body(channel, m), e.recipient,
-                           rec, std::nullopt});
-        return;
-      }
-      case EffectKind::update_messages: {
-        auto messages = store.messages(task->number);
-        if (!messages.ok()) {
-          d.failure = messages.status();
-          return;
-        }
-        for (const SlackMessage& m : *messages) {
-          if (m.purpose != "assign") continue;
-          slack::Message view = slack::task_message(*eng, *task, m.person, m.step);
-          d.calls.push_back({"update:" + m.channel + ":" + m.ts, "chat.update", m.channel,
-                             slack::kit::update_message(m.channel, m.ts, view), "", std::nullopt,
-                             std::nullopt});
-        }
-        return;
-      }
-      case EffectKind::notify: {
-        std::string channel;
-        if (Status st = dm(e.recipient, &channel); !st.ok()) {
-          d.failure = st;
-          return;
-        }
-        const std::string* event = e.get("event");
-        const std::string* by = e.get("by");
-        slack::Message m =
-            slack::notification(*eng, *task, e.recipient, event ? *event : "", by ? *by : "");
-        SlackMessage rec{task->number, "", "", "", e.recipient, "notify", -1, {}, ""};
-        d.calls.push_back({"post", "chat.postMessage", channel, post_body(channel, m), e.recipient,
-                           rec, std::nullopt});
-        return;
-      }
-      case EffectKind::post_comment: {
-        const std::string* id = e.get("comment_id");
-        const Comment* c = nullptr;
-        for (const Comment& x : task->comments) {
-          if (id != nullptr && std::to_string(x.id) == *id) c = &x;
-        }
-        if (c == nullptr || c->deleted) return;
-        auto messages = store.messages(task->number);
-        if (!messages.ok()) {
-          d.failure = messages.status();
-          return;
-        }
-        slack::Message m = slack::comment_reply(dir, *task, *c);
-        for (const SlackMessage& msg : *messages) {
-          if (msg.purpose != "assign") continue;
-          // Not back into the thread it was written in.
-          if (c->source == "slack" && c->slack_channel == msg.channel) continue;
-          d.calls.push_back({"reply:" + msg.channel + ":" + msg.ts, "chat.postMessage", msg.channel,
-                             post_body(msg.channel, m, msg.ts), "", std::nullopt, std::nullopt});
-        }
-        return;
-      }
-      case EffectKind::remind: {
-        int step = e.get("step") != nullptr ? std::stoi(*e.get("step")) : -1;
-        // Decided or moved on since: nothing to remind of.
-        if (step != task->current_step() ||
-            !std::count(task->current()->assignees.begin(), task->current()->assignees.end(),
-                        e.recipient)) {
-          return;
-        }
-        std::string channel;
-        if (Status st = dm(e.recipient, &channel); !st.ok()) {
-          d.failure = st;
-          return;
-        }
-        auto messages = store.messages(task->number);
-        if (!messages.ok()) {
-          d.failure = messages.status();
-          return;
-        }
-        // Into the thread of their message about this step (the latest copy).
-        const SlackMessage* parent = nullptr;
-        for (const SlackMessage& m : *messages) {
-          if (m.purpose == "assign" && m.person == e.recipient && m.step == step) parent = &m;
-        }
-        const std::string* waiting = e.get("waiting");
-        slack::Message m =
-            slack::reminder(*eng, *task, e.recipient, *identity.slack_id_for(e.recipient),
-                            waiting != nullptr ? *waiting : "", parent == nullptr);
-        std::string to = parent != nullptr ? parent->channel : channel;
-        d.calls.push_back(
-            {"post", "chat.postMessage", to, post_body(to, m, parent != nullptr ? parent->ts : ""),
-             parent != nullptr ? PersonId() : e.recipient, std::nullopt, std::nullopt});
-        return;
-      }
-      case EffectKind::email: {
-        const Person* p = dir.person(e.recipient);
-        if (p == nullptr || p->email.empty()) {
-          d.failure = invalid_argument("no email address for " + e.recipient);
-          return;
-        }
-        if (mailer == nullptr) {
-          d.failure = invalid_argument("email is not configured (TOLLGATE_SMTP_URL)");
-          return;
-        }
-        auto messages = store.messages(task->number);
-        std::string link;
-        if (messages.ok()) {
-          for (const SlackMessage& m : *messages) {
-            if (m.person == e.recipient && !m.permalink.empty()) link = m.permalink;
-          }
-        }
-        if (link.empty()) link = url();
-        d.calls.push_back(
-            {"mail", kSmtp, "", "", "", std::nullopt, mail::task_mail(*eng, *task, e, link)});
+    outbox::PlanInput in{*eng, *task};
+    if (outbox::needs_messages(e.kind)) {
+      auto messages = store.messages(task->number);
+      if (messages.ok()) {
+        in.messages = std::move(*messages);
+      } else if (e.kind != EffectKind::email) {  // a mail goes without its link
+        d.failure = messages.status();
         return;
       }
     }
+    if (!e.recipient.empty()) in.recipient_slack_id = identity.slack_id_for(e.recipient);
+    {
+      std::lock_guard lock(mu);
+      if (auto it = dm_channel.find(e.recipient); it != dm_channel.end())
+        in.recipient_dm = it->second;
+      in.mail_enabled = mailer != nullptr;
+      in.workspace_url = workspace_url;
+    }
+    outbox::Planned planned = outbox::plan(e, in);
+    if (planned.learn_people) identity.learn_people();
+    d.failure = planned.failure;
+    d.calls = std::move(planned.calls);
+    outbox::drop_done(d.calls, d.item.done_calls);
   }
 
   std::chrono::milliseconds jitter(std::chrono::milliseconds upto) {
@@ -518,7 +369,7 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   // Slack (or the mail server) answered calls[next].
   void answered(const DeliveryPtr& d, const Status& status,
                 std::optional<std::chrono::milliseconds> retry_after, const std::string& body) {
-    Call& c = d->calls[d->next];
+    outbox::Call& c = d->calls[d->next];
     if (!status.ok()) {
       if (retry_after) {
         // Rate limited: hold the method or channel for Retry-After and wait
@@ -550,7 +401,7 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
       d->posted->channel = channel;
       d->posted->ts = ts;
       d->posted->posted_at = clock.now();
-      d->posted->permalink = permalink(url(), channel, ts);
+      d->posted->permalink = outbox::permalink(url(), channel, ts);
     } else if (c.record) {
       spdlog::error("outbox: {} for task #{} answered without channel or ts; not recorded",
                     c.method, d->item.effect.task);
@@ -559,9 +410,9 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   }
 
   void send(const DeliveryPtr& d) {
-    Call& call = d->calls[d->next];
+    outbox::Call& call = d->calls[d->next];
     auto self = shared_from_this();
-    if (call.method == kSmtp) {
+    if (call.method == outbox::kSmtp) {
       mailer->send(*call.mail, [self, d](Status s) {
         self->metrics.inc("tollgate_mails_total", {{"result", s.ok() ? "sent" : "failed"}});
         self->answered(d, s, std::nullopt, "");
@@ -647,103 +498,132 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
     return std::max(options.lease / 3, std::chrono::milliseconds(10));
   }
 
+  // When the loop next claims, polls and renews (the loop's own state).
+  struct Schedule {
+    Steady::time_point next_poll;
+    Steady::time_point next_claim;
+    Steady::time_point next_renew;
+  };
+  using Lock = std::unique_lock<std::mutex>;
+  static constexpr auto kMs = std::chrono::milliseconds(1);
+
+  // Claims when there is room, no claim is pending, and there is reason to
+  // look (new effects, freed room, or the poll); at most every 20 ms, so
+  // that a burst of commits does not turn into a burst of claims.
+  void claim_if_due(Lock& lock, Schedule& s, Steady::time_point now) {
+    if (!claiming && capacity() > 0 && (woken || now >= s.next_poll) && now >= s.next_claim) {
+      claiming = true;
+      woken = false;
+      s.next_poll = now + options.poll;
+      s.next_claim = now + 20 * kMs;
+      int want = capacity();
+      auto self = shared_from_this();
+      lock.unlock();
+      store.claim_outbox(clock.now(), want, options.lease,
+                         [self](auto r) { self->claimed_items(std::move(r)); });
+      lock.lock();
+    } else if (capacity() <= 0) {
+      woken = false;  // no room: a finishing delivery wakes us again
+    }
+  }
+
+  // Keeps what is held ours while it waits (pace, Retry-After, records).
+  void renew_if_due(Lock& lock, Schedule& s, Steady::time_point now) {
+    if (renewing || held.empty() || now < s.next_renew) return;
+    renewing = true;
+    s.next_renew = now + renew_every();
+    std::vector<std::pair<std::int64_t, std::string>> claims;
+    for (const auto& [id, d] : held) claims.emplace_back(id, d->item.claim);
+    auto self = shared_from_this();
+    lock.unlock();
+    store.renew_outbox(claims, clock.now() + options.lease,
+                       [self, claims](auto r) { self->renewed(claims, std::move(r)); });
+    lock.lock();
+  }
+
+  // Plans what was claimed, outside the lock (it reads the store).
+  void plan_claimed(Lock& lock) {
+    while (!claimed.empty()) {
+      auto d = claimed.front();
+      claimed.pop_front();
+      ++out;
+      lock.unlock();
+      plan(*d);
+      if (!d->failure.ok() || d->calls.empty()) {
+        finish(d, d->failure);  // keeps its place until recorded
+        lock.lock();
+      } else {
+        lock.lock();
+        --out;
+        ready.push_back(d);
+      }
+    }
+  }
+
+  // Store writes to try again, when due; `wake_at` is brought forward to the
+  // next one that is not.
+  void retry_due(Lock& lock, Steady::time_point now, Steady::time_point& wake_at) {
+    for (auto it = retrying.begin(); it != retrying.end();) {
+      auto d = *it;
+      if (d->lost) {  // lost while being planned: another worker's now
+        it = retrying.erase(it);
+        held.erase(d->item.id);
+        continue;
+      }
+      if (d->retry_at > now) {
+        wake_at = std::min(wake_at, d->retry_at);
+        ++it;
+        continue;
+      }
+      it = retrying.erase(it);
+      ++out;
+      lock.unlock();
+      resume(d);
+      lock.lock();
+    }
+  }
+
+  // Sends what the pacer allows; `wake_at` is brought forward to when it
+  // allows the next of the rest.
+  void send_ready(Lock& lock, Steady::time_point now, Steady::time_point& wake_at) {
+    for (auto it = ready.begin(); it != ready.end();) {
+      auto d = *it;
+      if (d->lost) {
+        it = ready.erase(it);
+        held.erase(d->item.id);
+        continue;
+      }
+      Steady::time_point when;
+      const outbox::Call& c = d->calls[d->next];
+      if (pacer.try_acquire(c.method, c.channel, now, &when)) {
+        it = ready.erase(it);
+        ++out;
+        lock.unlock();
+        send(d);
+        lock.lock();
+      } else {
+        wake_at = std::min(wake_at, std::max(when, now + kMs));
+        ++it;
+      }
+    }
+  }
+
   void run() {
-    std::unique_lock lock(mu);
-    auto next_poll = Steady::now();
-    auto next_claim = Steady::now();
-    auto next_renew = Steady::now() + renew_every();
+    Lock lock(mu);
+    Schedule s{Steady::now(), Steady::now(), Steady::now() + renew_every()};
     while (!stopping) {
       kick = false;
       auto now = Steady::now();
-      auto self = shared_from_this();
-      // Claim when there is room, no claim is pending, and there is reason to
-      // look (new effects, freed room, or the poll); at most every 20 ms, so
-      // that a burst of commits does not turn into a burst of claims.
-      if (!claiming && capacity() > 0 && (woken || now >= next_poll) && now >= next_claim) {
-        claiming = true;
-        woken = false;
-        next_poll = now + options.poll;
-        next_claim = now + std::chrono::milliseconds(20);
-        int want = capacity();
-        lock.unlock();
-        store.claim_outbox(clock.now(), want, options.lease,
-                           [self](auto r) { self->claimed_items(std::move(r)); });
-        lock.lock();
-      } else if (capacity() <= 0) {
-        woken = false;  // no room: a finishing delivery wakes us again
-      }
-      // Keep what is held ours while it waits (pace, Retry-After, records).
-      if (!renewing && !held.empty() && now >= next_renew) {
-        renewing = true;
-        next_renew = now + renew_every();
-        std::vector<std::pair<std::int64_t, std::string>> claims;
-        for (const auto& [id, d] : held) claims.emplace_back(id, d->item.claim);
-        lock.unlock();
-        store.renew_outbox(claims, clock.now() + options.lease,
-                           [self, claims](auto r) { self->renewed(claims, std::move(r)); });
-        lock.lock();
-      }
-      // Plan what was claimed, outside the lock (it reads the store).
-      while (!claimed.empty()) {
-        auto d = claimed.front();
-        claimed.pop_front();
-        ++out;
-        lock.unlock();
-        plan(*d);
-        if (!d->failure.ok() || d->calls.empty()) {
-          finish(d, d->failure);  // keeps its place until recorded
-          lock.lock();
-        } else {
-          lock.lock();
-          --out;
-          ready.push_back(d);
-        }
-      }
-      // Store writes to try again, when due.
+      claim_if_due(lock, s, now);
+      renew_if_due(lock, s, now);
+      plan_claimed(lock);
       now = Steady::now();
-      auto wake_at = std::min(std::max(next_poll, now + std::chrono::milliseconds(5)),
-                              std::max(next_renew, now + std::chrono::milliseconds(1)));
-      for (auto it = retrying.begin(); it != retrying.end();) {
-        auto d = *it;
-        if (d->lost) {  // lost while being planned: another worker's now
-          it = retrying.erase(it);
-          held.erase(d->item.id);
-          continue;
-        }
-        if (d->retry_at > now) {
-          wake_at = std::min(wake_at, d->retry_at);
-          ++it;
-          continue;
-        }
-        it = retrying.erase(it);
-        ++out;
-        lock.unlock();
-        resume(d);
-        lock.lock();
-      }
-      // Send what the pacer allows; note when to look again for the rest.
-      for (auto it = ready.begin(); it != ready.end();) {
-        auto d = *it;
-        if (d->lost) {
-          it = ready.erase(it);
-          held.erase(d->item.id);
-          continue;
-        }
-        Steady::time_point when;
-        const Call& c = d->calls[d->next];
-        if (pacer.try_acquire(c.method, c.channel, now, &when)) {
-          it = ready.erase(it);
-          ++out;
-          lock.unlock();
-          send(d);
-          lock.lock();
-        } else {
-          wake_at = std::min(wake_at, std::max(when, now + std::chrono::milliseconds(1)));
-          ++it;
-        }
-      }
+      auto wake_at =
+          std::min(std::max(s.next_poll, now + 5 * kMs), std::max(s.next_renew, now + kMs));
+      retry_due(lock, now, wake_at);
+      send_ready(lock, now, wake_at);
       if (woken && !claiming && capacity() > 0)
-        wake_at = std::min(wake_at, std::max(next_claim, now + std::chrono::milliseconds(1)));
+        wake_at = std::min(wake_at, std::max(s.next_claim, now + kMs));
       // The predicate must be false whenever waiting is the right thing to
       // do: a true one returns without releasing the lock. `kick` is set by
       // an event and cleared by the next turn, so it cannot stay true.
@@ -772,21 +652,7 @@ OutboxWorker::OutboxWorker(Store& store, slack::WebClient& slack, Identity& iden
                            const Clock& clock, Metrics& metrics, OutboxOptions options)
     : impl_(std::make_shared<Impl>(store, slack, identity, std::move(engine), clock, metrics,
                                    options)) {
-  metrics.describe("tollgate_outbox_delivered_total", "counter",
-                   "Effects delivered to Slack, by kind");
-  metrics.describe("tollgate_outbox_retries_total", "counter",
-                   "Deliveries that failed and were rescheduled");
-  metrics.describe("tollgate_outbox_parked_total", "counter",
-                   "Deliveries given up on and parked, by kind");
-  metrics.describe("tollgate_outbox_rate_limited_total", "counter",
-                   "Calls answered 429, waited for (no attempt used), by method");
-  metrics.describe("tollgate_outbox_store_retries_total", "counter",
-                   "Records of calls made (or finishes) that failed and are retried from memory");
-  metrics.describe("tollgate_outbox_delivery_seconds", "histogram",
-                   "From commit to delivery, by kind");
-  metrics.describe("tollgate_slack_calls_total", "counter",
-                   "Slack Web API calls by method and result");
-  metrics.describe("tollgate_mails_total", "counter", "Mails handed to the SMTP server, by result");
+  for (const MetricHelp& m : kMetrics) metrics.describe(m.name, m.type, m.help);
 }
 
 OutboxWorker::~OutboxWorker() {

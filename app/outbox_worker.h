@@ -4,7 +4,9 @@
 //
 // Order: the store offers only the oldest pending effect of each task, so a
 // task's effects reach Slack in the order they were decided. Messages are
-// rendered at delivery time from the task as it is then.
+// rendered at delivery time from the task as it is then: what to send for an
+// effect is decided by the planner (outbox_planner.h, pure); this worker reads
+// what the planner needs, and claims, paces, retries and records the calls.
 //
 // Once: an effect may take several calls (a comment goes into every thread
 // of its task). Each call that succeeds is recorded with its item before the

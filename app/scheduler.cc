@@ -48,6 +48,72 @@ void Scheduler::loop() {
   }
 }
 
+namespace {
+
+// A command submitted by a pass, and its outcome to come.
+struct Submitted {
+  Action action;
+  std::future<StatusOr<Decision>> result;
+};
+
+// Whether a reminder due to `person` now is held back: their time zone is not
+// known yet (`identity` null: UTC), or it is quiet hours where they are.
+// Counted in `pass`.
+bool held_back(Identity* identity, const Task& task, const PersonId& person, Time now,
+               SchedulerPass& pass) {
+  Identity::Zone zone{"UTC", std::chrono::seconds(0)};
+  if (identity != nullptr) {
+    bool pending = false;
+    auto z = identity->zone_of(person, &pending);
+    if (!z) {
+      ++pass.waiting_zone;
+      return true;
+    }
+    zone = *z;
+  }
+  if (quiet_hours(now, zone.offset, task.current()->rule.sla.remind_on_weekends)) {
+    ++pass.quiet;
+    return true;
+  }
+  return false;
+}
+
+// Submits to `service` what is due on `task` now (sla_due), but the reminders held back.
+void submit_due(TaskService& service, Identity* identity, const Task& task, Time now,
+                SchedulerPass& pass, std::vector<Submitted>& submitted) {
+  for (const SlaDue& due : sla_due(task, now)) {
+    if (due.action == Action::remind && held_back(identity, task, due.person, now, pass)) continue;
+    Command cmd;
+    cmd.action = due.action;
+    cmd.actor = std::string(kSystemActor);
+    cmd.to = due.person;
+    cmd.step = due.step;
+    auto promise = std::make_shared<std::promise<StatusOr<Decision>>>();
+    submitted.push_back({due.action, promise->get_future()});
+    service.act(task.number, std::move(cmd),
+                [promise](StatusOr<Decision> d) { promise->set_value(std::move(d)); });
+  }
+}
+
+// Waits for each command submitted and counts how it went.
+void tally(std::vector<Submitted>& submitted, SchedulerPass& pass) {
+  for (Submitted& s : submitted) {
+    StatusOr<Decision> d = s.result.get();
+    if (d.ok()) {
+      (s.action == Action::remind     ? pass.reminded
+       : s.action == Action::escalate ? pass.escalated
+                                      : pass.expired)++;
+    } else if (d.status().code() == Code::conflict) {
+      ++pass.refused;
+    } else {
+      ++pass.failed;
+      spdlog::warn("scheduler: {} failed: {}", action_name(s.action), d.status().to_string());
+    }
+  }
+}
+
+}  // namespace
+
 SchedulerPass Scheduler::run_once() {
   std::lock_guard pass_lock(pass_mu_);
   SchedulerPass pass;
@@ -55,10 +121,6 @@ SchedulerPass Scheduler::run_once() {
   if (Status s = service_.load_delegations(); !s.ok()) {
     spdlog::warn("scheduler: cannot read delegations: {}", s.to_string());
   }
-  struct Submitted {
-    Action action;
-    std::future<StatusOr<Decision>> result;
-  };
   std::vector<Submitted> submitted;
   Store& store = service_.store();
   TaskFilter filter;
@@ -74,50 +136,12 @@ SchedulerPass Scheduler::run_once() {
     Time now = clock_.now();
     for (const Task& t : *page) {
       ++pass.tasks_seen;
-      for (const SlaDue& due : sla_due(t, now)) {
-        if (due.action == Action::remind) {
-          Identity::Zone zone{"UTC", std::chrono::seconds(0)};
-          if (identity_ != nullptr) {
-            bool pending = false;
-            auto z = identity_->zone_of(due.person, &pending);
-            if (!z) {
-              ++pass.waiting_zone;
-              continue;
-            }
-            zone = *z;
-          }
-          if (quiet_hours(now, zone.offset, t.current()->rule.sla.remind_on_weekends)) {
-            ++pass.quiet;
-            continue;
-          }
-        }
-        Command cmd;
-        cmd.action = due.action;
-        cmd.actor = std::string(kSystemActor);
-        cmd.to = due.person;
-        cmd.step = due.step;
-        auto promise = std::make_shared<std::promise<StatusOr<Decision>>>();
-        submitted.push_back({due.action, promise->get_future()});
-        service_.act(t.number, std::move(cmd),
-                     [promise](StatusOr<Decision> d) { promise->set_value(std::move(d)); });
-      }
+      submit_due(service_, identity_, t, now, pass, submitted);
     }
     if (static_cast<int>(page->size()) < filter.limit) break;
     filter.after = page->back().number;
   }
-  for (Submitted& s : submitted) {
-    StatusOr<Decision> d = s.result.get();
-    if (d.ok()) {
-      (s.action == Action::remind     ? pass.reminded
-       : s.action == Action::escalate ? pass.escalated
-                                      : pass.expired)++;
-    } else if (d.status().code() == Code::conflict) {
-      ++pass.refused;
-    } else {
-      ++pass.failed;
-      spdlog::warn("scheduler: {} failed: {}", action_name(s.action), d.status().to_string());
-    }
-  }
+  tally(submitted, pass);
   return pass;
 }
 

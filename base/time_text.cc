@@ -100,9 +100,13 @@ std::string format_date(Time t) {
   return buf;
 }
 
+namespace {
+// The time of day of `t`, UTC.
+hh_mm_ss<Duration> time_of_day(Time t) { return hh_mm_ss<Duration>{t - floor<days>(t)}; }
+}  // namespace
+
 std::string format_instant(Time t) {
-  auto day_start = floor<days>(t);
-  hh_mm_ss<Duration> tod{t - day_start};
+  hh_mm_ss<Duration> tod = time_of_day(t);
   char buf[32];
   std::snprintf(buf, sizeof buf, "%s %02d:%02d UTC", format_date(t).c_str(),
                 int(tod.hours().count()), int(tod.minutes().count()));
@@ -110,8 +114,7 @@ std::string format_instant(Time t) {
 }
 
 std::string format_iso8601(Time t) {
-  auto day_start = floor<days>(t);
-  hh_mm_ss<Duration> tod{t - day_start};
+  hh_mm_ss<Duration> tod = time_of_day(t);
   char buf[40];
   std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02d.%03dZ", format_date(t).c_str(),
                 int(tod.hours().count()), int(tod.minutes().count()), int(tod.seconds().count()),

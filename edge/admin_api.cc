@@ -1,15 +1,19 @@
 #include "edge/admin_api.h"
 
 #include <charconv>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include <openssl/crypto.h>
 
 #include "app/audit_export.h"
-#include "base/json.h"
 #include "app/task_service.h"
+#include "base/json.h"
+#include "base/time_text.h"
 #include "storage/store.h"
 #include "workflow/engine.h"
-#include "base/time_text.h"
 
 namespace tollgate {
 namespace {
@@ -168,29 +172,7 @@ void write_delegation(json::Writer& w, const Delegation& d, Time now) {
   w.EndObject();
 }
 
-std::string task_json(const Engine& e, const Task& t, const std::vector<StoredEvent>& history,
-                      const std::string& summary = {}) {
-  rapidjson::StringBuffer b;
-  json::Writer w(b);
-  w.StartObject();
-  write_summary(w, t);
-  if (!summary.empty()) json::kv(w, "summary", summary);
-  w.Key("version");
-  w.Int64(t.version);
-  json::kv(w, "justification", t.justification);
-  json::key(w, "duration");
-  if (t.duration) {
-    json::string(w, format_duration(*t.duration));
-  } else {
-    w.Null();
-  }
-  w.Key("sensitive");
-  w.Bool(t.sensitive);
-  json::kv(w, "policy", t.policy_id);
-  json::kv(w, "policy_name", t.policy_name);
-  json::kv(w, "instructions", t.instructions);
-  json::kv(w, "closed_by", t.closed_by);
-  write_time(w, "closed_at", t.closed_at);
+void write_steps(json::Writer& w, const Engine& e, const Task& t) {
   Plan plan = e.plan(t, {});
   json::kv(w, "headline", plan.headline);
   json::key(w, "steps");
@@ -227,6 +209,9 @@ std::string task_json(const Engine& e, const Task& t, const std::vector<StoredEv
     w.EndObject();
   }
   w.EndArray();
+}
+
+void write_comments(json::Writer& w, const Task& t) {
   json::key(w, "comments");
   w.StartArray();
   for (const Comment& c : t.comments) {
@@ -252,6 +237,9 @@ std::string task_json(const Engine& e, const Task& t, const std::vector<StoredEv
     w.EndObject();
   }
   w.EndArray();
+}
+
+void write_history(json::Writer& w, const std::vector<StoredEvent>& history) {
   json::key(w, "history");
   w.StartArray();
   for (const StoredEvent& ev : history) {
@@ -264,8 +252,402 @@ std::string task_json(const Engine& e, const Task& t, const std::vector<StoredEv
     w.EndObject();
   }
   w.EndArray();
+}
+
+// A task in full: its fields, steps (the execution plan), comments, insights and history.
+std::string task_json(const Engine& e, const Task& t, const std::vector<StoredEvent>& history,
+                      const std::string& summary = {}) {
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  write_summary(w, t);
+  if (!summary.empty()) json::kv(w, "summary", summary);
+  w.Key("version");
+  w.Int64(t.version);
+  json::kv(w, "justification", t.justification);
+  json::key(w, "duration");
+  if (t.duration) {
+    json::string(w, format_duration(*t.duration));
+  } else {
+    w.Null();
+  }
+  w.Key("sensitive");
+  w.Bool(t.sensitive);
+  json::kv(w, "policy", t.policy_id);
+  json::kv(w, "policy_name", t.policy_name);
+  json::kv(w, "instructions", t.instructions);
+  json::kv(w, "closed_by", t.closed_by);
+  write_time(w, "closed_at", t.closed_at);
+  write_steps(w, e, t);
+  write_comments(w, t);
+  write_history(w, history);
   w.EndObject();
   return json::text(b);
+}
+
+std::string delegation_json(const Delegation& d, Time now) {
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  write_delegation(w, d, now);
+  return json::text(b);
+}
+
+Response invalid(const std::string& message) {
+  return error(400, "invalid_argument", message);
+}
+
+// ---- The endpoints ----
+
+// One request being answered: the request, its path parameters (parsed and
+// checked once, by the route table), and the engine as it was when it came.
+struct Call {
+  const http::Request& req;
+  http::Respond respond;
+  TaskService& service;
+  Store& store;
+  std::shared_ptr<const Engine> engine;
+  TaskNumber task = 0;  // {task}: a task number, 1 or more
+  PersonId person;      // {person}: a person of the directory
+};
+
+// The completion of a change: `ok_status` and the task in full, or the error.
+TaskService::Done decided(const Call& c, int ok_status) {
+  return [respond = c.respond, store = &c.store, engine = c.engine,
+          ok_status](StatusOr<Decision> d) {
+    if (!d.ok()) return respond(error(d.status()));
+    auto history = store->task_events(d->task.number);
+    respond(Response::json(
+        ok_status, task_json(*engine, d->task, history.ok() ? *history : std::vector<StoredEvent>{},
+                             d->summary)));
+  };
+}
+
+// POST /api/v1/requests
+void open_request(Call& c) {
+  Body body;
+  if (Status s = body.parse(c.req.body); !s.ok()) return c.respond(error(s));
+  RequestInput in;
+  in.requester = body.str("requester", true);
+  in.subject = body.str("subject", false);
+  in.app = body.str("app", true);
+  in.resource = body.str("resource", true);
+  in.justification = body.str("justification", true);
+  std::string duration = body.str("duration", false);
+  in.emergency = body.boolean("emergency");
+  if (!body.error().ok()) return c.respond(error(body.error()));
+  if (!duration.empty()) {
+    in.duration = parse_duration(duration);
+    if (!in.duration) {
+      return c.respond(invalid("field `duration`: \"" + duration +
+                               "\" is not a duration such as \"8h\" or \"7d\""));
+    }
+  }
+  c.service.request(in, decided(c, 201));
+}
+
+// POST /api/v1/revocations
+void open_revocation(Call& c) {
+  Body body;
+  if (Status s = body.parse(c.req.body); !s.ok()) return c.respond(error(s));
+  RevocationInput in;
+  in.proposer = body.str("proposer", true);
+  in.subject = body.str("subject", true);
+  in.app = body.str("app", true);
+  in.resource = body.str("resource", true);
+  in.reason = body.str("reason", true);
+  if (!body.error().ok()) return c.respond(error(body.error()));
+  c.service.revoke(in, decided(c, 201));
+}
+
+// The filter of GET /api/v1/tasks from its query; an error names the parameter.
+StatusOr<TaskFilter> task_filter(const http::Request& req) {
+  TaskFilter f;
+  f.assignee = param(req, "assignee");
+  f.involving = param(req, "involving");
+  if (std::string s = param(req, "state"); !s.empty()) {
+    if (s == "open" || s == "closed") {
+      f.open = s == "open";
+    } else {
+      f.state = parse_state(s);
+      if (!f.state) return invalid_argument("parameter `state`: unknown state \"" + s + "\"");
+    }
+  }
+  if (std::string k = param(req, "kind"); !k.empty()) {
+    f.kind = parse_kind(k);
+    if (!f.kind) return invalid_argument("parameter `kind`: expected grant or revoke");
+  }
+  if (std::string a = param(req, "after"); !a.empty()) {
+    auto n = number(a);
+    if (!n) return invalid_argument("parameter `after` must be a task number");
+    f.after = *n;
+  }
+  f.limit = 100;
+  if (std::string l = param(req, "limit"); !l.empty()) {
+    auto n = number(l);
+    if (!n || *n < 1 || *n > 500) return invalid_argument("parameter `limit` must be 1 to 500");
+    f.limit = static_cast<int>(*n);
+  }
+  return f;
+}
+
+// GET /api/v1/tasks
+void list_tasks(Call& c) {
+  auto f = task_filter(c.req);
+  if (!f.ok()) return c.respond(error(f.status()));
+  auto tasks = c.store.tasks(*f);
+  if (!tasks.ok()) return c.respond(error(tasks.status()));
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  json::key(w, "tasks");
+  w.StartArray();
+  for (const Task& t : *tasks) {
+    w.StartObject();
+    write_summary(w, t);
+    w.EndObject();
+  }
+  w.EndArray();
+  json::key(w, "next_after");
+  if (static_cast<int>(tasks->size()) == f->limit) {
+    w.Int64(tasks->back().number);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  c.respond(Response::json(200, json::text(b)));
+}
+
+// GET /api/v1/tasks/{task}
+void get_task(Call& c) {
+  auto t = c.store.task(c.task);
+  if (!t.ok()) return c.respond(error(t.status()));
+  auto history = c.store.task_events(c.task);
+  if (!history.ok()) return c.respond(error(history.status()));
+  c.respond(Response::json(200, task_json(*c.engine, *t, *history)));
+}
+
+// POST /api/v1/tasks/{task}/actions
+void act_on_task(Call& c) {
+  Body body;
+  if (Status s = body.parse(c.req.body); !s.ok()) return c.respond(error(s));
+  Command cmd;
+  cmd.actor = body.str("actor", true);
+  std::string action = body.str("action", true);
+  cmd.comment = body.str("comment", false);
+  cmd.to = body.str("to", false);
+  if (!body.error().ok()) return c.respond(error(body.error()));
+  auto a = parse_action(action);
+  if (!a || *a == Action::comment || *a == Action::edit_comment || *a == Action::delete_comment) {
+    return c.respond(
+        invalid("field `action`: \"" + action +
+                "\" is not one of approve, deny, confirm, provisioned, wont_provision, "
+                "deprovisioned, wont_deprovision, reassign, cancel"));
+  }
+  cmd.action = *a;
+  cmd.source = "api";
+  c.service.act(c.task, cmd, decided(c, 200));
+}
+
+// POST /api/v1/tasks/{task}/comments
+void comment_on_task(Call& c) {
+  Body body;
+  if (Status s = body.parse(c.req.body); !s.ok()) return c.respond(error(s));
+  Command cmd;
+  cmd.actor = body.str("author", true);
+  cmd.comment = body.str("text", true);
+  if (!body.error().ok()) return c.respond(error(body.error()));
+  if (c.engine->directory().person(cmd.actor) == nullptr) {
+    return c.respond(invalid("field `author`: unknown person \"" + cmd.actor + "\""));
+  }
+  cmd.action = Action::comment;
+  cmd.source = "api";
+  // Need to know: an author not involved in the task gets 404 and the line a
+  // task that does not exist gets (TaskService::act); the comment would
+  // otherwise reach the reviewers' threads under their name.
+  c.service.act(c.task, cmd, decided(c, 201));
+}
+
+// GET /api/v1/delegations
+void list_delegations(Call& c) {
+  auto all = c.store.delegations();
+  if (!all.ok()) return c.respond(error(all.status()));
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  json::key(w, "delegations");
+  w.StartArray();
+  Time now = c.engine->clock().now();
+  for (const Delegation& d : *all) write_delegation(w, d, now);
+  w.EndArray();
+  w.EndObject();
+  c.respond(Response::json(200, json::text(b)));
+}
+
+// GET /api/v1/people/{person}/delegation
+void get_delegation(Call& c) {
+  auto all = c.store.delegations();
+  if (!all.ok()) return c.respond(error(all.status()));
+  for (const Delegation& d : *all) {
+    if (d.person == c.person) {
+      return c.respond(Response::json(200, delegation_json(d, c.engine->clock().now())));
+    }
+  }
+  c.respond(error(404, "not_found", c.person + " has no delegation"));
+}
+
+// PUT /api/v1/people/{person}/delegation
+void set_delegation(Call& c) {
+  Body body;
+  if (Status st = body.parse(c.req.body); !st.ok()) return c.respond(error(st));
+  Time now = c.engine->clock().now();
+  Delegation d;
+  d.person = c.person;
+  d.delegate = body.str("delegate", true);
+  std::string until = body.str("until", true);
+  d.set_by = body.str("by", false);
+  if (d.set_by.empty()) d.set_by = c.person;
+  d.set_at = now;
+  if (!body.error().ok()) return c.respond(error(body.error()));
+  // A date is inclusive (through the end of that day, UTC); an instant is exact.
+  if (auto day = parse_date(until); day && until.size() == 10) {
+    d.until = *day + std::chrono::days(1);
+  } else if (auto at = parse_iso8601(until)) {
+    d.until = *at;
+  } else {
+    return c.respond(invalid("field `until`: \"" + until +
+                             "\" is not a date (2026-12-24) or an instant "
+                             "(2026-12-24T18:00:00Z)"));
+  }
+  c.service.delegate(d, [respond = c.respond, d, now](Status st) {
+    if (!st.ok()) return respond(error(st));
+    respond(Response::json(200, delegation_json(d, now)));
+  });
+}
+
+// DELETE /api/v1/people/{person}/delegation[?by=]
+void end_delegation(Call& c) {
+  std::string by = param(c.req, "by");
+  c.service.end_delegation(c.person, by.empty() ? c.person : by, [respond = c.respond](Status st) {
+    if (!st.ok()) return respond(error(st));
+    respond(Response::empty(204));
+  });
+}
+
+// GET /api/v1/audit?since=&limit=
+void audit(Call& c) {
+  std::int64_t since = 0;
+  if (std::string s = param(c.req, "since"); !s.empty()) {
+    auto v = number(s);
+    if (!v) return c.respond(invalid("parameter `since` must be an event sequence number"));
+    since = *v;
+  }
+  int limit = 500;
+  if (std::string l = param(c.req, "limit"); !l.empty()) {
+    auto v = number(l);
+    if (!v || *v < 1 || *v > 500) return c.respond(invalid("parameter `limit` must be 1 to 500"));
+    limit = static_cast<int>(*v);
+  }
+  auto events = c.store.events(since, limit);
+  if (!events.ok()) return c.respond(error(events.status()));
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  json::key(w, "events");
+  w.StartArray();
+  EventLinks links(c.store);
+  for (const StoredEvent& e : *events) {
+    std::string event = event_json(e, &c.engine->directory(), &links);
+    w.RawValue(event.data(), event.size(), rapidjson::kObjectType);
+  }
+  w.EndArray();
+  json::key(w, "next_since");
+  if (static_cast<int>(events->size()) == limit) {
+    w.Int64(events->back().seq);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  c.respond(Response::json(200, json::text(b)));
+}
+
+// ---- The route table ----
+
+struct Route {
+  std::string_view method;
+  // Segments; "{task}" and "{person}" are parameters (Call::task, Call::person).
+  std::string_view pattern;
+  void (*endpoint)(Call&);
+};
+
+constexpr Route kRoutes[] = {
+    {"POST", "/api/v1/requests", open_request},
+    {"POST", "/api/v1/revocations", open_revocation},
+    {"GET", "/api/v1/tasks", list_tasks},
+    {"GET", "/api/v1/tasks/{task}", get_task},
+    {"POST", "/api/v1/tasks/{task}/actions", act_on_task},
+    {"POST", "/api/v1/tasks/{task}/comments", comment_on_task},
+    {"GET", "/api/v1/delegations", list_delegations},
+    {"GET", "/api/v1/people/{person}/delegation", get_delegation},
+    {"PUT", "/api/v1/people/{person}/delegation", set_delegation},
+    {"DELETE", "/api/v1/people/{person}/delegation", end_delegation},
+    {"GET", "/api/v1/audit", audit},
+};
+
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  for (;;) {
+    auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) return out;
+    path.remove_prefix(slash + 1);
+  }
+}
+
+// Whether `path` has the shape of `pattern`; its parameters, by name, into `params`.
+bool matches(std::string_view pattern, const std::vector<std::string_view>& path,
+             std::vector<std::pair<std::string_view, std::string_view>>& params) {
+  std::vector<std::string_view> want = segments(pattern);
+  if (want.size() != path.size()) return false;
+  std::vector<std::pair<std::string_view, std::string_view>> found;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
+      found.emplace_back(want[i].substr(1, want[i].size() - 2), path[i]);
+    } else if (want[i] != path[i]) {
+      return false;
+    }
+  }
+  params = std::move(found);
+  return true;
+}
+
+// Parses the path parameters into the call: 404 for a task number that is
+// not one (or 0) and for a person the directory does not have.
+std::optional<Response> read_params(
+    const std::vector<std::pair<std::string_view, std::string_view>>& params, Call& c) {
+  for (const auto& [name, value] : params) {
+    std::string v(value);
+    if (name == "task") {
+      auto n = number(v);
+      if (!n || *n == 0) return error(404, "not_found", "no such task: " + v);
+      c.task = *n;
+    } else if (name == "person") {
+      if (c.engine->directory().person(v) == nullptr)
+        return error(404, "not_found", "no such person: " + v);
+      c.person = v;
+    }
+  }
+  return std::nullopt;
+}
+
+// "GET only", "GET, PUT or DELETE".
+std::string only(const std::vector<std::string_view>& methods) {
+  std::string out;
+  for (std::size_t i = 0; i < methods.size(); ++i) {
+    if (i > 0) out += i + 1 == methods.size() ? " or " : ", ";
+    out += methods[i];
+  }
+  return methods.size() == 1 ? out + " only" : out;
 }
 
 }  // namespace
@@ -289,278 +671,22 @@ void AdminApi::handle(const http::Request& req, http::Respond respond) {
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return respond(std::move(r));
   }
-  auto engine = service_.engine();
-  const std::string& path = req.path;
-  auto decided = [this, respond, engine](int ok_status) {
-    return [this, respond, engine, ok_status](StatusOr<Decision> d) {
-      if (!d.ok()) return respond(error(d.status()));
-      auto history = store_.task_events(d->task.number);
-      respond(Response::json(
-          ok_status, task_json(*engine, d->task,
-                               history.ok() ? *history : std::vector<StoredEvent>{}, d->summary)));
-    };
-  };
-
-  if (path == "/api/v1/requests" || path == "/api/v1/revocations") {
-    if (req.method != "POST") return respond(error(405, "method_not_allowed", "POST only"));
-    Body body;
-    if (Status s = body.parse(req.body); !s.ok()) return respond(error(s));
-    if (path == "/api/v1/requests") {
-      RequestInput in;
-      in.requester = body.str("requester", true);
-      in.subject = body.str("subject", false);
-      in.app = body.str("app", true);
-      in.resource = body.str("resource", true);
-      in.justification = body.str("justification", true);
-      std::string duration = body.str("duration", false);
-      in.emergency = body.boolean("emergency");
-      if (!body.error().ok()) return respond(error(body.error()));
-      if (!duration.empty()) {
-        in.duration = parse_duration(duration);
-        if (!in.duration)
-          return respond(error(
-              400, "invalid_argument",
-              "field `duration`: \"" + duration + "\" is not a duration such as \"8h\" or \"7d\""));
-      }
-      return service_.request(in, decided(201));
-    }
-    RevocationInput in;
-    in.proposer = body.str("proposer", true);
-    in.subject = body.str("subject", true);
-    in.app = body.str("app", true);
-    in.resource = body.str("resource", true);
-    in.reason = body.str("reason", true);
-    if (!body.error().ok()) return respond(error(body.error()));
-    return service_.revoke(in, decided(201));
+  // The routes of the path's shape; their parameters are the same.
+  std::vector<std::string_view> path = segments(req.path);
+  std::vector<std::pair<std::string_view, std::string_view>> params;
+  std::vector<const Route*> shaped;
+  for (const Route& r : kRoutes) {
+    if (matches(r.pattern, path, params)) shaped.push_back(&r);
   }
-
-  if (path == "/api/v1/tasks") {
-    if (req.method != "GET") return respond(error(405, "method_not_allowed", "GET only"));
-    TaskFilter f;
-    f.assignee = param(req, "assignee");
-    f.involving = param(req, "involving");
-    if (std::string s = param(req, "state"); !s.empty()) {
-      if (s == "open" || s == "closed") {
-        f.open = s == "open";
-      } else {
-        f.state = parse_state(s);
-        if (!f.state)
-          return respond(
-              error(400, "invalid_argument", "parameter `state`: unknown state \"" + s + "\""));
-      }
-    }
-    if (std::string k = param(req, "kind"); !k.empty()) {
-      f.kind = parse_kind(k);
-      if (!f.kind)
-        return respond(
-            error(400, "invalid_argument", "parameter `kind`: expected grant or revoke"));
-    }
-    if (std::string a = param(req, "after"); !a.empty()) {
-      auto n = number(a);
-      if (!n)
-        return respond(error(400, "invalid_argument", "parameter `after` must be a task number"));
-      f.after = *n;
-    }
-    f.limit = 100;
-    if (std::string l = param(req, "limit"); !l.empty()) {
-      auto n = number(l);
-      if (!n || *n < 1 || *n > 500)
-        return respond(error(400, "invalid_argument", "parameter `limit` must be 1 to 500"));
-      f.limit = static_cast<int>(*n);
-    }
-    auto tasks = store_.tasks(f);
-    if (!tasks.ok()) return respond(error(tasks.status()));
-    rapidjson::StringBuffer b;
-    json::Writer w(b);
-    w.StartObject();
-    json::key(w, "tasks");
-    w.StartArray();
-    for (const Task& t : *tasks) {
-      w.StartObject();
-      write_summary(w, t);
-      w.EndObject();
-    }
-    w.EndArray();
-    json::key(w, "next_after");
-    if (static_cast<int>(tasks->size()) == f.limit) {
-      w.Int64(tasks->back().number);
-    } else {
-      w.Null();
-    }
-    w.EndObject();
-    return respond(Response::json(200, json::text(b)));
+  if (shaped.empty()) return respond(error(404, "not_found", "no such endpoint: " + req.path));
+  Call call{req, std::move(respond), service_, store_, service_.engine()};
+  if (auto refused = read_params(params, call)) return call.respond(std::move(*refused));
+  std::vector<std::string_view> methods;
+  for (const Route* r : shaped) {
+    if (r->method == req.method) return r->endpoint(call);
+    methods.push_back(r->method);
   }
-
-  if (path.rfind("/api/v1/tasks/", 0) == 0) {
-    std::string rest = path.substr(14);
-    auto slash = rest.find('/');
-    auto n = number(rest.substr(0, slash));
-    if (!n || *n == 0)
-      return respond(error(404, "not_found", "no such task: " + rest.substr(0, slash)));
-    std::string sub = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    if (sub.empty()) {
-      if (req.method != "GET") return respond(error(405, "method_not_allowed", "GET only"));
-      auto t = store_.task(*n);
-      if (!t.ok()) return respond(error(t.status()));
-      auto history = store_.task_events(*n);
-      if (!history.ok()) return respond(error(history.status()));
-      return respond(Response::json(200, task_json(*engine, *t, *history)));
-    }
-    if (req.method != "POST") return respond(error(405, "method_not_allowed", "POST only"));
-    Body body;
-    if (Status s = body.parse(req.body); !s.ok()) return respond(error(s));
-    Command cmd;
-    if (sub == "actions") {
-      cmd.actor = body.str("actor", true);
-      std::string action = body.str("action", true);
-      cmd.comment = body.str("comment", false);
-      cmd.to = body.str("to", false);
-      if (!body.error().ok()) return respond(error(body.error()));
-      auto a = parse_action(action);
-      if (!a || *a == Action::comment || *a == Action::edit_comment ||
-          *a == Action::delete_comment) {
-        return respond(
-            error(400, "invalid_argument",
-                  "field `action`: \"" + action +
-                      "\" is not one of approve, deny, confirm, provisioned, wont_provision, "
-                      "deprovisioned, wont_deprovision, reassign, cancel"));
-      }
-      cmd.action = *a;
-      cmd.source = "api";
-      return service_.act(*n, cmd, decided(200));
-    }
-    if (sub == "comments") {
-      cmd.actor = body.str("author", true);
-      cmd.comment = body.str("text", true);
-      if (!body.error().ok()) return respond(error(body.error()));
-      if (engine->directory().person(cmd.actor) == nullptr) {
-        return respond(
-            error(400, "invalid_argument", "field `author`: unknown person \"" + cmd.actor + "\""));
-      }
-      cmd.action = Action::comment;
-      cmd.source = "api";
-      // Need to know: an author not involved in the task gets 404 and the line a
-      // task that does not exist gets (TaskService::act); the comment would
-      // otherwise reach the reviewers' threads under their name.
-      return service_.act(*n, cmd, decided(201));
-    }
-    return respond(error(404, "not_found", "no such endpoint: " + path));
-  }
-
-  if (path == "/api/v1/delegations") {
-    if (req.method != "GET") return respond(error(405, "method_not_allowed", "GET only"));
-    auto all = store_.delegations();
-    if (!all.ok()) return respond(error(all.status()));
-    rapidjson::StringBuffer b;
-    json::Writer w(b);
-    w.StartObject();
-    json::key(w, "delegations");
-    w.StartArray();
-    Time now = engine->clock().now();
-    for (const Delegation& d : *all) write_delegation(w, d, now);
-    w.EndArray();
-    w.EndObject();
-    return respond(Response::json(200, json::text(b)));
-  }
-
-  // /api/v1/people/<id>/delegation: PUT sets, GET shows, DELETE ends.
-  if (path.rfind("/api/v1/people/", 0) == 0 && path.size() > 26 &&
-      path.compare(path.size() - 11, 11, "/delegation") == 0) {
-    std::string person = path.substr(15, path.size() - 15 - 11);
-    const Directory& dir = engine->directory();
-    if (dir.person(person) == nullptr)
-      return respond(error(404, "not_found", "no such person: " + person));
-    Time now = engine->clock().now();
-    if (req.method == "GET") {
-      auto all = store_.delegations();
-      if (!all.ok()) return respond(error(all.status()));
-      for (const Delegation& d : *all) {
-        if (d.person != person) continue;
-        rapidjson::StringBuffer b;
-        json::Writer w(b);
-        write_delegation(w, d, now);
-        return respond(Response::json(200, json::text(b)));
-      }
-      return respond(error(404, "not_found", person + " has no delegation"));
-    }
-    if (req.method == "DELETE") {
-      std::string by = param(req, "by");
-      return service_.end_delegation(person, by.empty() ? person : by, [respond](Status st) {
-        if (!st.ok()) return respond(error(st));
-        respond(Response::empty(204));
-      });
-    }
-    if (req.method != "PUT") return respond(error(405, "method_not_allowed", "GET, PUT or DELETE"));
-    Body body;
-    if (Status st = body.parse(req.body); !st.ok()) return respond(error(st));
-    Delegation d;
-    d.person = person;
-    d.delegate = body.str("delegate", true);
-    std::string until = body.str("until", true);
-    d.set_by = body.str("by", false);
-    if (d.set_by.empty()) d.set_by = person;
-    d.set_at = now;
-    if (!body.error().ok()) return respond(error(body.error()));
-    // A date is inclusive (through the end of that day, UTC); an instant is exact.
-    if (auto day = parse_date(until); day && until.size() == 10) {
-      d.until = *day + std::chrono::days(1);
-    } else if (auto at = parse_iso8601(until)) {
-      d.until = *at;
-    } else {
-      return respond(error(400, "invalid_argument",
-                           "field `until`: \"" + until +
-                               "\" is not a date (2026-12-24) or an instant "
-                               "(2026-12-24T18:00:00Z)"));
-    }
-    return service_.delegate(d, [respond, d, now](Status st) {
-      if (!st.ok()) return respond(error(st));
-      rapidjson::StringBuffer b;
-      json::Writer w(b);
-      write_delegation(w, d, now);
-      respond(Response::json(200, json::text(b)));
-    });
-  }
-
-  if (path == "/api/v1/audit") {
-    if (req.method != "GET") return respond(error(405, "method_not_allowed", "GET only"));
-    std::int64_t since = 0;
-    if (std::string s = param(req, "since"); !s.empty()) {
-      auto v = number(s);
-      if (!v)
-        return respond(
-            error(400, "invalid_argument", "parameter `since` must be an event sequence number"));
-      since = *v;
-    }
-    int limit = 500;
-    if (std::string l = param(req, "limit"); !l.empty()) {
-      auto v = number(l);
-      if (!v || *v < 1 || *v > 500)
-        return respond(error(400, "invalid_argument", "parameter `limit` must be 1 to 500"));
-      limit = static_cast<int>(*v);
-    }
-    auto events = store_.events(since, limit);
-    if (!events.ok()) return respond(error(events.status()));
-    rapidjson::StringBuffer b;
-    json::Writer w(b);
-    w.StartObject();
-    json::key(w, "events");
-    w.StartArray();
-    EventLinks links(store_);
-    for (const StoredEvent& e : *events) {
-      std::string event = event_json(e, &engine->directory(), &links);
-      w.RawValue(event.data(), event.size(), rapidjson::kObjectType);
-    }
-    w.EndArray();
-    json::key(w, "next_since");
-    if (static_cast<int>(events->size()) == limit) {
-      w.Int64(events->back().seq);
-    } else {
-      w.Null();
-    }
-    w.EndObject();
-    return respond(Response::json(200, json::text(b)));
-  }
-  respond(error(404, "not_found", "no such endpoint: " + path));
+  call.respond(error(405, "method_not_allowed", only(methods)));
 }
 
 }  // namespace tollgate

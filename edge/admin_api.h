@@ -1,16 +1,27 @@
-// The admin API (README, "Admin API"), JSON over the same server:
+// The admin API (docs/admin-api.md), JSON over the same server. A route
+// table (admin_api.cc): each (method, path pattern) has one endpoint, and the
+// path parameters are parsed once, before the method is looked at: a task
+// number that is not one is 404, and so is a person the directory lacks.
 //
-//   POST /api/v1/requests            {requester, subject?, app, resource, justification, duration?,
-//   emergency?} POST /api/v1/revocations         {proposer, subject, app, resource, reason} GET
-//   /api/v1/tasks?assignee=&state=&kind=&after=&limit= GET  /api/v1/tasks/42            fields,
-//   steps (the execution plan), comments, insights, history POST /api/v1/tasks/42/actions {actor,
-//   action, comment?, to?} POST /api/v1/tasks/42/comments   {author, text} GET
-//   /api/v1/audit?since=&limit= the event history, oldest first, with its hash chain
+//   POST   /api/v1/requests                   {requester, subject?, app, resource,
+//                                              justification, duration?, emergency?}
+//   POST   /api/v1/revocations                {proposer, subject, app, resource, reason}
+//   GET    /api/v1/tasks?assignee=&involving=&state=&kind=&after=&limit=
+//   GET    /api/v1/tasks/42                   fields, steps (the execution plan), comments,
+//                                              insights, history
+//   POST   /api/v1/tasks/42/actions           {actor, action, comment?, to?}
+//   POST   /api/v1/tasks/42/comments          {author, text}
+//   GET    /api/v1/delegations
+//   GET|PUT|DELETE /api/v1/people/dana/delegation   PUT {delegate, until, by?}; DELETE ?by=
+//   GET    /api/v1/audit?since=&limit=        the event history, oldest first, with its hash
+//                                              chain
 //
 // Authorization: "Bearer <TOLLGATE_API_TOKEN>", compared in constant time; the
 // API is disabled (404) when no token is configured. Errors are
 // {"error": {"code", "message"}} with 400 (malformed, naming the field), 401,
-// 403, 404, 409 (state conflict), 422 (a rule refused), 503 (store down).
+// 403, 404 (no such route, task or person), 405 (the route has other
+// methods: "GET only", "GET, PUT or DELETE"), 409 (state conflict), 422 (a
+// rule refused), 503 (store down).
 // Lists are paginated with `after` / `since` and `limit` (at most 500).
 #pragma once
 

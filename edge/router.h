@@ -1,4 +1,4 @@
-// The request handler behind every endpoint (README, "HTTP endpoints"): a function from
+// The request handler behind every endpoint (docs/operating.md, "HTTP endpoints"): a function from
 // request to response, testable without a socket.
 //
 //   POST /slack/events        url_verification, event_callback (dedupe by event_id,
@@ -15,10 +15,8 @@
 // API call is made before the acknowledgement except views.open.
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 
@@ -33,13 +31,10 @@ class Identity;
 class Metrics;
 class Store;
 class TaskService;
+struct SlackContext;
 namespace slack {
 class WebClient;
-struct Interaction;
-struct ActionItem;
-struct EventEnvelope;
-struct SlashCommand;
-}  // namespace slack
+}
 
 struct RouterOptions {
   std::string signing_secret;
@@ -47,12 +42,16 @@ struct RouterOptions {
   // auth.test or SLACK_TEAM_ID): requests from any other are refused.
 };
 
+// Dispatch and verification only: what each Slack request does is in
+// interactions.h (block_actions, view_submission), events.h (the Events API)
+// and tasks_command.h (/tasks).
 class Router {
  public:
   // Every reference must outlive the router. `slack` may be null (nothing is
   // sent to Slack; refusals are only logged).
   Router(RouterOptions options, TaskService& service, Store& store, Identity& identity,
          slack::WebClient* slack, Metrics& metrics, const Clock& clock);
+  ~Router();
 
   void handle(http::Request request, http::Respond respond);
   // A Socket Mode envelope as the HTTP request Slack would have sent
@@ -70,49 +69,22 @@ class Router {
   // The bot's own Slack identity (from auth.test), to ignore its own messages.
   void set_bot_identity(const std::string& bot_user_id, const std::string& bot_id);
   // Where App Home views are published (null: the home tab is not served).
-  void set_home(HomePublisher* home) { home_ = home; }
+  void set_home(HomePublisher* home);
   // Serves /api/… (null: 404).
   void set_admin_api(AdminApi* api) { api_ = api; }
 
  private:
+  void readyz(http::Respond respond);
   // ssl_check, the signature, replays; then dispatch_slack.
   void slack_endpoint(http::Request req, http::Respond respond);
   // Parses a verified Slack request and hands it to its handler.
   void dispatch_slack(const http::Request& req, http::Respond respond);
-  void on_interaction(const slack::Interaction& in, http::Respond respond);
-  void on_block_action(const slack::Interaction& in, const slack::ActionItem& action,
-                       const std::string& person, http::Respond respond);
-  void on_view_submission(const slack::Interaction& in, const std::string& person,
-                          http::Respond respond);
-  // Tabs, pages and bulk buttons of the App Home.
-  bool on_home_action(const slack::Interaction& in, const slack::ActionItem& action,
-                      const std::string& person, http::Respond& respond);
-  void on_command(const slack::SlashCommand& cmd, http::Respond respond);
-  void on_event(const slack::EventEnvelope& ev, http::Respond respond);
-  // A reply, edit or deletion in the thread of a task message becomes a
-  // comment command; false when the event is not about one of our threads.
-  bool mirror_thread(const slack::EventEnvelope& ev, http::Respond& respond);
-  bool from_self(const slack::EventEnvelope& ev) const;
-  // Tells the clicker alone: via response_url, else an ephemeral message, else a DM.
-  void tell(const slack::Interaction& in, const std::string& text);
-  // Answers (and returns true) a request that is not from our workspace: 403
-  // from another team or enterprise; 503 while it is not known yet which is
-  // ours (auth.test has not answered, SLACK_TEAM_ID unset): Slack retries an
-  // event, and a click or command can be made again.
-  bool foreign_team(const std::string& team_id, const std::string& enterprise_id,
-                    http::Respond& respond);
 
   RouterOptions options_;
-  TaskService& service_;
   Store& store_;
-  Identity& identity_;
-  slack::WebClient* slack_;
   Metrics& metrics_;
   const Clock& clock_;
-  mutable std::mutex bot_mu_;
-  std::string bot_user_id_;
-  std::string bot_id_;
-  HomePublisher* home_ = nullptr;
+  std::unique_ptr<SlackContext> context_;
   AdminApi* api_ = nullptr;
   ReadyCheck ready_check_;
 };

@@ -2,10 +2,21 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
+#include <tuple>
 #include <vector>
 
-#include "workflow/engine.h"
+#include "app/identity.h"
+#include "app/task_service.h"
+#include "base/metrics.h"
 #include "base/time_text.h"
+#include "edge/slack_context.h"
+#include "slack/blocks.h"
+#include "slack/home_view.h"
+#include "slack/markup.h"
+#include "slack/payloads.h"
+#include "storage/store.h"
+#include "workflow/engine.h"
 
 namespace tollgate {
 namespace {
@@ -186,154 +197,432 @@ StatusOr<std::pair<std::string, std::string>> resolve_target(const Directory& di
   return std::make_pair(app.id, res[0]->id);
 }
 
+namespace {
+
+// Each verb's words, after the verb: `rest`. `c` has its verb set.
+
+StatusOr<TasksCommand> parse_list(TasksCommand c, std::string_view rest) {
+  std::string_view tab = next_word(rest);
+  if (tab.empty()) return c;
+  for (const auto& [word, name] : kTabs) {
+    if (tab == word) c.tab = name;
+  }
+  if (c.tab.empty()) {
+    return invalid_argument(
+        "`" + std::string(tab) +
+        "` is not a list: requests, revocations, provisioning, deprovisioning or completed.");
+  }
+  return c;
+}
+
+StatusOr<TasksCommand> parse_show(TasksCommand c, std::string_view rest) {
+  auto n = parse_task_number(next_word(rest));
+  if (!n) return invalid_argument("Usage: `/tasks show 42`");
+  c.tasks.push_back(*n);
+  return c;
+}
+
+// The actions a person takes by name ("approve", "wont-provision"): not the
+// ones with their own grammar (reassign, comment) nor the engine's own.
+bool command_action(Action a) {
+  return a != Action::reassign && a != Action::comment && a != Action::edit_comment &&
+         a != Action::delete_comment && a != Action::remind && a != Action::escalate &&
+         a != Action::expire;
+}
+
+StatusOr<TasksCommand> parse_act(TasksCommand c, std::string_view verb, std::string_view rest) {
+  auto [numbers, comment] = split_dashes(rest);
+  c.text = comment;
+  for (std::string_view w = next_word(numbers); !w.empty(); w = next_word(numbers)) {
+    auto n = parse_task_number(w);
+    if (!n)
+      return invalid_argument("`" + std::string(w) +
+                              "` is not a task number (comments go after `--`)");
+    c.tasks.push_back(*n);
+  }
+  if (c.tasks.empty()) {
+    return invalid_argument("Usage: `/tasks " + std::string(verb) + " 42 [43 …] [-- comment]`");
+  }
+  if (Status s = check_bulk_length(c.tasks.size()); !s.ok()) return s;
+  return c;
+}
+
+StatusOr<TasksCommand> parse_request(TasksCommand c, std::string_view rest) {
+  auto [words, why] = split_dashes(rest);
+  c.text = why;
+  c.target = std::string(next_word(words));
+  for (std::string_view w = next_word(words); !w.empty(); w = next_word(words)) {
+    if (w == "for") {
+      auto u = parse_user_ref(next_word(words));
+      if (!u) return invalid_argument("After `for`, mention the person: `for @ana`.");
+      c.user = *u;
+    } else if (w == "--emergency" || w == "emergency") {
+      c.emergency = true;
+    } else if (auto d = parse_duration(w)) {
+      c.duration = d;
+    } else {
+      return invalid_argument(
+          "I don't understand `" + std::string(w) +
+          "`. Usage: `/tasks request app/resource [for @user] [8h] [--emergency] -- why`");
+    }
+  }
+  if (c.target.empty() || c.text.empty()) {
+    return invalid_argument(
+        "Usage: `/tasks request app/resource [for @user] [8h] [--emergency] -- why` "
+        "(the justification after `--` is required)");
+  }
+  return c;
+}
+
+StatusOr<TasksCommand> parse_revoke(TasksCommand c, std::string_view rest) {
+  auto [words, why] = split_dashes(rest);
+  c.text = why;
+  auto u = parse_user_ref(next_word(words));
+  c.target = std::string(next_word(words));
+  if (!u || c.target.empty() || c.text.empty() || !next_word(words).empty()) {
+    return invalid_argument(
+        "Usage: `/tasks revoke @user app/resource -- reason` (the reason is required)");
+  }
+  c.user = *u;
+  return c;
+}
+
+StatusOr<TasksCommand> parse_reassign(TasksCommand c, std::string_view rest) {
+  std::string_view task = next_word(rest);
+  std::string_view user = next_word(rest);
+  if (task.empty() || user.empty() || rest.empty()) {
+    return invalid_argument("Usage: `/tasks reassign 42 @user reason…` (the reason is required)");
+  }
+  auto n = parse_task_number(task);
+  if (!n) return invalid_argument("`" + std::string(task) + "` is not a task number");
+  auto u = parse_user_ref(user);
+  if (!u) return invalid_argument("`" + std::string(user) + "` is not a user: mention them with @");
+  c.tasks.push_back(*n);
+  c.user = *u;
+  c.text = std::string(rest);
+  return c;
+}
+
+StatusOr<TasksCommand> parse_delegate(TasksCommand c, std::string_view rest) {
+  std::string_view first = next_word(rest);
+  if (first.empty()) return c;  // show
+  if (first == "off" || first == "none" || first == "end") {
+    if (!next_word(rest).empty()) return invalid_argument("Usage: `/tasks delegate off`");
+    c.off = true;
+    return c;
+  }
+  const char* usage = "Usage: `/tasks delegate @user until 2026-12-24` or `/tasks delegate off`";
+  auto u = parse_user_ref(first);
+  if (!u) return invalid_argument(usage);
+  c.user = *u;
+  std::string_view word = next_word(rest);
+  std::string_view date = next_word(rest);
+  if (word != "until" || date.empty() || !next_word(rest).empty()) return invalid_argument(usage);
+  auto day = parse_date(date);
+  if (!day) {
+    return invalid_argument("`" + std::string(date) + "` is not a date such as 2026-12-24");
+  }
+  c.until = *day + std::chrono::days(1);  // through the end of that day
+  return c;
+}
+
+StatusOr<TasksCommand> parse_comment(TasksCommand c, std::string_view rest) {
+  std::string_view task = next_word(rest);
+  if (task.empty() || rest.empty()) return invalid_argument("Usage: `/tasks comment 42 text…`");
+  auto n = parse_task_number(task);
+  if (!n) return invalid_argument("`" + std::string(task) + "` is not a task number");
+  c.tasks.push_back(*n);
+  c.text = std::string(rest);
+  return c;
+}
+
+}  // namespace
+
 StatusOr<TasksCommand> parse_tasks_command(std::string_view text) {
+  using Verb = TasksCommand::Verb;
   std::string_view rest = text;
   std::string_view verb = next_word(rest);
   TasksCommand c;
   if (verb == "help") return c;
   if (verb.empty() || verb == "list") {
-    c.verb = TasksCommand::Verb::list;
-    std::string_view tab = next_word(rest);
-    if (!tab.empty()) {
-      for (const auto& [word, name] : kTabs) {
-        if (tab == word) c.tab = name;
-      }
-      if (c.tab.empty()) {
-        return invalid_argument(
-            "`" + std::string(tab) +
-            "` is not a list: requests, revocations, provisioning, deprovisioning or completed.");
-      }
-    }
-    return c;
+    c.verb = Verb::list;
+    return parse_list(std::move(c), rest);
   }
   for (std::size_t i = 0; i < kTabAliases; ++i) {
     const auto& [word, name] = kTabs[i];
     if (verb == word) {  // "/tasks requests" is "/tasks list requests"
-      c.verb = TasksCommand::Verb::list;
+      c.verb = Verb::list;
       c.tab = name;
       return c;
     }
   }
-  if (verb == "show") {
-    c.verb = TasksCommand::Verb::show;
-    std::string_view task = next_word(rest);
-    auto n = parse_task_number(task);
-    if (!n) return invalid_argument("Usage: `/tasks show 42`");
-    c.tasks.push_back(*n);
-    return c;
-  }
-  if (auto action = parse_action(verb);
-      action && *action != Action::reassign && *action != Action::comment &&
-      *action != Action::edit_comment && *action != Action::delete_comment &&
-      *action != Action::remind && *action != Action::escalate && *action != Action::expire) {
-    c.verb = TasksCommand::Verb::act;
+  if (auto action = parse_action(verb); action && command_action(*action)) {
+    c.verb = Verb::act;
     c.action = *action;
-    auto [numbers, comment] = split_dashes(rest);
-    c.text = comment;
-    for (std::string_view w = next_word(numbers); !w.empty(); w = next_word(numbers)) {
-      auto n = parse_task_number(w);
-      if (!n)
-        return invalid_argument("`" + std::string(w) +
-                                "` is not a task number (comments go after `--`)");
-      c.tasks.push_back(*n);
-    }
-    if (c.tasks.empty()) {
-      return invalid_argument("Usage: `/tasks " + std::string(verb) + " 42 [43 …] [-- comment]`");
-    }
-    if (Status s = check_bulk_length(c.tasks.size()); !s.ok()) return s;
-    return c;
+    return parse_act(std::move(c), verb, rest);
   }
-  if (verb == "request") {
-    c.verb = TasksCommand::Verb::request;
-    auto [words, why] = split_dashes(rest);
-    c.text = why;
-    c.target = std::string(next_word(words));
-    for (std::string_view w = next_word(words); !w.empty(); w = next_word(words)) {
-      if (w == "for") {
-        auto u = parse_user_ref(next_word(words));
-        if (!u) return invalid_argument("After `for`, mention the person: `for @ana`.");
-        c.user = *u;
-      } else if (w == "--emergency" || w == "emergency") {
-        c.emergency = true;
-      } else if (auto d = parse_duration(w)) {
-        c.duration = d;
-      } else {
-        return invalid_argument(
-            "I don't understand `" + std::string(w) +
-            "`. Usage: `/tasks request app/resource [for @user] [8h] [--emergency] -- why`");
-      }
-    }
-    if (c.target.empty() || c.text.empty()) {
-      return invalid_argument(
-          "Usage: `/tasks request app/resource [for @user] [8h] [--emergency] -- why` "
-          "(the justification after `--` is required)");
-    }
-    return c;
-  }
-  if (verb == "revoke") {
-    c.verb = TasksCommand::Verb::revoke;
-    auto [words, why] = split_dashes(rest);
-    c.text = why;
-    auto u = parse_user_ref(next_word(words));
-    c.target = std::string(next_word(words));
-    if (!u || c.target.empty() || c.text.empty() || !next_word(words).empty()) {
-      return invalid_argument(
-          "Usage: `/tasks revoke @user app/resource -- reason` (the reason is required)");
-    }
-    c.user = *u;
-    return c;
-  }
-  if (verb == "reassign") {
-    c.verb = TasksCommand::Verb::reassign;
-    std::string_view task = next_word(rest);
-    std::string_view user = next_word(rest);
-    if (task.empty() || user.empty() || rest.empty()) {
-      return invalid_argument("Usage: `/tasks reassign 42 @user reason…` (the reason is required)");
-    }
-    auto n = parse_task_number(task);
-    if (!n) return invalid_argument("`" + std::string(task) + "` is not a task number");
-    auto u = parse_user_ref(user);
-    if (!u)
-      return invalid_argument("`" + std::string(user) + "` is not a user: mention them with @");
-    c.tasks.push_back(*n);
-    c.user = *u;
-    c.text = std::string(rest);
-    return c;
-  }
-  if (verb == "delegate") {
-    c.verb = TasksCommand::Verb::delegate;
-    std::string_view first = next_word(rest);
-    if (first.empty()) return c;  // show
-    if (first == "off" || first == "none" || first == "end") {
-      if (!next_word(rest).empty()) return invalid_argument("Usage: `/tasks delegate off`");
-      c.off = true;
-      return c;
-    }
-    const char* usage = "Usage: `/tasks delegate @user until 2026-12-24` or `/tasks delegate off`";
-    auto u = parse_user_ref(first);
-    if (!u) return invalid_argument(usage);
-    c.user = *u;
-    std::string_view word = next_word(rest);
-    std::string_view date = next_word(rest);
-    if (word != "until" || date.empty() || !next_word(rest).empty()) return invalid_argument(usage);
-    auto day = parse_date(date);
-    if (!day) {
-      return invalid_argument("`" + std::string(date) + "` is not a date such as 2026-12-24");
-    }
-    c.until = *day + std::chrono::days(1);  // through the end of that day
-    return c;
-  }
-  if (verb == "comment") {
-    c.verb = TasksCommand::Verb::comment;
-    std::string_view task = next_word(rest);
-    if (task.empty() || rest.empty()) return invalid_argument("Usage: `/tasks comment 42 text…`");
-    auto n = parse_task_number(task);
-    if (!n) return invalid_argument("`" + std::string(task) + "` is not a task number");
-    c.tasks.push_back(*n);
-    c.text = std::string(rest);
-    return c;
+  using Parse = StatusOr<TasksCommand> (*)(TasksCommand, std::string_view);
+  static constexpr std::tuple<std::string_view, Verb, Parse> kVerbs[] = {
+      {"show", Verb::show, parse_show},
+      {"request", Verb::request, parse_request},
+      {"revoke", Verb::revoke, parse_revoke},
+      {"reassign", Verb::reassign, parse_reassign},
+      {"delegate", Verb::delegate, parse_delegate},
+      {"comment", Verb::comment, parse_comment},
+  };
+  for (const auto& [word, v, parse] : kVerbs) {
+    if (verb != word) continue;
+    c.verb = v;
+    return parse(std::move(c), rest);
   }
   return invalid_argument("I don't know `/tasks " + std::string(verb) + "`. Try `/tasks help`.");
+}
+
+// ---- Running a command ----
+
+namespace {
+
+using http::Response;
+using slack::kit::esc;
+using slack::kit::Mrkdwn;
+
+// How a command is answered, copied into the completions of what it asks for.
+// Answers are ephemeral mrkdwn: Tollgate's own markup (answer) or plain text
+// shown as written (reply).
+struct Answer {
+  SlackContext* ctx;
+  http::Respond respond;
+
+  void answer(const Mrkdwn& text) const {
+    respond(Response::json(200, slack::kit::ephemeral_answer(slack::kit::text_message(text))));
+  }
+  void reply(const std::string& plain) const { answer(esc(plain)); }
+  void unavailable() const { respond(unavailable_response()); }
+  void count(const char* metric, const Metrics::Labels& labels) const {
+    ctx->metrics.inc(metric, labels);
+  }
+  // The completion of a change: its summary, or why it was refused.
+  TaskService::Done decided(std::string action) const {
+    return [a = *this, action](StatusOr<Decision> d) {
+      a.count("tollgate_decisions_total",
+              {{"action", action}, {"outcome", std::string(code_name(d.status().code()))}});
+      if (d.ok()) return a.reply(d->summary + ".");
+      if (d.code() == Code::unavailable) return a.unavailable();
+      a.reply(d.status().message());
+    };
+  }
+};
+
+// One command of a person the directory knows, being run.
+class Run {
+ public:
+  Run(SlackContext& ctx, http::Respond respond, PersonId person)
+      : ctx_(ctx),
+        answer_{&ctx, std::move(respond)},
+        person_(std::move(person)),
+        engine_(ctx.service.engine()),
+        dir_(engine_->directory()) {}
+
+  // Stored as the person typed it: Slack's escaping undone and its mentions
+  // and links read as text, once, here.
+  std::string plain(const std::string& typed) const {
+    return slack::plain_text(typed, [this](const std::string& id) {
+      auto p = ctx_.identity.person_for(id);
+      return p ? dir_.display_name(*p) : std::string();
+    });
+  }
+
+  void run(const TasksCommand& cmd) {
+    using Verb = TasksCommand::Verb;
+    switch (cmd.verb) {
+      case Verb::help:
+        return answer_.reply(tasks_help());
+      case Verb::list:
+        return list(cmd.tab);
+      case Verb::show:
+        return show(cmd.tasks[0]);
+      case Verb::act:
+        return act(cmd);
+      case Verb::reassign:
+        return reassign(cmd);
+      case Verb::comment: {
+        Command c{Action::comment, person_, cmd.text, {}, std::nullopt, "command", {}, {}};
+        return ctx_.service.act(cmd.tasks[0], c, answer_.decided("comment"));
+      }
+      case Verb::request:
+        return request(cmd);
+      case Verb::revoke:
+        return revoke(cmd);
+      case Verb::delegate:
+        return delegate(cmd);
+    }
+  }
+
+ private:
+  // The person a mention or "@id" names.
+  StatusOr<PersonId> person_of(const UserRef& u) const {
+    if (!u.slack_user_id.empty()) {
+      if (auto p = ctx_.identity.person_for(u.slack_user_id)) return *p;
+      ctx_.identity.learn_user(u.slack_user_id);
+      return not_found("The Slack user " + u.slack_user_id + " is not in Tollgate's directory.");
+    }
+    if (dir_.person(u.person) == nullptr)
+      return not_found("No person `" + u.person + "` in the directory.");
+    return u.person;
+  }
+
+  // Open tasks assigned to the person, those of one App Home tab (the tab
+  // rule is the App Home's, slack::home_tab_of), or the newest 200 completed
+  // they took part in, newest first.
+  void list(const std::string& tab) {
+    TaskFilter f;
+    f.limit = 200;
+    if (tab == "completed") {
+      f.involving = person_;
+      f.open = false;
+      f.newest_first = true;
+    } else {
+      f.assignee = person_;
+      f.open = true;
+    }
+    auto tasks = ctx_.store.tasks(f);
+    if (!tasks.ok()) return answer_.unavailable();
+    std::vector<const Task*> shown;
+    for (const Task& t : *tasks) {
+      if (tab.empty() || tab == "completed" || slack::home_tab_of(t) == tab) shown.push_back(&t);
+    }
+    std::string title = tab.empty() ? "Your open tasks" : "Your tasks: " + tab;
+    if (shown.empty()) return answer_.reply(title + ": none.");
+    answer_.answer(slack::task_list(*engine_, title, shown));
+  }
+
+  void show(TaskNumber n) {
+    auto t = ctx_.store.task(n);
+    if (t.code() == Code::unavailable) return answer_.unavailable();
+    // Need to know: a task that does not exist and one that is not theirs read the same.
+    if (!t.ok() || !involved(dir_, *t, person_)) return answer_.reply(task_not_shown(n).message());
+    answer_.answer(slack::task_text(*engine_, *t, person_));
+  }
+
+  void act(const TasksCommand& cmd) {
+    Command act{cmd.action, person_, cmd.text, {}, std::nullopt, "command", {}, {}};
+    std::string name(action_name(cmd.action));
+    // No step in the text: each task is pinned to the step open as the command
+    // arrives (TaskService::act_many), so a second `/tasks approve 42` after the
+    // first moved the task on is told "already approved by …".
+    std::vector<BulkTarget> targets;
+    for (TaskNumber n : cmd.tasks) targets.push_back({n, std::nullopt});
+    Status queued = ctx_.service.act_many(
+        std::move(targets), act, [a = answer_, name](std::vector<BulkResult> results) {
+          std::string text;  // plain: the emoji codes read the same once escaped
+          for (const BulkResult& r : results) {
+            a.count(
+                "tollgate_decisions_total",
+                {{"action", name}, {"outcome", std::string(code_name(r.outcome.status().code()))}});
+            text += (text.empty() ? "" : "\n") +
+                    std::string(r.outcome.ok() ? ":white_check_mark: " : ":no_entry: ") +
+                    (r.outcome.ok()
+                         ? r.outcome->summary
+                         : "#" + std::to_string(r.task) + ": " + r.outcome.status().message());
+          }
+          a.reply(text);
+        });
+    if (!queued.ok()) answer_.reply(queued.message());
+  }
+
+  void reassign(const TasksCommand& cmd) {
+    auto to = person_of(cmd.user);
+    if (!to.ok()) return answer_.reply(to.status().message());
+    // The step open as the command arrives, as for the decisions above.
+    Command act{Action::reassign, person_, cmd.text, *to, std::nullopt, "command", {}, {}};
+    act.step = ctx_.service.open_step_now(cmd.tasks[0]);
+    ctx_.service.act(cmd.tasks[0], act, answer_.decided("reassign"));
+  }
+
+  void request(const TasksCommand& cmd) {
+    auto target = resolve_target(dir_, slack::unescape(cmd.target));
+    if (!target.ok()) return answer_.reply(target.status().message());
+    RequestInput in{person_,  {},           target->first, target->second,
+                    cmd.text, cmd.duration, cmd.emergency};
+    if (!cmd.user.slack_user_id.empty() || !cmd.user.person.empty()) {
+      auto subject = person_of(cmd.user);
+      if (!subject.ok()) return answer_.reply(subject.status().message());
+      in.subject = *subject;
+    }
+    ctx_.service.request(in, answer_.decided("request"));
+  }
+
+  void revoke(const TasksCommand& cmd) {
+    auto target = resolve_target(dir_, slack::unescape(cmd.target));
+    if (!target.ok()) return answer_.reply(target.status().message());
+    auto subject = person_of(cmd.user);
+    if (!subject.ok()) return answer_.reply(subject.status().message());
+    RevocationInput in{person_, *subject, target->first, target->second, cmd.text};
+    ctx_.service.revoke(in, answer_.decided("revoke"));
+  }
+
+  // `/tasks delegate off`, `/tasks delegate` (shows it), `/tasks delegate @user until <day>`.
+  void delegate(const TasksCommand& cmd) {
+    Time now = engine_->clock().now();
+    if (cmd.off) {
+      return ctx_.service.end_delegation(person_, person_, [a = answer_](Status s) {
+        a.count("tollgate_delegations_total",
+                {{"change", "off"}, {"outcome", std::string(code_name(s.code()))}});
+        if (s.code() == Code::unavailable) return a.unavailable();
+        if (s.code() == Code::not_found) return a.reply("You have no delegate set.");
+        a.reply(s.ok() ? "Welcome back: your new reviews come to you again." : s.message());
+      });
+    }
+    if (!cmd.until) return show_delegation(now);
+    auto to = person_of(cmd.user);
+    if (!to.ok()) return answer_.reply(to.status().message());
+    Delegation d{person_, *to, *cmd.until, person_, now};
+    std::string name = dir_.display_name(*to);
+    std::string until = format_date(*cmd.until - std::chrono::days(1));
+    ctx_.service.delegate(d, [a = answer_, name, until](Status s) {
+      a.count("tollgate_delegations_total",
+              {{"change", "set"}, {"outcome", std::string(code_name(s.code()))}});
+      if (s.code() == Code::unavailable) return a.unavailable();
+      if (!s.ok()) return a.reply(s.message());
+      a.reply(":palm_tree: Until the end of " + until + ", your new reviews go to " + name +
+              ". Tasks already yours stay with you. `/tasks delegate off` ends it early.");
+    });
+  }
+
+  void show_delegation(Time now) {
+    for (const Delegation& d : ctx_.service.delegations()) {
+      if (d.person == person_ && now < d.until) {
+        return answer_.reply("Your new reviews go to " + dir_.display_name(d.delegate) + " until " +
+                             format_instant(d.until) + ". `/tasks delegate off` ends it.");
+      }
+    }
+    answer_.reply("You have no delegate. `/tasks delegate @user until 2026-12-24` sets one.");
+  }
+
+  SlackContext& ctx_;
+  Answer answer_;
+  PersonId person_;
+  std::shared_ptr<const Engine> engine_;
+  const Directory& dir_;
+};
+
+}  // namespace
+
+void run_tasks_command(SlackContext& ctx, const slack::SlashCommand& c, http::Respond respond) {
+  if (ctx.foreign_team(c.team_id, c.enterprise_id, respond)) return;
+  Answer answer{&ctx, respond};
+  auto parsed = parse_tasks_command(c.text);
+  // The parser quotes the words it could not read as Slack sent them: shown as typed.
+  if (!parsed.ok()) return answer.reply(slack::unescape(parsed.status().message()));
+  if (parsed->verb == TasksCommand::Verb::help) return answer.reply(tasks_help());
+  auto person = ctx.identity.person_for(c.user_id);
+  if (!person) {
+    ctx.identity.learn_user(c.user_id);
+    return answer.reply(kUnknownSlackUser);
+  }
+  Run run(ctx, std::move(respond), *person);
+  parsed->text = run.plain(parsed->text);
+  run.run(*parsed);
 }
 
 }  // namespace tollgate

@@ -1,13 +1,16 @@
-// The grammar of the /tasks slash command. Parsing only: what the words mean
-// is decided by the router against the directory and the engine.
+// The /tasks slash command: its grammar (parse_tasks_command), and what it
+// does for the Slack user who typed it (run_tasks_command), against the
+// directory and the engine.
 //
 //   /tasks [help]
 //   /tasks [list] [requests|revocations|provisioning|deprovisioning|completed]
 //   /tasks show <task>
-//   /tasks approve|deny|confirm|provisioned|wont-provision|deprovisioned|wont-deprovision <task>…
-//   [-- comment] /tasks reassign <task> <user> <reason…> /tasks comment <task> <text…> /tasks
-//   request <app>/<resource> [for <user>] [<duration>] [--emergency] -- <justification> /tasks
-//   revoke <user> <app>/<resource> -- <reason>
+//   /tasks approve|deny|confirm|provisioned|wont-provision|deprovisioned|wont-deprovision
+//          <task>… [-- comment]
+//   /tasks reassign <task> <user> <reason…>
+//   /tasks comment <task> <text…>
+//   /tasks request <app>/<resource> [for <user>] [<duration>] [--emergency] -- <justification>
+//   /tasks revoke <user> <app>/<resource> -- <reason>
 //   /tasks delegate <user> until <YYYY-MM-DD> | /tasks delegate off | /tasks delegate
 //
 // <task> is "42" or "#42". <user> is a Slack mention as Slack escapes it
@@ -19,11 +22,17 @@
 #include <string_view>
 #include <vector>
 
-#include "workflow/directory.h"
 #include "base/status.h"
+#include "http/message.h"
+#include "workflow/directory.h"
 #include "workflow/task.h"
 
 namespace tollgate {
+
+struct SlackContext;
+namespace slack {
+struct SlashCommand;
+}
 
 struct UserRef {
   std::string slack_user_id;  // from a mention
@@ -60,5 +69,12 @@ std::optional<TaskNumber> parse_task_number(std::string_view token);
 // suggests what exists.
 StatusOr<std::pair<std::string, std::string>> resolve_target(const Directory& dir,
                                                              std::string_view target);
+
+// Runs /tasks for the Slack user who typed it (the router verified the
+// request; the team is checked here). Every answer is an ephemeral message
+// (200); a change is answered once it is durably committed, 503 when the
+// store does not take it. A person Tollgate does not know is told so.
+void run_tasks_command(SlackContext& context, const slack::SlashCommand& command,
+                       http::Respond respond);
 
 }  // namespace tollgate

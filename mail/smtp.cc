@@ -1,23 +1,22 @@
 #include "mail/smtp.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdlib>
+#include <ctime>
+#include <map>
+#include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/url/parse.hpp>
+#include <curl/curl.h>
 #include <openssl/evp.h>
-
-#include "http/net.h"
 
 namespace tollgate::mail {
 namespace {
-
-constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
 std::string base64(std::string_view in) {
   std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
@@ -93,179 +92,296 @@ StatusOr<Server> parse_server(const std::string& url) {
   return s;
 }
 
-struct Reply {
-  int code = 0;
-  std::vector<std::string> lines;  // the text after the code, one per line
-  std::string text() const {
-    std::string t;
-    for (const std::string& l : lines) t += (t.empty() ? "" : " ") + l;
-    return t;
+// libcurl's global state, set up once before the first handle: curl_global_init() is not
+// safe to run beside other threads' use of libcurl.
+void init_curl() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// The URL handed to libcurl. No credentials in it (they go by CURLOPT_USERNAME and
+// CURLOPT_PASSWORD, so no libcurl message can show them); its path is the name we give in
+// EHLO.
+std::string curl_url(const Server& s) {
+  return std::string(s.implicit_tls ? "smtps" : "smtp") + "://" + s.host + ":" + s.port +
+         "/tollgate";
+}
+
+// What the reply to a command line the client sent answers, in the words of an error
+// message; empty for a line that is no command (the AUTH LOGIN user name and password:
+// neither is kept).
+std::string step_of(std::string_view line) {
+  std::string verb(line.substr(0, line.find_first_of(" \r\n")));
+  for (char& c : verb) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  static const std::map<std::string, std::string, std::less<>> kSteps = {
+      {"EHLO", "EHLO"},        {"HELO", "HELO"},  {"STARTTLS", "STARTTLS"},
+      {"AUTH", "AUTH"},        {"MAIL", "the sender"}, {"RCPT", "the recipient"},
+      {"DATA", "DATA"},        {"QUIT", "QUIT"},  {"RSET", "RSET"}};
+  auto it = kSteps.find(verb);
+  return it == kSteps.end() ? std::string() : it->second;
+}
+
+// One mail: its libcurl handle and what the session has said so far.
+struct Transfer {
+  std::function<void(Status)> done;
+  std::string host;
+  std::string body;  // the whole message, mime_message()
+  std::size_t sent = 0;
+  curl_slist* rcpt = nullptr;
+  CURL* easy = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+  std::string step = "the connection";  // what the next reply answers
+  // The 4xx or 5xx reply the session stopped on: the cause of a failure (a refusal libcurl
+  // got past, EHLO's answered by HELO, is forgotten when the next command goes out).
+  int refused_code = 0;
+  std::string refused_step, refused_text;
+
+  Transfer() = default;
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
+  ~Transfer() {
+    if (easy != nullptr) curl_easy_cleanup(easy);
+    curl_slist_free_all(rcpt);
   }
 };
 
-// One SMTP session's connection: plain until STARTTLS, then TLS.
-struct Session {
-  std::unique_ptr<beast::tcp_stream> plain;
-  std::unique_ptr<ssl::stream<beast::tcp_stream>> tls;
-  std::string buffer;
+std::size_t read_body(char* buffer, std::size_t size, std::size_t count, void* p) {
+  auto* t = static_cast<Transfer*>(p);
+  std::size_t n = std::min(size * count, t->body.size() - t->sent);
+  std::copy_n(t->body.data() + t->sent, n, buffer);
+  t->sent += n;
+  return n;
+}
 
-  beast::tcp_stream& lowest() { return tls ? tls->next_layer() : *plain; }
-
-  template <typename F>
-  auto with_stream(F&& f) {
-    return tls ? f(*tls) : f(*plain);
+void note_reply(Transfer& t, std::string_view text) {
+  while (!text.empty() && t.refused_code == 0) {
+    std::size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() < 3 || line[0] < '4' || line[0] > '5' ||
+        !std::all_of(line.begin(), line.begin() + 3, [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    t.refused_code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+    t.refused_step = t.step;
+    t.refused_text = std::string(line.size() > 4 ? line.substr(4) : std::string_view());
   }
-};
+}
+
+// libcurl's trace of the session (CURLOPT_DEBUGFUNCTION; nothing is printed): the commands
+// sent, of which only the verb is kept, and the server's replies.
+int trace(CURL*, curl_infotype type, char* data, std::size_t size, void* p) {
+  auto* t = static_cast<Transfer*>(p);
+  std::string_view text(data, size);
+  if (type == CURLINFO_HEADER_OUT) {
+    std::string step = step_of(text);
+    if (step.empty() || step == "QUIT") return 0;
+    t->step = step;
+    t->refused_code = 0;
+  } else if (type == CURLINFO_DATA_OUT) {
+    t->step = "the message";
+  } else if (type == CURLINFO_HEADER_IN) {
+    note_reply(*t, text);
+  }
+  return 0;
+}
+
+// A finished session's result: a 5xx reply, or a configuration the server cannot take, will
+// not pass by trying again; anything else may.
+Status outcome(const Transfer& t, CURLcode rc) {
+  if (rc == CURLE_OK) return Status{};
+  if (t.refused_code != 0) {
+    std::string message = "SMTP server refused " + t.refused_step + ": " +
+                          std::to_string(t.refused_code) + " " + t.refused_text;
+    return t.refused_code >= 500 ? invalid_argument(message) : unavailable(message);
+  }
+  std::string why = t.error[0] != '\0' ? std::string(t.error) : curl_easy_strerror(rc);
+  switch (rc) {
+    case CURLE_USE_SSL_FAILED:
+      return invalid_argument("SMTP server " + t.host +
+                              " does not offer STARTTLS (add ?starttls=off for a relay that "
+                              "needs no credentials)");
+    case CURLE_LOGIN_DENIED:  // no reply refused: no AUTH method of ours is offered
+      return invalid_argument("SMTP server " + t.host +
+                              " offers neither AUTH PLAIN nor AUTH LOGIN (" + why + ")");
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_NOT_BUILT_IN:
+    case CURLE_URL_MALFORMAT:
+      return invalid_argument("SMTP with " + t.host + " is not possible: " + why);
+    default:
+      return unavailable("SMTP server " + t.host + ": " + why);
+  }
+}
+
+long whole_seconds(std::chrono::milliseconds ms) {
+  return std::max(1L, static_cast<long>((ms.count() + 999) / 1000));
+}
+
+// Where to find the CA certificates when the environment says (as OpenSSL's own default
+// does): libcurl reads neither variable itself.
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? std::string() : std::string(v);
+}
 
 }  // namespace
 
-struct SmtpClient::Impl : std::enable_shared_from_this<SmtpClient::Impl> {
+// The transfers run on one thread of ours, in a libcurl multi handle: several sessions at
+// once without a thread each, and completions on the client's own thread, as the outbox
+// expects of an asynchronous send(). curl_multi_poll() sleeps until a socket is ready, a
+// second passes, or send()/stop() wake it with curl_multi_wakeup().
+struct SmtpClient::Impl {
   SmtpOptions options;
   Server server;
-  net::io_context ioc;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
-  ssl::context tls_ctx{ssl::context::tls_client};
+  std::string url, from, ca_file, ca_path;
+  CURLM* multi = nullptr;
+
+  std::mutex mu;
+  std::vector<std::unique_ptr<Transfer>> queued;  // guarded by mu
+  bool stopping = false;                          // guarded by mu
+  std::map<CURL*, std::unique_ptr<Transfer>> running;  // the thread's own
+  std::mutex join_mu;
   std::thread thread;
 
-  Impl(SmtpOptions o, Server s) : options(std::move(o)), server(std::move(s)) {
-    configure_tls_client(tls_ctx);
-    work.emplace(ioc.get_executor());
-    thread = std::thread([this] { ioc.run(); });
+  Impl(SmtpOptions o, Server s)
+      : options(std::move(o)),
+        server(std::move(s)),
+        url(curl_url(server)),
+        from(address_of(options.from)),
+        ca_file(env("SSL_CERT_FILE")),
+        ca_path(env("SSL_CERT_DIR")),
+        multi(curl_multi_init()) {}
+
+  ~Impl() {
+    if (thread.joinable()) thread.detach();  // only when the thread itself ends last
+    running.clear();
+    if (multi != nullptr) curl_multi_cleanup(multi);
+  }
+
+  // The thread holds the Impl too, so that a client dropped by one of its own completions
+  // stays alive until its loop has ended.
+  static void start(const std::shared_ptr<Impl>& impl) {
+    impl->thread = std::thread([impl] { impl->run(); });
   }
 
   void stop() {
-    work.reset();
-    ioc.stop();
-    if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
-  }
-
-  net::awaitable<Status> start_tls(Session& s) {
-    s.tls = std::make_unique<ssl::stream<beast::tcp_stream>>(std::move(*s.plain), tls_ctx);
-    s.plain.reset();
-    if (!SSL_set_tlsext_host_name(s.tls->native_handle(), server.host.c_str())) {
-      co_return unavailable("cannot set SNI for " + server.host);
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
     }
-    s.tls->set_verify_callback(ssl::host_name_verification(server.host));
-    s.lowest().expires_after(options.timeout);
-    auto [ec] = co_await s.tls->async_handshake(ssl::stream_base::client, kTuple);
-    if (ec) co_return unavailable("TLS with " + server.host + " failed: " + ec.message());
-    co_return Status{};
+    if (multi != nullptr) curl_multi_wakeup(multi);
+    std::lock_guard lock(join_mu);
+    if (!thread.joinable()) return;
+    if (thread.get_id() == std::this_thread::get_id()) {
+      thread.detach();
+    } else {
+      thread.join();
+    }
   }
 
-  net::awaitable<Status> read_reply(Session& s, Reply& r) {
-    r = Reply{};
+  StatusOr<std::unique_ptr<Transfer>> transfer(const MailMessage& m,
+                                               std::function<void(Status)> done) const;
+
+  void enqueue(const MailMessage& m, std::function<void(Status)> done) {
+    auto t = transfer(m, done);
+    if (!t.ok()) return done(t.status());
+    {
+      std::lock_guard lock(mu);
+      if (stopping) return;
+      queued.push_back(std::move(*t));
+    }
+    curl_multi_wakeup(multi);
+  }
+
+  void run() {
     for (;;) {
-      s.lowest().expires_after(options.timeout);
-      auto [ec, n] = co_await s.with_stream([&](auto& stream) {
-        return net::async_read_until(stream, net::dynamic_buffer(s.buffer, 64 * 1024), "\r\n",
-                                     kTuple);
-      });
-      if (ec) co_return unavailable("SMTP server " + server.host + ": " + ec.message());
-      std::string line = s.buffer.substr(0, n - 2);
-      s.buffer.erase(0, n);
-      if (line.size() < 3 || !std::isdigit(static_cast<unsigned char>(line[0]))) {
-        co_return unavailable("SMTP server " + server.host + " sent a malformed reply");
+      std::vector<std::unique_ptr<Transfer>> fresh;
+      {
+        std::lock_guard lock(mu);
+        if (stopping) break;
+        fresh.swap(queued);
       }
-      r.code = std::stoi(line.substr(0, 3));
-      r.lines.push_back(line.size() > 4 ? line.substr(4) : "");
-      if (line.size() == 3 || line[3] == ' ') co_return Status{};
+      for (auto& t : fresh) {
+        if (curl_multi_add_handle(multi, t->easy) != CURLM_OK) {
+          t->done(unavailable("SMTP: libcurl took no new transfer"));
+          continue;
+        }
+        CURL* easy = t->easy;
+        running.emplace(easy, std::move(t));
+      }
+      int active = 0;
+      curl_multi_perform(multi, &active);
+      finish_done();
+      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
     }
+    for (auto& [easy, t] : running) curl_multi_remove_handle(multi, easy);
+    running.clear();
+    std::lock_guard lock(mu);
+    queued.clear();
   }
 
-  net::awaitable<Status> write(Session& s, const std::string& data) {
-    s.lowest().expires_after(options.timeout);
-    auto [ec, n] = co_await s.with_stream(
-        [&](auto& stream) { return net::async_write(stream, net::buffer(data), kTuple); });
-    if (ec) co_return unavailable("SMTP server " + server.host + ": " + ec.message());
-    co_return Status{};
-  }
-
-  // Sends a command and reads its reply; a reply other than `expect` (by its
-  // first digit) fails: 4xx may pass, 5xx will not.
-  net::awaitable<Status> command(Session& s, const std::string& line, char expect, Reply& r,
-                                 const std::string& what) {
-    if (!line.empty()) {
-      if (Status st = co_await write(s, line + "\r\n"); !st.ok()) co_return st;
+  // Completes the transfers libcurl has finished.
+  void finish_done() {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* easy = msg->easy_handle;
+      CURLcode rc = msg->data.result;  // msg is gone once the handle is removed
+      curl_multi_remove_handle(multi, easy);
+      auto it = running.find(easy);
+      if (it == running.end()) continue;
+      std::unique_ptr<Transfer> t = std::move(it->second);
+      running.erase(it);
+      t->done(outcome(*t, rc));
     }
-    if (Status st = co_await read_reply(s, r); !st.ok()) co_return st;
-    if (std::to_string(r.code)[0] == expect) co_return Status{};
-    std::string message =
-        "SMTP server refused " + what + ": " + std::to_string(r.code) + " " + r.text();
-    co_return r.code >= 500 ? invalid_argument(message) : unavailable(message);
-  }
-
-  net::awaitable<Status> session(MailMessage m) {
-    Session s;
-    tcp::resolver resolver(ioc);
-    auto [rec, results] = co_await resolver.async_resolve(server.host, server.port, kTuple);
-    if (rec) co_return unavailable("cannot resolve " + server.host + ": " + rec.message());
-    s.plain = std::make_unique<beast::tcp_stream>(ioc);
-    s.plain->expires_after(options.timeout);
-    auto [cec, ep] = co_await s.plain->async_connect(results, kTuple);
-    if (cec) {
-      co_return unavailable("cannot connect to " + server.host + ":" + server.port + ": " +
-                            cec.message());
-    }
-    if (server.implicit_tls) {
-      if (Status st = co_await start_tls(s); !st.ok()) co_return st;
-    }
-    Reply r;
-    if (Status st = co_await command(s, "", '2', r, "the connection"); !st.ok()) co_return st;
-    if (Status st = co_await command(s, "EHLO tollgate", '2', r, "EHLO"); !st.ok()) co_return st;
-    auto offers = [&r](std::string_view what) {
-      for (std::size_t i = 1; i < r.lines.size(); ++i) {
-        std::string l = r.lines[i];
-        for (char& c : l) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        if (l.rfind(what, 0) == 0) return l;
-      }
-      return std::string();
-    };
-    if (!server.implicit_tls && server.starttls) {
-      if (offers("STARTTLS").empty()) {
-        co_return invalid_argument("SMTP server " + server.host +
-                                   " does not offer STARTTLS (add ?starttls=off for a relay "
-                                   "that needs no credentials)");
-      }
-      if (Status st = co_await command(s, "STARTTLS", '2', r, "STARTTLS"); !st.ok()) co_return st;
-      if (Status st = co_await start_tls(s); !st.ok()) co_return st;
-      if (Status st = co_await command(s, "EHLO tollgate", '2', r, "EHLO"); !st.ok()) co_return st;
-    }
-    if (!server.user.empty()) {
-      std::string auth = offers("AUTH");
-      if (auth.find(" PLAIN") != std::string::npos) {
-        std::string token = std::string(1, '\0') + server.user + '\0' + server.password;
-        if (Status st = co_await command(s, "AUTH PLAIN " + base64(token), '2', r, "AUTH PLAIN");
-            !st.ok())
-          co_return st;
-      } else if (auth.find(" LOGIN") != std::string::npos) {
-        if (Status st = co_await command(s, "AUTH LOGIN", '3', r, "AUTH LOGIN"); !st.ok())
-          co_return st;
-        if (Status st = co_await command(s, base64(server.user), '3', r, "the user name"); !st.ok())
-          co_return st;
-        if (Status st = co_await command(s, base64(server.password), '2', r, "the password");
-            !st.ok())
-          co_return st;
-      } else {
-        co_return invalid_argument("SMTP server " + server.host +
-                                   " offers neither AUTH PLAIN nor AUTH LOGIN");
-      }
-    }
-    std::string from = address_of(options.from);
-    if (Status st = co_await command(s, "MAIL FROM:<" + from + ">", '2', r, "the sender"); !st.ok())
-      co_return st;
-    if (Status st = co_await command(s, "RCPT TO:<" + m.to + ">", '2', r, "the recipient " + m.to);
-        !st.ok())
-      co_return st;
-    if (Status st = co_await command(s, "DATA", '3', r, "DATA"); !st.ok()) co_return st;
-    static std::mt19937_64 rng{std::random_device{}()};
-    std::string id = std::to_string(rng()) + "@tollgate";
-    std::string body = mime_message(m, options.from, SystemClock().now(), id);
-    if (Status st = co_await command(s, body + ".", '2', r, "the message"); !st.ok()) co_return st;
-    Reply bye;
-    (void)co_await command(s, "QUIT", '2', bye, "QUIT");
-    co_return Status{};
   }
 };
+
+// One mail's libcurl handle. The message is mime_message(), uploaded as it is: libcurl
+// escapes lines that start with a dot and ends the data itself. (curl_mime is not used: it
+// picks its own boundary and encodes no header, where mime_message() writes RFC 2047 words
+// and the Date, Message-ID and Auto-Submitted headers.)
+StatusOr<std::unique_ptr<Transfer>> SmtpClient::Impl::transfer(
+    const MailMessage& m, std::function<void(Status)> done) const {
+  auto t = std::make_unique<Transfer>();
+  t->done = std::move(done);
+  t->host = server.host;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  t->body = mime_message(m, options.from, SystemClock().now(), std::to_string(rng()) + "@tollgate");
+  t->rcpt = curl_slist_append(nullptr, m.to.c_str());
+  t->easy = curl_easy_init();
+  if (t->easy == nullptr || t->rcpt == nullptr) return unavailable("SMTP: libcurl is out of memory");
+  CURL* e = t->easy;
+  curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  curl_easy_setopt(e, CURLOPT_USE_SSL,
+                   server.implicit_tls || server.starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE);
+  curl_easy_setopt(e, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
+  if (!ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file.c_str());
+  if (!ca_path.empty()) curl_easy_setopt(e, CURLOPT_CAPATH, ca_path.c_str());
+  if (!server.user.empty()) {
+    curl_easy_setopt(e, CURLOPT_USERNAME, server.user.c_str());
+    curl_easy_setopt(e, CURLOPT_PASSWORD, server.password.c_str());
+    curl_easy_setopt(e, CURLOPT_LOGIN_OPTIONS, "AUTH=PLAIN;AUTH=LOGIN");  // PLAIN first
+  }
+  curl_easy_setopt(e, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->rcpt);
+  curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(e, CURLOPT_READFUNCTION, read_body);
+  curl_easy_setopt(e, CURLOPT_READDATA, t.get());
+  curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t->body.size()));
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.timeout.count()));
+  curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT, whole_seconds(options.timeout));
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, whole_seconds(options.timeout));
+  curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+  curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);  // for trace() only
+  curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, trace);
+  curl_easy_setopt(e, CURLOPT_DEBUGDATA, t.get());
+  return t;
+}
 
 SmtpClient::SmtpClient(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -281,22 +397,22 @@ StatusOr<std::unique_ptr<SmtpClient>> SmtpClient::create(SmtpOptions options) {
       from.find_first_of("\r\n<> ") != std::string::npos) {
     return invalid_argument("TOLLGATE_SMTP_FROM is not an email address: \"" + options.from + "\"");
   }
-  return std::unique_ptr<SmtpClient>(
-      new SmtpClient(std::make_shared<Impl>(std::move(options), std::move(*server))));
+  init_curl();
+  auto impl = std::make_shared<Impl>(std::move(options), std::move(*server));
+  if (impl->multi == nullptr) return internal_error("SMTP: libcurl cannot start");
+  Impl::start(impl);
+  return std::unique_ptr<SmtpClient>(new SmtpClient(std::move(impl)));
 }
 
 void SmtpClient::send(MailMessage message, std::function<void(Status)> done) {
+  // Header injection: an address with a line break (or what would end it) is refused, never
+  // cleaned; mime_message() turns line breaks in names and the subject into spaces.
   if (message.to.find_first_of("\r\n<> ") != std::string::npos ||
       message.to.find('@') == std::string::npos) {
     done(invalid_argument("not an email address: \"" + message.to + "\""));
     return;
   }
-  auto impl = impl_;
-  net::co_spawn(impl->ioc, impl->session(std::move(message)),
-                [impl, done = std::move(done)](std::exception_ptr e, Status s) {
-                  if (e) s = internal_error("SMTP session failed unexpectedly");
-                  done(std::move(s));
-                });
+  impl_->enqueue(message, std::move(done));
 }
 
 void SmtpClient::stop() {

@@ -1,4 +1,5 @@
-// Email: an SMTP client on Asio and OpenSSL, and the MIME message it sends.
+// Email: an SMTP client on libcurl (Debian's libcurl4-openssl-dev), and the MIME message it
+// sends.
 //
 // TOLLGATE_SMTP_URL names the server:
 //   smtp://USER:PASSWORD@HOST:587   plain connection upgraded with STARTTLS
@@ -9,15 +10,18 @@
 //   smtp://HOST:25?starttls=off     a relay that takes mail without TLS and
 //                                   without credentials (e.g. a local MTA)
 // The server's certificate is verified against the system's trust store (or
-// SSL_CERT_FILE) and must name HOST. AUTH PLAIN is used when offered, else
-// AUTH LOGIN. User and password are percent-decoded.
+// SSL_CERT_FILE / SSL_CERT_DIR, read at create()) and must name HOST; TLS 1.2 at
+// least. AUTH PLAIN is used when offered, else AUTH LOGIN. User and password are
+// percent-decoded.
 //
-// Each mail is one SMTP session. Results: ok; Code::unavailable for what may
-// pass (network, timeouts, 4xx replies); Code::invalid_argument for a 5xx
-// reply or a refusal of the configuration (no STARTTLS, no AUTH method).
+// Each mail is one SMTP session (no connection reuse). Results: ok;
+// Code::unavailable for what may pass (network, timeouts, 4xx replies);
+// Code::invalid_argument for a 5xx reply (the server's answer in the message) or a
+// refusal of the configuration (no STARTTLS, no AUTH method we use).
 //
 // Thread-safe: send() may be called from any thread; completions run on the
-// client's own thread.
+// client's own thread. After stop(), mails under way or queued are abandoned and
+// their completions never run (the outbox delivers again what it did not record).
 #pragma once
 
 #include <chrono>
@@ -33,7 +37,8 @@ namespace tollgate::mail {
 struct SmtpOptions {
   std::string url;
   std::string from;  // "Tollgate <tollgate@acme.test>" or "tollgate@acme.test"
-  std::chrono::milliseconds timeout{15000};  // for each step of the session
+  // For each step of the session: the connection, each reply awaited, the upload stalling.
+  std::chrono::milliseconds timeout{15000};
 };
 
 struct MailMessage {

@@ -11,7 +11,7 @@
 // rules of slack_rules.h, written from Slack's published reference
 // (docs.slack.dev: Block Kit blocks, block elements, composition objects,
 // modal and Home tab views, the chat.* and views.* method pages) with
-// @slack/types and python-slack-sdk's validators as second sources; README.md
+// @slack/types and python-slack-sdk's validators as second sources; docs/reliability.md
 // ("The strict fake Slack") has the table of limits and their sources. So:
 // the bearer token; JSON bodies with a charset, valid UTF-8 (else invalid_json);
 // documented arguments of the right type (invalid_arguments,

@@ -64,6 +64,20 @@ void raw(json::Writer& w, std::string_view key, const std::string& json_text) {
   w.RawValue(json_text.data(), json_text.size(), rapidjson::kObjectType);
 }
 
+// Writes `key`: an array of one object per item of `items`, its members written by
+// `members(item)`.
+template <typename Items, typename Members>
+void objects(json::Writer& w, std::string_view key, const Items& items, Members members) {
+  json::key(w, key);
+  w.StartArray();
+  for (const auto& item : items) {
+    w.StartObject();
+    members(item);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
 // Copies `v` into `w`.
 void copy(json::Writer& w, const json::Value& v) {
   v.Accept(w);
@@ -167,7 +181,11 @@ struct Sandbox::Impl {
     return deliver("/slack/events", body, "application/json");
   }
 
-  void user_and_team(json::Writer& w, const SandboxPerson& p) const {
+  // Opens the payload of an interaction of `type` (block_actions, view_submission,
+  // view_closed) sent by `p`: the object, its type, and who sent it from which workspace.
+  void open_interaction(json::Writer& w, std::string_view type, const SandboxPerson& p) const {
+    w.StartObject();
+    json::kv(w, "type", type);
     json::key(w, "user");
     w.StartObject();
     json::kv(w, "id", p.slack_id);
@@ -228,18 +246,13 @@ struct Sandbox::Impl {
     json::kv(w, "workspace", directory->organization);
     json::kv(w, "team_id", team);
     json::kv(w, "bot_user_id", slack->options().bot_user_id);
-    json::key(w, "people");
-    w.StartArray();
-    for (const SandboxPerson& p : people) {
-      w.StartObject();
+    objects(w, "people", people, [&](const SandboxPerson& p) {
       json::kv(w, "id", p.slack_id);
       json::kv(w, "person", p.person);
       json::kv(w, "name", p.name);
       json::kv(w, "title", p.title);
       json::kv(w, "department", p.department);
-      w.EndObject();
-    }
-    w.EndArray();
+    });
     w.EndObject();
     return Response::json(200, json::text(b));
   }
@@ -255,10 +268,7 @@ struct Sandbox::Impl {
     w.Uint64(version);
     json::kv(w, "user", user);
     json::kv(w, "channel", channel);
-    json::key(w, "messages");
-    w.StartArray();
-    for (const PostedMessage& m : slack->messages_in(channel)) {
-      w.StartObject();
+    objects(w, "messages", slack->messages_in(channel), [&](const PostedMessage& m) {
       json::kv(w, "ts", m.ts);
       json::kv(w, "thread_ts", m.thread_ts);
       json::kv(w, "user", m.user);
@@ -266,19 +276,12 @@ struct Sandbox::Impl {
       raw(w, "blocks", m.blocks);
       w.Key("edited");
       w.Bool(m.updates > 0);
-      w.EndObject();
-    }
-    w.EndArray();
-    json::key(w, "ephemerals");
-    w.StartArray();
-    for (const EphemeralMessage& e : slack->ephemerals_for(user)) {
-      w.StartObject();
+    });
+    objects(w, "ephemerals", slack->ephemerals_for(user), [&](const EphemeralMessage& e) {
       json::kv(w, "ts", e.ts);
       json::kv(w, "text", e.text);
       raw(w, "blocks", e.blocks);
-      w.EndObject();
-    }
-    w.EndArray();
+    });
     auto view = [&](const ViewRecord& v) {
       w.StartObject();
       json::kv(w, "id", v.id);
@@ -309,9 +312,7 @@ struct Sandbox::Impl {
     std::string type = json::str(*container, "type");
     rapidjson::StringBuffer b;
     json::Writer w(b);
-    w.StartObject();
-    json::kv(w, "type", "block_actions");
-    user_and_team(w, p);
+    open_interaction(w, "block_actions", p);
     json::kv(w, "trigger_id", slack->trigger_id(p.slack_id));
     std::string channel = dm(p.slack_id);
     if (type == "message") {
@@ -391,9 +392,7 @@ struct Sandbox::Impl {
     if (!v || v->home || v->user != p.slack_id) return api_error(404, "no such modal open");
     rapidjson::StringBuffer b;
     json::Writer w(b);
-    w.StartObject();
-    json::kv(w, "type", "view_submission");
-    user_and_team(w, p);
+    open_interaction(w, "view_submission", p);
     json::kv(w, "trigger_id", slack->trigger_id(p.slack_id));
     if (!write_view(w, *v, json::object(in, "state"))) return api_error(500, "bad view");
     json::key(w, "response_urls");
@@ -440,9 +439,7 @@ struct Sandbox::Impl {
     if (json::parse(view, v->json).ok() && json::boolean(view, "notify_on_close")) {
       rapidjson::StringBuffer b;
       json::Writer w(b);
-      w.StartObject();
-      json::kv(w, "type", "view_closed");
-      user_and_team(w, p);
+      open_interaction(w, "view_closed", p);
       write_view(w, *v, nullptr);
       w.Key("is_cleared");
       w.Bool(false);

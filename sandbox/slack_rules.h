@@ -9,7 +9,7 @@
 // method pages), with @slack/types (slackapi/node-slack-sdk,
 // packages/types/src/block-kit/*.ts, views.ts) and python-slack-sdk's
 // validators (slack_sdk/models/blocks/*.py, views/__init__.py) as second
-// sources; slack_rules.cc names the source beside each rule, and README.md
+// sources; slack_rules.cc names the source beside each rule, and docs/reliability.md
 // ("The strict fake Slack") has the table.
 //
 // A refusal carries Slack's error code and one message per problem in

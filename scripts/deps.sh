@@ -9,8 +9,11 @@ packages=(
   libssl-dev openssl rapidjson-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   libgtest-dev libgmock-dev
   libspdlog-dev libcli11-dev
+  prometheus-cpp-dev libcurl4-openssl-dev
   python3 python3-jsonschema python3-aiosmtpd clang
   chromium fonts-noto-color-emoji
+  # cpack -G DEB (scripts/package.sh): dpkg-shlibdeps fills Depends; file finds the ELF files.
+  dpkg-dev file
 )
 # Node.js and npm drive the sandbox page's browser test: the machine's own, else Debian's.
 command -v node >/dev/null || packages+=(nodejs)

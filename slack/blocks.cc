@@ -426,6 +426,18 @@ Mrkdwn task_line(const Engine& e, const Task& t) {
                     " (" + step_label(d, t.steps[static_cast<std::size_t>(i)]) + ")");
 }
 
+Mrkdwn task_list(const Engine& engine, const std::string& title,
+                   const std::vector<const Task*>& shown) {
+  constexpr std::size_t kShown = 20;
+  Mrkdwn text = Mrkdwn::markup("*") + esc(title + " (" + std::to_string(shown.size()) + ")") +
+                Mrkdwn::markup("*");
+  for (std::size_t i = 0; i < shown.size() && i < kShown; ++i)
+    text += Mrkdwn::markup("\n• ") + task_line(engine, *shown[i]);
+  if (shown.size() > kShown)
+    text += esc("\n…and " + std::to_string(shown.size() - kShown) + " more.");
+  return text;
+}
+
 Mrkdwn task_text(const Engine& e, const Task& t, const PersonId& viewer) {
   const Directory& d = e.directory();
   Plan plan = e.plan(t, viewer);

@@ -40,6 +40,10 @@ kit::Modal details_modal(const Engine& engine, const Task& task, const PersonId&
 
 // A task in one line, for /tasks list: number, kind, who, what and where it stands.
 kit::Mrkdwn task_line(const Engine& engine, const Task& task);
+// The answer to `/tasks [list] [tab]`: the title with the count, then a task_line per task (at
+// most 20, then how many more).
+kit::Mrkdwn task_list(const Engine& engine, const std::string& title,
+                      const std::vector<const Task*>& shown);
 // A task in full, for /tasks show: the facts, insights, the plan (the
 // viewer's steps marked) and the latest comments.
 kit::Mrkdwn task_text(const Engine& engine, const Task& task, const PersonId& viewer);

@@ -47,6 +47,17 @@ MessageEvent::Inner parse_inner(const Value& m) {
           json::str(m, "text"),    json::str(m, "ts"),   json::str(m, "thread_ts")};
 }
 
+// Parses `text` into `doc`: a JSON object with a non-empty "type", which is returned. `what`
+// names the body in the errors.
+StatusOr<std::string> parse_typed_object(rapidjson::Document& doc, std::string_view text,
+                                         const std::string& what) {
+  RETURN_IF_ERROR(json::parse(doc, text));
+  if (!doc.IsObject()) return invalid_argument(what + " is not a JSON object");
+  std::string type = json::str(doc, "type");
+  if (type.empty()) return invalid_argument(what + " without type");
+  return type;
+}
+
 }  // namespace
 
 const std::string* Form::get(std::string_view key) const {
@@ -114,11 +125,8 @@ StatusOr<SlashCommand> parse_slash_command(const Form& f) {
 
 StatusOr<Interaction> parse_interaction(std::string_view text) {
   rapidjson::Document doc;
-  if (Status s = json::parse(doc, text); !s.ok()) return s;
-  if (!doc.IsObject()) return invalid_argument("interaction payload is not a JSON object");
   Interaction in;
-  in.type = json::str(doc, "type");
-  if (in.type.empty()) return invalid_argument("interaction payload without type");
+  ASSIGN_OR_RETURN(in.type, parse_typed_object(doc, text, "interaction payload"));
   const Value* user = json::object(doc, "user");
   if (user == nullptr || json::str(*user, "id").empty()) {
     return invalid_argument("interaction payload without user.id");
@@ -186,11 +194,8 @@ StatusOr<Interaction> parse_interaction(std::string_view text) {
 
 StatusOr<EventEnvelope> parse_event(std::string_view text) {
   rapidjson::Document doc;
-  if (Status s = json::parse(doc, text); !s.ok()) return s;
-  if (!doc.IsObject()) return invalid_argument("event body is not a JSON object");
   EventEnvelope e;
-  e.type = json::str(doc, "type");
-  if (e.type.empty()) return invalid_argument("event body without type");
+  ASSIGN_OR_RETURN(e.type, parse_typed_object(doc, text, "event body"));
   e.challenge = json::str(doc, "challenge");
   e.team_id = json::str(doc, "team_id");
   e.enterprise_id = json::str(doc, "enterprise_id");

@@ -1,21 +1,47 @@
 #include "storage/migrations.h"
 
-namespace tollgate {
+#include <string>
 
-const std::vector<std::string_view>& sqlite_migrations() {
-  static const std::vector<std::string_view> kMigrations = {
-      // 1: the first schema.
-      R"sql(
+namespace tollgate {
+namespace {
+
+// What the two backends share is written once, in SQL where the types that
+// differ are named by their role:
+//   {int64}   a 64-bit integer: SQLite's INTEGER (already 64 bits; and
+//             INTEGER PRIMARY KEY, exactly, is an alias of the rowid),
+//             PostgreSQL's BIGINT;
+//   {serial}  a key the database numbers: SQLite's INTEGER (a rowid alias),
+//             PostgreSQL's BIGSERIAL.
+struct Types {
+  std::string_view int64;
+  std::string_view serial;
+};
+constexpr Types kSqliteTypes{"INTEGER", "INTEGER"};
+constexpr Types kPostgresTypes{"BIGINT", "BIGSERIAL"};
+
+std::string typed(std::string_view sql, const Types& types) {
+  std::string out(sql);
+  auto replace = [&out](std::string_view token, std::string_view by) {
+    for (auto at = out.find(token); at != std::string::npos; at = out.find(token, at + by.size()))
+      out.replace(at, token.size(), by);
+  };
+  replace("{int64}", types.int64);
+  replace("{serial}", types.serial);
+  return out;
+}
+
+// 1: the first schema. The events' append-only triggers are each backend's own.
+constexpr std::string_view kFirstSchema = R"sql(
 CREATE TABLE task_numbers (
   id   INTEGER PRIMARY KEY CHECK (id = 1),
-  next INTEGER NOT NULL
+  next {int64} NOT NULL
 );
 INSERT INTO task_numbers (id, next) VALUES (1, 1);
 
 -- The projection of each task's events; `version` is the compare-and-swap key.
 CREATE TABLE tasks (
-  number     INTEGER PRIMARY KEY,
-  version    INTEGER NOT NULL,
+  number     {int64} PRIMARY KEY,
+  version    {int64} NOT NULL,
   kind       TEXT NOT NULL,
   state      TEXT NOT NULL,
   open       INTEGER NOT NULL,
@@ -23,15 +49,15 @@ CREATE TABLE tasks (
   subject    TEXT NOT NULL,
   app        TEXT NOT NULL,
   resource   TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
+  created_at {int64} NOT NULL,
+  updated_at {int64} NOT NULL,
   body       TEXT NOT NULL
 );
 CREATE INDEX tasks_open ON tasks (open, number);
 
 -- Who a task concerns: requester, subject, current assignees, past reviewers.
 CREATE TABLE task_people (
-  task   INTEGER NOT NULL,
+  task   {int64} NOT NULL,
   person TEXT NOT NULL,
   role   TEXT NOT NULL,
   PRIMARY KEY (person, role, task)
@@ -40,31 +66,27 @@ CREATE INDEX task_people_task ON task_people (task);
 
 -- The record. Append-only and hash-chained: hash = sha256(prev_hash, content).
 CREATE TABLE events (
-  seq       INTEGER PRIMARY KEY,
-  task      INTEGER NOT NULL,
+  seq       {int64} PRIMARY KEY,
+  task      {int64} NOT NULL,
   type      TEXT NOT NULL,
   actor     TEXT NOT NULL,
-  at        INTEGER NOT NULL,
+  at        {int64} NOT NULL,
   data      TEXT NOT NULL,
   prev_hash TEXT NOT NULL,
   hash      TEXT NOT NULL
 );
 CREATE INDEX events_task ON events (task, seq);
-CREATE TRIGGER events_no_update BEFORE UPDATE ON events
-  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-CREATE TRIGGER events_no_delete BEFORE DELETE ON events
-  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 
 CREATE TABLE comments (
-  task          INTEGER NOT NULL,
-  id            INTEGER NOT NULL,
+  task          {int64} NOT NULL,
+  id            {int64} NOT NULL,
   author        TEXT NOT NULL,
   text          TEXT NOT NULL,
-  at            INTEGER NOT NULL,
+  at            {int64} NOT NULL,
   source        TEXT NOT NULL,
   slack_channel TEXT NOT NULL DEFAULT '',
   slack_ts      TEXT NOT NULL DEFAULT '',
-  edited_at     INTEGER,
+  edited_at     {int64},
   deleted       INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (task, id)
 );
@@ -73,28 +95,28 @@ CREATE TABLE comments (
 CREATE TABLE slack_messages (
   channel   TEXT NOT NULL,
   ts        TEXT NOT NULL,
-  task      INTEGER NOT NULL,
+  task      {int64} NOT NULL,
   team      TEXT NOT NULL,
   person    TEXT NOT NULL,
   purpose   TEXT NOT NULL,
   step      INTEGER NOT NULL,
-  posted_at INTEGER NOT NULL,
+  posted_at {int64} NOT NULL,
   PRIMARY KEY (channel, ts)
 );
 CREATE INDEX slack_messages_task ON slack_messages (task);
 
 -- Effects waiting for delivery; written in the same transaction as their command.
 CREATE TABLE outbox (
-  id              INTEGER PRIMARY KEY,
-  task            INTEGER NOT NULL,
+  id              {serial} PRIMARY KEY,
+  task            {int64} NOT NULL,
   kind            TEXT NOT NULL,
   recipient       TEXT NOT NULL,
   data            TEXT NOT NULL,
-  created_at      INTEGER NOT NULL,
+  created_at      {int64} NOT NULL,
   state           TEXT NOT NULL DEFAULT 'pending',
   attempts        INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER NOT NULL,
-  claimed_until   INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at {int64} NOT NULL,
+  claimed_until   {int64} NOT NULL DEFAULT 0,
   last_error      TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX outbox_pending ON outbox (state, task, id);
@@ -102,18 +124,43 @@ CREATE INDEX outbox_pending ON outbox (state, task, id);
 -- Dedupe keys of deliveries already processed (Slack event_id, action ids).
 CREATE TABLE seen_deliveries (
   key     TEXT PRIMARY KEY,
-  seen_at INTEGER NOT NULL
+  seen_at {int64} NOT NULL
 );
 
 CREATE TABLE identity_cache (
   slack_user_id TEXT PRIMARY KEY,
   person        TEXT NOT NULL,
   email         TEXT NOT NULL,
-  fetched_at    INTEGER NOT NULL
+  fetched_at    {int64} NOT NULL
 );
-)sql",
-      // 2: service levels, delegation, permalinks, time zones.
-      R"sql(
+)sql";
+
+constexpr std::string_view kSqliteFirstSchema = R"sql(
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+)sql";
+
+constexpr std::string_view kPostgresFirstSchema = R"sql(
+CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'events are append-only'; END $$;
+CREATE TRIGGER events_no_change BEFORE UPDATE OR DELETE ON events
+  FOR EACH ROW EXECUTE FUNCTION events_append_only();
+
+-- The head of the hash chain. Every write transaction locks this row first,
+-- so that instances append to one chain in turn (and never deadlock).
+CREATE TABLE chain_head (
+  id        INTEGER PRIMARY KEY CHECK (id = 1),
+  last_seq  BIGINT NOT NULL,
+  last_hash TEXT NOT NULL
+);
+INSERT INTO chain_head (id, last_seq, last_hash)
+  VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+)sql";
+
+// 2: service levels, delegation, permalinks, time zones.
+constexpr std::string_view kDelegations = R"sql(
 ALTER TABLE slack_messages ADD COLUMN permalink TEXT NOT NULL DEFAULT '';
 ALTER TABLE identity_cache ADD COLUMN tz TEXT NOT NULL DEFAULT '';
 ALTER TABLE identity_cache ADD COLUMN tz_offset INTEGER;
@@ -122,25 +169,27 @@ ALTER TABLE identity_cache ADD COLUMN tz_offset INTEGER;
 CREATE TABLE delegations (
   person   TEXT PRIMARY KEY,
   delegate TEXT NOT NULL,
-  until    INTEGER NOT NULL,
+  until    {int64} NOT NULL,
   set_by   TEXT NOT NULL,
-  set_at   INTEGER NOT NULL
+  set_at   {int64} NOT NULL
 );
-)sql",
-      // 3: the outbox records the Slack calls of an item that succeeded, and
-      // the claim it is held under; identities learnt before the strict
-      // checks (team, deletion, guests) are forgotten, to be learnt again.
-      R"sql(
+)sql";
+
+// 3: the outbox records the Slack calls of an item that succeeded, and the
+// claim it is held under; identities learnt before the strict checks (team,
+// deletion, guests) are forgotten, to be learnt again.
+constexpr std::string_view kOutboxCalls = R"sql(
 ALTER TABLE outbox ADD COLUMN claim TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN done_calls TEXT NOT NULL DEFAULT '';
 DELETE FROM identity_cache;
-)sql",
-      // 4: the audit log's head, a record outside the events of where the log
-      // ends (so removing events from the end, or all of them, shows), and of
-      // the event from which it is sealed: HMACs under the audit key, the row
-      // itself authenticated by `mac` (codec::ChainHead). Filled from the
-      // events as they are; the first store opened with the key seals it.
-      R"sql(
+)sql";
+
+// 4 (SQLite): the audit log's head, a record outside the events of where the
+// log ends (so removing events from the end, or all of them, shows), and of
+// the event from which it is sealed: HMACs under the audit key, the row itself
+// authenticated by `mac` (codec::ChainHead). Filled from the events as they
+// are; the first store opened with the key seals it.
+constexpr std::string_view kSqliteAuditSeal = R"sql(
 CREATE TABLE chain_head (
   id          INTEGER PRIMARY KEY CHECK (id = 1),
   last_seq    INTEGER NOT NULL,
@@ -157,150 +206,12 @@ INSERT INTO chain_head (id, last_seq, last_hash)
   FROM events;
 CREATE TRIGGER chain_head_no_delete BEFORE DELETE ON chain_head
   BEGIN SELECT RAISE(ABORT, 'the audit head is kept'); END;
-)sql",
-  };
-  return kMigrations;
-}
+)sql";
 
-const std::vector<std::string_view>& postgres_migrations() {
-  static const std::vector<std::string_view> kMigrations = {
-      // 1: the first schema.
-      R"sql(
-CREATE TABLE task_numbers (
-  id   INTEGER PRIMARY KEY CHECK (id = 1),
-  next BIGINT NOT NULL
-);
-INSERT INTO task_numbers (id, next) VALUES (1, 1);
-
-CREATE TABLE tasks (
-  number     BIGINT PRIMARY KEY,
-  version    BIGINT NOT NULL,
-  kind       TEXT NOT NULL,
-  state      TEXT NOT NULL,
-  open       INTEGER NOT NULL,
-  requester  TEXT NOT NULL,
-  subject    TEXT NOT NULL,
-  app        TEXT NOT NULL,
-  resource   TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
-  body       TEXT NOT NULL
-);
-CREATE INDEX tasks_open ON tasks (open, number);
-
-CREATE TABLE task_people (
-  task   BIGINT NOT NULL,
-  person TEXT NOT NULL,
-  role   TEXT NOT NULL,
-  PRIMARY KEY (person, role, task)
-);
-CREATE INDEX task_people_task ON task_people (task);
-
-CREATE TABLE events (
-  seq       BIGINT PRIMARY KEY,
-  task      BIGINT NOT NULL,
-  type      TEXT NOT NULL,
-  actor     TEXT NOT NULL,
-  at        BIGINT NOT NULL,
-  data      TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,
-  hash      TEXT NOT NULL
-);
-CREATE INDEX events_task ON events (task, seq);
-CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN RAISE EXCEPTION 'events are append-only'; END $$;
-CREATE TRIGGER events_no_change BEFORE UPDATE OR DELETE ON events
-  FOR EACH ROW EXECUTE FUNCTION events_append_only();
-
--- The head of the hash chain. Every write transaction locks this row first,
--- so that instances append to one chain in turn (and never deadlock).
-CREATE TABLE chain_head (
-  id        INTEGER PRIMARY KEY CHECK (id = 1),
-  last_seq  BIGINT NOT NULL,
-  last_hash TEXT NOT NULL
-);
-INSERT INTO chain_head (id, last_seq, last_hash)
-  VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
-
-CREATE TABLE comments (
-  task          BIGINT NOT NULL,
-  id            BIGINT NOT NULL,
-  author        TEXT NOT NULL,
-  text          TEXT NOT NULL,
-  at            BIGINT NOT NULL,
-  source        TEXT NOT NULL,
-  slack_channel TEXT NOT NULL DEFAULT '',
-  slack_ts      TEXT NOT NULL DEFAULT '',
-  edited_at     BIGINT,
-  deleted       INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (task, id)
-);
-
-CREATE TABLE slack_messages (
-  channel   TEXT NOT NULL,
-  ts        TEXT NOT NULL,
-  task      BIGINT NOT NULL,
-  team      TEXT NOT NULL,
-  person    TEXT NOT NULL,
-  purpose   TEXT NOT NULL,
-  step      INTEGER NOT NULL,
-  posted_at BIGINT NOT NULL,
-  PRIMARY KEY (channel, ts)
-);
-CREATE INDEX slack_messages_task ON slack_messages (task);
-
-CREATE TABLE outbox (
-  id              BIGSERIAL PRIMARY KEY,
-  task            BIGINT NOT NULL,
-  kind            TEXT NOT NULL,
-  recipient       TEXT NOT NULL,
-  data            TEXT NOT NULL,
-  created_at      BIGINT NOT NULL,
-  state           TEXT NOT NULL DEFAULT 'pending',
-  attempts        INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at BIGINT NOT NULL,
-  claimed_until   BIGINT NOT NULL DEFAULT 0,
-  last_error      TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX outbox_pending ON outbox (state, task, id);
-
-CREATE TABLE seen_deliveries (
-  key     TEXT PRIMARY KEY,
-  seen_at BIGINT NOT NULL
-);
-
-CREATE TABLE identity_cache (
-  slack_user_id TEXT PRIMARY KEY,
-  person        TEXT NOT NULL,
-  email         TEXT NOT NULL,
-  fetched_at    BIGINT NOT NULL
-);
-)sql",
-      // 2: service levels, delegation, permalinks, time zones.
-      R"sql(
-ALTER TABLE slack_messages ADD COLUMN permalink TEXT NOT NULL DEFAULT '';
-ALTER TABLE identity_cache ADD COLUMN tz TEXT NOT NULL DEFAULT '';
-ALTER TABLE identity_cache ADD COLUMN tz_offset INTEGER;
-CREATE TABLE delegations (
-  person   TEXT PRIMARY KEY,
-  delegate TEXT NOT NULL,
-  until    BIGINT NOT NULL,
-  set_by   TEXT NOT NULL,
-  set_at   BIGINT NOT NULL
-);
-)sql",
-      // 3: the outbox records the Slack calls of an item that succeeded, and
-      // the claim it is held under; identities learnt before the strict
-      // checks (team, deletion, guests) are forgotten, to be learnt again.
-      R"sql(
-ALTER TABLE outbox ADD COLUMN claim TEXT NOT NULL DEFAULT '';
-ALTER TABLE outbox ADD COLUMN done_calls TEXT NOT NULL DEFAULT '';
-DELETE FROM identity_cache;
-)sql",
-      // 4: the audit log's seal (as SQLite's 4; chain_head already holds the
-      // end of the log), and TRUNCATE, which skips row triggers, refused on
-      // the events and the head; the head row cannot be deleted either.
-      R"sql(
+// 4 (PostgreSQL): the audit log's seal (as SQLite's 4; chain_head already
+// holds the end of the log), and TRUNCATE, which skips row triggers, refused
+// on the events and the head; the head row cannot be deleted either.
+constexpr std::string_view kPostgresAuditSeal = R"sql(
 ALTER TABLE chain_head
   ADD COLUMN sealed_from BIGINT NOT NULL DEFAULT 0,
   ADD COLUMN sealed_at   BIGINT NOT NULL DEFAULT 0,
@@ -314,9 +225,33 @@ CREATE TRIGGER chain_head_no_truncate BEFORE TRUNCATE ON chain_head
   FOR EACH STATEMENT EXECUTE FUNCTION audit_log_kept();
 CREATE TRIGGER chain_head_no_delete BEFORE DELETE ON chain_head
   FOR EACH ROW EXECUTE FUNCTION audit_log_kept();
-)sql",
-  };
+)sql";
+
+// One backend's migrations: the shared steps in its types, with its own parts.
+std::vector<std::string> migrations_for(const Types& types, std::string_view first_schema_tail,
+                                        std::string_view audit_seal) {
+  return {typed(kFirstSchema, types) + std::string(first_schema_tail), typed(kDelegations, types),
+          std::string(kOutboxCalls), std::string(audit_seal)};
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& sqlite_migrations() {
+  static const std::vector<std::string> kTexts =
+      migrations_for(kSqliteTypes, kSqliteFirstSchema, kSqliteAuditSeal);
+  static const std::vector<std::string_view> kMigrations(kTexts.begin(), kTexts.end());
   return kMigrations;
+}
+
+const std::vector<std::string_view>& postgres_migrations() {
+  static const std::vector<std::string> kTexts =
+      migrations_for(kPostgresTypes, kPostgresFirstSchema, kPostgresAuditSeal);
+  static const std::vector<std::string_view> kMigrations(kTexts.begin(), kTexts.end());
+  return kMigrations;
+}
+
+int current_schema_version() {
+  return static_cast<int>(sqlite_migrations().size());
 }
 
 }  // namespace tollgate

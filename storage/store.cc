@@ -13,12 +13,8 @@
 namespace tollgate {
 
 StatusOr<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOptions& options) {
-  if (!options.audit_key.empty()) {
-    if (Status s = codec::check_audit_key(options.audit_key); !s.ok()) return s;
-  }
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-    return open_postgres_store(url, options);
-  }
+  if (!options.audit_key.empty()) RETURN_IF_ERROR(codec::check_audit_key(options.audit_key));
+  if (is_postgres_url(url)) return open_postgres_store(url, options);
   std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
   if (path.empty()) return invalid_argument("no database path in \"" + url + "\"");
   return open_sqlite_store(path, options);

@@ -1,4 +1,4 @@
-// The Store: the only door to persistence (README, "Architecture").
+// The Store: the only door to persistence (docs/architecture.md).
 //
 // What it promises:
 //  * A command is decided and written in one transaction: the task row
@@ -255,9 +255,11 @@ struct StoreOptions {
   bool seal_unsealed = false;
 };
 
-// Opens the store named by `url`: "sqlite:PATH" (or a bare path). PostgreSQL
-// URLs are recognised and refused with Code::unavailable: that backend is not
-// built yet.
+// Opens the store named by `url`: "sqlite:PATH" (or a bare path), or a
+// PostgreSQL database, "postgresql://..." or "postgres://..." (several
+// instances may share one; see postgres_store.h). Code::unavailable when the
+// database cannot be reached; Code::invalid_argument, before anything is
+// opened, for an audit key that is not 32 to 64 bytes.
 StatusOr<std::unique_ptr<Store>> open_store(const std::string& url,
                                             const StoreOptions& options = {});
 

@@ -434,15 +434,8 @@ void Loader::load_step(Object& o, const Policy& policy, PolicyStep& s) {
     Object r(*this, *rv, o.at("reviewers"));
     if (r.valid()) {
       std::string type = r.string("type", true);
-      static const std::map<std::string, ReviewerType> kTypes = {
-          {"manager", ReviewerType::manager},
-          {"app_owners", ReviewerType::app_owners},
-          {"resource_owners", ReviewerType::resource_owners},
-          {"users", ReviewerType::users},
-          {"group", ReviewerType::group}};
-      auto it = kTypes.find(type);
-      if (it != kTypes.end()) {
-        s.reviewers.type = it->second;
+      if (auto t = parse_reviewer_type(type)) {
+        s.reviewers.type = *t;
       } else if (!type.empty()) {
         error(r.at("type"), "unknown reviewer type \"" + type +
                                 "\" (manager, app_owners, resource_owners, users, group)");

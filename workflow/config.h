@@ -1,4 +1,4 @@
-// Loading the configuration file (README, "Configuration") into a Directory.
+// Loading the configuration file (docs/operating.md, "Configuration") into a Directory.
 //
 // The loader never stops at the first problem: it reports every one it finds,
 // each with the JSON path of the value at fault ("$.people[3].manager"), so that

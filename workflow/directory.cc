@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "workflow/enum_names.h"
+
 namespace tollgate {
 namespace {
 
@@ -110,38 +112,33 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {Action::escalate, "escalate"},
     {Action::expire, "expire"},
 };
+
+// As the configuration names them.
+constexpr std::pair<ReviewerType, std::string_view> kReviewerTypeNames[] = {
+    {ReviewerType::manager, "manager"},
+    {ReviewerType::app_owners, "app_owners"},
+    {ReviewerType::resource_owners, "resource_owners"},
+    {ReviewerType::users, "users"},
+    {ReviewerType::group, "group"},
+};
 }  // namespace
 
 std::string_view action_name(Action a) {
-  for (const auto& [action, name] : kActionNames) {
-    if (action == a) return name;
-  }
-  return "unknown";
+  return enum_names::name_of(kActionNames, a);
 }
 
 std::optional<Action> parse_action(std::string_view name) {
   std::string normal(name);
   std::replace(normal.begin(), normal.end(), '-', '_');
-  for (const auto& [action, n] : kActionNames) {
-    if (n == normal) return action;
-  }
-  return std::nullopt;
+  return enum_names::parse_of<Action>(kActionNames, normal);
 }
 
 std::string_view reviewer_type_name(ReviewerType t) {
-  switch (t) {
-    case ReviewerType::manager:
-      return "manager";
-    case ReviewerType::app_owners:
-      return "app_owners";
-    case ReviewerType::resource_owners:
-      return "resource_owners";
-    case ReviewerType::users:
-      return "users";
-    case ReviewerType::group:
-      return "group";
-  }
-  return "unknown";
+  return enum_names::name_of(kReviewerTypeNames, t);
+}
+
+std::optional<ReviewerType> parse_reviewer_type(std::string_view name) {
+  return enum_names::parse_of<ReviewerType>(kReviewerTypeNames, name);
 }
 
 }  // namespace tollgate

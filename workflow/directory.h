@@ -1,5 +1,5 @@
 // The directory: people, groups, apps, resources, grants and policies, as the
-// configuration file describes them (README, "Configuration"). Immutable once built; the
+// configuration file describes them (docs/operating.md, "Configuration"). Immutable once built; the
 // engine shares it read-only between threads through shared_ptr<const Directory>.
 #pragma once
 
@@ -194,6 +194,7 @@ class Directory {
 
 std::string_view action_name(Action a);                     // "wont_provision"
 std::optional<Action> parse_action(std::string_view name);  // accepts "wont-provision" too
-std::string_view reviewer_type_name(ReviewerType t);
+std::string_view reviewer_type_name(ReviewerType t);              // "app_owners"
+std::optional<ReviewerType> parse_reviewer_type(std::string_view name);
 
 }  // namespace tollgate

@@ -57,6 +57,11 @@ bool contains(const std::vector<PersonId>& v, const PersonId& id) {
   return std::find(v.begin(), v.end(), id) != v.end();
 }
 
+// Whether `text` is empty or only white space.
+bool blank(const std::string& text) {
+  return text.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
 // Adds person `id`, or every member of group `id`, to `out`, each once.
 // Unknown ids add nobody.
 void add_people(const Directory& dir, const PersonId& id, std::vector<PersonId>& out) {
@@ -244,9 +249,7 @@ Status requester_or_admin(const Ctx& c) {
 }
 
 Status text_given(const Ctx& c) {
-  if (c.cmd.comment.find_first_not_of(" \t\r\n") == std::string::npos) {
-    return invalid_argument("a comment needs some text");
-  }
+  if (blank(c.cmd.comment)) return invalid_argument("a comment needs some text");
   return {};
 }
 
@@ -809,6 +812,45 @@ StatusOr<Decision> open_task(const Engine& engine, Task task, const Policy& poli
   return std::move(c.d);
 }
 
+// Who and what a request or a revocation is about, as the directory has them.
+struct Target {
+  const Person* subject = nullptr;
+  const App* app = nullptr;
+  const Resource* resource = nullptr;
+};
+
+// The subject, app and resource named, or which of them is unknown (checked in that order).
+StatusOr<Target> find_target(const Directory& dir, const PersonId& subject,
+                             const std::string& app_id, const std::string& resource_id) {
+  Target t;
+  t.subject = dir.person(subject);
+  if (t.subject == nullptr) return not_found("unknown person \"" + subject + "\"");
+  t.app = dir.app(app_id);
+  if (t.app == nullptr) return not_found("unknown app \"" + app_id + "\"");
+  t.resource = dir.resource(app_id, resource_id);
+  if (t.resource == nullptr) {
+    return not_found("app \"" + t.app->name + "\" has no resource \"" + resource_id + "\"");
+  }
+  return t;
+}
+
+// A new task of `kind` for `target`, asked for by `requester` with `justification`.
+Task new_task(TaskNumber number, TaskKind kind, const PersonId& requester, const PersonId& subject,
+              const Target& target, const std::string& justification) {
+  Task t;
+  t.number = number;
+  t.kind = kind;
+  t.requester = requester;
+  t.subject = subject;
+  t.app = target.app->id;
+  t.resource = target.resource->id;
+  t.app_name = target.app->name;
+  t.resource_name = target.resource->name;
+  t.justification = justification;
+  t.sensitive = target.resource->sensitive;
+  return t;
+}
+
 }  // namespace
 
 Engine::Engine(std::shared_ptr<const Directory> directory, const Clock& clock,
@@ -820,17 +862,11 @@ StatusOr<Decision> Engine::open_request(const RequestInput& in, TaskNumber numbe
   if (dir.person(in.requester) == nullptr)
     return not_found("unknown person \"" + in.requester + "\"");
   PersonId subject = in.subject.empty() ? in.requester : in.subject;
-  const Person* sp = dir.person(subject);
-  if (sp == nullptr) return not_found("unknown person \"" + subject + "\"");
-  const App* app = dir.app(in.app);
-  if (app == nullptr) return not_found("unknown app \"" + in.app + "\"");
-  const Resource* res = dir.resource(in.app, in.resource);
-  if (res == nullptr) {
-    return not_found("app \"" + app->name + "\" has no resource \"" + in.resource + "\"");
-  }
-  if (in.justification.find_first_not_of(" \t\r\n") == std::string::npos) {
-    return invalid_argument("a justification is required");
-  }
+  ASSIGN_OR_RETURN(Target target, find_target(dir, subject, in.app, in.resource));
+  const Person* sp = target.subject;
+  const App* app = target.app;
+  const Resource* res = target.resource;
+  if (blank(in.justification)) return invalid_argument("a justification is required");
   if (subject != in.requester && !dir.is_admin(in.requester)) {
     // Only someone in the subject's management chain may ask on their behalf.
     bool in_chain = false;
@@ -863,19 +899,9 @@ StatusOr<Decision> Engine::open_request(const RequestInput& in, TaskNumber numbe
     return internal_error("resource policy \"" + policy_id +
                           "\" is missing or not a request policy");
   }
-  Task t;
-  t.number = number;
-  t.kind = TaskKind::grant;
-  t.requester = in.requester;
-  t.subject = subject;
-  t.app = app->id;
-  t.resource = res->id;
-  t.app_name = app->name;
-  t.resource_name = res->name;
-  t.justification = in.justification;
+  Task t = new_task(number, TaskKind::grant, in.requester, subject, target, in.justification);
   t.duration = duration;
   t.emergency = in.emergency;
-  t.sensitive = res->sensitive;
   return open_task(*this, std::move(t), *policy, app->provisioning);
 }
 
@@ -883,17 +909,11 @@ StatusOr<Decision> Engine::propose_revocation(const RevocationInput& in, TaskNum
   const Directory& dir = *directory_;
   const Person* proposer = dir.person(in.proposer);
   if (proposer == nullptr) return not_found("unknown person \"" + in.proposer + "\"");
-  const Person* sp = dir.person(in.subject);
-  if (sp == nullptr) return not_found("unknown person \"" + in.subject + "\"");
-  const App* app = dir.app(in.app);
-  if (app == nullptr) return not_found("unknown app \"" + in.app + "\"");
-  const Resource* res = dir.resource(in.app, in.resource);
-  if (res == nullptr) {
-    return not_found("app \"" + app->name + "\" has no resource \"" + in.resource + "\"");
-  }
-  if (in.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
-    return invalid_argument("a reason is required to propose a revocation");
-  }
+  ASSIGN_OR_RETURN(Target target, find_target(dir, in.subject, in.app, in.resource));
+  const Person* sp = target.subject;
+  const App* app = target.app;
+  const Resource* res = target.resource;
+  if (blank(in.reason)) return invalid_argument("a reason is required to propose a revocation");
   // Who may propose: the subject themself, their manager, the app's or the
   // resource's owners, or an admin.
   bool may = in.proposer == in.subject || sp->manager == in.proposer || dir.is_admin(in.proposer) ||
@@ -907,17 +927,7 @@ StatusOr<Decision> Engine::propose_revocation(const RevocationInput& in, TaskNum
   if (policy == nullptr || policy->kind != PolicyKind::revocation) {
     return internal_error("revocation policy \"" + res->revocation_policy + "\" is missing");
   }
-  Task t;
-  t.number = number;
-  t.kind = TaskKind::revoke;
-  t.requester = in.proposer;
-  t.subject = in.subject;
-  t.app = app->id;
-  t.resource = res->id;
-  t.app_name = app->name;
-  t.resource_name = res->name;
-  t.justification = in.reason;
-  t.sensitive = res->sensitive;
+  Task t = new_task(number, TaskKind::revoke, in.proposer, in.subject, target, in.reason);
   return open_task(*this, std::move(t), *policy, app->deprovisioning);
 }
 

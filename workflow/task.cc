@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "workflow/enum_names.h"
+
 namespace tollgate {
 namespace {
 
@@ -29,21 +31,21 @@ constexpr std::array<std::pair<EffectKind, std::string_view>, 6> kEffects = {{
     {EffectKind::email, "email"},
 }};
 
-template <typename Pairs, typename E>
-std::string_view name_of(const Pairs& pairs, E value) {
-  for (const auto& [v, n] : pairs) {
-    if (v == value) return n;
-  }
-  return "unknown";
-}
+constexpr std::array<std::pair<StepKind, std::string_view>, 3> kStepKinds = {{
+    {StepKind::review, "review"},
+    {StepKind::provision, "provision"},
+    {StepKind::deprovision, "deprovision"},
+}};
 
-template <typename E, typename Pairs>
-std::optional<E> parse_of(const Pairs& pairs, std::string_view name) {
-  for (const auto& [v, n] : pairs) {
-    if (n == name) return v;
-  }
-  return std::nullopt;
-}
+constexpr std::array<std::pair<StepState, std::string_view>, 4> kStepStates = {{
+    {StepState::upcoming, "upcoming"},
+    {StepState::current, "current"},
+    {StepState::done, "done"},
+    {StepState::skipped, "skipped"},
+}};
+
+using enum_names::name_of;
+using enum_names::parse_of;
 
 const std::string* find_data(const std::vector<std::pair<std::string, std::string>>& data,
                              std::string_view key) {
@@ -76,29 +78,10 @@ std::optional<TaskKind> parse_kind(std::string_view n) {
 }
 
 std::string_view step_kind_name(StepKind k) {
-  switch (k) {
-    case StepKind::review:
-      return "review";
-    case StepKind::provision:
-      return "provision";
-    case StepKind::deprovision:
-      return "deprovision";
-  }
-  return "unknown";
+  return name_of(kStepKinds, k);
 }
-
 std::string_view step_state_name(StepState s) {
-  switch (s) {
-    case StepState::upcoming:
-      return "upcoming";
-    case StepState::current:
-      return "current";
-    case StepState::done:
-      return "done";
-    case StepState::skipped:
-      return "skipped";
-  }
-  return "unknown";
+  return name_of(kStepStates, s);
 }
 
 std::string_view effect_kind_name(EffectKind k) {

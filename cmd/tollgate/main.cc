@@ -21,12 +21,12 @@
 
 #include "app/audit_export.h"
 #include "app/audit_seal.h"
+#include "base/time_text.h"
+#include "cmd/tollgate/environment.h"
 #include "cmd/tollgate/process.h"
-#include "slack/socket_mode.h"
 #include "storage/store.h"
 #include "workflow/config.h"
 #include "workflow/engine.h"
-#include "base/time_text.h"
 
 namespace tollgate {
 namespace {
@@ -41,97 +41,6 @@ struct Options {
   std::string public_key;      // audit verify --public-key
   std::string out;             // audit checkpoint --out
 };
-
-std::string env(const char* name, std::string fallback = {}) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
-}
-
-// The one reader of numeric environment variables. A value is digits only
-// (no sign, unit, space, fraction or exponent) within [min, max]; `into` is
-// left alone when the variable is unset. Anything else, an empty value too,
-// is an error that names the variable and the form it takes: the command
-// stops before it starts, rather than run on a value it guessed.
-Status env_number(const char* name, std::int64_t min, std::int64_t max, const char* unit,
-                  std::int64_t& into) {
-  const char* v = std::getenv(name);
-  if (v == nullptr) return {};
-  std::string_view text(v);
-  std::int64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  bool digits = !text.empty() && std::isdigit(static_cast<unsigned char>(text.front())) != 0;
-  if (!digits || ec != std::errc() || end != text.data() + text.size() || n < min || n > max) {
-    return invalid_argument(std::string(name) + " must be a whole number of " + unit + " from " +
-                            std::to_string(min) + " to " + std::to_string(max) +
-                            ", digits only, not \"" + std::string(text) + "\"");
-  }
-  into = n;
-  return {};
-}
-
-Status env_ms(const char* name, std::int64_t min, std::int64_t max,
-              std::chrono::milliseconds& into) {
-  std::int64_t n = into.count();
-  Status s = env_number(name, min, max, "milliseconds (no unit)", n);
-  into = std::chrono::milliseconds(n);
-  return s;
-}
-
-// One of `allowed`, or unset (then `fallback`).
-StatusOr<std::string> env_choice(const char* name, const std::vector<std::string>& allowed,
-                                 const std::string& fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr) return fallback;
-  for (const std::string& a : allowed) {
-    if (a == v) return a;
-  }
-  std::string list;
-  for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
-  return invalid_argument(std::string(name) + " must be one of " + list + ", not \"" + v + "\"");
-}
-
-constexpr std::int64_t kHourMs = 3600 * 1000;
-constexpr std::int64_t kDayMs = 24 * kHourMs;
-
-// serve's settings from the environment (the secrets, the URLs, the numbers):
-// every numeric one strictly (env_number), every choice from its list.
-Status read_environment(ProcessOptions& app) {
-  app.tls_cert = env("TOLLGATE_TLS_CERT");
-  app.tls_key = env("TOLLGATE_TLS_KEY");
-  app.signing_secret = env("SLACK_SIGNING_SECRET");
-  app.bot_token = env("SLACK_BOT_TOKEN");
-  app.slack_api_url = env("SLACK_API_URL", "https://slack.com/api");
-  app.app_token = env("SLACK_APP_TOKEN");
-  if (!app.app_token.empty()) {
-    if (Status s = slack::check_app_token(app.app_token, "SLACK_APP_TOKEN"); !s.ok()) return s;
-  }
-  app.team_id = env("SLACK_TEAM_ID");
-  app.api_token = env("TOLLGATE_API_TOKEN");
-  app.smtp_url = env("TOLLGATE_SMTP_URL");
-  app.smtp_from = env("TOLLGATE_SMTP_FROM", "Tollgate <tollgate@localhost>");
-  for (Status s : {env_ms("TOLLGATE_SCHEDULER_INTERVAL_MS", 0, kDayMs, app.scheduler_interval),
-                   env_ms("TOLLGATE_OUTBOX_LEASE_MS", 1, kDayMs, app.outbox_lease),
-                   env_ms("TOLLGATE_OUTBOX_MAX_AGE_MS", 60 * 1000, 30 * kDayMs,
-                          app.outbox_max_age),
-                   env_ms("TOLLGATE_HEADER_TIMEOUT_MS", 1, kHourMs, app.header_timeout)}) {
-    if (!s.ok()) return s;
-  }
-  std::int64_t budget_mib = static_cast<std::int64_t>(app.body_budget >> 20);
-  if (Status s = env_number("TOLLGATE_BODY_BUDGET_MB", 2, 65536, "MiB", budget_mib); !s.ok())
-    return s;
-  app.body_budget = static_cast<std::size_t>(budget_mib) << 20;
-  std::int64_t sockets = app.socket_connections;
-  if (Status s = env_number("TOLLGATE_SOCKET_CONNECTIONS", 1, 10, "connections", sockets); !s.ok())
-    return s;
-  app.socket_connections = static_cast<int>(sockets);
-  auto delivery = env_choice("TOLLGATE_DELIVERY", {"on", "off"}, "on");
-  if (!delivery.ok()) return delivery.status();
-  app.deliver = *delivery == "on";
-  auto level = env_choice("TOLLGATE_LOG_LEVEL",
-                          {"trace", "debug", "info", "warn", "error", "critical", "off"}, "info");
-  if (!level.ok()) return level.status();
-  return {};
-}
 
 // Prints the configuration's problems; returns the directory when it has no errors.
 std::shared_ptr<const Directory> load_checked(const std::string& path, bool quiet_ok) {
@@ -431,18 +340,24 @@ int serve(const Options& o) {
   return code;
 }
 
-}  // namespace
-}  // namespace tollgate
+// The subcommands, as parsed.
+struct Commands {
+  CLI::App* serve;
+  CLI::App* check;
+  CLI::App* migrate;
+  CLI::App* verify;
+  CLI::App* seal;
+  CLI::App* checkpoint;
+  CLI::App* exporter;
+  CLI::App* outbox_list;
+  CLI::App* outbox_requeue;
+};
 
-int main(int argc, char** argv) {
-  using tollgate::Options;
-  Options o;
-  CLI::App app{"Tollgate: access-change tasks from Slack, with an embedded workflow engine"};
-  app.require_subcommand(1);
-  auto add_db = [&](CLI::App* cmd) {
-    cmd->add_option("--db", o.db, "sqlite:PATH or postgresql://...")->envname("TOLLGATE_DB");
-  };
+void add_db(CLI::App* cmd, Options& o) {
+  cmd->add_option("--db", o.db, "sqlite:PATH or postgresql://...")->envname("TOLLGATE_DB");
+}
 
+CLI::App* add_serve(CLI::App& app, Options& o) {
   CLI::App* serve = app.add_subcommand(
       "serve",
       "Run the bot. Secrets come from the environment: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN, "
@@ -456,81 +371,94 @@ int main(int argc, char** argv) {
   serve->add_flag("--sandbox", o.app.sandbox,
                   "Run with a fake Slack workspace and its page at /sandbox instead of Slack "
                   "(the default when neither Slack secret is set)");
+  return serve;
+}
 
-  CLI::App* check =
-      app.add_subcommand("check-config", "Check a configuration file; list every problem");
-  check->add_option("FILE", o.file, "Configuration file")->required();
-
-  CLI::App* migrate = app.add_subcommand("migrate", "Bring the database schema up to date");
-  add_db(migrate);
-
+void add_audit(CLI::App& app, Options& o, Commands& c) {
   CLI::App* audit = app.add_subcommand("audit", "The audit log");
   audit->require_subcommand(1);
-  CLI::App* verify = audit->add_subcommand(
+  c.verify = audit->add_subcommand(
       "verify",
       "Check the event hash chain and its head with the audit key (TOLLGATE_AUDIT_KEY, or the "
       "key file); name the first broken event");
-  add_db(verify);
-  verify->add_option("--checkpoint", o.checkpoint,
-                     "A checkpoint (audit checkpoint): fail when the log is behind it or differs");
-  verify
+  add_db(c.verify, o);
+  c.verify->add_option(
+      "--checkpoint", o.checkpoint,
+      "A checkpoint (audit checkpoint): fail when the log is behind it or differs");
+  c.verify
       ->add_option("--public-key", o.public_key,
                    "PEM Ed25519 public key the checkpoint must be signed with (required with "
                    "--checkpoint)")
       ->envname("TOLLGATE_AUDIT_PUBLIC_KEY");
-  CLI::App* sealer = audit->add_subcommand(
+  c.seal = audit->add_subcommand(
       "seal",
       "Seal a log that is not sealed (migrated without a key, or its seal removed) as it now "
       "is, under the audit key: only if you know why it is not sealed");
-  add_db(sealer);
-  CLI::App* checkpoint = audit->add_subcommand(
+  add_db(c.seal, o);
+  c.checkpoint = audit->add_subcommand(
       "checkpoint",
       "Verify the log, then write its event count and head hash signed with the Ed25519 key in "
       "the PEM file TOLLGATE_AUDIT_SIGNING_KEY names");
-  add_db(checkpoint);
-  checkpoint->add_option("--out", o.out, "Write it to this file (default: standard output)");
-  CLI::App* exporter = audit->add_subcommand(
+  add_db(c.checkpoint, o);
+  c.checkpoint->add_option("--out", o.out, "Write it to this file (default: standard output)");
+  c.exporter = audit->add_subcommand(
       "export", "Write the event history as JSON lines, with hashes, to standard output");
-  add_db(exporter);
-  exporter->add_option("--since", o.since, "Only events after this sequence number");
-  exporter
+  add_db(c.exporter, o);
+  c.exporter->add_option("--since", o.since, "Only events after this sequence number");
+  c.exporter
       ->add_option("--config", o.file, "Configuration file, for the actors' names and Slack ids")
       ->envname("TOLLGATE_CONFIG");
+}
 
+Commands add_commands(CLI::App& app, Options& o) {
+  Commands c{};
+  c.serve = add_serve(app, o);
+  c.check = app.add_subcommand("check-config", "Check a configuration file; list every problem");
+  c.check->add_option("FILE", o.file, "Configuration file")->required();
+  c.migrate = app.add_subcommand("migrate", "Bring the database schema up to date");
+  add_db(c.migrate, o);
+  add_audit(app, o, c);
   CLI::App* outbox = app.add_subcommand("outbox", "Effects waiting for delivery");
   outbox->require_subcommand(1);
-  CLI::App* outbox_list = outbox->add_subcommand("list", "List the parked items (given up on)");
-  add_db(outbox_list);
-  CLI::App* outbox_requeue =
+  c.outbox_list = outbox->add_subcommand("list", "List the parked items (given up on)");
+  add_db(c.outbox_list, o);
+  c.outbox_requeue =
       outbox->add_subcommand("requeue", "Put parked items back in line for delivery");
-  add_db(outbox_requeue);
-  outbox_requeue->add_option("--id", o.outbox_id, "Only this item (default: every parked item)");
+  add_db(c.outbox_requeue, o);
+  c.outbox_requeue->add_option("--id", o.outbox_id, "Only this item (default: every parked item)");
+  return c;
+}
 
+int run(const Commands& c, const Options& o) {
+  if (c.serve->parsed()) return serve(o);
+  if (c.check->parsed()) return check_config(o);
+  if (c.migrate->parsed()) return migrate(o);
+  if (c.verify->parsed()) return audit_verify(o);
+  if (c.checkpoint->parsed()) return audit_checkpoint(o);
+  if (c.seal->parsed()) return audit_seal(o);
+  if (c.exporter->parsed()) return audit_export(o);
+  if (c.outbox_list->parsed()) return outbox_list(o);
+  if (c.outbox_requeue->parsed()) return outbox_requeue(o);
+  return 2;
+}
+
+}  // namespace
+}  // namespace tollgate
+
+int main(int argc, char** argv) {
+  tollgate::Options o;
+  CLI::App app{"Tollgate: access-change tasks from Slack, with an embedded workflow engine"};
+  app.require_subcommand(1);
+  tollgate::Commands commands = tollgate::add_commands(app, o);
   CLI11_PARSE(app, argc, argv);
-  using tollgate::env;
   if (tollgate::Status s = tollgate::read_environment(o.app); !s.ok()) {
     std::fprintf(stderr, "tollgate: %s\n", s.message().c_str());
     return 2;
   }
   // The sandbox: asked for, or what a quick start without a Slack app gets.
-  std::string sandbox_env = env("TOLLGATE_SANDBOX", "auto");
-  if (sandbox_env != "on" && sandbox_env != "off" && sandbox_env != "auto") {
-    std::fprintf(stderr, "TOLLGATE_SANDBOX must be on, off or auto, not %s\n", sandbox_env.c_str());
+  if (tollgate::Status s = tollgate::read_sandbox(o.app); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.message().c_str());
     return 2;
   }
-  if (sandbox_env == "on") o.app.sandbox = true;
-  if (!o.app.sandbox && sandbox_env != "off" && o.app.bot_token.empty() &&
-      o.app.signing_secret.empty()) {
-    o.app.sandbox = true;
-  }
-  if (serve->parsed()) return tollgate::serve(o);
-  if (check->parsed()) return tollgate::check_config(o);
-  if (migrate->parsed()) return tollgate::migrate(o);
-  if (verify->parsed()) return tollgate::audit_verify(o);
-  if (checkpoint->parsed()) return tollgate::audit_checkpoint(o);
-  if (sealer->parsed()) return tollgate::audit_seal(o);
-  if (exporter->parsed()) return tollgate::audit_export(o);
-  if (outbox_list->parsed()) return tollgate::outbox_list(o);
-  if (outbox_requeue->parsed()) return tollgate::outbox_requeue(o);
-  return 2;
+  return tollgate::run(commands, o);
 }

@@ -10,18 +10,18 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
-#include "edge/admin_api.h"
 #include "app/audit_seal.h"
 #include "app/home_publisher.h"
-#include "http/server.h"
 #include "app/identity.h"
-#include "base/json.h"
-#include "mail/smtp.h"
-#include "base/metrics.h"
 #include "app/outbox_worker.h"
-#include "edge/router.h"
-#include "sandbox/sandbox.h"
 #include "app/task_service.h"
+#include "base/json.h"
+#include "base/metrics.h"
+#include "edge/admin_api.h"
+#include "edge/router.h"
+#include "http/server.h"
+#include "mail/smtp.h"
+#include "sandbox/sandbox.h"
 #include "slack/socket_mode.h"
 #include "slack/web_client.h"
 #include "storage/store.h"
@@ -114,6 +114,21 @@ struct Process::Impl {
   bool apply_auth_test(const std::string& body, OutboxWorker* worker);
   void ask_auth_test(OutboxWorker* worker, std::promise<void> first);
   void make_socket_mode();
+
+  // The steps of Process::start, in order.
+  Status load_config();
+  Status open_store();
+  Status make_mailer();
+  Status start_sandbox(const std::string& host);
+  void make_slack_client();
+  Status make_delivery();
+  void describe_metrics();
+  void make_router();
+  Status start_server(const std::string& address, std::uint16_t port, std::uint64_t open_files);
+  void start_auth_test();
+  Status start_socket_mode();
+  void start_scheduler();
+  void catch_signals();
 };
 
 // Socket Mode, when SLACK_APP_TOKEN is set: made (and /readyz told of it)
@@ -128,7 +143,8 @@ void Process::Impl::make_socket_mode() {
   so.connections = options.socket_connections;
   Router* r = router.get();
   socket_mode = std::make_unique<slack::SocketModeClient>(
-      so, [r](http::Request req, http::Respond respond) {
+      so,
+      [r](http::Request req, http::Respond respond) {
         r->handle_envelope(std::move(req), std::move(respond));
       },
       &metrics);
@@ -138,8 +154,8 @@ void Process::Impl::make_socket_mode() {
     std::string line = "socket mode: " + std::to_string(h.connected) + " of " +
                        std::to_string(h.wanted) + " connections open; last envelope ";
     if (h.last_envelope) {
-      auto age = std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now() - *h.last_envelope);
+      auto age = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
+                                                                  *h.last_envelope);
       line += std::to_string(age.count()) + " s ago";
     } else {
       line += "none yet";
@@ -217,6 +233,236 @@ Process::~Process() {
   if (impl_->server && !impl_->stopped) shutdown();
 }
 
+// The configuration file: its problems logged, refused when it has errors.
+Status Process::Impl::load_config() {
+  LoadedConfig cfg = load_config_file(options.config);
+  for (const ConfigIssue& i : cfg.issues) spdlog::warn("{}: {}", options.config, format_issue(i));
+  if (!cfg.ok())
+    return invalid_argument(options.config + " has errors (see `tollgate check-config`)");
+  directory = cfg.directory;
+  return {};
+}
+
+// The store, sealed with the audit key (TOLLGATE_AUDIT_KEY, else a key file
+// made once: app/audit_seal.h), and the task service over it.
+Status Process::Impl::open_store() {
+  ASSIGN_OR_RETURN(AuditKey audit_key, load_audit_key(options.db, /*create=*/true));
+  if (audit_key.default_file) spdlog::warn("{}", default_key_warning(audit_key));
+  StoreOptions store_options;
+  store_options.audit_key = std::move(audit_key.bytes);
+  ASSIGN_OR_RETURN(store, tollgate::open_store(options.db, store_options));
+  if (options.clock != nullptr) clock = options.clock;
+  service = std::make_unique<TaskService>(
+      *store, std::make_shared<Engine>(directory, *clock, delegations), delegations);
+  return service->load_delegations();
+}
+
+// Email, when TOLLGATE_SMTP_URL is set.
+Status Process::Impl::make_mailer() {
+  if (options.smtp_url.empty()) return {};
+  ASSIGN_OR_RETURN(mailer, mail::SmtpClient::create({options.smtp_url, options.smtp_from}));
+  return {};
+}
+
+// The sandbox, when asked for: a fake Slack on loopback, whose secrets replace Slack's.
+Status Process::Impl::start_sandbox(const std::string& host) {
+  if (!options.sandbox) return {};
+  if (!is_loopback(host)) {
+    return invalid_argument(
+        "the sandbox lets anyone act as anyone, so it runs only on a "
+        "loopback address (TOLLGATE_LISTEN=127.0.0.1:3000), not on " +
+        host);
+  }
+  sandbox = std::make_unique<sandbox::Sandbox>(directory);
+  RETURN_IF_ERROR(sandbox->start());
+  options.bot_token = sandbox->bot_token();
+  options.signing_secret = sandbox->signing_secret();
+  options.slack_api_url = sandbox->api_url();
+  options.team_id = sandbox->team_id();
+  return {};
+}
+
+// The Slack Web API client (none without a bot token) and the identity over it.
+void Process::Impl::make_slack_client() {
+  if (options.bot_token.empty()) {
+    spdlog::warn("SLACK_BOT_TOKEN is not set: nothing will be sent to Slack");
+  } else {
+    slack::WebClientOptions wo;
+    wo.base_url = options.slack_api_url;
+    wo.token = options.bot_token;
+    slack = std::make_unique<slack::WebClient>(wo);
+  }
+  if (options.signing_secret.empty() && options.app_token.empty()) {
+    spdlog::warn("SLACK_SIGNING_SECRET is not set: every Slack request will be refused (401)");
+  }
+  identity = std::make_unique<Identity>(directory, *store, slack.get(), *clock);
+  // The operator's word on which workspace is ours holds until auth.test answers.
+  if (!options.team_id.empty()) identity->set_workspace(options.team_id, "");
+}
+
+// With a Slack client: the outbox worker and the App Home publisher, both
+// woken by every commit. Neither starts here (start_auth_test).
+Status Process::Impl::make_delivery() {
+  if (!slack) return {};
+  // This process is the only one delivering from this store: what it had
+  // claimed before a stop or a crash is offered again at once.
+  std::promise<Status> released;
+  store->release_claims([&released](Status st) { released.set_value(st); });
+  RETURN_IF_ERROR(released.get_future().get());
+  TaskService* s = service.get();
+  OutboxOptions oo;
+  oo.lease = options.outbox_lease;
+  oo.max_age = options.outbox_max_age;
+  outbox = std::make_unique<OutboxWorker>(
+      *store, *slack, *identity, [s] { return s->engine(); }, *clock, metrics, oo);
+  home = std::make_unique<HomePublisher>(*store, *slack, [s] { return s->engine(); });
+  outbox->set_mailer(mailer.get());
+  OutboxWorker* worker = outbox.get();
+  HomePublisher* publisher = home.get();
+  service->set_on_commit([worker, publisher](const Decision& d) {
+    if (!d.effects.empty()) worker->wake();
+    // Whose inbox changed: everyone the task concerns.
+    std::vector<PersonId> people{d.task.requester, d.task.subject};
+    for (const TaskStep& st : d.task.steps) {
+      people.insert(people.end(), st.assignees.begin(), st.assignees.end());
+      if (!st.decided_by.empty()) people.push_back(st.decided_by);
+    }
+    publisher->changed(people);
+  });
+  return {};
+}
+
+void Process::Impl::describe_metrics() {
+  metrics.describe("tollgate_http_requests_total", "counter",
+                   "HTTP requests answered, by endpoint and status");
+  metrics.describe("tollgate_http_ack_seconds", "histogram",
+                   "Time from a request's header to its answer, by endpoint");
+  Store* st = store.get();
+  metrics.gauge("tollgate_outbox_pending", "Effects waiting for delivery to Slack", [st] {
+    auto stats = st->outbox_stats();
+    return stats.ok() ? static_cast<double>(stats->pending) : -1.0;
+  });
+  metrics.gauge("tollgate_outbox_parked", "Effects that failed for good, kept for an operator",
+                [st] {
+                  auto stats = st->outbox_stats();
+                  return stats.ok() ? static_cast<double>(stats->parked) : -1.0;
+                });
+  metrics.gauge("tollgate_store_commits_total", "Store transactions committed",
+                [st] { return static_cast<double>(st->stats().commits); });
+  metrics.gauge("tollgate_store_commit_seconds_total",
+                "Time spent committing (flushing) transactions",
+                [st] { return static_cast<double>(st->stats().commit_micros) / 1e6; });
+  metrics.gauge("tollgate_store_writes_total", "Writes committed by the store",
+                [st] { return static_cast<double>(st->stats().writes); });
+}
+
+// The router with the admin API and the App Home, and Socket Mode's client.
+void Process::Impl::make_router() {
+  // Slack's signatures are fresh in real time, whatever clock the engine runs on.
+  RouterOptions ro{options.signing_secret};
+  router =
+      std::make_unique<Router>(ro, *service, *store, *identity, slack.get(), metrics, system_clock);
+  router->set_home(home.get());
+  api = std::make_unique<AdminApi>(options.api_token, *service, *store);
+  router->set_admin_api(api.get());
+  make_socket_mode();
+}
+
+// The HTTP server: the sandbox's page first, when it runs, then the router.
+Status Process::Impl::start_server(const std::string& address, std::uint16_t port,
+                                   std::uint64_t open_files) {
+  http::ServerOptions so;
+  so.address = address;
+  so.port = port;
+  so.threads = options.threads;
+  so.header_timeout = options.header_timeout;
+  so.body_budget = options.body_budget;
+  so.path_body_limits = {{"/slack/", kSlackBodyLimit}};
+  so.tls_cert_file = options.tls_cert;
+  so.tls_key_file = options.tls_key;
+  Metrics* m = &metrics;
+  so.on_request = [m](const http::AccessLogEntry& e) {
+    std::string endpoint = e.path.rfind("/slack/", 0) == 0 || e.path == "/healthz" ||
+                                   e.path == "/readyz" || e.path == "/metrics"
+                               ? e.path
+                               : "other";
+    m->inc("tollgate_http_requests_total",
+           {{"endpoint", endpoint}, {"status", std::to_string(e.status)}});
+    m->observe("tollgate_http_ack_seconds", {{"endpoint", endpoint}},
+               static_cast<double>(e.latency.count()) / 1e6);
+    spdlog::info("request method={} path={} status={} latency_us={} remote={}", e.method, e.path,
+                 e.status, e.latency.count(), e.remote);
+  };
+  Router* r = router.get();
+  sandbox::Sandbox* fake = sandbox.get();
+  server = std::make_unique<http::Server>(so, [r, fake](http::Request req, http::Respond respond) {
+    if (fake != nullptr && fake->handle(req, respond)) return;
+    r->handle(std::move(req), std::move(respond));
+  });
+  RETURN_IF_ERROR(server->start());
+  spdlog::info("open files: at most {}; connections: at most {}", open_files,
+               server->max_connections());
+  if (fake != nullptr) {
+    fake->set_tollgate_port(server->port(), address);
+    spdlog::info(
+        "sandbox: no Slack here; a workspace of {} people is at http://{}:{}/sandbox "
+        "(its fake Slack Web API at {})",
+        directory->people.size(), address.find(':') != std::string::npos ? "[::1]" : address,
+        server->port(), fake->api_url());
+  }
+  return {};
+}
+
+// auth.test (apply_auth_test), asked before start() returns: until it
+// answers, requests are refused with 503 (from any team but SLACK_TEAM_ID's,
+// when set). The outbox starts once it has answered (or failed), so that the
+// messages it posts are recorded with their permalink; then the people's
+// Slack ids are looked up.
+void Process::Impl::start_auth_test() {
+  if (!slack) {
+    if (options.team_id.empty()) {
+      spdlog::warn(
+          "neither SLACK_BOT_TOKEN nor SLACK_TEAM_ID is set: the workspace served is not known, "
+          "and every Slack request will be refused (503)");
+    }
+    return;
+  }
+  OutboxWorker* worker = options.deliver ? outbox.get() : nullptr;
+  if (worker == nullptr) spdlog::info("TOLLGATE_DELIVERY=off: this instance delivers nothing");
+  std::promise<void> first;
+  auto asked = first.get_future();
+  auth_thread = std::thread([this, worker, first = std::move(first)]() mutable {
+    ask_auth_test(worker, std::move(first));
+  });
+  // Slack answers in a fraction of a second; one that does not answer at
+  // all does not hold the start for longer than this.
+  if (asked.wait_for(std::chrono::seconds(15)) != std::future_status::ready)
+    spdlog::warn("auth.test has not answered yet: Slack requests are refused (503) until it does");
+}
+
+Status Process::Impl::start_socket_mode() {
+  if (!socket_mode) return {};
+  RETURN_IF_ERROR(socket_mode->start());
+  spdlog::info("socket mode: holding {} connection(s) to Slack", options.socket_connections);
+  return {};
+}
+
+// The stale-task scheduler; with no interval it runs only when asked (run_scheduler_once).
+void Process::Impl::start_scheduler() {
+  SchedulerOptions sched;
+  if (options.scheduler_interval.count() > 0) sched.interval = options.scheduler_interval;
+  scheduler = std::make_unique<Scheduler>(*service, identity.get(), *clock, sched);
+  if (options.scheduler_interval.count() > 0) scheduler->start();
+}
+
+void Process::Impl::catch_signals() {
+  signal_io = std::make_unique<boost::asio::io_context>();
+  signals = std::make_unique<boost::asio::signal_set>(*signal_io, SIGINT, SIGTERM);
+  signals->async_wait([](const boost::system::error_code& ec, int sig) {
+    if (!ec) spdlog::info("signal {}: shutting down", sig);
+  });
+}
+
 Status Process::start() {
   Impl& s = *impl_;
   if (!s.options.api_token.empty() && s.options.api_token.size() < kMinApiToken) {
@@ -226,209 +472,22 @@ Status Process::start() {
                             "); make one with `openssl rand -hex 32`");
   }
   std::uint64_t open_files = http::raise_open_files_limit();
-  LoadedConfig cfg = load_config_file(s.options.config);
-  for (const ConfigIssue& i : cfg.issues) spdlog::warn("{}: {}", s.options.config, format_issue(i));
-  if (!cfg.ok())
-    return invalid_argument(s.options.config + " has errors (see `tollgate check-config`)");
-  s.directory = cfg.directory;
-
-  auto listen = parse_listen(s.options.listen);
-  if (!listen.ok()) return listen.status();
-
-  // The audit key: TOLLGATE_AUDIT_KEY, else a key file made once (app/audit_seal.h).
-  auto audit_key = load_audit_key(s.options.db, /*create=*/true);
-  if (!audit_key.ok()) return audit_key.status();
-  if (audit_key->default_file) spdlog::warn("{}", default_key_warning(*audit_key));
-  StoreOptions store_options;
-  store_options.audit_key = std::move(audit_key->bytes);
-  auto store = open_store(s.options.db, store_options);
-  if (!store.ok()) return store.status();
-  s.store = std::move(*store);
-  if (s.options.clock != nullptr) s.clock = s.options.clock;
-  s.service = std::make_unique<TaskService>(
-      *s.store, std::make_shared<Engine>(s.directory, *s.clock, s.delegations), s.delegations);
-  if (Status d = s.service->load_delegations(); !d.ok()) return d;
-  if (!s.options.smtp_url.empty()) {
-    auto mailer = mail::SmtpClient::create({s.options.smtp_url, s.options.smtp_from});
-    if (!mailer.ok()) return mailer.status();
-    s.mailer = std::move(*mailer);
-  }
-
-  if (s.options.sandbox) {
-    if (!is_loopback(listen->first)) {
-      return invalid_argument(
-          "the sandbox lets anyone act as anyone, so it runs only on a "
-          "loopback address (TOLLGATE_LISTEN=127.0.0.1:3000), not on " +
-          listen->first);
-    }
-    s.sandbox = std::make_unique<sandbox::Sandbox>(s.directory);
-    if (Status st = s.sandbox->start(); !st.ok()) return st;
-    s.options.bot_token = s.sandbox->bot_token();
-    s.options.signing_secret = s.sandbox->signing_secret();
-    s.options.slack_api_url = s.sandbox->api_url();
-    s.options.team_id = s.sandbox->team_id();
-  }
-  if (s.options.bot_token.empty()) {
-    spdlog::warn("SLACK_BOT_TOKEN is not set: nothing will be sent to Slack");
-  } else {
-    slack::WebClientOptions wo;
-    wo.base_url = s.options.slack_api_url;
-    wo.token = s.options.bot_token;
-    s.slack = std::make_unique<slack::WebClient>(wo);
-  }
-  if (s.options.signing_secret.empty() && s.options.app_token.empty()) {
-    spdlog::warn("SLACK_SIGNING_SECRET is not set: every Slack request will be refused (401)");
-  }
-  s.identity = std::make_unique<Identity>(s.directory, *s.store, s.slack.get(), *s.clock);
-  // The operator's word on which workspace is ours holds until auth.test answers.
-  if (!s.options.team_id.empty()) s.identity->set_workspace(s.options.team_id, "");
-  if (s.slack) {
-    // This process is the only one delivering from this store: what it had
-    // claimed before a stop or a crash is offered again at once.
-    if (Status r =
-            [&] {
-              std::promise<Status> p;
-              s.store->release_claims([&p](Status st) { p.set_value(st); });
-              return p.get_future().get();
-            }();
-        !r.ok()) {
-      return r;
-    }
-    TaskService* service = s.service.get();
-    OutboxOptions oo;
-    oo.lease = s.options.outbox_lease;
-    oo.max_age = s.options.outbox_max_age;
-    s.outbox = std::make_unique<OutboxWorker>(
-        *s.store, *s.slack, *s.identity, [service] { return service->engine(); }, *s.clock,
-        s.metrics, oo);
-    s.home = std::make_unique<HomePublisher>(*s.store, *s.slack,
-                                             [service] { return service->engine(); });
-    s.outbox->set_mailer(s.mailer.get());
-    OutboxWorker* worker = s.outbox.get();
-    HomePublisher* home = s.home.get();
-    s.service->set_on_commit([worker, home](const Decision& d) {
-      if (!d.effects.empty()) worker->wake();
-      // Whose inbox changed: everyone the task concerns.
-      std::vector<PersonId> people{d.task.requester, d.task.subject};
-      for (const TaskStep& st : d.task.steps) {
-        people.insert(people.end(), st.assignees.begin(), st.assignees.end());
-        if (!st.decided_by.empty()) people.push_back(st.decided_by);
-      }
-      home->changed(people);
-    });
-  }
-
-  s.metrics.describe("tollgate_http_requests_total", "counter",
-                     "HTTP requests answered, by endpoint and status");
-  s.metrics.describe("tollgate_http_ack_seconds", "histogram",
-                     "Time from a request's header to its answer, by endpoint");
-  Store* store_ptr = s.store.get();
-  s.metrics.gauge("tollgate_outbox_pending", "Effects waiting for delivery to Slack", [store_ptr] {
-    auto st = store_ptr->outbox_stats();
-    return st.ok() ? static_cast<double>(st->pending) : -1.0;
-  });
-  s.metrics.gauge("tollgate_outbox_parked", "Effects that failed for good, kept for an operator",
-                  [store_ptr] {
-                    auto st = store_ptr->outbox_stats();
-                    return st.ok() ? static_cast<double>(st->parked) : -1.0;
-                  });
-  s.metrics.gauge("tollgate_store_commits_total", "Store transactions committed",
-                  [store_ptr] { return static_cast<double>(store_ptr->stats().commits); });
-  s.metrics.gauge(
-      "tollgate_store_commit_seconds_total", "Time spent committing (flushing) transactions",
-      [store_ptr] { return static_cast<double>(store_ptr->stats().commit_micros) / 1e6; });
-  s.metrics.gauge("tollgate_store_writes_total", "Writes committed by the store",
-                  [store_ptr] { return static_cast<double>(store_ptr->stats().writes); });
-
-  // Slack's signatures are fresh in real time, whatever clock the engine runs on.
-  RouterOptions ro{s.options.signing_secret};
-  s.router = std::make_unique<Router>(ro, *s.service, *s.store, *s.identity, s.slack.get(),
-                                      s.metrics, s.system_clock);
-  s.router->set_home(s.home.get());
-  s.api = std::make_unique<AdminApi>(s.options.api_token, *s.service, *s.store);
-  s.router->set_admin_api(s.api.get());
-  s.make_socket_mode();
-
-  http::ServerOptions so;
-  so.address = listen->first;
-  so.port = listen->second;
-  so.threads = s.options.threads;
-  so.header_timeout = s.options.header_timeout;
-  so.body_budget = s.options.body_budget;
-  so.path_body_limits = {{"/slack/", kSlackBodyLimit}};
-  so.tls_cert_file = s.options.tls_cert;
-  so.tls_key_file = s.options.tls_key;
-  Metrics* metrics = &s.metrics;
-  so.on_request = [metrics](const http::AccessLogEntry& e) {
-    std::string endpoint = e.path.rfind("/slack/", 0) == 0 || e.path == "/healthz" ||
-                                   e.path == "/readyz" || e.path == "/metrics"
-                               ? e.path
-                               : "other";
-    metrics->inc("tollgate_http_requests_total",
-                 {{"endpoint", endpoint}, {"status", std::to_string(e.status)}});
-    metrics->observe("tollgate_http_ack_seconds", {{"endpoint", endpoint}},
-                     static_cast<double>(e.latency.count()) / 1e6);
-    spdlog::info("request method={} path={} status={} latency_us={} remote={}", e.method, e.path,
-                 e.status, e.latency.count(), e.remote);
-  };
-  Router* router = s.router.get();
-  sandbox::Sandbox* sandbox = s.sandbox.get();
-  s.server = std::make_unique<http::Server>(
-      so, [router, sandbox](http::Request req, http::Respond respond) {
-        if (sandbox != nullptr && sandbox->handle(req, respond)) return;
-        router->handle(std::move(req), std::move(respond));
-      });
-  if (Status st = s.server->start(); !st.ok()) return st;
-  spdlog::info("open files: at most {}; connections: at most {}", open_files,
-               s.server->max_connections());
-  if (sandbox != nullptr) {
-    sandbox->set_tollgate_port(s.server->port(), so.address);
-    spdlog::info(
-        "sandbox: no Slack here; a workspace of {} people is at http://{}:{}/sandbox "
-        "(its fake Slack Web API at {})",
-        s.directory->people.size(),
-        so.address.find(':') != std::string::npos ? "[::1]" : so.address, s.server->port(),
-        s.sandbox->api_url());
-  }
-
-  if (s.slack) {
-    // auth.test (apply_auth_test), asked before start() returns: until it
-    // answers, requests are refused with 503 (from any team but
-    // SLACK_TEAM_ID's, when set). The outbox starts once it has answered (or
-    // failed), so that the messages it posts are recorded with their
-    // permalink; then the people's Slack ids are looked up.
-    OutboxWorker* worker = s.options.deliver ? s.outbox.get() : nullptr;
-    if (worker == nullptr) spdlog::info("TOLLGATE_DELIVERY=off: this instance delivers nothing");
-    std::promise<void> first;
-    auto asked = first.get_future();
-    s.auth_thread = std::thread([&s, worker, first = std::move(first)]() mutable {
-      s.ask_auth_test(worker, std::move(first));
-    });
-    // Slack answers in a fraction of a second; one that does not answer at
-    // all does not hold the start for longer than this.
-    if (asked.wait_for(std::chrono::seconds(15)) != std::future_status::ready)
-      spdlog::warn(
-          "auth.test has not answered yet: Slack requests are refused (503) until it does");
-  } else if (s.options.team_id.empty()) {
-    spdlog::warn(
-        "neither SLACK_BOT_TOKEN nor SLACK_TEAM_ID is set: the workspace served is not known, "
-        "and every Slack request will be refused (503)");
-  }
-  if (s.socket_mode) {
-    if (Status st = s.socket_mode->start(); !st.ok()) return st;
-    spdlog::info("socket mode: holding {} connection(s) to Slack", s.options.socket_connections);
-  }
-  SchedulerOptions sched;
-  if (s.options.scheduler_interval.count() > 0) sched.interval = s.options.scheduler_interval;
-  s.scheduler = std::make_unique<Scheduler>(*s.service, s.identity.get(), *s.clock, sched);
-  if (s.options.scheduler_interval.count() > 0) s.scheduler->start();
-  s.signal_io = std::make_unique<boost::asio::io_context>();
-  s.signals = std::make_unique<boost::asio::signal_set>(*s.signal_io, SIGINT, SIGTERM);
-  s.signals->async_wait([](const boost::system::error_code& ec, int sig) {
-    if (!ec) spdlog::info("signal {}: shutting down", sig);
-  });
+  RETURN_IF_ERROR(s.load_config());
+  ASSIGN_OR_RETURN(auto listen, parse_listen(s.options.listen));
+  RETURN_IF_ERROR(s.open_store());
+  RETURN_IF_ERROR(s.make_mailer());
+  RETURN_IF_ERROR(s.start_sandbox(listen.first));
+  s.make_slack_client();
+  RETURN_IF_ERROR(s.make_delivery());
+  s.describe_metrics();
+  s.make_router();
+  RETURN_IF_ERROR(s.start_server(listen.first, listen.second, open_files));
+  s.start_auth_test();
+  RETURN_IF_ERROR(s.start_socket_mode());
+  s.start_scheduler();
+  s.catch_signals();
   spdlog::info("tollgate: listening on {}://{}:{} (store {}, {} people, {} apps)",
-               s.options.tls_cert.empty() ? "http" : "https", so.address, s.server->port(),
+               s.options.tls_cert.empty() ? "http" : "https", listen.first, s.server->port(),
                redact_database_url(s.options.db), s.directory->people.size(),
                s.directory->apps.size());
   return {};

@@ -22,26 +22,6 @@ namespace tollgate::pg {
 // One parameter, in PostgreSQL's text format; nullopt is NULL.
 using Param = std::optional<std::string>;
 
-inline Param param(std::int64_t v) {
-  return std::to_string(v);
-}
-inline Param param(int v) {
-  return std::to_string(v);
-}
-inline Param param(std::string_view v) {
-  return std::string(v);
-}
-inline Param param(const std::string& v) {
-  return v;
-}
-inline Param param(const char* v) {
-  return std::string(v);
-}
-template <typename T>
-Param param(const std::optional<T>& v) {
-  return v ? param(*v) : Param();
-}
-
 class Result {
  public:
   explicit Result(pg_result* r);
@@ -73,10 +53,6 @@ class Conn {
   // the server failed (the caller may try again later), Code::conflict for a
   // serialization failure or deadlock, Code::internal otherwise.
   StatusOr<Result> exec(const std::string& sql, const std::vector<Param>& params = {});
-  template <typename... Args>
-  StatusOr<Result> run(const std::string& sql, const Args&... args) {
-    return exec(sql, {param(args)...});
-  }
   // Runs several statements without parameters (migrations).
   Status exec_script(const std::string& sql);
   // Whether the connection is usable; reconnects once when it is not.

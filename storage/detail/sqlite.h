@@ -37,13 +37,6 @@ class Stmt {
     return v ? bind(i, *v) : bind_null(i);
   }
 
-  template <typename... Args>
-  Stmt& bind_all(const Args&... args) {
-    int i = 0;
-    (bind(++i, args), ...);
-    return *this;
-  }
-
   // true: a row is ready; false: done. Errors become Status via `run()`/`next()`.
   StatusOr<bool> next();
   // Runs to completion (for statements that return no rows).
@@ -78,14 +71,5 @@ class Db {
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
-
-// Prepare, bind and run; for one-off statements.
-template <typename... Args>
-Status run(Db& db, const std::string& sql, const Args&... args) {
-  auto st = db.prepare(sql);
-  if (!st.ok()) return st.status();
-  st->bind_all(args...);
-  return st->run();
-}
 
 }  // namespace tollgate::sqlite

@@ -159,13 +159,8 @@ TEST_F(ApiTest, ACommentMadeHereAppearsInTheSlackThreadAndDoesNotComeBack) {
   HttpResult c = call("POST", "/api/v1/tasks/1/comments",
                       R"({"author":"olga","text":"approved by IT already"})");
   ASSERT_EQ(c.status, 201) << c.body;
-  ASSERT_TRUE(eventually([&] {
-    for (const PostedMessage& m : dms("U0DANA")) {
-      if (m.thread_ts == parent && contains(m.text, "Olga Ivanova: approved by IT already"))
-        return true;
-    }
-    return false;
-  }));
+  ASSERT_TRUE(eventually(
+      [&] { return has_reply(dms("U0DANA"), parent, "Olga Ivanova: approved by IT already"); }));
   std::string echo =
       R"({"type":"message","channel":"DU0DANA","user":"U0BOT","bot_id":"B0BOT","text":"Olga Ivanova: approved by IT already","ts":"1700000400.000001","thread_ts":")" +
       parent + R"("})";

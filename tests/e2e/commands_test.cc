@@ -10,8 +10,7 @@ class CommandsTest : public EdgeTest {
  protected:
   // The ephemeral text answered to `/tasks <text>` typed by `user`.
   std::string tasks(const std::string& user, const std::string& text) {
-    HttpResult r = post_signed(*client_, "/slack/commands",
-                               slash_command(user, text, slack_.response_url("cmd")), kForm);
+    HttpResult r = tasks_command(user, text);
     EXPECT_EQ(r.status, 200);
     rapidjson::Document d;
     d.Parse(r.body.c_str());

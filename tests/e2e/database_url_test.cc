@@ -4,13 +4,12 @@
 // appear neither in migrate's output nor in serve's log, nor in libpq's error
 // for a role that does not exist (which quotes the user). Malformed and
 // unreachable URLs: tests/unit/cli_test.cc.
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "sandbox/fake_slack.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_database.h"
@@ -19,24 +18,9 @@
 namespace tollgate::testing {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
 CliRun run(const std::string& args) {
-  CliRun r;
   // The key serve gets (TollgateProcess): PostgreSQL has no default key file.
-  FILE* p = popen((std::string("TOLLGATE_AUDIT_KEY=") + kTestAuditKeyHex + " " + TOLLGATE_BINARY +
-                   " " + args + " 2>&1")
-                      .c_str(),
-                  "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) r.output.append(buf.data(), n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_tollgate(args, std::string("TOLLGATE_AUDIT_KEY=") + kTestAuditKeyHex);
 }
 
 // The cluster's URL for this database with `userinfo` in place of its user.

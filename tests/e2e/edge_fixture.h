@@ -12,6 +12,7 @@
 #include "storage/store.h"
 #include "sandbox/fake_slack.h"
 #include "tests/support/http_client.h"
+#include "tests/support/poll.h"
 #include "tests/support/slack_requests.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tollgate_process.h"
@@ -20,11 +21,6 @@
 #include "base/time_text.h"
 
 namespace tollgate::testing {
-
-using sandbox::FakeSlack;
-using sandbox::FakeUser;
-using sandbox::PostedMessage;
-using sandbox::RecordedCall;
 
 class EdgeTest : public ::testing::Test {
  protected:
@@ -44,8 +40,12 @@ class EdgeTest : public ::testing::Test {
     return d.ok() ? d->task.number : 0;
   }
 
-  void start_bot(std::vector<std::pair<std::string, std::string>> env = {}) {
+  // Starts serve with extra environment `env` and, unless empty, the organisation `config`
+  // (else the example company's).
+  void start_bot(std::vector<std::pair<std::string, std::string>> env = {},
+                 const std::string& config = {}) {
     ProcessOptions o;
+    if (!config.empty()) o.config = config;
     o.db = db();
     o.slack_api_url = slack_.api_url();
     o.env = std::move(env);
@@ -81,6 +81,38 @@ class EdgeTest : public ::testing::Test {
         kForm);
   }
 
+  // Dana's click on Approve of task `n`'s first step (ana's AWS staging requests are Dana's),
+  // as Slack sends it, answered through response URL `response_id`: the body, unsigned.
+  std::string danas_approval(TaskNumber n, const std::string& response_id = "x") {
+    return block_action("U0DANA", "approve", std::to_string(n) + ":0",
+                        slack_.response_url(response_id));
+  }
+
+  // `user` opens Tollgate's App Home: the app_home_opened event, each with an id of its own.
+  void open_home(const std::string& user) {
+    std::string ev = R"({"type":"app_home_opened","user":")" + user + R"(","channel":"D)" + user +
+                     R"(","tab":"home","event_ts":"1700000000.1"})";
+    ASSERT_EQ(post_signed(*client_, "/slack/events",
+                          event_callback("Ev0HOME" + std::to_string(++homes_opened_), ev), kJson)
+                  .status,
+              200);
+  }
+
+  // A click on an App Home button, with these rows ticked: (task, checkbox value "<n>:<step>").
+  HttpResult home_click(const std::string& user, const std::string& action_id,
+                        const std::string& value,
+                        const std::vector<std::pair<TaskNumber, std::string>>& ticked = {}) {
+    return post_signed(*client_, "/slack/interactions",
+                       home_block_action(user, action_id, value, slack_.trigger_id(), ticked),
+                       kForm);
+  }
+
+  // `/tasks <text>` typed by `user` in workspace `team`; each answer goes to response URL `cmd`.
+  HttpResult tasks_command(const std::string& user, const std::string& text,
+                           const std::string& team = "T0TEST") {
+    return post_command(*client_, user, text, slack_.response_url("cmd"), team);
+  }
+
   // Texts posted back to the clicker through response URLs.
   std::vector<std::string> told() {
     std::vector<std::string> out;
@@ -94,12 +126,7 @@ class EdgeTest : public ::testing::Test {
 
   template <typename Pred>
   bool eventually(Pred p, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (p()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return p();
+    return poll_until(p, timeout);
   }
 
   void TearDown() override {
@@ -138,6 +165,7 @@ class EdgeTest : public ::testing::Test {
   std::unique_ptr<TollgateProcess> bot_;
   std::unique_ptr<HttpClient> client_;
   std::unique_ptr<Store> reader_;
+  int homes_opened_ = 0;
 };
 
 inline RequestInput req(const PersonId& who, const std::string& app, const std::string& resource,

@@ -23,11 +23,8 @@ class IdentityTest : public EdgeTest {
   // `/tasks <text>` typed by `user` in workspace `team`: the status and the ephemeral text.
   std::pair<int, std::string> tasks(const std::string& user, const std::string& text,
                                     const std::string& team = "T0TEST") {
-    HttpResult r = post_signed(*client_, "/slack/commands",
-                               slash_command(user, text, slack_.response_url("cmd"), team), kForm);
-    rapidjson::Document d;
-    d.Parse(r.body.c_str());
-    return {r.status, d.IsObject() ? json::str(d, "text") : r.body};
+    HttpResult r = tasks_command(user, text, team);
+    return {r.status, answer_text(r.body)};
   }
   // Twice, the second once Slack has told Tollgate who `user` is: what the second answered.
   std::string tasks_twice(const std::string& user, const std::string& text) {
@@ -51,17 +48,17 @@ class IdentityTest : public EdgeTest {
     std::ofstream(path) << text;
     return path;
   }
-  void start_with_config(const std::string& config,
-                         std::vector<std::pair<std::string, std::string>> env = {}) {
-    ProcessOptions o;
-    o.config = config;
-    o.db = db();
-    o.slack_api_url = slack_.api_url();
-    o.env = std::move(env);
-    bot_ = std::make_unique<TollgateProcess>(o);
-    ASSERT_TRUE(bot_->start()) << bot_->log();
-    client_ = std::make_unique<HttpClient>(bot_->port());
+  // Lina Haas has an email and no slack_user_id in acme.json. Slack's `account` holds her
+  // email; her request for AWS staging (Zoe's to decide) is opened as lina_, and Tollgate
+  // starts (with `config`, else the example company) and looks her email up.
+  void start_with_lina_as(const FakeUser& account, const std::string& config = {}) {
+    slack_.add_user(account);
+    lina_ = open_request(req("lina", "aws", "staging"));
+    ASSERT_NO_FATAL_FAILURE(start_bot({}, config));
+    ASSERT_TRUE(eventually([&] { return slack_.count("users.lookupByEmail") >= 1; }));
   }
+
+  TaskNumber lina_ = 0;
 };
 
 // Before: users.info's profile email was matched to a person whatever the
@@ -125,18 +122,14 @@ TEST_F(IdentityTest, BeforeAuthTestAnswersSlackTeamIdsTeamIsServed) {
   EXPECT_EQ(tasks("U0DANA", "list", "T0OTHER").first, 403);
 }
 
-// Lina Haas has an email and no slack_user_id in acme.json. Before: the
-// account users.lookupByEmail found for her email was hers, guest or not, so a
-// guest holding her email got her notifications (and acted as her).
+// Before: the account users.lookupByEmail found for Lina's email was hers,
+// guest or not, so a guest holding her email got her notifications (and acted
+// as her).
 TEST_F(IdentityTest, AGuestIsNotMapped) {
-  FakeUser guest{"U0GUEST", "lina@acme.test"};
-  guest.is_restricted = true;
-  slack_.add_user(guest);
-  TaskNumber n = open_request(req("lina", "aws", "staging"));  // Zoe's to decide
-  start_bot();
-  ASSERT_TRUE(eventually([&] { return slack_.count("users.lookupByEmail") >= 1; }));
+  ASSERT_NO_FATAL_FAILURE(
+      start_with_lina_as({.id = "U0GUEST", .email = "lina@acme.test", .is_restricted = true}));
   EXPECT_TRUE(contains(tasks_twice("U0GUEST", "list"), kUnknown));
-  ASSERT_EQ(click("U0ZOE", "approve", std::to_string(n) + ":0").status, 200);
+  ASSERT_EQ(click("U0ZOE", "approve", std::to_string(lina_) + ":0").status, 200);
   ASSERT_TRUE(has_dms("U0ZOE", 1));
   ASSERT_TRUE(eventually([&] { return dms("U0ZOE")[0].updates >= 1; }));
   std::this_thread::sleep_for(2s);
@@ -147,14 +140,10 @@ TEST_F(IdentityTest, AGuestIsNotMapped) {
 // time a DM to Lina could not be planned users.lookupByEmail was called again,
 // all day long, into Slack's rate limit (Tier 3, 50 a minute).
 TEST_F(IdentityTest, ARefusedLookupIsNotAskedAgainWhenADmCannotBePlanned) {
-  FakeUser guest{"U0GUEST", "lina@acme.test"};
-  guest.is_restricted = true;
-  slack_.add_user(guest);
-  TaskNumber n = open_request(req("lina", "aws", "staging"));
-  start_bot();
-  ASSERT_TRUE(eventually([&] { return slack_.count("users.lookupByEmail") >= 1; }));
+  ASSERT_NO_FATAL_FAILURE(
+      start_with_lina_as({.id = "U0GUEST", .email = "lina@acme.test", .is_restricted = true}));
   ASSERT_TRUE(bot_->wait_for_log("not mapped", 10s)) << bot_->log();
-  ASSERT_EQ(click("U0ZOE", "approve", std::to_string(n) + ":0").status, 200);
+  ASSERT_EQ(click("U0ZOE", "approve", std::to_string(lina_) + ":0").status, 200);
   // Lina's news cannot be planned: the outbox says so and tries again.
   ASSERT_TRUE(bot_->wait_for_log("no Slack account known for", 10s)) << bot_->log();
   EXPECT_FALSE(eventually([&] { return slack_.count("users.lookupByEmail") > 1; }, 2s))
@@ -162,27 +151,20 @@ TEST_F(IdentityTest, ARefusedLookupIsNotAskedAgainWhenADmCannotBePlanned) {
 }
 
 TEST_F(IdentityTest, AGuestIsMappedWhenTheDirectoryAllowsGuests) {
-  FakeUser guest{"U0GUEST", "lina@acme.test"};
-  guest.is_ultra_restricted = true;
-  slack_.add_user(guest);
-  TaskNumber n = open_request(req("lina", "aws", "staging"));
-  start_with_config(acme_allowing_guests());
-  ASSERT_TRUE(eventually([&] { return slack_.count("users.lookupByEmail") >= 1; }));
+  ASSERT_NO_FATAL_FAILURE(
+      start_with_lina_as({.id = "U0GUEST", .email = "lina@acme.test", .is_ultra_restricted = true},
+                         acme_allowing_guests()));
   ASSERT_TRUE(eventually([&] { return !contains(tasks("U0GUEST", "list").second, kUnknown); }));
-  ASSERT_EQ(click("U0ZOE", "approve", std::to_string(n) + ":0").status, 200);
+  ASSERT_EQ(click("U0ZOE", "approve", std::to_string(lina_) + ":0").status, 200);
   EXPECT_TRUE(has_dms("U0GUEST", 1)) << "Lina is told, in her (guest) account";
 }
 
 // Before: a deactivated account still held its email, and was taken for its owner.
 TEST_F(IdentityTest, ADeactivatedUserIsNotMapped) {
-  FakeUser gone{"U0LINA", "lina@acme.test"};
-  gone.deleted = true;
-  slack_.add_user(gone);
-  TaskNumber n = open_request(req("lina", "aws", "staging"));
-  start_bot();
-  ASSERT_TRUE(eventually([&] { return slack_.count("users.lookupByEmail") >= 1; }));
+  ASSERT_NO_FATAL_FAILURE(
+      start_with_lina_as({.id = "U0LINA", .email = "lina@acme.test", .deleted = true}));
   EXPECT_TRUE(contains(tasks_twice("U0LINA", "list"), kUnknown));
-  ASSERT_EQ(click("U0ZOE", "approve", std::to_string(n) + ":0").status, 200);
+  ASSERT_EQ(click("U0ZOE", "approve", std::to_string(lina_) + ":0").status, 200);
   ASSERT_TRUE(eventually([&] { return !dms("U0ZOE").empty() && dms("U0ZOE")[0].updates >= 1; }));
   std::this_thread::sleep_for(2s);
   EXPECT_TRUE(dms("U0LINA").empty());

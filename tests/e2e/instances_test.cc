@@ -1,4 +1,4 @@
-// Several instances on one PostgreSQL database (README, "Several instances on PostgreSQL"): real
+// Several instances on one PostgreSQL database (docs/operating.md, "Several instances on PostgreSQL"): real
 // `tollgate serve` processes, the fake Slack, and the throwaway cluster.
 //  * 500 trials of Approve and Deny for one step, clicked at the same moment
 //    on two instances: one decision, one set of effects, the loser told.
@@ -19,6 +19,7 @@
 #include "storage/store.h"
 #include "sandbox/fake_slack.h"
 #include "tests/support/http_client.h"
+#include "tests/support/poll.h"
 #include "tests/support/slack_requests.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_database.h"
@@ -27,10 +28,6 @@
 
 namespace tollgate::testing {
 
-using sandbox::FakeSlack;
-using sandbox::FakeUser;
-using sandbox::PostedMessage;
-using sandbox::RecordedCall;
 namespace {
 
 // Requesters with a Slack id, and who reviews their AWS staging requests.
@@ -94,12 +91,7 @@ class InstancesTest : public ::testing::Test {
 
   template <typename Pred>
   bool eventually(Pred p, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (p()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return p();
+    return poll_until(p, timeout, std::chrono::milliseconds(50));
   }
 
   TempDir dir_;

@@ -104,13 +104,10 @@ class MarkupTest : public EdgeTest {
  protected:
   // `/tasks <text>` as `user` types it, Slack-escaped; the answer's body is kept.
   std::string tasks(const std::string& user, const std::string& text) {
-    HttpResult r = post_signed(*client_, "/slack/commands",
-                               slash_command(user, text, slack_.response_url("cmd")), kForm);
+    HttpResult r = tasks_command(user, text);
     EXPECT_EQ(r.status, 200);
     answers_.push_back(r.body);
-    rapidjson::Document d;
-    d.Parse(r.body.c_str());
-    return json::str(d, "text");
+    return answer_text(r.body);
   }
   HttpResult submit(const std::string& user, const std::string& callback,
                     const std::string& meta, const std::string& reason,
@@ -125,13 +122,6 @@ class MarkupTest : public EdgeTest {
                             R"({"author":"eve","text":)" + json::quote(text) + "}",
                             {{"Content-Type", "application/json"},
                              {"Authorization", std::string("Bearer ") + kToken}});
-  }
-  void open_home(const std::string& user) {
-    std::string ev = R"({"type":"app_home_opened","user":")" + user + R"(","channel":"D)" + user +
-                     R"(","tab":"home","event_ts":"1700000000.1"})";
-    ASSERT_EQ(post_signed(*client_, "/slack/events", event_callback("Ev0HOME" + user, ev), kJson)
-                  .status,
-              200);
   }
 
   std::vector<std::string> answers_;  // what Tollgate answered in HTTP

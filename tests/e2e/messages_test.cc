@@ -206,12 +206,7 @@ TEST_F(EdgeTest, TwoThousandAssignmentsToFiftyReviewersDrainAtSlacksPace) {
       }
     }
   }
-  ProcessOptions o;
-  o.config = path;
-  o.db = db();
-  o.slack_api_url = slack_.api_url();
-  bot_ = std::make_unique<TollgateProcess>(o);
-  ASSERT_TRUE(bot_->start()) << bot_->log();
+  ASSERT_NO_FATAL_FAILURE(start_bot({}, path));
   constexpr std::size_t kTotal = kReviewers * kPerReviewer;
   ASSERT_TRUE(eventually([&] { return slack_.count("chat.postMessage") >= kTotal; }, 90s))
       << slack_.count("chat.postMessage") << " of " << kTotal;

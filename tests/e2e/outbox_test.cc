@@ -34,16 +34,6 @@ class OutboxTest : public EdgeTest {
     auto s = reader().outbox_stats();
     return s.ok() ? s->parked : -1;
   }
-  Store& reader() {
-    if (!reader_) {
-      StoreOptions o;
-      o.migrate = false;
-      auto s = open_store(db(), o);
-      EXPECT_TRUE(s.ok()) << s.status().to_string();
-      reader_ = std::move(*s);
-    }
-    return *reader_;
-  }
   // Replies the bot posted into the thread of `parent` in `channel`.
   std::size_t replies(const std::string& channel, const std::string& parent) {
     std::size_t n = 0;
@@ -56,12 +46,9 @@ class OutboxTest : public EdgeTest {
     std::this_thread::sleep_for(1500ms);
   }
   std::string command(const std::string& user, const std::string& text) {
-    HttpResult r = post_signed(*client_, "/slack/commands",
-                               slash_command(user, text, slack_.response_url("cmd")), kForm);
+    HttpResult r = tasks_command(user, text);
     EXPECT_EQ(r.status, 200) << r.body;
-    rapidjson::Document d;
-    d.Parse(r.body.c_str());
-    return d.IsObject() ? json::str(d, "text") : r.body;
+    return answer_text(r.body);
   }
 
   std::unique_ptr<TestDatabase> raw_;
@@ -248,12 +235,7 @@ class OutboxClockTest : public ::testing::Test {
   std::vector<PostedMessage> dms(const std::string& user) { return slack_.messages_in("D" + user); }
   template <typename Pred>
   bool eventually(Pred p, std::chrono::milliseconds timeout = 8000ms) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (p()) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return p();
+    return poll_until(p, timeout, 20ms);
   }
 
   TempDir dir_;

@@ -24,8 +24,7 @@ TEST_F(EdgeTest, SecretsAndTokensNeverReachTheLog) {
              {"TOLLGATE_API_TOKEN", api_token},
              {"TOLLGATE_SMTP_URL", "smtp://tollgate:" + smtp_password + "@127.0.0.1:1"}});
   ASSERT_TRUE(has_dms("U0DANA", 1));  // so that the approval updates a message
-  std::string body =
-      block_action("U0DANA", "approve", std::to_string(n) + ":0", slack_.response_url("x"));
+  std::string body = danas_approval(n);
   Headers h = signed_headers(body, kForm);
   std::string signature;
   for (const auto& [k, v] : h) {
@@ -112,8 +111,7 @@ TEST_F(EdgeTest, AReplayedSignedCommandIsAcknowledgedAndCommentsOnce) {
 TEST_F(EdgeTest, AReplayedSignedClickDecidesOnce) {
   TaskNumber n = open_request(req("ana", "aws", "staging"));
   start_bot();
-  std::string body =
-      block_action("U0DANA", "approve", std::to_string(n) + ":0", slack_.response_url("r"));
+  std::string body = danas_approval(n, "r");
   Headers h = signed_headers(body, kForm);
   ASSERT_EQ(client_->request("POST", "/slack/interactions", body, h).status, 200);
   Task decided = task(n);

@@ -15,6 +15,7 @@
 #include "storage/store.h"
 #include "sandbox/fake_slack.h"
 #include "tests/support/http_client.h"
+#include "tests/support/poll.h"
 #include "tests/support/slack_requests.h"
 #include "tests/support/smtp_sink.h"
 #include "tests/support/temp_dir.h"
@@ -23,10 +24,6 @@
 
 namespace tollgate::testing {
 
-using sandbox::FakeSlack;
-using sandbox::FakeUser;
-using sandbox::PostedMessage;
-using sandbox::RecordedCall;
 namespace {
 
 using std::chrono::days;
@@ -120,12 +117,9 @@ class StaleTasksTest : public ::testing::Test {
   }
 
   std::string command(const std::string& user, const std::string& text) {
-    auto r = post_signed(*client_, "/slack/commands",
-                         slash_command(user, text, slack_.response_url("cmd")), kForm);
+    HttpResult r = post_command(*client_, user, text, slack_.response_url("cmd"));
     EXPECT_EQ(r.status, 200) << r.body;
-    rapidjson::Document d;
-    d.Parse(r.body.c_str());
-    return d.IsObject() ? json::str(d, "text") : r.body;
+    return answer_text(r.body);
   }
   HttpResult api(const std::string& method, const std::string& target,
                  const std::string& body = {}) {
@@ -150,13 +144,8 @@ class StaleTasksTest : public ::testing::Test {
   // real time), so that deliveries Slack asked to retry later fall due.
   template <typename Pred>
   bool eventually(Pred p, std::chrono::milliseconds timeout = std::chrono::milliseconds(8000)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (p()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      clock_.advance(std::chrono::milliseconds(100));
-    }
-    return p();
+    return poll_until(p, timeout, std::chrono::milliseconds(10),
+                      [&] { clock_.advance(std::chrono::milliseconds(100)); });
   }
   std::vector<PostedMessage> dms(const std::string& user) { return slack_.messages_in("D" + user); }
 
@@ -234,13 +223,8 @@ TEST_F(StaleTasksTest, RemindersEscalationAndExpiryFollowTheClockAcrossARestart)
   Task t = *reader().task(1);
   EXPECT_EQ(t.assignees(), std::vector<PersonId>{"boss"});
   EXPECT_EQ(t.comments.back().text, "No decision after 3d: escalated to Bea Boss");
-  ASSERT_TRUE(eventually([&] {
-    for (const PostedMessage& m : dms("UDANA")) {
-      if (m.thread_ts == parent && m.text.find("escalated to Bea Boss") != std::string::npos)
-        return true;
-    }
-    return false;
-  })) << "the automatic reason is posted in dana's thread";
+  ASSERT_TRUE(eventually([&] { return has_reply(dms("UDANA"), parent, "escalated to Bea Boss"); }))
+      << "the automatic reason is posted in dana's thread";
 
   // Monday 10:00 UTC is 11:00 in Paris: boss is reminded, in his own thread.
   at(hours(96));

@@ -107,11 +107,7 @@ TEST_F(ThreadTest, ACommentMadeElsewhereReachesTheThreadAndDoesNotComeBack) {
       kForm);
   EXPECT_TRUE(contains(r.body, "Commented on #" + std::to_string(n_))) << r.body;
   ASSERT_TRUE(eventually([&] {
-    for (const PostedMessage& m : dms("U0DANA")) {
-      if (m.thread_ts == parent && contains(m.text, "Ana Silva: need it for the incident drill"))
-        return true;
-    }
-    return false;
+    return has_reply(dms("U0DANA"), parent, "Ana Silva: need it for the incident drill");
   }));
   // Slack echoes the bot's own post as an event: it is not a second comment.
   std::string echo =

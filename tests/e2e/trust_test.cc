@@ -21,13 +21,10 @@ class TrustTest : public EdgeTest {
   // The ephemeral text answered to `/tasks <text>` typed by `user`. Each
   // command is signed afresh (its own response_url), as Slack sends them.
   std::string tasks(const std::string& user, const std::string& text) {
-    HttpResult r = post_signed(
-        *client_, "/slack/commands",
-        slash_command(user, text, slack_.response_url("cmd" + std::to_string(++sent_))), kForm);
+    HttpResult r =
+        post_command(*client_, user, text, slack_.response_url("cmd" + std::to_string(++sent_)));
     EXPECT_EQ(r.status, 200) << r.body;
-    rapidjson::Document d;
-    d.Parse(r.body.c_str());
-    return json::str(d, "text");
+    return answer_text(r.body);
   }
 
   // The example company with `from` replaced by `to`, as a file.
@@ -41,15 +38,6 @@ class TrustTest : public EdgeTest {
     std::string path = dir_.file("config.json");
     std::ofstream(path) << text;
     return path;
-  }
-  void start_with(const std::string& config) {
-    ProcessOptions o;
-    o.config = config;
-    o.db = db();
-    o.slack_api_url = slack_.api_url();
-    bot_ = std::make_unique<TollgateProcess>(o);
-    ASSERT_TRUE(bot_->start()) << bot_->log();
-    client_ = std::make_unique<HttpClient>(bot_->port());
   }
 
   // `n` requests of Ana's for AWS staging, each denied by Dana, before the bot
@@ -89,14 +77,6 @@ class TrustTest : public EdgeTest {
     ASSERT_TRUE(flush_and_wait(**store).ok());
   }
 
-  void open_home(const std::string& user) {
-    std::string ev = R"({"type":"app_home_opened","user":")" + user + R"(","channel":"D)" + user +
-                     R"(","tab":"home","event_ts":"1700000000.1"})";
-    ASSERT_EQ(post_signed(*client_, "/slack/events",
-                          event_callback("Ev0TRUST" + std::to_string(++sent_), ev), kJson)
-                  .status,
-              200);
-  }
   // The last App Home published for `user`, once it contains `text`.
   std::string home_with(const std::string& user, const std::string& text) {
     std::string found;
@@ -111,28 +91,6 @@ class TrustTest : public EdgeTest {
       return !found.empty();
     });
     return found;
-  }
-  // A click on an App Home button with rows ticked: row block "row:<n>", option value as given.
-  HttpResult home_click(const std::string& user, const std::string& action_id,
-                        const std::string& value,
-                        const std::vector<std::pair<TaskNumber, std::string>>& ticked = {}) {
-    std::string values;
-    for (const auto& [n, option] : ticked) {
-      values +=
-          (values.empty() ? "" : ",") + std::string(R"("row:)") + std::to_string(n) +
-          R"(":{"select":{"type":"checkboxes","selected_options":[{"text":{"type":"plain_text","text":"Select"},"value":)" +
-          json::quote(option) + "}]}}";
-    }
-    std::string payload =
-        R"({"type":"block_actions","user":{"id":")" + user +
-        R"(","username":"u","name":"u","team_id":"T0TEST"},"api_app_id":"A0TEST","token":"legacy","container":{"type":"view","view_id":"V0HOME"},"trigger_id":")" +
-        slack_.trigger_id() +
-        R"(","team":{"id":"T0TEST","domain":"test"},"view":{"id":"V0HOME","team_id":"T0TEST","type":"home","blocks":[],"private_metadata":"requests:0","callback_id":"","state":{"values":{)" +
-        values +
-        R"(}},"hash":"1.x","root_view_id":"V0HOME","app_id":"A0TEST","bot_id":"B0BOT"},"actions":[{"type":"button","action_id":")" +
-        action_id + R"(","block_id":"bulk","value":")" + value +
-        R"(","action_ts":"1700000001.1"}]})";
-    return post_signed(*client_, "/slack/interactions", form_payload(payload), kForm);
   }
   // Whether Tollgate wrote `text` to someone through chat.postMessage.
   bool posted(const std::string& text) {
@@ -172,8 +130,8 @@ TEST_F(TrustTest, FourEyesTheManagerInTheSecurityGroupApprovesOnceAndIsToldSoThe
 // after that step moved on, it names who decided it instead of acting on the
 // next step (here one that allows the same reviewer, so Sam holds it too).
 TEST_F(TrustTest, FourEyesABulkModalActsOnlyOnTheStepsItWasOpenedFor) {
-  start_with(acme_with(R"("allow_delegation": false})",
-                       R"("allow_delegation": false, "allow_same_reviewer": true})"));
+  start_bot({}, acme_with(R"("allow_delegation": false})",
+                         R"("allow_delegation": false, "allow_same_reviewer": true})"));
   ASSERT_TRUE(contains(tasks("U0LEE", "request github/admin -- rotate the deploy keys"), "#1"));
   ASSERT_TRUE(has_dms("U0SAM", 1));
   open_home("U0SAM");

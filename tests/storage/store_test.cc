@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include "storage/detail/codec.h"
+#include "storage/detail/sql.h"
+#include "storage/migrations.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_org.h"
@@ -958,6 +960,30 @@ TEST(StoreUrl, AnUnreachablePostgresIsUnavailableWithTheReason) {
   EXPECT_EQ(s.code(), Code::unavailable);
   EXPECT_NE(s.status().message().find("cannot connect to PostgreSQL"), std::string::npos)
       << s.status().to_string();
+}
+
+// The shared SQL is written with `?`; PostgreSQL's driver numbers them.
+TEST(StoreSql, PlaceholdersAreNumberedInOrderOutsideQuotedText) {
+  EXPECT_EQ(detail::numbered_placeholders("UPDATE t SET a = ?, b = '?' WHERE c = ? AND \"d?\" = ?"),
+            "UPDATE t SET a = $1, b = '?' WHERE c = $2 AND \"d?\" = $3");
+  EXPECT_EQ(detail::numbered_placeholders("SELECT 'it''s?' || ?"), "SELECT 'it''s?' || $1");
+  EXPECT_EQ(detail::numbered_placeholders("COMMIT"), "COMMIT");
+}
+
+// Both backends' migrations are built from one text with the types named by role.
+TEST(StoreSql, EachBackendsMigrationsNameItsOwnTypes) {
+  ASSERT_EQ(sqlite_migrations().size(), postgres_migrations().size());
+  EXPECT_EQ(static_cast<int>(sqlite_migrations().size()), current_schema_version());
+  for (std::string_view m : sqlite_migrations()) {
+    EXPECT_EQ(m.find('{'), std::string_view::npos) << m;
+    EXPECT_EQ(m.find("BIGINT"), std::string_view::npos) << m;
+  }
+  for (std::string_view m : postgres_migrations())
+    EXPECT_EQ(m.find('{'), std::string_view::npos) << m;
+  EXPECT_NE(sqlite_migrations()[0].find("id              INTEGER PRIMARY KEY"),
+            std::string_view::npos);
+  EXPECT_NE(postgres_migrations()[0].find("id              BIGSERIAL PRIMARY KEY"),
+            std::string_view::npos);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/json.h"
 #include "sandbox/fake_slack.h"
@@ -16,8 +18,15 @@
 #include "slack/signature.h"
 #include "tests/support/http_client.h"
 #include "tests/support/tollgate_process.h"
+#include "workflow/task.h"
 
 namespace tollgate::testing {
+
+// The fake Slack's names, as the tests that drive Tollgate against it use them.
+using sandbox::FakeSlack;
+using sandbox::FakeUser;
+using sandbox::PostedMessage;
+using sandbox::RecordedCall;
 
 inline long long unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -75,6 +84,30 @@ inline std::string block_action(const std::string& user_id, const std::string& a
       json::quote(channel) + R"(,"name":"directmessage"},"message":{"type":"message","ts":)" +
       json::quote(message_ts) + R"(,"text":"task"},"state":{"values":{}},"response_url":)" +
       json::quote(response_url) + R"(,"actions":[)" + action + "]}");
+}
+
+// A click on an App Home button (block "bulk"), with rows ticked: for each (task, option value),
+// the row block "row:<task>" with its checkbox selected with that value (as "<task>:<step>").
+inline std::string home_block_action(
+    const std::string& user_id, const std::string& action_id, const std::string& value,
+    const std::string& trigger_id,
+    const std::vector<std::pair<TaskNumber, std::string>>& ticked = {}) {
+  std::string values;
+  for (const auto& [n, option] : ticked) {
+    values +=
+        (values.empty() ? "" : ",") + std::string(R"("row:)") + std::to_string(n) +
+        R"(":{"select":{"type":"checkboxes","selected_options":[{"text":{"type":"plain_text","text":"Select"},"value":)" +
+        json::quote(option) + "}]}}";
+  }
+  return form_payload(
+      R"({"type":"block_actions","user":{"id":)" + json::quote(user_id) +
+      R"(,"username":"u","name":"u","team_id":"T0TEST"},"api_app_id":"A0TEST","token":"legacy","container":{"type":"view","view_id":"V0HOME"},"trigger_id":)" +
+      json::quote(trigger_id) +
+      R"(,"team":{"id":"T0TEST","domain":"test"},"view":{"id":"V0HOME","team_id":"T0TEST","type":"home","blocks":[],"private_metadata":"requests:0","callback_id":"","state":{"values":{)" +
+      values +
+      R"(}},"hash":"1.x","root_view_id":"V0HOME","app_id":"A0TEST","bot_id":"B0BOT"},"actions":[{"type":"button","action_id":)" +
+      json::quote(action_id) + R"(,"block_id":"bulk","value":)" + json::quote(value) +
+      R"(,"action_ts":"1700000001.1"}]})");
 }
 
 // A modal submitted with a reason and, for reassignment, a chosen user. As in
@@ -203,6 +236,31 @@ inline HttpResult post_signed(HttpClient& client, const std::string& path, const
   HttpResult r = client.request("POST", path, body, h);
   check_slack_answer(path, body, r);
   return r;
+}
+
+// Whether `messages` (a channel's, as the fake Slack holds them) have a reply in the thread of
+// `parent` whose text contains `text`.
+inline bool has_reply(const std::vector<PostedMessage>& messages, const std::string& parent,
+                      const std::string& text) {
+  for (const PostedMessage& m : messages) {
+    if (m.thread_ts == parent && m.text.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// `/tasks <text>` typed by `user` in workspace `team`, posted signed to /slack/commands.
+inline HttpResult post_command(HttpClient& client, const std::string& user_id,
+                               const std::string& text, const std::string& response_url,
+                               const std::string& team = "T0TEST") {
+  return post_signed(client, "/slack/commands", slash_command(user_id, text, response_url, team),
+                     kForm);
+}
+
+// The "text" of a JSON object answer (empty if it has none); any other answer as it is.
+inline std::string answer_text(const std::string& body) {
+  rapidjson::Document d;
+  d.Parse(body.c_str());
+  return d.IsObject() ? json::str(d, "text") : body;
 }
 
 }  // namespace tollgate::testing

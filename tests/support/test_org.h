@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -126,6 +127,15 @@ struct World {
     return d.ok() ? d->task : t;
   }
 };
+
+// Who the effects of `kind` in `d` are for, in order.
+inline std::vector<PersonId> recipients(const Decision& d, EffectKind kind) {
+  std::vector<PersonId> out;
+  for (const Effect& e : d.effects) {
+    if (e.kind == kind) out.push_back(e.recipient);
+  }
+  return out;
+}
 
 inline RequestInput github_admin_for(const PersonId& who, std::string why = "rotate deploy keys") {
   RequestInput in;

@@ -47,6 +47,8 @@ class Client {
     ws_.write(net::buffer(text), ec);
   }
   error_code error() const { return error_; }
+  // Connects to a new URL of `sm`'s and reads its hello; false when refused or silent.
+  bool open(FakeSocketMode& sm) { return connect(sm.open_url()) && !read().empty(); }
 
  private:
   bool run() {
@@ -63,6 +65,12 @@ class Client {
   websocket::stream<tcp::socket> ws_{ioc_};
   error_code error_;
 };
+
+// Connects each of `clients` in turn, past its hello, and waits until `sm` counts them all.
+void connect_all(FakeSocketMode& sm, std::initializer_list<Client*> clients) {
+  for (Client* c : clients) ASSERT_TRUE(c->open(sm));
+  ASSERT_TRUE(sm.wait_connections(static_cast<int>(clients.size()), 5s));
+}
 
 TEST(FakeSocketMode, GreetsEachConnectionAndCountsThem) {
   FakeSlack slack;
@@ -98,11 +106,7 @@ TEST(FakeSocketMode, RedeliversOnAnotherConnectionWithTheNextRetryAttempt) {
   FakeSlack slack;
   FakeSocketMode& sm = slack.socket_mode();
   Client a, b;
-  ASSERT_TRUE(a.connect(sm.open_url()));
-  a.read();
-  ASSERT_TRUE(b.connect(sm.open_url()));
-  b.read();
-  ASSERT_TRUE(sm.wait_connections(2, 5s));
+  ASSERT_NO_FATAL_FAILURE(connect_all(sm, {&a, &b}));
 
   auto id =
       sm.send({.type = "events_api", .payload = R"({"event_id":"Ev1"})", .envelope_id = "E1"}, 1);
@@ -125,9 +129,7 @@ TEST(FakeSocketMode, SendAndWaitReturnsTheAcksPayload) {
   FakeSlack slack;
   FakeSocketMode& sm = slack.socket_mode();
   Client a;
-  ASSERT_TRUE(a.connect(sm.open_url()));
-  a.read();
-  ASSERT_TRUE(sm.wait_connections(1, 5s));
+  ASSERT_NO_FATAL_FAILURE(connect_all(sm, {&a}));
   std::thread client([&] {
     std::string frame = a.read();
     std::string id = frame.substr(frame.find(':') + 2, 36);
@@ -154,11 +156,7 @@ TEST(FakeSocketMode, DisconnectNoticesAndDropsWithoutNotice) {
   FakeSlack slack;
   FakeSocketMode& sm = slack.socket_mode();
   Client a, b;
-  ASSERT_TRUE(a.connect(sm.open_url()));
-  a.read();
-  ASSERT_TRUE(b.connect(sm.open_url()));
-  b.read();
-  ASSERT_TRUE(sm.wait_connections(2, 5s));
+  ASSERT_NO_FATAL_FAILURE(connect_all(sm, {&a, &b}));
 
   EXPECT_TRUE(sm.disconnect(1, "refresh_requested"));
   EXPECT_EQ(
@@ -179,8 +177,7 @@ TEST(FakeSocketMode, DisconnectNoticesAndDropsWithoutNotice) {
 TEST(FakeSocketMode, ClosesADisconnectedConnectionAfterTheGrace) {
   FakeSocketMode sm({.disconnect_grace = 300ms});
   Client a;
-  ASSERT_TRUE(a.connect(sm.open_url()));
-  a.read();
+  ASSERT_TRUE(a.open(sm));
   ASSERT_TRUE(sm.disconnect(1, "link_disabled"));
   EXPECT_NE(a.read().find(R"("reason":"link_disabled")"), std::string::npos);
   auto sent = std::chrono::steady_clock::now();

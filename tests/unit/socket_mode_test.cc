@@ -222,10 +222,24 @@ class SocketModeClientTest : public ::testing::Test {
         &metrics);
     return c;
   }
+  // Everything handled: an empty 200.
+  static http::Response answer_200(const http::Request&) { return http::Response::empty(200); }
+  // Starts `c` and waits until both its connections are open.
+  void start_both(SocketModeClient& c) {
+    ASSERT_TRUE(c.start().ok());
+    ASSERT_TRUE(slack.socket_mode().wait_connections(2, 5s));
+  }
+  // Starts client_, whose handler answers an empty 200 after `delay`, and waits until both its
+  // connections are open.
+  void start_client(std::chrono::milliseconds delay = 0ms) {
+    client_ = client(answer_200, delay);
+    start_both(*client_);
+  }
 
   sandbox::FakeSlack slack;
   Metrics metrics;
   Handled handled;
+  std::unique_ptr<SocketModeClient> client_;  // start_client()'s
 };
 
 TEST_F(SocketModeClientTest, RefusesABotTokenAndTooManyConnections) {
@@ -242,9 +256,7 @@ TEST_F(SocketModeClientTest, RefusesABotTokenAndTooManyConnections) {
 }
 
 TEST_F(SocketModeClientTest, HoldsTwoConnectionsAndAcksAfterTheHandlerAnswers) {
-  auto c = client([](const http::Request&) { return http::Response::empty(200); }, 300ms);
-  ASSERT_TRUE(c->start().ok());
-  ASSERT_TRUE(slack.socket_mode().wait_connections(2, 5s));
+  ASSERT_NO_FATAL_FAILURE(start_client(300ms));
   auto t0 = std::chrono::steady_clock::now();
   auto id = slack.socket_mode().send(
       {.type = "events_api", .payload = R"({"type":"event_callback","event_id":"Ev1"})"});
@@ -254,16 +266,15 @@ TEST_F(SocketModeClientTest, HoldsTwoConnectionsAndAcksAfterTheHandlerAnswers) {
   EXPECT_GE(ack->at - t0, 300ms);  // not before the handler answered
   EXPECT_EQ(ack->payload, "");
   EXPECT_EQ(handled.count("/slack/events"), 1);
-  EXPECT_EQ(c->health().connected, 2);
-  EXPECT_TRUE(c->health().last_envelope.has_value());
-  EXPECT_EQ(c->stop(1s), 0);
+  EXPECT_EQ(client_->health().connected, 2);
+  EXPECT_TRUE(client_->health().last_envelope.has_value());
+  EXPECT_EQ(client_->stop(1s), 0);
 }
 
 TEST_F(SocketModeClientTest, SendsTheHandlersJsonAnswerInTheAck) {
   std::string answer = R"({"response_type":"ephemeral","text":"hi"})";
   auto c = client([&](const http::Request&) { return http::Response::json(200, answer); });
-  ASSERT_TRUE(c->start().ok());
-  ASSERT_TRUE(slack.socket_mode().wait_connections(2, 5s));
+  ASSERT_NO_FATAL_FAILURE(start_both(*c));
   auto ack = slack.socket_mode().send_and_wait(
       {.type = "slash_commands",
        .payload = R"({"command":"/tasks","text":"","user_id":"U1","team_id":"T1"})",
@@ -279,8 +290,7 @@ TEST_F(SocketModeClientTest, AFiveHundredIsNotAcknowledgedAndItsRedeliveryIsHand
   auto c = client([&](const http::Request&) {
     return ++calls == 1 ? http::Response::text(503, "later\n") : http::Response::empty(200);
   });
-  ASSERT_TRUE(c->start().ok());
-  ASSERT_TRUE(slack.socket_mode().wait_connections(2, 5s));
+  ASSERT_NO_FATAL_FAILURE(start_both(*c));
   auto id = slack.socket_mode().send({.type = "events_api", .payload = "{}"});
   ASSERT_TRUE(id);
   EXPECT_FALSE(slack.socket_mode().wait_ack(*id, 1s));
@@ -290,9 +300,7 @@ TEST_F(SocketModeClientTest, AFiveHundredIsNotAcknowledgedAndItsRedeliveryIsHand
 }
 
 TEST_F(SocketModeClientTest, ARedeliveryOnTheOtherConnectionIsHandledOnce) {
-  auto c = client([](const http::Request&) { return http::Response::empty(200); }, 500ms);
-  ASSERT_TRUE(c->start().ok());
-  ASSERT_TRUE(slack.socket_mode().wait_connections(2, 5s));
+  ASSERT_NO_FATAL_FAILURE(start_client(500ms));
   auto conns = slack.socket_mode().connections();
   auto id = slack.socket_mode().send({.type = "events_api", .payload = "{}"}, conns[0]);
   ASSERT_TRUE(id);
@@ -308,9 +316,7 @@ TEST_F(SocketModeClientTest, ARedeliveryOnTheOtherConnectionIsHandledOnce) {
 }
 
 TEST_F(SocketModeClientTest, DisconnectOpensTheNewConnectionBeforeClosingTheOld) {
-  auto c = client([](const http::Request&) { return http::Response::empty(200); }, 700ms);
-  ASSERT_TRUE(c->start().ok());
-  ASSERT_TRUE(slack.socket_mode().wait_connections(2, 5s));
+  ASSERT_NO_FATAL_FAILURE(start_client(700ms));
   auto before = slack.socket_mode().connections();
   auto id = slack.socket_mode().send({.type = "events_api", .payload = "{}"}, before[0]);
   ASSERT_TRUE(id);
@@ -347,9 +353,7 @@ TEST_F(SocketModeClientTest, DisconnectOpensTheNewConnectionBeforeClosingTheOld)
 }
 
 TEST_F(SocketModeClientTest, ADroppedConnectionIsReplaced) {
-  auto c = client([](const http::Request&) { return http::Response::empty(200); });
-  ASSERT_TRUE(c->start().ok());
-  ASSERT_TRUE(slack.socket_mode().wait_connections(2, 5s));
+  ASSERT_NO_FATAL_FAILURE(start_client());
   auto before = slack.socket_mode().connections();
   ASSERT_TRUE(slack.socket_mode().drop(before[1]));
   bool replaced = false;
@@ -359,7 +363,7 @@ TEST_F(SocketModeClientTest, ADroppedConnectionIsReplaced) {
     if (!replaced) std::this_thread::sleep_for(10ms);
   }
   EXPECT_TRUE(replaced);
-  EXPECT_EQ(c->health().reconnects, 1u);
+  EXPECT_EQ(client_->health().reconnects, 1u);
   auto ack = slack.socket_mode().send_and_wait({.type = "events_api", .payload = "{}"}, 5s);
   EXPECT_TRUE(ack);
 }

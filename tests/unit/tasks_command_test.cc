@@ -11,6 +11,9 @@ namespace {
 
 using Verb = TasksCommand::Verb;
 
+// What `/tasks <text>` is refused with, as the user reads it.
+std::string refusal(std::string_view text) { return parse_tasks_command(text).status().message(); }
+
 TEST(TasksCommand, HelpAndList) {
   EXPECT_EQ(parse_tasks_command("  help ")->verb, Verb::help);
   auto empty = parse_tasks_command("");
@@ -26,7 +29,7 @@ TEST(TasksCommand, HelpAndList) {
 
 TEST(TasksCommand, ShowAndDecisionsOnManyTasksWithOneComment) {
   EXPECT_EQ(parse_tasks_command("show #42")->tasks, std::vector<TaskNumber>{42});
-  EXPECT_EQ(parse_tasks_command("show").status().message(), "Usage: `/tasks show 42`");
+  EXPECT_EQ(refusal("show"), "Usage: `/tasks show 42`");
   auto a = parse_tasks_command("approve 42 #43 44 -- quarterly review -- all fine");
   ASSERT_TRUE(a.ok()) << a.status().to_string();
   EXPECT_EQ(a->verb, Verb::act);
@@ -37,10 +40,8 @@ TEST(TasksCommand, ShowAndDecisionsOnManyTasksWithOneComment) {
   auto w = parse_tasks_command("wont-provision 7 -- licence limit");
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->action, Action::wont_provision);
-  EXPECT_EQ(parse_tasks_command("deny").status().message(),
-            "Usage: `/tasks deny 42 [43 …] [-- comment]`");
-  EXPECT_EQ(parse_tasks_command("deny 42 because").status().message(),
-            "`because` is not a task number (comments go after `--`)");
+  EXPECT_EQ(refusal("deny"), "Usage: `/tasks deny 42 [43 …] [-- comment]`");
+  EXPECT_EQ(refusal("deny 42 because"), "`because` is not a task number (comments go after `--`)");
 }
 
 TEST(TasksCommand, ReassignWithAnEscapedMentionAndComment) {
@@ -66,7 +67,7 @@ TEST(TasksCommand, RequestAndRevoke) {
   EXPECT_EQ(r->duration, parse_duration("8h"));
   EXPECT_TRUE(r->emergency);
   EXPECT_EQ(r->text, "rotate the keys");
-  EXPECT_EQ(parse_tasks_command("request github/admin").status().message(),
+  EXPECT_EQ(refusal("request github/admin"),
             "Usage: `/tasks request app/resource [for @user] [8h] [--emergency] -- why` (the "
             "justification after `--` "
             "is required)");
@@ -80,14 +81,11 @@ TEST(TasksCommand, RequestAndRevoke) {
 }
 
 TEST(TasksCommand, ErrorsSayWhatIsWrong) {
-  EXPECT_EQ(parse_tasks_command("reassign 42 <@U1>").status().message(),
+  EXPECT_EQ(refusal("reassign 42 <@U1>"),
             "Usage: `/tasks reassign 42 @user reason…` (the reason is required)");
-  EXPECT_EQ(parse_tasks_command("reassign x42 <@U1> r").status().message(),
-            "`x42` is not a task number");
-  EXPECT_EQ(parse_tasks_command("reassign 42 carl r").status().message(),
-            "`carl` is not a user: mention them with @");
-  EXPECT_EQ(parse_tasks_command("frobnicate").status().message(),
-            "I don't know `/tasks frobnicate`. Try `/tasks help`.");
+  EXPECT_EQ(refusal("reassign x42 <@U1> r"), "`x42` is not a task number");
+  EXPECT_EQ(refusal("reassign 42 carl r"), "`carl` is not a user: mention them with @");
+  EXPECT_EQ(refusal("frobnicate"), "I don't know `/tasks frobnicate`. Try `/tasks help`.");
   EXPECT_EQ(parse_tasks_command("reassign 42 <@U1;drop> r").code(), Code::invalid_argument);
 }
 
@@ -104,13 +102,12 @@ TEST(TasksCommand, DelegateOnOffAndShow) {
   ASSERT_TRUE(show.ok());
   EXPECT_FALSE(show->off);
   EXPECT_FALSE(show->until.has_value());
-  EXPECT_EQ(parse_tasks_command("delegate <@UOLGA> until christmas").status().message(),
+  EXPECT_EQ(refusal("delegate <@UOLGA> until christmas"),
             "`christmas` is not a date such as 2026-12-24");
-  EXPECT_EQ(parse_tasks_command("delegate <@UOLGA> 2026-12-24").status().message(),
+  EXPECT_EQ(refusal("delegate <@UOLGA> 2026-12-24"),
             "Usage: `/tasks delegate @user until 2026-12-24` or `/tasks delegate off`");
   // Tollgate's own actions are not commands.
-  EXPECT_EQ(parse_tasks_command("remind 42").status().message(),
-            "I don't know `/tasks remind`. Try `/tasks help`.");
+  EXPECT_EQ(refusal("remind 42"), "I don't know `/tasks remind`. Try `/tasks help`.");
   EXPECT_EQ(parse_tasks_command("expire 42").code(), Code::invalid_argument);
 }
 

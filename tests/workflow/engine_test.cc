@@ -1,4 +1,4 @@
-// The engine's rules, one behaviour per test (README, "The rules the engine applies").
+// The engine's rules, one behaviour per test (docs/architecture.md, "The rules the engine applies").
 #include "workflow/engine.h"
 
 #include <algorithm>
@@ -12,13 +12,13 @@ namespace tollgate {
 namespace {
 
 using testing::github_admin_for;
+using testing::recipients;
 using testing::World;
 
-std::vector<PersonId> recipients(const Decision& d, EffectKind kind) {
-  std::vector<PersonId> out;
-  for (const Effect& e : d.effects) {
-    if (e.kind == kind) out.push_back(e.recipient);
-  }
+// The texts of `t`'s insights, in order.
+std::vector<std::string> insight_texts(const Task& t) {
+  std::vector<std::string> out;
+  for (const Insight& i : t.insights) out.push_back(i.text);
   return out;
 }
 
@@ -429,22 +429,18 @@ TEST(Engine, PlanShowsEveryStepItsPeopleAndTheViewersRole) {
 TEST(Engine, InsightsStateFactsFromTheDirectory) {
   World w;
   Task t = w.request(github_admin_for("ana"));
-  std::vector<std::string> texts;
-  for (const Insight& i : t.insights) texts.push_back(i.text);
-  EXPECT_EQ(texts, (std::vector<std::string>{
-                       "GitHub / Org admin is marked sensitive",
-                       "Ana Silva started 6 days ago",
-                       "1 of 2 other people reporting to Dana Reyes has this access",
-                   }));
+  EXPECT_EQ(insight_texts(t), (std::vector<std::string>{
+                                  "GitHub / Org admin is marked sensitive",
+                                  "Ana Silva started 6 days ago",
+                                  "1 of 2 other people reporting to Dana Reyes has this access",
+                              }));
   Task r = w.revoke({"dana", "bo", "github", "admin", "audit"});
-  std::vector<std::string> rtexts;
-  for (const Insight& i : r.insights) rtexts.push_back(i.text);
-  EXPECT_EQ(rtexts, (std::vector<std::string>{
-                        "GitHub / Org admin is marked sensitive",
-                        "Bo Chen last used this access 94 days ago",
-                        "Bo Chen has held it since 2024-01-10",
-                        "0 of 2 other people reporting to Dana Reyes have this access",
-                    }));
+  EXPECT_EQ(insight_texts(r), (std::vector<std::string>{
+                                  "GitHub / Org admin is marked sensitive",
+                                  "Bo Chen last used this access 94 days ago",
+                                  "Bo Chen has held it since 2024-01-10",
+                                  "0 of 2 other people reporting to Dana Reyes have this access",
+                              }));
 }
 
 TEST(Engine, OffHoursAndOnBehalfRequestsAreNoted) {

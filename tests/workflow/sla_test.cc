@@ -15,6 +15,7 @@ namespace {
 
 using testing::kTestOrg;
 using testing::load_org;
+using testing::recipients;
 using testing::replaced;
 using testing::test_start;
 
@@ -57,15 +58,16 @@ struct SlaWorld {
     return engine.act(t, c);
   }
   void at(Duration since_start) { clock.set(test_start() + since_start); }
-};
-
-std::vector<PersonId> recipients(const Decision& d, EffectKind kind) {
-  std::vector<PersonId> out;
-  for (const Effect& e : d.effects) {
-    if (e.kind == kind) out.push_back(e.recipient);
+  // Moves the clock to `since_start`, where `action` must be the one thing due on `t`.
+  ::testing::AssertionResult only_due_at(Duration since_start, const Task& t, Action action) {
+    at(since_start);
+    auto due = sla_due(t, clock.now());
+    if (due.size() != 1u) return ::testing::AssertionFailure() << due.size() << " actions due";
+    if (due[0].action != action)
+      return ::testing::AssertionFailure() << action_name(due[0].action) << " due";
+    return ::testing::AssertionSuccess();
   }
-  return out;
-}
+};
 
 const Event* find_event(const Decision& d, const std::string& type) {
   for (const Event& e : d.events) {
@@ -145,10 +147,8 @@ TEST(Sla, EscalationGoesToTheAssigneesManagerWithAnAutomaticReasonOnce) {
   SlaWorld w(org_with_step(
       R"("sla": {"remind_after": "24h", "escalate_after": "72h", "escalate_to": "manager"})"));
   Task t = w.open();
-  w.at(hours(72));
-  auto due = sla_due(t, w.clock.now());
-  ASSERT_EQ(due.size(), 1u) << "escalation takes precedence over the reminder due too";
-  EXPECT_EQ(due[0].action, Action::escalate);
+  ASSERT_TRUE(w.only_due_at(hours(72), t, Action::escalate))
+      << "escalation takes precedence over the reminder due too";
   auto d = w.system(t, Action::escalate);
   ASSERT_TRUE(d.ok()) << d.status().to_string();
   EXPECT_EQ(d->task.assignees(), std::vector<PersonId>{"boss"}) << "dana's manager";
@@ -193,10 +193,8 @@ TEST(Sla, EscalationToNamedPeopleOrToTheFallback) {
 TEST(Sla, ExpiryCancelsTheTaskAndTellsTheRequester) {
   SlaWorld w(org_with_step(R"("sla": {"remind_after": "1d", "expire_after": "14d"})"));
   Task t = w.open();
-  w.at(days(14));
-  auto due = sla_due(t, w.clock.now());
-  ASSERT_EQ(due.size(), 1u) << "an expiring step is not also reminded";
-  EXPECT_EQ(due[0].action, Action::expire);
+  ASSERT_TRUE(w.only_due_at(days(14), t, Action::expire))
+      << "an expiring step is not also reminded";
   auto d = w.system(t, Action::expire);
   ASSERT_TRUE(d.ok()) << d.status().to_string();
   EXPECT_EQ(d->task.state, TaskState::cancelled);
@@ -204,7 +202,9 @@ TEST(Sla, ExpiryCancelsTheTaskAndTellsTheRequester) {
   EXPECT_NE(find_event(*d, "expired"), nullptr);
   ASSERT_EQ(recipients(*d, EffectKind::notify), std::vector<PersonId>{"ana"});
   for (const Effect& e : d->effects) {
-    if (e.kind == EffectKind::notify) EXPECT_EQ(*e.get("event"), "expired");
+    if (e.kind == EffectKind::notify) {
+      EXPECT_EQ(*e.get("event"), "expired");
+    }
   }
   auto late = w.engine.act(d->task, Command{Action::approve, "dana", {}, {}, 0});
   EXPECT_EQ(late.code(), Code::conflict);
@@ -262,7 +262,9 @@ TEST(Notify, PeopleWhoAskForEmailGetAMailEffectAndEmailOnlyPeopleNoSlackMessage)
   EXPECT_EQ(recipients(*opened, EffectKind::assign), std::vector<PersonId>{"dana"});
   EXPECT_EQ(recipients(*opened, EffectKind::email), std::vector<PersonId>{"dana"});
   for (const Effect& e : opened->effects) {
-    if (e.kind == EffectKind::email) EXPECT_EQ(*e.get("about"), "assign");
+    if (e.kind == EffectKind::email) {
+      EXPECT_EQ(*e.get("about"), "assign");
+    }
   }
   auto denied = w.engine.act(opened->task, Command{Action::deny, "dana", "not now", {}, 0});
   ASSERT_TRUE(denied.ok());

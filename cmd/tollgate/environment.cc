@@ -1,0 +1,115 @@
+#include "cmd/tollgate/environment.h"
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <string_view>
+
+#include "slack/socket_mode.h"
+
+namespace tollgate {
+namespace {
+
+constexpr std::int64_t kHourMs = 3600 * 1000;
+constexpr std::int64_t kDayMs = 24 * kHourMs;
+
+// The numbers: every one strictly (env_number).
+Status read_numbers(ProcessOptions& app) {
+  for (Status s : {env_ms("TOLLGATE_SCHEDULER_INTERVAL_MS", 0, kDayMs, app.scheduler_interval),
+                   env_ms("TOLLGATE_OUTBOX_LEASE_MS", 1, kDayMs, app.outbox_lease),
+                   env_ms("TOLLGATE_OUTBOX_MAX_AGE_MS", 60 * 1000, 30 * kDayMs, app.outbox_max_age),
+                   env_ms("TOLLGATE_HEADER_TIMEOUT_MS", 1, kHourMs, app.header_timeout)}) {
+    if (!s.ok()) return s;
+  }
+  std::int64_t budget_mib = static_cast<std::int64_t>(app.body_budget >> 20);
+  if (Status s = env_number("TOLLGATE_BODY_BUDGET_MB", 2, 65536, "MiB", budget_mib); !s.ok())
+    return s;
+  app.body_budget = static_cast<std::size_t>(budget_mib) << 20;
+  std::int64_t sockets = app.socket_connections;
+  if (Status s = env_number("TOLLGATE_SOCKET_CONNECTIONS", 1, 10, "connections", sockets); !s.ok())
+    return s;
+  app.socket_connections = static_cast<int>(sockets);
+  return {};
+}
+
+}  // namespace
+
+std::string env(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+Status env_number(const char* name, std::int64_t min, std::int64_t max, const char* unit,
+                  std::int64_t& into) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return {};
+  std::string_view text(v);
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  bool digits = !text.empty() && std::isdigit(static_cast<unsigned char>(text.front())) != 0;
+  if (!digits || ec != std::errc() || end != text.data() + text.size() || n < min || n > max) {
+    return invalid_argument(std::string(name) + " must be a whole number of " + unit + " from " +
+                            std::to_string(min) + " to " + std::to_string(max) +
+                            ", digits only, not \"" + std::string(text) + "\"");
+  }
+  into = n;
+  return {};
+}
+
+Status env_ms(const char* name, std::int64_t min, std::int64_t max,
+              std::chrono::milliseconds& into) {
+  std::int64_t n = into.count();
+  Status s = env_number(name, min, max, "milliseconds (no unit)", n);
+  into = std::chrono::milliseconds(n);
+  return s;
+}
+
+StatusOr<std::string> env_choice(const char* name, const std::vector<std::string>& allowed,
+                                 const std::string& fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return fallback;
+  for (const std::string& a : allowed) {
+    if (a == v) return a;
+  }
+  std::string list;
+  for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  return invalid_argument(std::string(name) + " must be one of " + list + ", not \"" + v + "\"");
+}
+
+Status read_environment(ProcessOptions& app) {
+  app.tls_cert = env("TOLLGATE_TLS_CERT");
+  app.tls_key = env("TOLLGATE_TLS_KEY");
+  app.signing_secret = env("SLACK_SIGNING_SECRET");
+  app.bot_token = env("SLACK_BOT_TOKEN");
+  app.slack_api_url = env("SLACK_API_URL", "https://slack.com/api");
+  app.app_token = env("SLACK_APP_TOKEN");
+  if (!app.app_token.empty()) {
+    if (Status s = slack::check_app_token(app.app_token, "SLACK_APP_TOKEN"); !s.ok()) return s;
+  }
+  app.team_id = env("SLACK_TEAM_ID");
+  app.api_token = env("TOLLGATE_API_TOKEN");
+  app.smtp_url = env("TOLLGATE_SMTP_URL");
+  app.smtp_from = env("TOLLGATE_SMTP_FROM", "Tollgate <tollgate@localhost>");
+  if (Status s = read_numbers(app); !s.ok()) return s;
+  auto delivery = env_choice("TOLLGATE_DELIVERY", {"on", "off"}, "on");
+  if (!delivery.ok()) return delivery.status();
+  app.deliver = *delivery == "on";
+  auto level = env_choice("TOLLGATE_LOG_LEVEL",
+                          {"trace", "debug", "info", "warn", "error", "critical", "off"}, "info");
+  if (!level.ok()) return level.status();
+  return {};
+}
+
+Status read_sandbox(ProcessOptions& app) {
+  std::string sandbox = env("TOLLGATE_SANDBOX", "auto");
+  if (sandbox != "on" && sandbox != "off" && sandbox != "auto") {
+    return invalid_argument("TOLLGATE_SANDBOX must be on, off or auto, not " + sandbox);
+  }
+  if (sandbox == "on") app.sandbox = true;
+  if (!app.sandbox && sandbox != "off" && app.bot_token.empty() && app.signing_secret.empty()) {
+    app.sandbox = true;
+  }
+  return {};
+}
+
+}  // namespace tollgate

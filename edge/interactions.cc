@@ -1,0 +1,362 @@
+#include "edge/interactions.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+
+#include <spdlog/spdlog.h>
+
+#include "app/home_publisher.h"
+#include "app/identity.h"
+#include "app/task_service.h"
+#include "base/metrics.h"
+#include "edge/slack_context.h"
+#include "edge/tasks_command.h"
+#include "slack/actions.h"
+#include "slack/blocks.h"
+#include "slack/home_view.h"
+#include "slack/payloads.h"
+#include "slack/views.h"
+#include "slack/web_client.h"
+#include "storage/store.h"
+#include "workflow/engine.h"
+
+namespace tollgate {
+namespace {
+
+using http::Response;
+
+// {"response_action":"errors","errors":{block: message}}
+Response modal_error(std::string_view block, const std::string& message) {
+  return Response::json(200, slack::kit::errors_answer(block, message));
+}
+
+// Whether a step requires a comment for this action.
+bool reason_required(const Task& t, int step, Action a) {
+  if (a == Action::wont_provision || a == Action::wont_deprovision || a == Action::reassign)
+    return true;
+  if (step < 0 || step >= static_cast<int>(t.steps.size())) return false;
+  return t.steps[static_cast<std::size_t>(step)].rule.require_reason.count(a) != 0;
+}
+
+std::optional<int> step_of(const slack::TaskRef& ref) {
+  return ref.step >= 0 ? std::optional<int>(ref.step) : std::nullopt;
+}
+
+void count_decision(Metrics& metrics, const std::string& action, Code outcome) {
+  metrics.inc("tollgate_decisions_total",
+              {{"action", action}, {"outcome", std::string(code_name(outcome))}});
+}
+
+// Opens `view` while the trigger_id is fresh (3 s); the click was acknowledged already.
+void open_view(SlackContext& ctx, const slack::Interaction& in, const slack::kit::Modal& view) {
+  if (ctx.slack == nullptr) return;
+  SlackContext* c = &ctx;
+  ctx.slack->call(
+      "views.open", slack::kit::views_open(in.trigger_id, view), [c, in](slack::ApiResult r) {
+        if (r.ok()) return;
+        spdlog::warn("views.open failed: {}", r.status.to_string());
+        c->tell(in, "Slack would not open the form (" + r.error + "); please try again.");
+      });
+}
+
+// ---- App Home: tabs, pages and bulk buttons ----
+
+// "<tab>:<page>": publishes that page of that tab.
+void home_tab_action(SlackContext& ctx, const slack::Interaction& in, const slack::ActionItem& item,
+                     const std::string& person, http::Respond& respond) {
+  auto colon = item.value.find(':');
+  std::string tab = item.value.substr(0, colon);
+  int page = 0;
+  if (colon != std::string::npos) page = std::atoi(item.value.c_str() + colon + 1);
+  bool known = false;
+  for (const char* t : slack::kHomeTabs) known = known || tab == t;
+  if (!known) return respond(Response::text(400, "unknown tab\n"));
+  respond(Response::empty(200));
+  if (ctx.home != nullptr) ctx.home->show(in.user_id, person, tab, std::max(0, page));
+}
+
+// The checked rows of a home view: blocks "row:<n>" whose checkbox has its
+// option, "<n>:<step>", selected; in task order. Nullopt when one is malformed.
+std::optional<std::vector<slack::TaskRef>> checked_rows(const slack::ViewInfo& view) {
+  std::vector<slack::TaskRef> tasks;
+  for (const auto& [block, inputs] : view.state) {
+    if (block.rfind("row:", 0) != 0) continue;
+    auto sel = inputs.find(std::string(slack::kHomeSelect));
+    if (sel == inputs.end() || sel->second.selected_options.empty()) continue;
+    auto n = parse_task_number(block.substr(4));
+    auto ref = slack::parse_task_ref(sel->second.selected_options.front());
+    if (!n || !ref || ref->task != *n || sel->second.selected_options.size() != 1) {
+      return std::nullopt;
+    }
+    tasks.push_back(*ref);
+  }
+  std::sort(tasks.begin(), tasks.end(),
+            [](const slack::TaskRef& a, const slack::TaskRef& b) { return a.task < b.task; });
+  return tasks;
+}
+
+// A bulk button ("<action>"): opens the bulk form for the checked rows.
+void home_bulk_action(SlackContext& ctx, const slack::Interaction& in,
+                      const slack::ActionItem& item, http::Respond& respond) {
+  auto action = parse_action(item.value);
+  if (!action) return respond(Response::text(400, "unknown bulk action\n"));
+  auto tasks = checked_rows(*in.view);
+  if (!tasks) return respond(Response::text(400, "malformed row selection\n"));
+  respond(Response::empty(200));
+  if (tasks->empty())
+    return ctx.tell(in, "Tick the tasks first, then choose what to do with them.");
+  // Never a silent cut: more than the limit is refused whole.
+  if (Status s = check_bulk_length(tasks->size()); !s.ok()) return ctx.tell(in, s.message());
+  open_view(ctx, in, slack::bulk_modal(*action, *tasks));
+}
+
+// Tabs, pages and bulk buttons of the App Home; false for a row's More
+// actions menu, which is handled like a message's.
+bool on_home_action(SlackContext& ctx, const slack::Interaction& in, const slack::ActionItem& item,
+                    const std::string& person, http::Respond& respond) {
+  std::string_view id = item.action_id;
+  if (id.rfind(slack::kHomeTabAction, 0) == 0) {
+    home_tab_action(ctx, in, item, person, respond);
+    return true;
+  }
+  if (id.rfind(slack::kHomeBulkAction, 0) == 0) {
+    home_bulk_action(ctx, in, item, respond);
+    return true;
+  }
+  return false;
+}
+
+// ---- A button or menu on a task ----
+
+// A form first for what needs one: reassignment, details, and every action
+// the step wants a reason for. True when the click was answered here (the
+// form opened, the task not shown, the store down).
+bool open_form_first(SlackContext& ctx, const slack::Interaction& in, const std::string& action_id,
+                     std::optional<Action> action, const slack::TaskRef& ref,
+                     const std::string& person, http::Respond& respond) {
+  auto task = ctx.store.task(ref.task);
+  if (task.code() == Code::unavailable) {
+    respond(unavailable_response());
+    return true;
+  }
+  // Need to know: no form, no details, for a task the clicker is not involved
+  // in; the same line as for a task that does not exist.
+  auto engine = ctx.service.engine();
+  if (!task.ok() || !involved(engine->directory(), *task, person)) {
+    respond(Response::empty(200));
+    ctx.tell(in, task_not_shown(ref.task).message());
+    return true;
+  }
+  std::optional<slack::kit::Modal> view;
+  if (action_id == slack::kReassign) {
+    view = slack::reassign_modal(*task, ref.step);
+  } else if (action_id == slack::kViewDetails) {
+    view = slack::details_modal(*engine, *task, person);
+  } else if (action && reason_required(*task, ref.step, *action)) {
+    view = slack::reason_modal(*task, *action, ref.step, true);
+  }
+  if (!view) return false;
+  respond(Response::empty(200));
+  open_view(ctx, in, *view);
+  return true;
+}
+
+// Decides the click; acknowledged once the decision is committed.
+void decide_click(SlackContext& ctx, const slack::Interaction& in, Action action,
+                  const slack::TaskRef& ref, const std::string& person, http::Respond respond) {
+  Command cmd{action, person, {}, {}, step_of(ref)};
+  // The message clicked on: the history links to it (audit export permalinks).
+  cmd.slack_channel = in.channel_id;
+  cmd.slack_ts = in.message_ts;
+  std::string name(action_name(action));
+  SlackContext* c = &ctx;
+  ctx.service.act(ref.task, cmd, [c, in, name, respond](StatusOr<Decision> d) {
+    count_decision(c->metrics, name, d.status().code());
+    if (d.ok()) {
+      spdlog::debug("decided: {} by {}", d->summary, in.user_id);
+      return respond(Response::empty(200));
+    }
+    if (d.code() == Code::unavailable) {
+      respond(unavailable_response());
+      return c->tell(
+          in, "Tollgate could not record that (" + d.status().message() + "). Please try again.");
+    }
+    respond(Response::empty(200));
+    c->tell(in, d.status().message());
+  });
+}
+
+void on_block_action(SlackContext& ctx, const slack::Interaction& in, const slack::ActionItem& item,
+                     const std::string& person, http::Respond respond) {
+  if (in.view && in.view->type == "home" && on_home_action(ctx, in, item, person, respond)) return;
+  std::string action_id = item.action_id;
+  std::string value = item.value;
+  if (action_id == slack::kMoreActions) {  // overflow: "<action>:<task>:<step>"
+    auto colon = value.find(':');
+    if (colon == std::string::npos) return respond(Response::text(400, "malformed menu value\n"));
+    action_id = value.substr(0, colon);
+    value = value.substr(colon + 1);
+  }
+  auto ref = slack::parse_task_ref(value);
+  std::optional<Action> action = parse_action(action_id);
+  bool modal_only = action_id == slack::kReassign || action_id == slack::kViewDetails;
+  if (!modal_only && (!action || *action == Action::comment || *action == Action::reassign)) {
+    // Not one of ours (a checkbox, a link button): acknowledge and ignore.
+    return respond(Response::empty(200));
+  }
+  if (!ref) return respond(Response::text(400, "malformed task reference\n"));
+  // A modal-only button (no action of its own) always opens its form.
+  if (open_form_first(ctx, in, action_id, action, *ref, person, respond)) return;
+  decide_click(ctx, in, *action, *ref, person, std::move(respond));
+}
+
+// ---- Forms submitted ----
+
+const slack::StateValue* input(const slack::ViewInfo& view, std::string_view block,
+                               std::string_view action) {
+  auto b = view.state.find(std::string(block));
+  if (b == view.state.end()) return nullptr;
+  auto a = b->second.find(std::string(action));
+  return a == b->second.end() ? nullptr : &a->second;
+}
+
+// The bulk form: "<action>:<task>:<step>,<task>:<step>,…" in its metadata;
+// the modal turns into the report (done, or refused and why, for each task).
+void submit_bulk(SlackContext& ctx, const slack::ViewInfo& view, Command cmd,
+                 http::Respond respond) {
+  auto colon = view.private_metadata.find(':');
+  auto action = parse_action(view.private_metadata.substr(0, colon));
+  auto refs =
+      colon == std::string::npos
+          ? std::nullopt
+          : slack::parse_task_refs(std::string_view(view.private_metadata).substr(colon + 1));
+  // Only what an App Home tab offers in bulk; every entry well formed.
+  bool offered = false;
+  for (const char* tab : slack::kHomeTabs) {
+    for (const auto& [a, label] : slack::bulk_actions(tab))
+      offered = offered || (action && a == *action);
+  }
+  if (!offered || !refs) return respond(Response::text(400, "malformed private_metadata\n"));
+  if (Status s = check_bulk_length(refs->size()); !s.ok())
+    return respond(modal_error(slack::kReasonBlock, s.message()));
+  std::vector<BulkTarget> targets;
+  for (const slack::TaskRef& r : *refs) targets.push_back({r.task, step_of(r)});
+  cmd.action = *action;
+  cmd.source = "bulk";
+  std::string name(action_name(*action));
+  Metrics* metrics = &ctx.metrics;
+  Status queued = ctx.service.act_many(
+      std::move(targets), cmd,
+      [metrics, respond, name, action = *action](std::vector<BulkResult> results) {
+        for (const BulkResult& r : results)
+          count_decision(*metrics, name, r.outcome.status().code());
+        respond(Response::json(
+            200, slack::kit::update_view_answer(slack::bulk_result_view(action, results))));
+      });
+  if (!queued.ok()) respond(modal_error(slack::kReasonBlock, queued.message()));
+}
+
+// The reassignment form: the task, and who is to take it. False when it
+// answered (the form refused, or malformed).
+bool read_reassign(SlackContext& ctx, const slack::ViewInfo& view, const std::string& reason,
+                   Command& cmd, TaskNumber& task, http::Respond& respond) {
+  auto ref = slack::parse_task_ref(view.private_metadata);
+  if (!ref) {
+    respond(Response::text(400, "malformed private_metadata\n"));
+    return false;
+  }
+  const slack::StateValue* to = input(view, slack::kAssigneeBlock, slack::kAssigneeInput);
+  if (to == nullptr || to->selected_user.empty()) {
+    respond(modal_error(slack::kAssigneeBlock, "Choose who should take the task."));
+    return false;
+  }
+  auto target = ctx.identity.person_for(to->selected_user);
+  if (!target) {
+    ctx.identity.learn_user(to->selected_user);
+    respond(modal_error(slack::kAssigneeBlock, "That person is not in Tollgate's directory."));
+    return false;
+  }
+  if (reason.empty()) {
+    respond(modal_error(slack::kReasonBlock, "A reason is required."));
+    return false;
+  }
+  cmd.action = Action::reassign;
+  cmd.to = *target;
+  cmd.step = step_of(*ref);
+  task = ref->task;
+  return true;
+}
+
+// Decides a reason or reassignment form; the modal closes once it is committed.
+void decide_form(SlackContext& ctx, TaskNumber task, const Command& cmd, http::Respond respond) {
+  std::string name(action_name(cmd.action));
+  Metrics* metrics = &ctx.metrics;
+  ctx.service.act(task, cmd, [metrics, name, respond, action = cmd.action](StatusOr<Decision> d) {
+    count_decision(*metrics, name, d.status().code());
+    if (d.ok()) return respond(Response::empty(200));  // closes the modal
+    if (d.code() == Code::unavailable) return respond(unavailable_response());
+    respond(modal_error(action == Action::reassign && d.code() != Code::conflict
+                            ? slack::kAssigneeBlock
+                            : slack::kReasonBlock,
+                        d.status().message()));
+  });
+}
+
+void on_view_submission(SlackContext& ctx, const slack::Interaction& in, const std::string& person,
+                        http::Respond respond) {
+  const slack::ViewInfo& view = *in.view;
+  const slack::StateValue* reason_value = input(view, slack::kReasonBlock, slack::kReasonInput);
+  std::string reason = reason_value != nullptr ? reason_value->value : "";
+  if (reason.find_first_not_of(" \t\r\n") == std::string::npos) reason.clear();
+
+  Command cmd;
+  cmd.actor = person;
+  cmd.comment = reason;
+  TaskNumber task = 0;
+  if (view.callback_id == slack::kBulkModal) return submit_bulk(ctx, view, cmd, std::move(respond));
+  if (view.callback_id == slack::kReasonModal) {  // "<action>:<task>:<step>"
+    auto colon = view.private_metadata.find(':');
+    auto action = parse_action(view.private_metadata.substr(0, colon));
+    auto ref = colon == std::string::npos
+                   ? std::nullopt
+                   : slack::parse_task_ref(view.private_metadata.substr(colon + 1));
+    if (!action || !ref) return respond(Response::text(400, "malformed private_metadata\n"));
+    cmd.action = *action;
+    cmd.step = step_of(*ref);
+    task = ref->task;
+  } else if (view.callback_id == slack::kReassignModal) {
+    if (!read_reassign(ctx, view, reason, cmd, task, respond)) return;
+  } else {
+    return respond(Response::empty(200));  // not one of ours
+  }
+  if (reason.empty() &&
+      (cmd.action == Action::wont_provision || cmd.action == Action::wont_deprovision)) {
+    return respond(modal_error(slack::kReasonBlock, "A reason is required."));
+  }
+  decide_form(ctx, task, cmd, std::move(respond));
+}
+
+}  // namespace
+
+void on_interaction(SlackContext& ctx, const slack::Interaction& in, http::Respond respond) {
+  if (ctx.foreign_team(in.team_id, in.enterprise_id, respond)) return;
+  if (in.type == "view_closed") return respond(Response::empty(200));
+  if (in.type != "block_actions" && in.type != "view_submission") {
+    return respond(Response::empty(200));  // shortcuts and the like: nothing of ours
+  }
+  auto person = ctx.identity.person_for(in.user_id);
+  if (!person) {
+    ctx.identity.learn_user(in.user_id);
+    if (in.type == "view_submission") {
+      return respond(
+          modal_error(slack::kReasonBlock, "Tollgate does not know your Slack account yet."));
+    }
+    respond(Response::empty(200));
+    return ctx.tell(in, kUnknownSlackUser);
+  }
+  if (in.type == "view_submission") return on_view_submission(ctx, in, *person, std::move(respond));
+  on_block_action(ctx, in, in.actions.front(), *person, std::move(respond));
+}
+
+}  // namespace tollgate

@@ -1,0 +1,31 @@
+// Reading the store's tables back into workflow values, for the writer and
+// the readers of both backends. Private to storage/.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/detail/codec.h"
+#include "storage/detail/sql.h"
+#include "storage/store.h"
+
+namespace tollgate::detail {
+
+// The columns a task is read by, in the order task_from_row expects.
+inline constexpr const char* kTaskColumns = "number, version, body";
+
+// A task from a row of kTaskColumns, with its comments.
+StatusOr<Task> task_from_row(Connection& c, const Row& row);
+// Task `n` (Code::not_found when there is none); `for_update` locks its row
+// until the transaction ends (PostgreSQL).
+StatusOr<Task> load_task(Connection& c, TaskNumber n, bool for_update);
+
+// A row callback that appends each row of codec::kOutboxColumns to `out`.
+OnRow outbox_items_into(std::vector<OutboxItem>& out);
+
+// The chain_head row; nullopt when it is missing. `for_update`: locked until
+// the transaction ends (PostgreSQL).
+StatusOr<std::optional<codec::ChainHead>> read_chain_head(Connection& c, bool for_update);
+
+}  // namespace tollgate::detail

@@ -1,0 +1,357 @@
+#include "storage/detail/writer.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "storage/detail/tables.h"
+
+namespace tollgate::detail {
+namespace {
+
+// Delivery keys are needed only while Slack may still retry (minutes); a week
+// is ample, and keeps the table from growing without bound.
+constexpr auto kSeenFor = std::chrono::hours(24 * 7);
+
+}  // namespace
+
+Status prune_seen(Connection& c, Time now) {
+  return status_of(run(c, "DELETE FROM seen_deliveries WHERE seen_at < ?",
+                       ms(now - std::chrono::duration_cast<Duration>(kSeenFor))));
+}
+
+Writer::Writer(std::unique_ptr<Connection> conn, std::string audit_key, WriteMode mode)
+    : conn_(std::move(conn)), key_(std::move(audit_key)), mode_(std::move(mode)) {}
+
+// --- The chain head.
+
+// Reads the head (locked when the database is shared) and whether this writer
+// may append to it.
+Status Writer::read_chain_head() {
+  ASSIGN_OR_RETURN(auto head, detail::read_chain_head(*conn_, mode_.shared));
+  if (!head && mode_.shared) return internal_error("the audit head (table chain_head) is missing");
+  head_ = head.value_or(codec::ChainHead{});
+  saved_seq_ = head_.last_seq;
+  append_refusal_ = codec::may_append(head ? &head_ : nullptr, key_);
+  return {};
+}
+
+// Whether the last event is the one the head names.
+Status Writer::check_end() {
+  std::int64_t seq = 0;
+  std::string hash = codec::genesis_hash();
+  RETURN_IF_ERROR(
+      query(*conn_, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [&](const Row& r) {
+        seq = r.i64(0);
+        hash = r.text(1);
+        return Status{};
+      }));
+  if (seq == head_.last_seq && hash == head_.last_hash) return {};
+  return internal_error("the audit log does not end where its head says (last event " +
+                        std::to_string(seq) + ", head " + std::to_string(head_.last_seq) +
+                        "); run `tollgate audit verify`");
+}
+
+Status Writer::load_chain_head() {
+  RETURN_IF_ERROR(read_chain_head());
+  if (append_refusal_.ok()) append_refusal_ = check_end();
+  return {};
+}
+
+// After a failed commit: the head as committed. Until it can be read again,
+// appends are refused (the head in memory may name rolled-back events); the
+// next batch retries.
+void Writer::reload_chain_head() {
+  if (Status s = load_chain_head(); !s.ok()) {
+    append_refusal_ =
+        unavailable("the audit head could not be read again after a failed commit: " + s.message());
+    head_stale_ = true;
+    return;
+  }
+  head_stale_ = false;
+}
+
+Status Writer::write_chain_head() {
+  codec::renew_head_mac(head_, key_);
+  ASSIGN_OR_RETURN(std::int64_t changed,
+                   run(*conn_,
+                       "UPDATE chain_head SET last_seq = ?, last_hash = ?, sealed_from = ?, "
+                       "sealed_at = ?, key_id = ?, mac = ? WHERE id = 1",
+                       head_.last_seq, head_.last_hash, head_.sealed_from, head_.sealed_at_ms,
+                       head_.key_id, head_.mac));
+  if (changed != 1) return internal_error("the audit head (table chain_head) is missing");
+  saved_seq_ = head_.last_seq;
+  return {};
+}
+
+Status Writer::seal_in_transaction(Time now, bool may_seal) {
+  RETURN_IF_ERROR(read_chain_head());
+  if (!head_.sealed()) {
+    if (!may_seal) return codec::unsealed_refusal(head_);
+    codec::seal_head(head_, key_, ms(now));
+    RETURN_IF_ERROR(write_chain_head());
+    append_refusal_ = codec::may_append(&head_, key_);
+  }
+  RETURN_IF_ERROR(append_refusal_);
+  return check_end();
+}
+
+Status Writer::seal(Time now, bool may_seal) {
+  RETURN_IF_ERROR(conn_->script(mode_.begin));
+  Status s = seal_in_transaction(now, may_seal);
+  if (s.ok()) s = conn_->script("COMMIT");
+  if (!s.ok()) (void)conn_->script("ROLLBACK");
+  RETURN_IF_ERROR(s);
+  // A single writer keeps the head as committed; a shared one locks it anew
+  // in every transaction.
+  return mode_.shared ? Status{} : load_chain_head();
+}
+
+// --- The batch transaction.
+
+Status Writer::begin() {
+  RETURN_IF_ERROR(conn_->ready());
+  Status s = conn_->script(mode_.begin);
+  if (!mode_.shared) {
+    if (s.ok() && head_stale_) reload_chain_head();
+    return s;
+  }
+  if (s.ok()) s = read_chain_head();
+  if (s.ok()) return s;
+  (void)conn_->script("ROLLBACK");
+  return s.code() == Code::unavailable ? s : unavailable(s.message());
+}
+
+Status Writer::begin_job() {
+  job_seq_ = head_.last_seq;
+  job_hash_ = head_.last_hash;
+  touched_.clear();
+  return conn_->script("SAVEPOINT job");
+}
+
+void Writer::abort_job() {
+  (void)conn_->script("ROLLBACK TO SAVEPOINT job");
+  codec::advance_head(head_, job_seq_, std::move(job_hash_));
+  for (TaskNumber n : touched_) cache_.erase(n);
+  touched_.clear();
+}
+
+void Writer::end_job() {
+  (void)conn_->script("RELEASE SAVEPOINT job");
+}
+
+Status Writer::commit() {
+  if (head_.last_seq != saved_seq_) RETURN_IF_ERROR(write_chain_head());
+  return conn_->script("COMMIT");
+}
+
+void Writer::abort() {
+  (void)conn_->script("ROLLBACK");
+  if (mode_.shared) return;  // the next transaction locks the head as committed
+  reload_chain_head();
+  cache_.clear();
+}
+
+// --- Writes.
+
+Status Writer::remember(const std::string& key, Time now) {
+  ASSIGN_OR_RETURN(std::int64_t added,
+                   run(*conn_,
+                       "INSERT INTO seen_deliveries (key, seen_at) VALUES (?, ?) "
+                       "ON CONFLICT (key) DO NOTHING",
+                       key, ms(now)));
+  if (added == 0) return {Code::duplicate, "already processed: " + key};
+  if (++remembered_ % 10000 == 0) RETURN_IF_ERROR(prune_seen(*conn_, now));
+  return {};
+}
+
+StatusOr<TaskNumber> Writer::next_number() {
+  std::optional<TaskNumber> n;
+  RETURN_IF_ERROR(query(*conn_,
+                        "UPDATE task_numbers SET next = next + 1 WHERE id = 1 RETURNING next - 1",
+                        [&](const Row& r) {
+                          n = r.i64(0);
+                          return Status{};
+                        }));
+  if (!n) return internal_error("task number sequence missing");
+  return *n;
+}
+
+StatusOr<Task> Writer::task(TaskNumber n) {
+  if (auto it = cache_.find(n); it != cache_.end()) return it->second;
+  return load_task(*conn_, n, /*for_update=*/mode_.shared);
+}
+
+Status Writer::write(const Decision& d, const Task* before) {
+  const Task& t = d.task;
+  std::int64_t expected_version = before != nullptr ? before->version : 0;
+  touched_.push_back(t.number);
+  if (t.version <= expected_version) return internal_error("a decision must bump the version");
+  std::string body = codec::encode_task(t);
+  if (expected_version == 0) {
+    RETURN_IF_ERROR(run(
+        *conn_,
+        "INSERT INTO tasks (number, version, kind, state, open, requester, subject, "
+        "app, resource, created_at, updated_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        t.number, t.version, kind_name(t.kind), state_name(t.state), t.closed() ? 0 : 1,
+        t.requester, t.subject, t.app, t.resource, ms(t.created_at), ms(t.updated_at), body));
+  } else {
+    ASSIGN_OR_RETURN(std::int64_t changed,
+                     run(*conn_,
+                         "UPDATE tasks SET version = ?, state = ?, open = ?, updated_at = ?, "
+                         "body = ? WHERE number = ? AND version = ?",
+                         t.version, state_name(t.state), t.closed() ? 0 : 1, ms(t.updated_at), body,
+                         t.number, expected_version));
+    if (changed == 0) {
+      cache_.erase(t.number);
+      return {Code::version_conflict, "task #" + std::to_string(t.number) + " changed meanwhile"};
+    }
+  }
+  auto people = codec::task_people(t);
+  if (before == nullptr || people != codec::task_people(*before))
+    RETURN_IF_ERROR(write_people(t.number, people));
+  RETURN_IF_ERROR(write_comments(d));
+  for (const Event& e : d.events) RETURN_IF_ERROR(append_event(e));
+  for (const Effect& e : d.effects) {
+    RETURN_IF_ERROR(run(*conn_,
+                        "INSERT INTO outbox (task, kind, recipient, data, created_at, "
+                        "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        e.task, effect_kind_name(e.kind), e.recipient, codec::encode_pairs(e.data),
+                        ms(t.updated_at), ms(t.updated_at)));
+  }
+  if (!mode_.shared) {
+    if (cache_.size() >= kCacheSize) cache_.clear();
+    cache_[t.number] = t;
+  }
+  return {};
+}
+
+Status Writer::write_people(TaskNumber task,
+                            const std::vector<std::pair<PersonId, std::string>>& people) {
+  RETURN_IF_ERROR(run(*conn_, "DELETE FROM task_people WHERE task = ?", task));
+  for (const auto& [person, role] : people) {
+    RETURN_IF_ERROR(run(*conn_, "INSERT INTO task_people (task, person, role) VALUES (?, ?, ?)",
+                        task, person, role));
+  }
+  return {};
+}
+
+Status Writer::write_comments(const Decision& d) {
+  const Task& t = d.task;
+  for (const Comment& c : d.new_comments) {
+    RETURN_IF_ERROR(run(*conn_,
+                        "INSERT INTO comments (task, id, author, text, at, source, slack_channel, "
+                        "slack_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        t.number, c.id, c.author, c.text, ms(c.at), c.source, c.slack_channel,
+                        c.slack_ts));
+  }
+  for (const Comment& c : d.changed_comments) {
+    RETURN_IF_ERROR(
+        run(*conn_,
+            "UPDATE comments SET text = ?, edited_at = ?, deleted = ? WHERE task = ? AND id = ?",
+            c.text, ms(c.edited_at.value_or(t.updated_at)), c.deleted ? 1 : 0, t.number, c.id));
+  }
+  return {};
+}
+
+Status Writer::append_event(const Event& e) {
+  RETURN_IF_ERROR(codec::append_refusal(append_refusal_));
+  std::int64_t seq = head_.last_seq + 1;
+  std::string data = codec::encode_pairs(e.data);
+  std::string hash = codec::event_hash(head_.last_hash, seq, e.task, e.type, e.actor, ms(e.at),
+                                       data, head_.sealed() ? key_ : std::string());
+  RETURN_IF_ERROR(run(*conn_,
+                      "INSERT INTO events (seq, task, type, actor, at, data, prev_hash, hash) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      seq, e.task, e.type, e.actor, ms(e.at), data, head_.last_hash, hash));
+  codec::advance_head(head_, seq, std::move(hash));
+  return {};
+}
+
+// --- The group-commit core.
+
+GroupCommit::GroupCommit(Writer& writer, int max_batch, int max_queue)
+    : writer_(writer),
+      max_batch_(static_cast<std::size_t>(std::max(1, max_batch))),
+      max_queue_(static_cast<std::size_t>(std::max(0, max_queue))) {}
+
+GroupCommit::~GroupCommit() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void GroupCommit::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void GroupCommit::submit(Apply apply, Store::Done complete, bool capped) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_ && (!capped || queue_.size() < max_queue_)) {
+      queue_.push_back({std::move(apply), std::move(complete)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  complete(unavailable(stopping_ ? "the store is closing" : "the store's write queue is full"));
+}
+
+StoreStats GroupCommit::stats() const {
+  return {commits_.load(), writes_.load(), failed_writes_.load(), commit_micros_.load()};
+}
+
+void GroupCommit::run() {
+  std::vector<Job> batch;
+  std::vector<Status> results;
+  for (;;) {
+    batch.clear();
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything is written
+      std::size_t n = std::min(queue_.size(), max_batch_);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    results.assign(batch.size(), Status{});
+    commit_batch(batch, results);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      (results[i].ok() ? writes_ : failed_writes_).fetch_add(1);
+      if (batch[i].complete) batch[i].complete(std::move(results[i]));
+    }
+  }
+}
+
+void GroupCommit::commit_batch(std::vector<Job>& batch, std::vector<Status>& results) {
+  if (Status s = writer_.begin(); !s.ok()) {
+    for (Status& r : results) r = s;
+    return;
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Status s = writer_.begin_job();
+    if (s.ok()) s = batch[i].apply(writer_);
+    if (!s.ok()) writer_.abort_job();
+    writer_.end_job();
+    results[i] = std::move(s);
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  Status c = writer_.commit();
+  commit_micros_.fetch_add(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
+  if (!c.ok()) {
+    writer_.abort();
+    for (Status& r : results) {
+      if (r.ok()) r = unavailable("commit failed: " + c.message());
+    }
+    return;
+  }
+  commits_.fetch_add(1);
+}
+
+}  // namespace tollgate::detail

@@ -1,0 +1,166 @@
+// The one write path of both backends (store.h's contract), in the style of
+// leveldb's: callers queue writes; one writer thread takes every queued write
+// (up to StoreOptions::max_batch), runs each inside its own SAVEPOINT of one
+// transaction, commits once, and only then completes them, in order. A write
+// that fails is rolled back to its savepoint without disturbing the others;
+// a failed commit fails every write of the batch. What differs between the
+// backends is injected: the driver (detail/sql.h) and a WriteMode.
+//
+// The Writer also keeps the audit log's head (chain_head, codec::ChainHead):
+// events are appended to the hash chain in memory and the head is written
+// once per transaction, when events were appended. Private to storage/.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/detail/codec.h"
+#include "storage/detail/sql.h"
+#include "storage/store.h"
+
+namespace tollgate::detail {
+
+// How a backend's database is written.
+struct WriteMode {
+  // Opens a write transaction: SQLite's "BEGIN IMMEDIATE" takes the write
+  // lock at once; PostgreSQL's "BEGIN".
+  std::string begin;
+  // Several writers (instances) share the database (PostgreSQL). Then every
+  // transaction first locks the chain head and reads it again (so the
+  // instances append to one chain in turn, always locking in the same order),
+  // the writer reads a task FOR UPDATE and caches none, and a transaction
+  // that cannot begin fails its writes with Code::unavailable. Otherwise
+  // (SQLite) this writer is the only one: the head is read at start and kept
+  // in memory, and the tasks it wrote are cached.
+  bool shared = false;
+};
+
+// The write connection, the chain head and (single writer) a cache of the
+// tasks recently written. Used by the writer thread only.
+//
+// The cache saves reading and decoding a task that this writer wrote itself.
+// It is write-through and only ever holds committed-or-pending rows of this
+// writer: entries touched by a write that rolls back are dropped, and the
+// whole cache on a failed commit. Another writer on the same file cannot make
+// it lie for long: the version compare-and-swap refuses a stale decision and
+// the entry is dropped.
+class Writer {
+ public:
+  Writer(std::unique_ptr<Connection> conn, std::string audit_key, WriteMode mode);
+  Connection& conn() { return *conn_; }
+
+  // At the start of a single writer: reads the chain head and decides
+  // whether this writer may append to it (codec::may_append; a log that does
+  // not end where its head says is not extended either). A refusal is kept
+  // for append_event, not returned: a store that cannot append can still
+  // read, verify and run the outbox.
+  Status load_chain_head();
+  // At the start of serve and migrate, in a transaction of its own: seals a
+  // log not sealed yet under the writer's key when `may_seal` (the next event
+  // is the first keyed one), refuses one not sealed otherwise; then refuses a
+  // log this writer may not extend, or one that does not end where its head
+  // says, before anything is committed.
+  Status seal(Time now, bool may_seal);
+
+  // The transaction of a batch, driven by GroupCommit. A failure of begin()
+  // fails every write of the batch; nothing ran.
+  Status begin();
+  // Around each write: a savepoint, and what abort_job() needs to undo it
+  // (the head in memory, the cached tasks it touched).
+  Status begin_job();
+  void abort_job();
+  void end_job();
+  // Writes the head (when events were appended) and commits.
+  Status commit();
+  // After a failed commit: rolls back and forgets what it had not committed.
+  void abort();
+
+  // What writes do. Code::duplicate when `key` was seen before.
+  Status remember(const std::string& key, Time now);
+  StatusOr<TaskNumber> next_number();
+  // The task as last committed (or written earlier in this transaction).
+  StatusOr<Task> task(TaskNumber n);
+  // Writes one decision: task row (compare-and-swap on the version `before`
+  // had; null for a new task), who it concerns, comments, events, effects.
+  Status write(const Decision& d, const Task* before);
+  // Appends one event to the hash chain: an HMAC under the key once sealed.
+  Status append_event(const Event& e);
+
+ private:
+  static constexpr std::size_t kCacheSize = 50000;
+
+  Status read_chain_head();
+  Status check_end();
+  void reload_chain_head();
+  Status write_chain_head();
+  Status seal_in_transaction(Time now, bool may_seal);
+  Status write_people(TaskNumber task, const std::vector<std::pair<PersonId, std::string>>& people);
+  Status write_comments(const Decision& d);
+
+  std::unique_ptr<Connection> conn_;
+  std::string key_;  // the audit key; empty: none
+  WriteMode mode_;
+  codec::ChainHead head_;
+  std::int64_t saved_seq_ = 0;  // head_.last_seq as last read or written
+  Status append_refusal_;
+  bool head_stale_ = false;   // reload_chain_head failed: retry before appending
+  std::int64_t job_seq_ = 0;  // where the chain ended when the current job began
+  std::string job_hash_;
+  std::unordered_map<TaskNumber, Task> cache_;
+  std::vector<TaskNumber> touched_;  // tasks the current job wrote
+  std::uint64_t remembered_ = 0;
+};
+
+// Forgets delivery keys (Writer::remember) older than Slack's retry window.
+Status prune_seen(Connection& c, Time now);
+
+// The write queue and the writer thread.
+class GroupCommit {
+ public:
+  using Apply = std::function<Status(Writer&)>;
+
+  // `max_batch` >= 1: writes committed together at most; `max_queue`: writes
+  // waiting at most (beyond, refused with Code::unavailable).
+  GroupCommit(Writer& writer, int max_batch, int max_queue);
+  // Stops the thread once everything queued is written.
+  ~GroupCommit();
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
+
+  void start();
+  // Queues a write. `complete` runs on the writer thread once it is committed
+  // (or failed); at once with Code::unavailable when the store is closing or
+  // the queue is full (unless not `capped`: barriers that write nothing).
+  void submit(Apply apply, Store::Done complete, bool capped = true);
+  StoreStats stats() const;
+
+ private:
+  struct Job {
+    Apply apply;
+    Store::Done complete;
+  };
+
+  void run();
+  void commit_batch(std::vector<Job>& batch, std::vector<Status>& results);
+
+  Writer& writer_;
+  const std::size_t max_batch_;
+  const std::size_t max_queue_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<std::int64_t> commits_{0}, writes_{0}, failed_writes_{0}, commit_micros_{0};
+};
+
+}  // namespace tollgate::detail
