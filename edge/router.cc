@@ -11,6 +11,7 @@
 #include "edge/tasks_command.h"
 #include "slack/payloads.h"
 #include "slack/signature.h"
+#include "slack/socket_mode.h"
 #include "storage/store.h"
 
 namespace tollgate {
@@ -98,7 +99,14 @@ void Router::readyz(http::Respond respond) {
 
 void Router::handle_envelope(http::Request req, http::Respond respond) {
   if (!is_slack_endpoint(req.path)) return respond(Response::text(404, "not found\n"));
-  dispatch_slack(req, std::move(respond));
+  // A redelivery (its ack did not reach Slack: lost with a connection, or this process was
+  // killed between the commit and the ack; or it went to another instance) carries the same
+  // envelope_id. Events are recorded by event_id (events.cc); clicks and commands by it.
+  const std::string* id = req.header(slack::kEnvelopeIdHeader);
+  if (req.path == "/slack/events" || id == nullptr || id->empty())
+    return dispatch_slack(req, std::move(respond));
+  std::string key = "slack-envelope:" + *id;
+  dispatch_once(std::move(key), "redelivery", std::move(req), std::move(respond));
 }
 
 void Router::slack_endpoint(http::Request req, http::Respond respond) {
@@ -123,27 +131,32 @@ void Router::slack_endpoint(http::Request req, http::Respond respond) {
   // A replay: the same signature (so the same timestamp and body) within the
   // five minutes verify_signature allows. Slack never sends one twice (a
   // retry, or a second click, is signed afresh), so it is somebody else's
-  // copy: acknowledged, and not acted on again. Recorded in the store, so
-  // that every instance on one database sees it; before acting, so that a
-  // crash in between loses the action (Slack shows the clicker an error)
-  // rather than doubles it.
-  std::string key = "slack-signature:" + *sig;
-  store_.remember(
-      std::move(key), [this, req = std::move(req), respond = std::move(respond)](Status s) mutable {
-        if (s.code() == Code::duplicate) {
-          metrics_.inc("tollgate_slack_rejected_total", {{"reason", "replay"}});
-          spdlog::warn("slack request replayed: endpoint={} remote={}", req.path, req.remote);
-          return respond(Response::empty(200));
-        }
-        if (!s.ok()) return respond(unavailable_response());
-        // The rest reads the store: not on its writer's thread.
-        auto resume = req.resume;
-        auto work = [this, req = std::move(req), respond = std::move(respond)]() mutable {
-          dispatch_slack(req, std::move(respond));
-        };
-        if (resume) return resume(std::move(work));
-        work();
-      });
+  // copy: acknowledged, and not acted on again.
+  dispatch_once("slack-signature:" + *sig, "replay", std::move(req), std::move(respond));
+}
+
+void Router::dispatch_once(std::string key, const char* reason, http::Request req,
+                           http::Respond respond) {
+  // Recorded in the store, so that every instance on one database, and this one after a
+  // restart, sees it; before acting, so that a crash in between loses the action (Slack shows
+  // the clicker an error) rather than doubles it.
+  store_.remember(std::move(key), [this, reason, req = std::move(req),
+                                   respond = std::move(respond)](Status s) mutable {
+    if (s.code() == Code::duplicate) {
+      metrics_.inc("tollgate_slack_rejected_total", {{"reason", reason}});
+      spdlog::warn("slack request not acted on again ({}): endpoint={} remote={}", reason,
+                   req.path, req.remote);
+      return respond(Response::empty(200));
+    }
+    if (!s.ok()) return respond(unavailable_response());
+    // The rest reads the store: not on its writer's thread.
+    auto resume = req.resume;
+    auto work = [this, req = std::move(req), respond = std::move(respond)]() mutable {
+      dispatch_slack(req, std::move(respond));
+    };
+    if (resume) return resume(std::move(work));
+    work();
+  });
 }
 
 void Router::dispatch_slack(const http::Request& req, http::Respond respond) {

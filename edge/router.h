@@ -56,8 +56,9 @@ class Router {
   void handle(http::Request request, http::Respond respond);
   // A Socket Mode envelope as the HTTP request Slack would have sent
   // (slack/socket_mode.h): handled as handle() does, without the signature
-  // and replay checks (Socket Mode has no signature: the connection was
-  // opened with the app-level token). The team check, identity and engine
+  // check (Socket Mode has no signature: the connection was opened with the
+  // app-level token); a click or command whose envelope_id is already
+  // recorded is acknowledged and not acted on again. The team check, identity and engine
   // are the same; the answer comes after the durable commit, as over HTTP.
   // Only the three Slack endpoints; anything else is 404.
   void handle_envelope(http::Request request, http::Respond respond);
@@ -77,6 +78,9 @@ class Router {
   void readyz(http::Respond respond);
   // ssl_check, the signature, replays; then dispatch_slack.
   void slack_endpoint(http::Request req, http::Respond respond);
+  // Records `key` in the store, then dispatch_slack; a key already recorded is answered 200
+  // and not acted on again (counted as tollgate_slack_rejected_total{reason}).
+  void dispatch_once(std::string key, const char* reason, http::Request req, http::Respond respond);
   // Parses a verified Slack request and hands it to its handler.
   void dispatch_slack(const http::Request& req, http::Respond respond);
 

@@ -90,6 +90,7 @@ struct FakeSocketMode::Impl : std::enable_shared_from_this<FakeSocketMode::Impl>
   std::map<std::string, std::pair<SocketModeEnvelope, int>> envelopes;  // id -> (last sent, on)
   std::vector<SocketModeAck> acks;
   std::vector<std::string> unparsed;
+  bool losing_acks = false;  // lose_acks(): acks are dropped on arrival
   // On the io thread only: what the destructor must close for run() to return.
   std::set<std::shared_ptr<beast::tcp_stream>> handshaking;
   std::set<std::shared_ptr<Conn>> accepting;
@@ -199,7 +200,7 @@ void FakeSocketMode::Impl::on_text(const std::shared_ptr<Conn>& c, std::string t
   std::lock_guard lock(mu);
   if (!ack) {
     unparsed.push_back(std::move(text));
-  } else {
+  } else if (!losing_acks) {
     std::string p;
     if (payload != nullptr) {
       rapidjson::StringBuffer b;
@@ -462,6 +463,11 @@ std::vector<std::string> FakeSocketMode::sent(int connection) const {
   std::lock_guard lock(impl_->mu);
   auto it = impl_->sent_frames.find(connection);
   return it == impl_->sent_frames.end() ? std::vector<std::string>{} : it->second;
+}
+
+void FakeSocketMode::lose_acks(bool lose) {
+  std::lock_guard lock(impl_->mu);
+  impl_->losing_acks = lose;
 }
 
 void FakeSocketMode::clear() {

@@ -16,6 +16,7 @@
 //   sm.redeliver(*id);                        // same envelope_id, retry_attempt+1, another
 //   connection sm.open_connections(); sm.connections(); sm.connections_opened(); sm.acks();
 //   sm.unparsed(); sm.sent(conn); sm.clear(); sm.open_url() (a URL without the HTTP call)
+//   sm.lose_acks(true);                       // acks dropped on arrival, as if never written
 // Connections are numbered 1, 2, 3, ... in the order they were accepted (never reused).
 //
 // The protocol, as Slack's servers and @slack/socket-mode speak it (docs.slack.dev
@@ -127,6 +128,9 @@ class FakeSocketMode {
   std::vector<std::string> unparsed() const;            // text frames that were not acks
   std::vector<std::string> sent(int connection) const;  // text frames sent, hello included
   void clear();  // forgets acks, unparsed frames and counts (not the connections)
+  // While true, acks are dropped on arrival, as if the client had died before writing them
+  // (the kill -9 between commit and ack): wait_ack never sees them, redeliver() may follow.
+  void lose_acks(bool lose);
 
  private:
   struct Impl;

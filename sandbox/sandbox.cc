@@ -17,6 +17,7 @@
 #include "http/client.h"
 #include "base/json.h"
 #include "sandbox/fake_slack.h"
+#include "sandbox/fake_socket_mode.h"
 #include "slack/payloads.h"
 #include "slack/signature.h"
 #include "workflow/directory.h"
@@ -133,6 +134,8 @@ struct Sandbox::Impl {
   std::string secret = random_hex(32);
   std::string token = "xoxb-sandbox-" + random_hex(12);
   std::string team = "T0SANDBOX";
+  std::string app_token = "xapp-1-A0SANDBOX-1-" + random_hex(12);
+  bool socket_mode = false;  // use_socket_mode(): deliver as envelopes, not HTTP
   // Made at start, written into the page, required by the API: a script
   // that cannot read the page (another site's) cannot call the API.
   std::string session = random_hex(16);
@@ -155,15 +158,54 @@ struct Sandbox::Impl {
   }
   static std::string dm(const std::string& user) { return "D" + user; }
 
-  // Signs and POSTs `body` to Tollgate, as Slack does.
+  // Signs and POSTs `body` to Tollgate, as Slack does; or, in Socket Mode, sends it as the
+  // envelope Slack would.
   http::ClientResult deliver(const std::string& path, const std::string& body,
                              const std::string& content_type) const {
+    if (socket_mode) return deliver_envelope(path, body);
     http::LoopbackClient client(tollgate_port.load(), address());
     std::string ts = std::to_string(unix_now());
     return client.request("POST", path, body,
                           {{"Content-Type", content_type},
                            {"X-Slack-Request-Timestamp", ts},
                            {"X-Slack-Signature", slack::sign(secret, ts, body)}});
+  }
+  // The envelope of what would have been POSTed to `path` (docs/slack-protocol.md §8): an
+  // event's JSON as is, an interaction's payload, a command's form fields as a JSON object. Its
+  // ack is the answer: 200 with the ack's payload; no ack within 10 s is no answer (status 0),
+  // as Slack shows the clicker a warning then.
+  http::ClientResult deliver_envelope(const std::string& path, const std::string& body) const {
+    SocketModeEnvelope e;
+    e.payload = body;
+    if (path == "/slack/interactions") {
+      e.type = "interactive";
+      auto form = slack::parse_form(body);
+      const std::string* payload = form.ok() ? form->get("payload") : nullptr;
+      e.payload = payload != nullptr ? *payload : "{}";
+      rapidjson::Document d;
+      e.accepts_response_payload =
+          json::parse(d, e.payload).ok() && json::str(d, "type") == "view_submission";
+    } else if (path == "/slack/commands") {
+      e.type = "slash_commands";
+      e.accepts_response_payload = true;
+      auto form = slack::parse_form(body);
+      rapidjson::StringBuffer b;
+      json::Writer w(b);
+      w.StartObject();
+      if (form.ok())
+        for (const auto& [k, v] : form->fields) json::kv(w, k, v);
+      w.EndObject();
+      e.payload = json::text(b);
+    }
+    http::ClientResult r;
+    auto ack = slack->socket_mode().send_and_wait(std::move(e), std::chrono::seconds(10));
+    if (!ack) {
+      r.error = "Tollgate did not acknowledge the envelope";
+      return r;
+    }
+    r.status = 200;
+    r.body = ack->payload;
+    return r;
   }
   http::ClientResult deliver_interaction(const std::string& payload) const {
     return deliver("/slack/interactions", slack::form_encode({{"payload", payload}}),
@@ -598,6 +640,7 @@ Sandbox::~Sandbox() {
 Status Sandbox::start() {
   FakeSlack::Options o;
   o.token = impl_->token;
+  o.app_token = impl_->app_token;
   o.team_id = impl_->team;
   o.team_domain = "sandbox";
   o.team_name = impl_->directory->organization + " (sandbox)";
@@ -629,6 +672,12 @@ const std::string& Sandbox::signing_secret() const {
 }
 const std::string& Sandbox::team_id() const {
   return impl_->team;
+}
+const std::string& Sandbox::app_token() const {
+  return impl_->app_token;
+}
+void Sandbox::use_socket_mode() {
+  impl_->socket_mode = true;
 }
 void Sandbox::set_tollgate_port(std::uint16_t port, std::string address) {
   {

@@ -15,7 +15,9 @@
 // would send, signs it with the signing secret and POSTs it to Tollgate's
 // /slack/... endpoints over loopback HTTP, then does what Slack's client does
 // with the answer (show a modal's errors, update or close it, show a
-// command's reply). The page polls /sandbox/api/state, so messages change
+// command's reply). With use_socket_mode(), the same payloads go as Socket
+// Mode envelopes over the connections Tollgate holds to the fake, and the
+// ack (with its payload) is the answer. The page polls /sandbox/api/state, so messages change
 // live when Tollgate changes them.
 //
 // The page lets anyone act as anyone: Tollgate refuses to run the sandbox
@@ -58,6 +60,12 @@ class Sandbox {
   const std::string& bot_token() const;
   const std::string& signing_secret() const;
   const std::string& team_id() const;
+  // The app-level token of the fake's Socket Mode server (apps.connections.open at api_url()).
+  const std::string& app_token() const;
+  // Delivers what the page does as Socket Mode envelopes on Tollgate's connections to the
+  // fake (`tollgate serve --sandbox --socket-mode`), not as signed HTTP requests; the ack
+  // stands for the HTTP answer. Call before start().
+  void use_socket_mode();
   // Tollgate's own port and the loopback address it listens on, where the
   // page's actions are delivered ("::1" for [::1]); the sandbox also answers
   // a Host naming that address (an IPv4 loopback one: 127.0.0.2, say).

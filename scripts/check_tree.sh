@@ -10,20 +10,20 @@
 # added but not yet committed is in it, one deleted but not yet committed is not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# refuse WHAT LINES: fails with WHAT and the offending LINES, unless LINES is empty.
+refuse() {
+  [[ -z "$2" ]] && return 0
+  echo "check_tree: $1:" >&2
+  echo "$2" >&2
+  exit 1
+}
 pattern='\.\./shared|(SOURCE|LIST)_DIR\}?/\.\.([/"]|$)|dirname "\$0"\)/\.\./\.\.|(^|[^[:alnum:]_.])/work/|/home/[a-z]|\$\{?HOME\b|(^|[[:space:]"'"'"'=])~/'
 hits=$(git grep --untracked -n -I -E "$pattern" -- . ':!scripts/check_tree.sh' || true)
-if [[ -n "$hits" ]]; then
-  echo "check_tree: these lines reach outside the repository:" >&2
-  echo "$hits" >&2
-  exit 1
-fi
+refuse "these lines reach outside the repository" "$hits"
 # Build output is never committed.
 committed=$(git ls-files -- 'CMakeFiles/*' '*/CMakeFiles/*' 'CMakeCache.txt' 'build*/*' '*.o' '*.a' | head -5)
-if [[ -n "$committed" ]]; then
-  echo "check_tree: build output is committed:" >&2
-  echo "$committed" >&2
-  exit 1
-fi
+refuse "build output is committed" "$committed"
 # Every document a tracked file names (*.md) is in the tree: a reference to a file a clone does
 # not have (a design note kept elsewhere) is a reference outside the tree too.
 missing=$(python3 - <<'PY'
@@ -50,11 +50,7 @@ for f in files:
             print(f"{f}: {r}")
 PY
 )
-if [[ -n "$missing" ]]; then
-  echo "check_tree: these files name documents that are not in the tree:" >&2
-  echo "$missing" >&2
-  exit 1
-fi
+refuse "these files name documents that are not in the tree" "$missing"
 # Every repository path README.md and docs/*.md name is in the tree. A path is a token in
 # backticks (inline or a fenced block) or a markdown link target; in backticks only tokens that
 # start with a top-level folder of the repository count (so URLs, build outputs such as
@@ -136,9 +132,5 @@ for doc in docs:
             print(f"{doc}:{text.count(chr(10), 0, offset) + 1}: {p}")
 PY
 )
-if [[ -n "$unnamed" ]]; then
-  echo "check_tree: these documents name paths that are not in the tree:" >&2
-  echo "$unnamed" >&2
-  exit 1
-fi
+refuse "these documents name paths that are not in the tree" "$unnamed"
 echo "check_tree: the tree reads nothing outside itself"

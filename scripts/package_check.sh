@@ -48,10 +48,12 @@ status=$(dpkg-query -W -f='${Status} ${Version}' tollgate)
 echo "== the installed binary"
 if /usr/bin/tollgate --help >/dev/null; then pass "/usr/bin/tollgate --help"
 else fail "/usr/bin/tollgate --help exited $?"; fi
-if "${as_root[@]}" /usr/bin/tollgate check-config /etc/tollgate/tollgate.json; then
-  pass "tollgate check-config /etc/tollgate/tollgate.json"
+# As the service's user: the configuration is 0640 root:tollgate, and the service must read it.
+if "${as_root[@]}" setpriv --reuid=tollgate --regid=tollgate --clear-groups \
+     /usr/bin/tollgate check-config /etc/tollgate/tollgate.json; then
+  pass "tollgate check-config /etc/tollgate/tollgate.json, as the tollgate user"
 else
-  fail "tollgate check-config /etc/tollgate/tollgate.json exited $?"
+  fail "tollgate check-config /etc/tollgate/tollgate.json as the tollgate user exited $?"
 fi
 
 echo "== dpkg -L tollgate"

@@ -96,8 +96,11 @@ constexpr const char* kForm = "application/x-www-form-urlencoded";
 
 StatusOr<http::Request> envelope_request(const SocketEnvelope& e) {
   if (e.type == "events_api") return post("/slack/events", "application/json", e.payload_json);
-  if (e.type == "interactive")
-    return post("/slack/interactions", kForm, form_encode({{"payload", e.payload_json}}));
+  if (e.type == "interactive") {
+    auto r = post("/slack/interactions", kForm, form_encode({{"payload", e.payload_json}}));
+    r.headers.emplace_back(kEnvelopeIdHeader, e.envelope_id);
+    return r;
+  }
   if (e.type != "slash_commands") return invalid_argument("unknown envelope type " + e.type);
   // A command's payload holds the fields of the form Slack would have posted.
   rapidjson::Document doc;
@@ -110,7 +113,9 @@ StatusOr<http::Request> envelope_request(const SocketEnvelope& e) {
                               " is not a string");
     fields.emplace_back(m.name.GetString(), m.value.GetString());
   }
-  return post("/slack/commands", kForm, form_encode(fields));
+  auto r = post("/slack/commands", kForm, form_encode(fields));
+  r.headers.emplace_back(kEnvelopeIdHeader, e.envelope_id);
+  return r;
 }
 
 std::optional<std::string> envelope_ack(const SocketEnvelope& e, const http::Response& r) {

@@ -16,8 +16,10 @@
 // handler answered JSON (a modal's errors, a command's answer). A 5xx is not
 // acknowledged: Slack delivers the envelope again. A retried envelope that
 // arrives on another connection while the first is in flight is dropped, and
-// one already acknowledged is acknowledged again (EnvelopeDedupe); events are
-// also deduplicated durably by event_id, behind the handler.
+// one already acknowledged is acknowledged again (EnvelopeDedupe); behind the
+// handler, events are also deduplicated durably by event_id, and interactions
+// and commands by envelope_id (kEnvelopeIdHeader), so that a redelivery after a
+// crash or to another instance is not acted on again.
 //
 // `disconnect` (refresh_requested, warning, link_disabled, …) opens the
 // replacement before the old connection is closed, and the old one is read
@@ -81,6 +83,9 @@ StatusOr<SocketMessage> parse_socket_message(std::string_view text);
 // /slack/commands with the payload's fields as a form. invalid_argument for
 // another type, or a command payload that is not an object of strings.
 StatusOr<http::Request> envelope_request(const SocketEnvelope& envelope);
+// The header of that request which carries the envelope_id (only requests made
+// by envelope_request have it: the router reads it on the Socket Mode path only).
+inline constexpr const char* kEnvelopeIdHeader = "tollgate-envelope-id";
 
 // The acknowledgement of a handler's answer, or nothing for a 5xx (or any
 // status other than 2xx/4xx: Slack retries an unacknowledged envelope; a 4xx

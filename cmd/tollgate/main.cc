@@ -371,6 +371,9 @@ CLI::App* add_serve(CLI::App& app, Options& o) {
   serve->add_flag("--sandbox", o.app.sandbox,
                   "Run with a fake Slack workspace and its page at /sandbox instead of Slack "
                   "(the default when neither Slack secret is set)");
+  serve->add_flag("--socket-mode", o.app.sandbox_socket_mode,
+                  "With --sandbox: reach Tollgate through the fake Slack's Socket Mode server, "
+                  "as SLACK_APP_TOKEN does with Slack, instead of signed HTTP requests");
   return serve;
 }
 

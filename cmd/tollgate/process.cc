@@ -266,7 +266,12 @@ Status Process::Impl::make_mailer() {
 
 // The sandbox, when asked for: a fake Slack on loopback, whose secrets replace Slack's.
 Status Process::Impl::start_sandbox(const std::string& host) {
-  if (!options.sandbox) return {};
+  if (!options.sandbox) {
+    if (!options.sandbox_socket_mode) return {};
+    return invalid_argument(
+        "--socket-mode is the sandbox's (with --sandbox); with Slack, Socket Mode is chosen by "
+        "SLACK_APP_TOKEN");
+  }
   if (!is_loopback(host)) {
     return invalid_argument(
         "the sandbox lets anyone act as anyone, so it runs only on a "
@@ -279,6 +284,10 @@ Status Process::Impl::start_sandbox(const std::string& host) {
   options.signing_secret = sandbox->signing_secret();
   options.slack_api_url = sandbox->api_url();
   options.team_id = sandbox->team_id();
+  if (options.sandbox_socket_mode) {
+    sandbox->use_socket_mode();
+    options.app_token = sandbox->app_token();
+  }
   return {};
 }
 

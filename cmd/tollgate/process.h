@@ -68,6 +68,9 @@ struct ProcessOptions {
   // loopback and its page at /sandbox, instead of Slack. Only on a loopback
   // listen address.
   bool sandbox = false;
+  // With the sandbox: Tollgate holds Socket Mode connections to the fake Slack, which delivers
+  // the page's actions over them instead of signed HTTP requests (serve --socket-mode).
+  bool sandbox_socket_mode = false;
   // Time; null: the system clock. In-process tests pass a ManualClock.
   const Clock* clock = nullptr;
 };

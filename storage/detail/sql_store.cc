@@ -233,7 +233,7 @@ StatusOr<int> SqlStore::read_schema_version(Connection& c) {
 // Applies the pending migrations; returns the schema version found before.
 StatusOr<int> SqlStore::migrate(Connection& c) {
   // Up to date: nothing is written, so a role that does not own the tables
-  // (README, Several instances) starts without the right to create any.
+  // (docs/operating.md, "Several instances on PostgreSQL") starts without the right to create any.
   const int latest = static_cast<int>(dialect_.migrations->size());
   if (auto v = read_schema_version(c); v.ok() && *v == latest) return *v;
   RETURN_IF_ERROR(c.script(dialect_.write.begin));

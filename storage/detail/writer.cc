@@ -288,15 +288,18 @@ void GroupCommit::start() {
 }
 
 void GroupCommit::submit(Apply apply, Store::Done complete, bool capped) {
+  bool closing = false;
   {
     std::lock_guard lock(mu_);
-    if (!stopping_ && (!capped || queue_.size() < max_queue_)) {
+    closing = stopping_;
+    if (!closing && (!capped || queue_.size() < max_queue_)) {
       queue_.push_back({std::move(apply), std::move(complete)});
       cv_.notify_one();
       return;
     }
   }
-  complete(unavailable(stopping_ ? "the store is closing" : "the store's write queue is full"));
+  // Refused outside the lock: the completion may call back into the store.
+  complete(unavailable(closing ? "the store is closing" : "the store's write queue is full"));
 }
 
 StoreStats GroupCommit::stats() const {

@@ -6,6 +6,8 @@
 //    and what it had claimed from the outbox is delivered by the other.
 //  * PostgreSQL stopped in the middle of a run: 503 while it is down (never a
 //    200 for an unrecorded decision), then recovery without a restart.
+//  * Socket Mode: an envelope redelivered to the other instance's connection
+//    is acknowledged there and not acted on again.
 #include <barrier>
 #include <cstdlib>
 #include <fstream>
@@ -18,6 +20,7 @@
 #include "cmd/tollgate/process.h"
 #include "storage/store.h"
 #include "sandbox/fake_slack.h"
+#include "sandbox/fake_socket_mode.h"
 #include "tests/support/http_client.h"
 #include "tests/support/poll.h"
 #include "tests/support/slack_requests.h"
@@ -160,6 +163,62 @@ TEST_F(InstancesTest, ApproveAndDenyAtTheSameMomentOnTwoInstancesOneDecisionFive
   ASSERT_TRUE(chain.ok());
   EXPECT_FALSE(chain->broken_seq.has_value()) << chain->problem;
   std::printf("race: %d approved, %d denied, %d losers told\n", approved, denied, told);
+}
+
+// Socket Mode with two instances on one database: each holds its own connections (Slack spreads
+// envelopes over all of them). An envelope whose ack did not reach Slack is redelivered to a
+// connection of the other instance, which acknowledges it and does not act on it again: the
+// envelope_id was recorded in the shared store with the click. Without that record each
+// reviewer would be told by the second instance that their step was already decided.
+TEST_F(InstancesTest, InSocketModeARedeliveryToTheOtherInstanceIsNotActedOnAgain) {
+  using namespace std::chrono_literals;
+  TestDatabase db("postgres", dir_.path().string());
+  ASSERT_TRUE(db.ok()) << db.error();
+  constexpr int kTasks = 12;
+  auto askers = open_tasks(db.url(), kTasks);
+  std::vector<std::pair<std::string, std::string>> env{
+      {"SLACK_APP_TOKEN", slack_.options().app_token}, {"TOLLGATE_DELIVERY", "off"}};
+  sandbox::FakeSocketMode& sm = slack_.socket_mode();
+  auto a = instance(db.url(), env);
+  ASSERT_TRUE(sm.wait_connections(2, 10s)) << a->log();
+  auto b = instance(db.url(), env);
+  ASSERT_TRUE(sm.wait_connections(4, 10s)) << b->log();
+  std::vector<int> conns = sm.connections();  // oldest first: a's two, then b's two
+  ASSERT_EQ(conns.size(), 4u);
+  auto store = open_store(db.url(), keyed());
+  ASSERT_TRUE(store.ok());
+  for (int i = 0; i < kTasks; ++i) {
+    TaskNumber n = i + 1;
+    std::string click = payload_of(block_action(askers[i]->reviewer_slack_id, "approve",
+                                                std::to_string(n) + ":0",
+                                                slack_.response_url("s")));
+    sm.lose_acks(true);
+    auto id = sm.send({.type = "interactive", .payload = click}, conns[i % 2]);
+    ASSERT_TRUE(id);
+    ASSERT_TRUE(eventually([&] { return (*store)->task(n)->state == TaskState::granted; }, 10s))
+        << a->log();
+    sm.lose_acks(false);
+    int other = conns[2 + i % 2];
+    ASSERT_TRUE(sm.redeliver(*id, other));
+    auto ack = sm.wait_ack(*id, 10s);
+    ASSERT_TRUE(ack) << b->log();
+    EXPECT_EQ(ack->connection, other);
+    EXPECT_EQ(ack->payload, "");
+  }
+  for (TaskNumber n = 1; n <= kTasks; ++n) {
+    auto events = (*store)->task_events(n);
+    ASSERT_TRUE(events.ok());
+    int approvals = 0;
+    for (const StoredEvent& e : *events) approvals += e.event.type == "approved" ? 1 : 0;
+    EXPECT_EQ(approvals, 1) << "#" << n;
+  }
+  EXPECT_TRUE(slack_.calls("response_url").empty()) << "nobody is told anything was refused";
+  HttpClient cb(b->port());
+  std::string metrics = cb.get("/metrics").body;
+  EXPECT_NE(metrics.find("tollgate_slack_rejected_total{reason=\"redelivery\"} " +
+                         std::to_string(kTasks)),
+            std::string::npos)
+      << metrics;
 }
 
 TEST_F(InstancesTest, KillingOneInstanceDuringABurstLosesNoAcknowledgedDecision) {

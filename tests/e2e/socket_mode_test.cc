@@ -19,12 +19,6 @@ using namespace std::chrono_literals;
 using sandbox::SocketModeAck;
 using sandbox::SocketModeEnvelope;
 
-// The JSON payload inside a form body "payload=<json>" (what the HTTP helpers build).
-std::string payload_of(const std::string& form_body) {
-  auto f = slack::parse_form(form_body);
-  return f.ok() && f->get("payload") != nullptr ? *f->get("payload") : "";
-}
-
 // A slash command's form fields as the JSON object Socket Mode carries.
 std::string command_payload(const std::string& form_body) {
   auto f = slack::parse_form(form_body);
@@ -264,6 +258,42 @@ TEST_F(SocketModeTest, ASigtermInABurstLosesNoAcknowledgedEnvelope) {
     EXPECT_EQ(task(n).state, TaskState::granted) << "#" << n << " acknowledged, not committed";
   }
   EXPECT_GT(acked, 0);
+}
+
+// kill -9 between the commit and the ack: Slack never gets the ack (the fake loses it, as the
+// process's death would), so it delivers the envelope again, here to the restarted process,
+// whose in-memory dedupe is gone. The redelivery is acknowledged and not acted on a second
+// time: the envelope_id was recorded with the click (edge/router.cc, dispatch_once). Without
+// that record Dana would be told her step was already decided.
+TEST_F(SocketModeTest, AKillNineBetweenCommitAndAckIsActedOnOnceWhenSlackRedelivers) {
+  TaskNumber n = open_request(req("ana", "aws", "prod-readonly"));  // Dana, then Eve
+  start_socket_bot();
+  sm().lose_acks(true);
+  auto id = sm().send(
+      {.type = "interactive",
+       .payload = payload_of(block_action("U0DANA", "approve", std::to_string(n) + ":0",
+                                          slack_.response_url("r1"), slack_.trigger_id()))});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(eventually([&] { return task(n).current_step() == 1; }, 10s)) << bot_->log();
+  bot_->kill9();
+  EXPECT_FALSE(sm().wait_ack(*id, 0ms)) << "Slack never got the ack";
+  sm().lose_acks(false);
+  ASSERT_TRUE(eventually([&] { return sm().open_connections() == 0; }, 10s));
+
+  start_socket_bot();
+  ASSERT_TRUE(sm().redeliver(*id));
+  auto ack = sm().wait_ack(*id, 10s);
+  ASSERT_TRUE(ack) << bot_->log();
+  EXPECT_EQ(ack->payload, "");
+  Task t = task(n);
+  EXPECT_EQ(t.current_step(), 1);
+  EXPECT_EQ(t.steps[0].decided_by, "dana");
+  EXPECT_EQ(t.assignees(), std::vector<PersonId>{"eve"});
+  EXPECT_TRUE(told().empty()) << "the redelivery was acted on again: " << told()[0];
+  std::string metrics = client_->get("/metrics").body;
+  EXPECT_NE(metrics.find(R"(tollgate_slack_rejected_total{reason="redelivery"} 1)"),
+            std::string::npos)
+      << metrics;
 }
 
 TEST_F(SocketModeTest, ABotTokenAsTheAppTokenIsRefusedByName) {

@@ -18,6 +18,9 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const binary = process.env.TOLLGATE_BINARY;
+// TOLLGATE_SANDBOX_MODE=socket: the same walk with `serve --sandbox --socket-mode`, where the
+// page's actions reach Tollgate as Socket Mode envelopes on the connections it holds to the fake.
+const socketMode = process.env.TOLLGATE_SANDBOX_MODE === "socket";
 const source = process.env.TOLLGATE_SOURCE_DIR;
 const shots = process.env.TOLLGATE_SCREENSHOTS || join(tmpdir(), "tollgate-sandbox-screenshots");
 const apiToken = "sandbox-test-admin-token-0123456789";
@@ -34,7 +37,8 @@ function startServer() {
     const env = Object.fromEntries(Object.entries(process.env).filter(
       ([k]) => !k.startsWith("SLACK_") && (!k.startsWith("TOLLGATE_") || k === "TOLLGATE_SLACK_PAYLOADS")));
     env.TOLLGATE_API_TOKEN = apiToken;
-    server = spawn(binary, ["serve", "--sandbox", "--listen", "127.0.0.1:0",
+    server = spawn(binary, ["serve", "--sandbox", ...(socketMode ? ["--socket-mode"] : []),
+                            "--listen", "127.0.0.1:0",
                             "--config", join(source, "examples/acme.json"), "--db", `sqlite:${dir}/sandbox.db`],
                    { env, stdio: ["ignore", "pipe", "pipe"] });
     const timer = setTimeout(() => reject(new Error("tollgate did not start:\n" + log)), 15000);
@@ -108,6 +112,13 @@ before(async () => {
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.errors = errors;
+  if (socketMode) {
+    // Tollgate holds its Socket Mode connections to the fake before the walk starts.
+    await eventually("Socket Mode connected", async () => {
+      const r = await fetch(`${base}/readyz`);
+      return r.status === 200 && /socket mode: 2 of 2 connections open/.test(await r.text());
+    });
+  }
   await page.goto(`${base}/sandbox`);
   await page.waitForSelector("#person option", { state: "attached" });
 });

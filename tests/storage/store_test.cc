@@ -55,6 +55,15 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
     return update_and_wait(*store_, n,
                            [&](const Task* t, TaskNumber) { return world_.engine.act(*t, cmd); });
   }
+  // The numbers of the tasks `f` lists, in the order listed.
+  std::vector<TaskNumber> task_numbers(TaskFilter f) {
+    std::vector<TaskNumber> out;
+    auto tasks = store_->tasks(f);
+    EXPECT_TRUE(tasks.ok()) << tasks.status().to_string();
+    if (tasks.ok())
+      for (const Task& t : *tasks) out.push_back(t.number);
+    return out;
+  }
 
   TempDir dir_;
   testing::TestDatabase db_{GetParam(), dir_.path().string()};
@@ -307,20 +316,13 @@ TEST_P(StoreTest, ListsTasksByAssigneeInvolvementStateAndPage) {
   create({"olga", "", "aws", "staging", "x", std::nullopt, false});  // 3: boss
   ASSERT_TRUE(act(1, Action::approve, "dana").ok());                 // 1: olga now
   ASSERT_TRUE(act(2, Action::deny, "dana").ok());                    // 2: closed
-  auto numbers = [&](TaskFilter f) {
-    std::vector<TaskNumber> out;
-    auto tasks = store_->tasks(f);
-    EXPECT_TRUE(tasks.ok());
-    for (const Task& t : *tasks) out.push_back(t.number);
-    return out;
-  };
-  EXPECT_EQ(numbers({.assignee = "olga"}), std::vector<TaskNumber>{1});
-  EXPECT_EQ(numbers({.assignee = "dana"}), std::vector<TaskNumber>{});
-  EXPECT_EQ(numbers({.involving = "dana"}), (std::vector<TaskNumber>{1, 2}));
-  EXPECT_EQ(numbers({.state = TaskState::denied}), std::vector<TaskNumber>{2});
-  EXPECT_EQ(numbers({.open = true}), (std::vector<TaskNumber>{1, 3}));
-  EXPECT_EQ(numbers({.after = 1, .limit = 1}), std::vector<TaskNumber>{2});
-  EXPECT_EQ(numbers({.kind = TaskKind::revoke}), std::vector<TaskNumber>{});
+  EXPECT_EQ(task_numbers({.assignee = "olga"}), std::vector<TaskNumber>{1});
+  EXPECT_EQ(task_numbers({.assignee = "dana"}), std::vector<TaskNumber>{});
+  EXPECT_EQ(task_numbers({.involving = "dana"}), (std::vector<TaskNumber>{1, 2}));
+  EXPECT_EQ(task_numbers({.state = TaskState::denied}), std::vector<TaskNumber>{2});
+  EXPECT_EQ(task_numbers({.open = true}), (std::vector<TaskNumber>{1, 3}));
+  EXPECT_EQ(task_numbers({.after = 1, .limit = 1}), std::vector<TaskNumber>{2});
+  EXPECT_EQ(task_numbers({.kind = TaskKind::revoke}), std::vector<TaskNumber>{});
 }
 
 // Issue 15, finding 10: completed lists show the newest tasks, newest first
@@ -330,16 +332,9 @@ TEST_P(StoreTest, NewestFirstListsTheHighestNumbersFirstWithinTheLimit) {
     create({"ana", "", "aws", "staging", "x", std::nullopt, false});
     ASSERT_TRUE(act(i + 1, Action::deny, "dana").ok());
   }
-  auto numbers = [&](TaskFilter f) {
-    std::vector<TaskNumber> out;
-    auto tasks = store_->tasks(f);
-    EXPECT_TRUE(tasks.ok());
-    for (const Task& t : *tasks) out.push_back(t.number);
-    return out;
-  };
-  EXPECT_EQ(numbers({.involving = "dana", .open = false, .limit = 3, .newest_first = true}),
+  EXPECT_EQ(task_numbers({.involving = "dana", .open = false, .limit = 3, .newest_first = true}),
             (std::vector<TaskNumber>{5, 4, 3}));
-  EXPECT_EQ(numbers({.involving = "dana", .open = false, .limit = 3}),
+  EXPECT_EQ(task_numbers({.involving = "dana", .open = false, .limit = 3}),
             (std::vector<TaskNumber>{1, 2, 3}));
 }
 

@@ -58,6 +58,11 @@ inline const char* kJson = "application/json";
 inline std::string form_payload(const std::string& json) {
   return slack::form_encode({{"payload", json}});
 }
+// The JSON inside a form body "payload=<json>": what a Socket Mode envelope carries instead.
+inline std::string payload_of(const std::string& form_body) {
+  auto f = slack::parse_form(form_body);
+  return f.ok() && f->get("payload") != nullptr ? *f->get("payload") : "";
+}
 
 // A click on a button (or an overflow option) of a message in the clicker's DM.
 inline std::string block_action(const std::string& user_id, const std::string& action_id,
