@@ -27,13 +27,6 @@ std::string base64(std::string_view in) {
   return out;
 }
 
-// Base64 in lines of 76 characters (RFC 2045).
-std::string base64_lines(std::string_view in) {
-  std::string b = base64(in), out;
-  for (std::size_t i = 0; i < b.size(); i += 76) out += b.substr(i, 76) + "\r\n";
-  return out;
-}
-
 bool ascii_printable(std::string_view s) {
   for (unsigned char c : s) {
     if (c < 0x20 || c > 0x7e) return false;
@@ -45,6 +38,15 @@ bool ascii_printable(std::string_view s) {
 // Control characters (CR, LF) never reach a header either way.
 std::string header_text(std::string_view s) {
   if (ascii_printable(s)) return std::string(s);
+  return "=?UTF-8?B?" + base64(s) + "?=";
+}
+
+// A display name (the phrase before "<address>"): as is when plain ASCII with none of the
+// characters that would end or split it ("Reyes, Dana" would read as two addresses), else an
+// RFC 2047 encoded word.
+std::string display_name(std::string_view s) {
+  if (ascii_printable(s) && s.find_first_of("\"(),:;<>@[\\]") == std::string_view::npos)
+    return std::string(s);
   return "=?UTF-8?B?" + base64(s) + "?=";
 }
 
@@ -125,9 +127,9 @@ std::string step_of(std::string_view line) {
 struct Transfer {
   std::function<void(Status)> done;
   std::string host;
-  std::string body;  // the whole message, mime_message()
-  std::size_t sent = 0;
   curl_slist* rcpt = nullptr;
+  curl_slist* headers = nullptr;  // mail_headers(), for CURLOPT_HTTPHEADER
+  curl_mime* mime = nullptr;      // the body, for CURLOPT_MIMEPOST
   CURL* easy = nullptr;
   char error[CURL_ERROR_SIZE] = {};
   std::string step = "the connection";  // what the next reply answers
@@ -139,18 +141,68 @@ struct Transfer {
   Transfer() = default;
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
+  // The handle goes first: it uses the lists and the MIME structure until its end.
   ~Transfer() {
     if (easy != nullptr) curl_easy_cleanup(easy);
+    curl_mime_free(mime);
+    curl_slist_free_all(headers);
     curl_slist_free_all(rcpt);
   }
 };
 
-std::size_t read_body(char* buffer, std::size_t size, std::size_t count, void* p) {
-  auto* t = static_cast<Transfer*>(p);
-  std::size_t n = std::min(size * count, t->body.size() - t->sent);
-  std::copy_n(t->body.data() + t->sent, n, buffer);
-  t->sent += n;
-  return n;
+Status out_of_memory() {
+  return unavailable("SMTP: libcurl is out of memory");
+}
+
+// One part of the multipart/alternative: `text` as it is, in base64 (lines of 76 characters
+// whatever the text's own lines, only ASCII, and none that starts with a dot).
+bool add_text_part(curl_mime* alt, const std::string& text, const char* type) {
+  curl_mimepart* part = curl_mime_addpart(alt);
+  return part != nullptr && curl_mime_data(part, text.data(), text.size()) == CURLE_OK &&
+         curl_mime_type(part, type) == CURLE_OK &&
+         curl_mime_encoder(part, "base64") == CURLE_OK;
+}
+
+// The body through libcurl's MIME API, as curl's docs/examples/smtp-mime.c builds it: the
+// top-level multipart (libcurl's multipart/mixed) holds one inline part, the
+// multipart/alternative of the text (first: the least preferred) and the HTML. libcurl picks
+// the boundaries and writes the Content-Type headers.
+Status attach_body(Transfer& t, const MailMessage& m) {
+  t.mime = curl_mime_init(t.easy);
+  curl_mime* alt = curl_mime_init(t.easy);
+  curl_mimepart* part = t.mime == nullptr ? nullptr : curl_mime_addpart(t.mime);
+  if (part == nullptr || alt == nullptr ||
+      !add_text_part(alt, m.text, "text/plain; charset=utf-8") ||
+      !add_text_part(alt, m.html, "text/html; charset=utf-8") ||
+      curl_mime_subparts(part, alt) != CURLE_OK) {
+    curl_mime_free(alt);  // not the part's until curl_mime_subparts() took it
+    return out_of_memory();
+  }
+  curl_slist* inline_header = curl_slist_append(nullptr, "Content-Disposition: inline");
+  if (inline_header == nullptr) return out_of_memory();
+  if (curl_mime_type(part, "multipart/alternative") != CURLE_OK ||
+      curl_mime_headers(part, inline_header, 1) != CURLE_OK) {
+    curl_slist_free_all(inline_header);
+    return out_of_memory();
+  }
+  return Status{};
+}
+
+// The message's headers and body on the handle. libcurl sends CURLOPT_HTTPHEADER's lines as
+// the message's headers (and adds no MIME-Version of its own, since one is there).
+Status attach_message(Transfer& t, const MailMessage& m, const std::string& from) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  ASSIGN_OR_RETURN(std::vector<std::string> lines,
+                   mail_headers(m, from, SystemClock().now(), std::to_string(rng()) + "@tollgate"));
+  for (const std::string& line : lines) {
+    curl_slist* longer = curl_slist_append(t.headers, line.c_str());
+    if (longer == nullptr) return out_of_memory();
+    t.headers = longer;
+  }
+  RETURN_IF_ERROR(attach_body(t, m));
+  curl_easy_setopt(t.easy, CURLOPT_HTTPHEADER, t.headers);
+  curl_easy_setopt(t.easy, CURLOPT_MIMEPOST, t.mime);
+  return Status{};
 }
 
 void note_reply(Transfer& t, std::string_view text) {
@@ -337,20 +389,17 @@ struct SmtpClient::Impl {
   }
 };
 
-// One mail's libcurl handle. The message is mime_message(), uploaded as it is: libcurl
-// escapes lines that start with a dot and ends the data itself. (curl_mime is not used: it
-// picks its own boundary and encodes no header, where mime_message() writes RFC 2047 words
-// and the Date, Message-ID and Auto-Submitted headers.)
+// One mail's libcurl handle, its message set by attach_message(). libcurl escapes lines that
+// start with a dot and ends the data itself.
 StatusOr<std::unique_ptr<Transfer>> SmtpClient::Impl::transfer(
     const MailMessage& m, std::function<void(Status)> done) const {
   auto t = std::make_unique<Transfer>();
   t->done = std::move(done);
   t->host = server.host;
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  t->body = mime_message(m, options.from, SystemClock().now(), std::to_string(rng()) + "@tollgate");
   t->rcpt = curl_slist_append(nullptr, m.to.c_str());
   t->easy = curl_easy_init();
-  if (t->easy == nullptr || t->rcpt == nullptr) return unavailable("SMTP: libcurl is out of memory");
+  if (t->easy == nullptr || t->rcpt == nullptr) return out_of_memory();
+  RETURN_IF_ERROR(attach_message(*t, m, options.from));
   CURL* e = t->easy;
   curl_easy_setopt(e, CURLOPT_URL, url.c_str());
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -366,10 +415,6 @@ StatusOr<std::unique_ptr<Transfer>> SmtpClient::Impl::transfer(
   }
   curl_easy_setopt(e, CURLOPT_MAIL_FROM, from.c_str());
   curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->rcpt);
-  curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(e, CURLOPT_READFUNCTION, read_body);
-  curl_easy_setopt(e, CURLOPT_READDATA, t.get());
-  curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t->body.size()));
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.timeout.count()));
   curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT, whole_seconds(options.timeout));
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -406,7 +451,8 @@ StatusOr<std::unique_ptr<SmtpClient>> SmtpClient::create(SmtpOptions options) {
 
 void SmtpClient::send(MailMessage message, std::function<void(Status)> done) {
   // Header injection: an address with a line break (or what would end it) is refused, never
-  // cleaned; mime_message() turns line breaks in names and the subject into spaces.
+  // cleaned (mail_headers() refuses it too); line breaks in names and the subject become
+  // spaces.
   if (message.to.find_first_of("\r\n<> ") != std::string::npos ||
       message.to.find('@') == std::string::npos) {
     done(invalid_argument("not an email address: \"" + message.to + "\""));
@@ -428,48 +474,41 @@ std::string address_of(const std::string& mailbox) {
   return mailbox;
 }
 
-std::string mime_message(const MailMessage& m, const std::string& from, Time date,
-                         const std::string& message_id) {
+StatusOr<std::vector<std::string>> mail_headers(const MailMessage& m, const std::string& from,
+                                                Time date, const std::string& message_id) {
   auto clean = [](std::string s) {
     for (char& c : s) {
       if (c == '\r' || c == '\n') c = ' ';
     }
     return s;
   };
-  std::string boundary = "tollgate-" + base64(message_id).substr(0, 16) + "-alt";
-  for (char& c : boundary) {
-    if (c == '/' || c == '+' || c == '=') c = 'x';
-  }
   std::time_t tt = std::chrono::system_clock::to_time_t(date);
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char when[64];
   std::strftime(when, sizeof when, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  // The sender's address was checked at create(); its display name is text like the others.
   std::string from_header = clean(from);
   if (auto lt = from_header.rfind('<'); lt != std::string::npos && lt > 0) {
     std::string name = from_header.substr(0, lt);
     while (!name.empty() && name.back() == ' ') name.pop_back();
-    from_header = header_text(name) + " " + from_header.substr(lt);
+    from_header = display_name(name) + " " + from_header.substr(lt);
   }
-  std::string to =
-      m.to_name.empty() ? clean(m.to) : header_text(clean(m.to_name)) + " <" + clean(m.to) + ">";
-  std::string out;
-  out += "From: " + from_header + "\r\n";
-  out += "To: " + to + "\r\n";
-  out += "Subject: " + header_text(clean(m.subject)) + "\r\n";
-  out += "Date: " + std::string(when) + "\r\n";
-  out += "Message-ID: <" + clean(message_id) + ">\r\n";
-  out += "MIME-Version: 1.0\r\n";
-  out += "Auto-Submitted: auto-generated\r\n";
-  out += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n";
-  out += "--" + boundary + "\r\n";
-  out += "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
-  out += base64_lines(m.text);
-  out += "--" + boundary + "\r\n";
-  out += "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
-  out += base64_lines(m.html);
-  out += "--" + boundary + "--\r\n";
-  return out;
+  std::string to = m.to_name.empty() ? m.to : display_name(clean(m.to_name)) + " <" + m.to + ">";
+  std::vector<std::string> lines = {
+      "From: " + from_header,
+      "To: " + to,
+      "Subject: " + header_text(clean(m.subject)),
+      "Date: " + std::string(when),
+      "Message-ID: <" + message_id + ">",
+      "MIME-Version: 1.0",
+      "Auto-Submitted: auto-generated",
+  };
+  for (const std::string& line : lines) {
+    if (line.find_first_of("\r\n") != std::string::npos)
+      return invalid_argument("mail header with a line break: \"" + clean(line) + "\"");
+  }
+  return lines;
 }
 
 }  // namespace tollgate::mail

@@ -1,5 +1,5 @@
-// Email: an SMTP client on libcurl (Debian's libcurl4-openssl-dev), and the MIME message it
-// sends.
+// Email: an SMTP client on libcurl (Debian's libcurl4-openssl-dev): the session and the MIME
+// message are both libcurl's (its SMTP and its MIME API); the message's own headers are ours.
 //
 // TOLLGATE_SMTP_URL names the server:
 //   smtp://USER:PASSWORD@HOST:587   plain connection upgraded with STARTTLS
@@ -28,6 +28,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -64,11 +65,16 @@ class SmtpClient {
   std::shared_ptr<Impl> impl_;
 };
 
-// The RFC 5322 message: headers (non-ASCII words encoded per RFC 2047) and a
-// multipart/alternative body with a text/plain and a text/html part, both
-// UTF-8 in base64. Lines end with CRLF.
-std::string mime_message(const MailMessage& m, const std::string& from, Time date,
-                         const std::string& message_id);
+// The message's own header lines, without CRLF: From, To, Subject, Date, Message-ID,
+// MIME-Version and Auto-Submitted. libcurl sends them ahead of the MIME body it builds (a
+// multipart/alternative of a text/plain and a text/html part, both UTF-8 in base64), and
+// writes the Content-Type header with the boundary it picks itself.
+// Names and the subject: a line break becomes a space, and text that is not printable ASCII
+// becomes an RFC 2047 encoded word (libcurl encodes no header). Any value that would still
+// hold CR or LF (an address, the Message-ID) is invalid_argument: header injection is
+// refused, never cleaned into another header.
+StatusOr<std::vector<std::string>> mail_headers(const MailMessage& m, const std::string& from,
+                                                Time date, const std::string& message_id);
 
 // "a@b.c" from "Name <a@b.c>" or "a@b.c".
 std::string address_of(const std::string& mailbox);

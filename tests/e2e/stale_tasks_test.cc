@@ -66,13 +66,19 @@ std::string base64_decode(const std::string& in) {
   return out;
 }
 
-// The decoded body of the MIME part of `type` ("text/plain", "text/html").
+// The decoded body of the MIME part of `type` ("text/plain", "text/html"). It ends at the
+// boundary of the multipart that holds it: the last "boundary=" before the part's
+// Content-Type (libcurl picks it).
 std::string mime_part(const std::string& data, const std::string& type) {
   auto at = data.find("Content-Type: " + type);
-  if (at == std::string::npos) return {};
+  auto named = data.rfind("boundary=", at);
+  if (at == std::string::npos || named == std::string::npos) return {};
+  std::string boundary = data.substr(named + 9, data.find_first_of(";\r\n", named) - named - 9);
+  if (boundary.size() >= 2 && boundary.front() == '"')
+    boundary = boundary.substr(1, boundary.size() - 2);
   auto body = data.find("\r\n\r\n", at);
   if (body == std::string::npos) body = data.find("\n\n", at);
-  auto end = data.find("--tollgate-", body);
+  auto end = data.find("--" + boundary, body);
   return base64_decode(data.substr(body, end - body));
 }
 

@@ -1,15 +1,135 @@
-// The SMTP client's configuration checks, the MIME message, and the mails'
-// content (pure parts; delivery to a real server is in e2e/stale_tasks_test).
+// The SMTP client's configuration checks, the message's headers, the whole MIME message as
+// a real SMTP server receives it (libcurl builds it), and the mails' content. (The mails the
+// server sends, end to end, are in e2e/stale_tasks_test.)
+#include <cctype>
+#include <cstdlib>
 #include <future>
+#include <regex>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
 #include "mail/smtp.h"
 #include "mail/templates.h"
+#include "tests/support/smtp_sink.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_org.h"
 
 namespace tollgate::mail {
 namespace {
+
+// A MIME entity (RFC 2045): its header lines and its body, split at the first empty line.
+struct Entity {
+  std::vector<std::string> headers;
+  std::string body;
+};
+
+Entity entity(std::string_view s) {
+  Entity e;
+  std::size_t at = 0;
+  for (;;) {
+    std::size_t eol = s.find("\r\n", at);
+    if (eol == std::string_view::npos) {
+      e.body = "<no empty line after the headers>";
+      return e;
+    }
+    if (eol == at) {
+      e.body = std::string(s.substr(at + 2));
+      return e;
+    }
+    e.headers.emplace_back(s.substr(at, eol - at));
+    at = eol + 2;
+  }
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The values of the header `name` (its name in any case), in order.
+std::vector<std::string> values(const Entity& e, const std::string& name) {
+  std::vector<std::string> out;
+  for (const std::string& line : e.headers) {
+    if (lower(line.substr(0, name.size() + 2)) == lower(name) + ": ")
+      out.push_back(line.substr(name.size() + 2));
+  }
+  return out;
+}
+
+std::string value(const Entity& e, const std::string& name) {
+  auto v = values(e, name);
+  return v.size() == 1 ? v[0] : "<" + std::to_string(v.size()) + " " + name + " headers>";
+}
+
+// The parts of a multipart entity, split at the boundary its Content-Type names (whatever
+// libcurl picked); none when the closing delimiter is missing.
+std::vector<Entity> parts(const Entity& e) {
+  std::string type = value(e, "Content-Type");
+  std::size_t at = type.find("boundary=");
+  if (at == std::string::npos) return {};
+  std::string boundary = type.substr(at + 9);
+  boundary = boundary.substr(0, boundary.find(';'));
+  if (boundary.size() >= 2 && boundary.front() == '"')
+    boundary = boundary.substr(1, boundary.size() - 2);
+  // The CRLF before a delimiter is the delimiter's (RFC 2046, 5.1.1).
+  std::string body = "\r\n" + e.body, delimiter = "\r\n--" + boundary;
+  std::vector<Entity> out;
+  for (std::size_t d = body.find(delimiter); d != std::string::npos;) {
+    std::size_t after = d + delimiter.size();
+    if (body.compare(after, 2, "--") == 0) return out;  // the closing delimiter
+    std::size_t start = body.find("\r\n", after);
+    std::size_t next = start == std::string::npos ? start : body.find(delimiter, start);
+    if (next == std::string::npos) break;
+    out.push_back(entity(std::string_view(body).substr(start + 2, next - start - 2)));
+    d = next;
+  }
+  return {};
+}
+
+std::string base64_decode(std::string_view in) {
+  static const std::string kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned bits = 0, count = 0;
+  for (char c : in) {
+    if (c == '\r' || c == '\n') continue;
+    if (c == '=') break;
+    std::size_t v = kAlphabet.find(c);
+    if (v == std::string::npos) return "<not base64>";
+    bits = (bits << 6) | static_cast<unsigned>(v);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out += static_cast<char>((bits >> count) & 0xff);
+    }
+  }
+  return out;
+}
+
+std::string quoted_printable_decode(std::string_view in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '=') {
+      out += in[i];
+    } else if (in.substr(i + 1, 2) == "\r\n") {
+      i += 2;  // a soft line break
+    } else if (i + 2 < in.size()) {
+      out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    }
+  }
+  return out;
+}
+
+// A leaf part's content, decoded by its Content-Transfer-Encoding.
+std::string decoded(const Entity& e) {
+  std::string encoding = lower(value(e, "Content-Transfer-Encoding"));
+  if (encoding == "base64") return base64_decode(e.body);
+  if (encoding == "quoted-printable") return quoted_printable_decode(e.body);
+  ADD_FAILURE() << "Content-Transfer-Encoding: " << encoding;
+  return e.body;
+}
 
 Status create_status(const std::string& url, const std::string& from = "tollgate@t.test") {
   auto c = SmtpClient::create({url, from});
@@ -52,28 +172,111 @@ TEST(Smtp, NoServerListeningIsAFailureThatMayPass) {
   EXPECT_EQ(bad.get_future().get().code(), Code::invalid_argument) << "no header injection";
 }
 
-TEST(Mime, HeadersAreEncodedAndBothPartsAreBase64InShortLines) {
+TEST(Mime, HeadersAreEncodedAndALineBreakNeverMakesAHeader) {
   MailMessage m{"dana@t.test", "Dána Reyes", "Ação #1\r\nBcc: evil@x", "plain ✓", "<p>html</p>"};
-  std::string msg =
-      mime_message(m, "Tollgate <tollgate@t.test>", Time(Duration(1795687200000LL)), "42@tollgate");
-  EXPECT_NE(msg.find("From: Tollgate <tollgate@t.test>\r\n"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("To: =?UTF-8?B?"), std::string::npos) << "a non-ASCII name is encoded";
-  EXPECT_EQ(msg.find("\r\nBcc:"), std::string::npos) << "a line break in the subject is no header";
-  EXPECT_NE(msg.find("Date: Thu, 26 Nov 2026 10:00:00 +0000\r\n"), std::string::npos);
-  EXPECT_NE(msg.find("Message-ID: <42@tollgate>\r\n"), std::string::npos);
-  EXPECT_NE(msg.find("Content-Type: multipart/alternative; boundary="), std::string::npos);
-  EXPECT_NE(
-      msg.find("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64"),
-      std::string::npos);
-  EXPECT_NE(msg.find("Content-Type: text/html; charset=utf-8"), std::string::npos);
+  Time date(Duration(1795687200000LL));
+  auto h = mail_headers(m, "Tollgate <tollgate@t.test>", date, "42@tollgate");
+  ASSERT_TRUE(h.ok()) << h.status().to_string();
+  EXPECT_EQ(*h, (std::vector<std::string>{
+                    "From: Tollgate <tollgate@t.test>",
+                    "To: =?UTF-8?B?RMOhbmEgUmV5ZXM=?= <dana@t.test>",  // "Dána Reyes"
+                    // "Ação #1  Bcc: evil@x": a line break in the subject is no header.
+                    "Subject: =?UTF-8?B?QcOnw6NvICMxICBCY2M6IGV2aWxAeA==?=",
+                    "Date: Thu, 26 Nov 2026 10:00:00 +0000",
+                    "Message-ID: <42@tollgate>",
+                    "MIME-Version: 1.0",
+                    "Auto-Submitted: auto-generated",
+                }));
+
+  // ASCII stays as it is; a non-ASCII sender's name is encoded; a line break in a name is a
+  // space (and a name with ':' or '@' is encoded).
+  auto plain = mail_headers({"ana@t.test", "", "Plain subject", "t", "h"},
+                            "Tollgate Bot \xE2\x9C\x93\r\n <tollgate@t.test>", date, "1@tollgate");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)[0], "From: =?UTF-8?B?VG9sbGdhdGUgQm90IOKckw==?= <tollgate@t.test>");
+  EXPECT_EQ((*plain)[1], "To: ana@t.test");
+  EXPECT_EQ((*plain)[2], "Subject: Plain subject");
+  auto spaced = mail_headers({"ana@t.test", "Ana\r\nBcc: evil@x", "s", "t", "h"},
+                             "tollgate@t.test", date, "1@tollgate");
+  ASSERT_TRUE(spaced.ok());
+  EXPECT_EQ((*spaced)[1], "To: =?UTF-8?B?QW5hICBCY2M6IGV2aWxAeA==?= <ana@t.test>");
+  // A name that would read as more than one address ("Reyes, Dana") is encoded too.
+  auto comma = mail_headers({"dana@t.test", "Reyes, Dana", "s", "t", "h"}, "tollgate@t.test",
+                            date, "1@tollgate");
+  ASSERT_TRUE(comma.ok());
+  EXPECT_EQ((*comma)[1], "To: =?UTF-8?B?UmV5ZXMsIERhbmE=?= <dana@t.test>");
+
+  // An address or a Message-ID with a line break is refused, never cleaned.
+  auto injected = mail_headers({"ana@t.test>\r\nBcc: <evil@x", "", "s", "t", "h"},
+                               "tollgate@t.test", date, "1@tollgate");
+  EXPECT_EQ(injected.status().code(), Code::invalid_argument);
+  EXPECT_EQ(mail_headers(m, "tollgate@t.test", date, "1@x\nBcc: evil@x").status().code(),
+            Code::invalid_argument);
+}
+
+// The whole message as libcurl builds it, read where it arrives: a real SMTP server (python3's
+// aiosmtpd, over STARTTLS with AUTH), after the SMTP session has undone its dot escaping.
+TEST(Mime, TheServerGetsBothAlternativePartsInBase64InShortLinesAndNoInjectedHeader) {
+  testing::TempDir dir;
+  testing::SmtpSink sink(dir.path().string());
+  ASSERT_TRUE(sink.ok()) << "python3-aiosmtpd is needed (scripts/deps.sh installs it)";
+  ::setenv("SSL_CERT_FILE", sink.cert().c_str(), 1);  // read by create()
+  auto client = SmtpClient::create({sink.url(), "Tollgate <tollgate@t.test>"});
+  ::unsetenv("SSL_CERT_FILE");
+  ASSERT_TRUE(client.ok()) << client.status().to_string();
+  std::string text = "plain \xE2\x9C\x93\r\n.a line that starts with a dot\r\n.\r\n" +
+                     std::string(1500, 'x') + "\r\nend";
+  std::string html = "<p>html \xE2\x9C\x93</p>\n.<b>dot</b>\n" + std::string(1500, 'y');
+  MailMessage m{"dana@t.test", "Dána Reyes", "Ação #1\r\nBcc: evil@x", text, html};
+  std::promise<Status> done;
+  (*client)->send(m, [&](Status s) { done.set_value(s); });
+  Status sent = done.get_future().get();
+  ASSERT_TRUE(sent.ok()) << sent.to_string();
+  auto mails = sink.wait_for(1);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].rcpt_tos, std::vector<std::string>{"dana@t.test"}) << "no Bcc recipient";
+  const std::string& msg = mails[0].data;
+
   std::size_t start = 0;
   while (start < msg.size()) {
     std::size_t end = msg.find("\r\n", start);
     ASSERT_NE(end, std::string::npos) << "every line ends with CRLF";
+    EXPECT_EQ(msg.substr(start, end - start).find('\n'), std::string::npos) << "no bare LF";
     EXPECT_LE(end - start, 998u);
     EXPECT_NE(msg[start], '.') << "no line starts with a dot";
     start = end + 2;
   }
+
+  Entity top = entity(msg);
+  EXPECT_EQ(value(top, "From"), "Tollgate <tollgate@t.test>") << msg;
+  EXPECT_EQ(value(top, "To"), "=?UTF-8?B?RMOhbmEgUmV5ZXM=?= <dana@t.test>");
+  std::string subject = value(top, "Subject");
+  ASSERT_TRUE(subject.starts_with("=?UTF-8?B?") && subject.ends_with("?=")) << subject;
+  EXPECT_EQ(base64_decode(subject.substr(10, subject.size() - 12)), "Ação #1  Bcc: evil@x");
+  EXPECT_TRUE(values(top, "Bcc").empty()) << "a line break in the subject is no header";
+  EXPECT_TRUE(std::regex_match(value(top, "Date"),
+                               std::regex(R"([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} )"
+                                          R"(\d{2}:\d{2}:\d{2} \+0000)")))
+      << value(top, "Date");
+  EXPECT_TRUE(std::regex_match(value(top, "Message-ID"), std::regex(R"(<\d+@tollgate>)")))
+      << value(top, "Message-ID");
+  EXPECT_EQ(value(top, "MIME-Version"), "1.0") << "once, ours";
+  EXPECT_EQ(value(top, "Auto-Submitted"), "auto-generated");
+
+  // libcurl's multipart/mixed holds one part: the alternative of the text and the HTML.
+  EXPECT_TRUE(value(top, "Content-Type").starts_with("multipart/mixed; boundary="));
+  std::vector<Entity> outer = parts(top);
+  ASSERT_EQ(outer.size(), 1u) << msg;
+  EXPECT_TRUE(value(outer[0], "Content-Type").starts_with("multipart/alternative; boundary="))
+      << value(outer[0], "Content-Type");
+  std::vector<Entity> alternatives = parts(outer[0]);
+  ASSERT_EQ(alternatives.size(), 2u) << msg;
+  EXPECT_EQ(value(alternatives[0], "Content-Type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(value(alternatives[0], "Content-Transfer-Encoding"), "base64");
+  EXPECT_EQ(decoded(alternatives[0]), text);
+  EXPECT_EQ(value(alternatives[1], "Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(value(alternatives[1], "Content-Transfer-Encoding"), "base64");
+  EXPECT_EQ(decoded(alternatives[1]), html);
 }
 
 TEST(MailContent, AssignmentEscalationAndOutcomeMailsSayWhatHappenedAndEscapeHtml) {
