@@ -6,7 +6,9 @@
 #   scripts/sanitize.sh tsan   ThreadSanitizer (GCC, -O1): the suites where threads meet: the store
 #                              on both backends, the service, several instances on one
 #                              PostgreSQL, and the whole server in-process with its scheduler,
-#                              outbox worker and Slack and SMTP clients (StaleTasks)
+#                              outbox worker and Slack and SMTP clients (StaleTasks), the
+#                              Socket Mode client with its connections and handler threads, and
+#                              the router and admin API in-process over the store's writer
 #                              (build-tsan, only the targets these need)
 # Any report fails the run (halt_on_error, abort_on_error).
 set -euo pipefail
@@ -22,5 +24,5 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 case "$preset" in
   asan) ctest --test-dir build-asan -j "$(nproc)" --output-on-failure ;;
   tsan) ctest --test-dir build-tsan -j "$(nproc)" --output-on-failure \
-          -R "StoreTest|ServiceTest|InstancesTest|PgCluster|Sla\\.|SlaConfig|StaleTasks|WebClient" ;;
+          -R "StoreTest|ServiceTest|InstancesTest|PgCluster|Sla\\.|SlaConfig|StaleTasks|WebClient|SocketModeClientTest|RouterTest|AdminApiTest" ;;
 esac
