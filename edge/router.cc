@@ -138,8 +138,17 @@ void Router::slack_endpoint(http::Request req, http::Respond respond) {
 void Router::dispatch_once(std::string key, const char* reason, http::Request req,
                            http::Respond respond) {
   // Recorded in the store, so that every instance on one database, and this one after a
-  // restart, sees it; before acting, so that a crash in between loses the action (Slack shows
-  // the clicker an error) rather than doubles it.
+  // restart, sees it; before acting, so that a crash in between loses the action (over HTTP
+  // Slack shows the clicker an error; in Socket Mode the redelivery is acknowledged unacted)
+  // rather than doubles it. An answer of 5xx did nothing: the record is undone before it is
+  // sent, so that the redelivery Slack makes of an unacknowledged envelope is handled.
+  respond = [this, key, respond = std::move(respond)](Response r) mutable {
+    if (r.status < 500) return respond(std::move(r));
+    store_.forget(key, [key, respond = std::move(respond), r = std::move(r)](Status s) mutable {
+      if (!s.ok()) spdlog::warn("delivery record {} not undone: {}", key, s.to_string());
+      respond(std::move(r));
+    });
+  };
   store_.remember(std::move(key), [this, reason, req = std::move(req),
                                    respond = std::move(respond)](Status s) mutable {
     if (s.code() == Code::duplicate) {

@@ -2,8 +2,8 @@
 // speaks Slack's Socket Mode protocol, for the tests and the sandbox.
 //
 // TEST-FACING API (stable; reach it through FakeSlack::socket_mode()):
-//   FakeSlack slack;                          // Options::app_token "xapp-1-A0TEST-1-test", app_id
-//   "A0TEST" POST {api_url}/apps.connections.open with "Authorization: Bearer <app_token>"
+//   FakeSlack slack;    // Options::app_token "xapp-1-A0TEST-1-test", app_id "A0TEST"
+//   POST {api_url}/apps.connections.open with "Authorization: Bearer <app_token>"
 //     -> {"ok":true,"url":"ws://127.0.0.1:PORT/link/?ticket=<uuid>&app_id=A0TEST"}
 //   FakeSocketMode& sm = slack.socket_mode();
 //   sm.wait_connections(2, 5s);               // true once 2 connections are open (hello sent)
@@ -11,10 +11,10 @@
 //   auto ack = sm.wait_ack(*id, 5s);          // ack->payload: the ack's "payload" JSON, or ""
 //   auto ack2 = sm.send_and_wait({.type = "slash_commands", .payload = ...,
 //                                 .accepts_response_payload = true}, 5s);
-//   sm.disconnect(conn, "refresh_requested"); // {"type":"disconnect","reason":...}; socket stays
-//   open sm.drop(conn);                            // closes the TCP connection without notice
-//   sm.redeliver(*id);                        // same envelope_id, retry_attempt+1, another
-//   connection sm.open_connections(); sm.connections(); sm.connections_opened(); sm.acks();
+//   sm.disconnect(conn, "refresh_requested"); // {"type":"disconnect",...}; the socket stays open
+//   sm.drop(conn);                            // closes the TCP connection without notice
+//   sm.redeliver(*id);                        // same envelope_id, retry_attempt+1, another conn
+//   sm.open_connections(); sm.connections(); sm.connections_opened(); sm.acks();
 //   sm.unparsed(); sm.sent(conn); sm.clear(); sm.open_url() (a URL without the HTTP call)
 //   sm.lose_acks(true);                       // acks dropped on arrival, as if never written
 // Connections are numbered 1, 2, 3, ... in the order they were accepted (never reused).

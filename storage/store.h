@@ -166,6 +166,9 @@ class Store {
   // Records a delivery key (Slack event_id, action id) as seen. Code::duplicate
   // when it was seen before.
   virtual void remember(std::string key, Done done) = 0;
+  // Undoes remember(key): a delivery recorded but not handled (answered 503, say) is handled
+  // when it comes again. Nothing happens for a key not recorded.
+  virtual void forget(std::string key, Done done) = 0;
 
   virtual void record_message(SlackMessage message, Done done) = 0;
   virtual StatusOr<std::vector<SlackMessage>> messages(TaskNumber number) = 0;

@@ -106,7 +106,9 @@ Status read_sandbox(ProcessOptions& app) {
     return invalid_argument("TOLLGATE_SANDBOX must be on, off or auto, not " + sandbox);
   }
   if (sandbox == "on") app.sandbox = true;
-  if (!app.sandbox && sandbox != "off" && app.bot_token.empty() && app.signing_secret.empty()) {
+  // Any Slack credential (an app token for Socket Mode too) means Slack, not the sandbox.
+  if (!app.sandbox && sandbox != "off" && app.bot_token.empty() && app.signing_secret.empty() &&
+      app.app_token.empty()) {
     app.sandbox = true;
   }
   return {};

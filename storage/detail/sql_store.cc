@@ -105,6 +105,7 @@ class SqlStore final : public Store {
   StatusOr<ChainReport> verify_chain() override;
 
   void remember(std::string key, Done done) override;
+  void forget(std::string key, Done done) override;
 
   void record_message(SlackMessage message, Done done) override;
   StatusOr<std::vector<SlackMessage>> messages(TaskNumber number) override;
@@ -377,6 +378,9 @@ StatusOr<ChainReport> SqlStore::verify_in(Connection& c) {
 
 void SqlStore::remember(std::string key, Done done) {
   submit([key = std::move(key)](Writer& w) { return w.remember(key, now()); }, std::move(done));
+}
+void SqlStore::forget(std::string key, Done done) {
+  submit([key = std::move(key)](Writer& w) { return w.forget(key); }, std::move(done));
 }
 
 void SqlStore::record_message(SlackMessage m, Done done) {

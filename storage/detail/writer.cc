@@ -164,6 +164,10 @@ Status Writer::remember(const std::string& key, Time now) {
   return {};
 }
 
+Status Writer::forget(const std::string& key) {
+  return status_of(run(*conn_, "DELETE FROM seen_deliveries WHERE key = ?", key));
+}
+
 StatusOr<TaskNumber> Writer::next_number() {
   std::optional<TaskNumber> n;
   RETURN_IF_ERROR(query(*conn_,

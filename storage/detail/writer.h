@@ -86,6 +86,7 @@ class Writer {
 
   // What writes do. Code::duplicate when `key` was seen before.
   Status remember(const std::string& key, Time now);
+  Status forget(const std::string& key);
   StatusOr<TaskNumber> next_number();
   // The task as last committed (or written earlier in this transaction).
   StatusOr<Task> task(TaskNumber n);

@@ -32,6 +32,9 @@ inline constexpr const char* kApiToken = "edge-test-token-0123456789abcdef0123";
 
 class EdgeHarness : public ::testing::Test {
  protected:
+  // False: the workspace is not known yet (auth.test has not answered), until a test sets it.
+  bool workspace_known_ = true;
+
   void SetUp() override {
     auto s = open_store("sqlite:" + dir_.file("edge.db"));
     ASSERT_TRUE(s.ok()) << s.status().to_string();
@@ -42,7 +45,7 @@ class EdgeHarness : public ::testing::Test {
         *store_, std::make_shared<Engine>(world_.dir, world_.clock, delegations), delegations);
     ASSERT_TRUE(service_->load_delegations().ok());
     identity_ = std::make_unique<Identity>(world_.dir, *store_, nullptr, world_.clock);
-    identity_->set_workspace(kTeam, "");
+    if (workspace_known_) identity_->set_workspace(kTeam, "");
     // Slack's signatures are fresh in real time, as in the process (process.cc).
     router_ = std::make_unique<Router>(RouterOptions{kSigningSecret}, *service_, *store_,
                                        *identity_, nullptr, metrics_, system_clock_);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "slack/actions.h"
+#include "slack/socket_mode.h"
 #include "tests/unit/edge_harness.h"
 
 namespace tollgate::testing {
@@ -172,6 +173,30 @@ TEST_F(RouterTest, SocketModeEnvelopesSkipTheSignatureButNotTheTeamCheck) {
       call(request("POST", "/slack/commands", foreign, {{"Content-Type", kForm}}), true).status,
       403);
   EXPECT_EQ(call(request("GET", "/healthz"), true).status, 404);
+}
+
+// Socket Mode before the workspace is known (auth.test has not answered yet): a click is
+// answered 503, so not acknowledged, and Slack delivers it again; once the workspace is known,
+// that redelivery is acted on, and a third delivery is a duplicate. The envelope's record is
+// undone with the 503 (edge/router.cc, dispatch_once): without that, the redelivery would be
+// taken for a duplicate and the click lost.
+class RouterBeforeAuthTest : public RouterTest {
+ protected:
+  RouterBeforeAuthTest() { workspace_known_ = false; }
+};
+
+TEST_F(RouterBeforeAuthTest, AnEnvelopeAnswered503IsActedOnWhenSlackDeliversItAgain) {
+  TaskNumber n = open(github_admin_for("ana"));
+  http::Request req = request("POST", "/slack/interactions", click("approve", n),
+                              {{"Content-Type", kForm}, {slack::kEnvelopeIdHeader, "Env0AGAIN"}});
+  EXPECT_EQ(call(req, /*envelope=*/true).status, 503);
+  EXPECT_TRUE(untouched(n));
+  identity_->set_workspace(kTeam, "");
+  EXPECT_EQ(call(req, true).status, 200);
+  EXPECT_EQ(task(n).steps[0].decided_by, "dana");
+  EXPECT_EQ(call(req, true).status, 200);
+  EXPECT_TRUE(contains(metrics_.render(), "tollgate_slack_rejected_total{reason=\"redelivery\"} 1"))
+      << metrics_.render();
 }
 
 TEST_F(RouterTest, HealthReadinessMetricsAndUnknownPaths) {
