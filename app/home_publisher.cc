@@ -53,12 +53,15 @@ struct HomePublisher::Impl : std::enable_shared_from_this<HomePublisher::Impl> {
     done.limit = 40;
     done.newest_first = true;
     auto c = store.tasks(done);
-    if (!o.ok() || !c.ok()) {
-      spdlog::warn("home: cannot read {}'s tasks", person);
+    // The My access tab's rows (and its count, shown on every tab).
+    auto held = store.holdings({.person = person});
+    if (!o.ok() || !c.ok() || !held.ok()) {
+      spdlog::warn("home: cannot read {}'s tasks or access", person);
       return;
     }
     tasks.open = std::move(*o);
     tasks.completed = std::move(*c);
+    tasks.access = std::move(*held);
     slack::kit::HomeView view = slack::home_view(*engine(), tasks, person, v.tab, v.page);
     slack.call(
         "views.publish", slack::kit::views_publish(v.slack_user_id, view),

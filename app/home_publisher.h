@@ -1,6 +1,8 @@
 // Keeps each user's App Home current: published when they open it (or pick a
-// tab or page), and again, debounced, whenever their tasks change, for the
-// users who have opened it since the process started.
+// tab or page), and again, debounced, whenever their tasks or their access
+// change (TaskService's commit hook names the subject of a decision, and the
+// holder of a change of the ledger), for the users who have opened it since
+// the process started.
 //
 // The home view is derived from the store, so nothing of it needs to be
 // durable: a user who opens the tab after a restart gets it fresh.
@@ -32,7 +34,7 @@ class HomePublisher {
   // The user opened the tab, or chose a tab ("" keeps theirs) and a page.
   void show(const std::string& slack_user_id, const PersonId& person, const std::string& tab,
             int page);
-  // These people's tasks changed: republish for those who are looking.
+  // These people's tasks or access changed: republish for those who are looking.
   void changed(const std::vector<PersonId>& people);
   void stop();
 

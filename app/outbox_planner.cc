@@ -81,9 +81,40 @@ void plan_update(const Effect&, const PlanInput& in, Planned& out) {
 void plan_notify(const Effect& e, const PlanInput& in, Planned& out) {
   auto channel = dm_channel(e, in, out);
   if (!channel) return;
-  slack::kit::Message m = slack::notification(in.engine, in.task, e.recipient,
-                                              data_or_empty(e, "event"), data_or_empty(e, "by"));
+  std::optional<slack::Shortened> shortened;
+  if (e.get("duration") != nullptr && e.get("duration_by") != nullptr)
+    shortened = slack::Shortened{*e.get("duration"), *e.get("duration_by")};
+  slack::kit::Message m =
+      slack::notification(in.engine, in.task, e.recipient, data_or_empty(e, "event"),
+                          data_or_empty(e, "by"), shortened);
   out.calls.push_back(dm_post(e, *channel, m, "notify", -1));
+}
+
+// A number of the effect's data (`key`), if it is one.
+std::optional<std::int64_t> number_of(const Effect& e, std::string_view key) {
+  const std::string* s = e.get(key);
+  std::int64_t n = 0;
+  if (s == nullptr) return std::nullopt;
+  auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), n);
+  return ec == std::errc() && end == s->data() + s->size() ? std::optional(n) : std::nullopt;
+}
+
+// A holder told of their own access, in their DM. The effect's task (the one
+// that granted the access, or the one that removes it) may be closed: the
+// notice is about the access, not the task.
+void plan_access_notice(const Effect& e, const PlanInput& in, Planned& out) {
+  auto channel = dm_channel(e, in, out);
+  if (!channel) return;
+  slack::AccessNotice n;
+  n.event = data_or_empty(e, "event");
+  n.app = data_or_empty(e, "app");
+  n.resource = data_or_empty(e, "resource");
+  if (auto ms = number_of(e, "expires_at")) n.expires_at = Time(Duration(*ms));
+  n.ending_task = number_of(e, "ending_task").value_or(0);
+  // The removal's task, when it is the one handed in: whoever it waits for.
+  if (n.ending_task != 0 && n.ending_task == in.task.number) n.deprovisioners = in.task.assignees();
+  slack::kit::Message m = slack::access_notice(in.engine, n);
+  out.calls.push_back(dm_post(e, *channel, m, "access", -1));
 }
 
 // A comment, into the thread of every posted copy but the one it was written in.
@@ -168,6 +199,7 @@ constexpr std::pair<EffectKind, Planner> kPlanners[] = {
     {EffectKind::assign, plan_assign}, {EffectKind::update_messages, plan_update},
     {EffectKind::notify, plan_notify}, {EffectKind::post_comment, plan_comment},
     {EffectKind::remind, plan_remind}, {EffectKind::email, plan_email},
+    {EffectKind::access_notice, plan_access_notice},
 };
 
 Planner planner_for(EffectKind kind) {
@@ -183,6 +215,7 @@ bool needs_messages(EffectKind kind) {
   switch (kind) {
     case EffectKind::assign:
     case EffectKind::notify:
+    case EffectKind::access_notice:
       return false;
     case EffectKind::update_messages:
     case EffectKind::post_comment:

@@ -184,7 +184,11 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   // done. Reads here; the planner decides.
   void plan(Delivery& d) {
     const Effect& e = d.item.effect;
-    auto task = store.task(e.task);
+    // An access notice is about the access, filed under the task that granted
+    // or removes it, open or closed; under none (0), an empty task stands in.
+    StatusOr<Task> task = e.kind == EffectKind::access_notice && e.task == 0
+                              ? StatusOr<Task>(Task{})
+                              : store.task(e.task);
     if (!task.ok()) {
       d.failure = task.status();
       return;

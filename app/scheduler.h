@@ -1,5 +1,6 @@
 // The scheduler of stale tasks: reminders, escalations and expiries (the
-// "sla" of policy steps), inside the server.
+// "sla" of policy steps), and of time-bound grants (their end, and the
+// "ends soon" DM before it), inside the server.
 //
 // Each pass reads the open tasks, asks workflow/sla.h what is due at the
 // clock's now, holds back reminders that would fall in the assignee's quiet
@@ -37,6 +38,8 @@ struct SchedulerPass {
   int expired = 0;       // expiries committed
   int quiet = 0;         // reminders held back by quiet hours
   int waiting_zone = 0;  // reminders waiting for the assignee's time zone
+  int access_ended = 0;   // time-bound grants ended (removed, or a deprovisioning task opened)
+  int access_warned = 0;  // holders told their access ends soon
   int refused = 0;       // no longer due when decided (another pass or instance did it)
   int failed = 0;        // store errors; tried again next pass
 };
@@ -55,6 +58,7 @@ class Scheduler {
 
  private:
   void loop();
+  void run_access(SchedulerPass& pass);
 
   TaskService& service_;
   Identity* identity_;

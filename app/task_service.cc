@@ -37,16 +37,162 @@ std::shared_ptr<const Engine> TaskService::engine() const {
   return engine_;
 }
 
+// Opens a task through `open`, after reading what the ledger says about its
+// access; the store then keeps it the only open one of its kind for it.
+template <typename Input, typename Open>
+void open_checked(TaskService& service, Store& store, Input in, const PersonId& subject,
+                  TaskKind kind, Open open, TaskService::Done done, std::string key) {
+  auto facts = service.access_facts(subject, in.app, in.resource, kind);
+  if (!facts.ok()) return done(facts.status());
+  in.facts = std::move(*facts);
+  store.create(
+      [open = std::move(open), in = std::move(in)](const Task*,
+                                                   TaskNumber n) -> StatusOr<Decision> {
+        ASSIGN_OR_RETURN(Decision d, open(in, n));
+        d.one_open = true;
+        return d;
+      },
+      std::move(done), std::move(key));
+}
+
 void TaskService::request(RequestInput in, Done done, std::string key) {
-  store_.create([engine = engine(), in = std::move(in)](
-                    const Task*, TaskNumber n) { return engine->open_request(in, n); },
-                with_hook(std::move(done)), std::move(key));
+  PersonId subject = in.subject.empty() ? in.requester : in.subject;
+  open_checked(
+      *this, store_, std::move(in), subject, TaskKind::grant,
+      [engine = engine()](const RequestInput& i, TaskNumber n) {
+        return engine->open_request(i, n);
+      },
+      with_hook(std::move(done)), std::move(key));
 }
 
 void TaskService::revoke(RevocationInput in, Done done, std::string key) {
-  store_.create([engine = engine(), in = std::move(in)](
-                    const Task*, TaskNumber n) { return engine->propose_revocation(in, n); },
-                with_hook(std::move(done)), std::move(key));
+  PersonId subject = in.subject;
+  open_checked(
+      *this, store_, std::move(in), subject, TaskKind::revoke,
+      [engine = engine()](const RevocationInput& i, TaskNumber n) {
+        return engine->propose_revocation(i, n);
+      },
+      with_hook(std::move(done)), std::move(key));
+}
+
+StatusOr<AccessFacts> TaskService::access_facts(const PersonId& subject, const std::string& app,
+                                                const std::string& resource, TaskKind kind) {
+  AccessFacts f;
+  // The subject's row and their teammates' (the insights' peer facts): only
+  // those are read, however many hold the resource.
+  const Directory& dir = engine()->directory();
+  std::vector<PersonId> people{subject};
+  if (const Person* p = dir.person(subject); p != nullptr && !p->manager.empty()) {
+    for (const Person* r : dir.reports_of(p->manager)) {
+      if (r->id != subject && people.size() < 1000) people.push_back(r->id);
+    }
+  }
+  ASSIGN_OR_RETURN(
+      f.holders,
+      store_.holdings({.app = app, .resource = resource, .people = people, .limit = 1000}));
+  for (const Holding& h : f.holders) {
+    if (h.person == subject) f.held = h;
+  }
+  TaskFilter open{.involving = subject, .kind = kind, .open = true, .limit = 1000};
+  ASSIGN_OR_RETURN(std::vector<Task> tasks, store_.tasks(open));
+  for (const Task& t : tasks) {
+    if (t.subject == subject && t.app == app && t.resource == resource) f.open_task = t.number;
+  }
+  return f;
+}
+
+void TaskService::write_access(AccessWrite w, const PersonId& holder, AccessDone done) {
+  std::function<void(const Decision&)> hook;
+  {
+    std::lock_guard lock(mu_);
+    hook = on_commit_;
+  }
+  auto after = std::make_shared<Decision>();
+  after->task.subject = holder;
+  after->effects = w.effects;
+  store_.write_access(
+      std::move(w.changes), std::move(w.effects),
+      [hook, after, summary = std::move(w.summary), done = std::move(done)](Status s) {
+        if (!s.ok()) return done(std::move(s));
+        if (hook) hook(*after);
+        done(summary);
+      });
+}
+
+void TaskService::end_access(AccessEnd end, AccessDone done) {
+  auto engine = this->engine();
+  PersonId holder = end.holding.person;
+  if (!engine->ends_by_hand(end.holding)) {
+    auto w = engine->end_access(end);
+    if (!w.ok()) return done(w.status());
+    return write_access(std::move(*w), holder, std::move(done));
+  }
+  store_.create(
+      [engine, end](const Task*, TaskNumber n) { return engine->open_access_end(end, n); },
+      with_hook([done = std::move(done)](StatusOr<Decision> d) {
+        if (!d.ok()) return done(d.status());
+        done(d->summary);
+      }));
+}
+
+void TaskService::end_access_of(const PersonId& holder, const std::string& app,
+                                const std::string& resource, const PersonId& actor,
+                                AccessDone done) {
+  auto engine = this->engine();
+  const Directory& dir = engine->directory();
+  if (actor != holder && !dir.is_admin(actor))
+    return done(permission_denied("only the holder or an admin can end this access"));
+  auto rows = store_.holdings({.person = holder, .app = app, .resource = resource, .limit = 1});
+  if (!rows.ok()) return done(rows.status());
+  if (rows->empty()) {
+    const App* a = dir.app(app);
+    const Resource* r = dir.resource(app, resource);
+    return done(Status{Code::not_found, dir.display_name(holder) + " does not hold " +
+                                            (a ? a->name : app) + " / " +
+                                            (r ? r->name : resource)});
+  }
+  const Holding& h = rows->front();
+  if (h.ending_task != 0)
+    return done(conflict("#" + std::to_string(h.ending_task) + " is already removing it"));
+  end_access({h, "done", actor}, std::move(done));
+}
+
+void TaskService::warn_access(const Holding& holding, Store::Done done) {
+  write_access(engine()->warn_access(holding), holding.person,
+               [done = std::move(done)](StatusOr<std::string> s) { done(s.status()); });
+}
+
+Status TaskService::seed_access(const Directory& dir, Time now) {
+  ASSIGN_OR_RETURN(std::vector<Holding> rows, store_.holdings({.limit = 100000}));
+  std::vector<AccessChange> changes;
+  auto change = [&](AccessChange::Op op, Holding h) {
+    changes.push_back(
+        {op, std::move(h), PersonId(kSystemActor), now, 0, "configuration", false, {}});
+  };
+  auto in_config = [&](const Holding& h) {
+    for (const Grant& g : dir.grants) {
+      if (g.person == h.person && g.app == h.app && g.resource == h.resource) return true;
+    }
+    return false;
+  };
+  for (const Holding& h : rows) {
+    if (h.how == GrantSource::configuration && !in_config(h)) change(AccessChange::Op::unseed, h);
+  }
+  for (const Grant& g : dir.grants) {
+    Holding h{g.person,
+              g.app,
+              g.resource,
+              g.since.value_or(now),
+              std::nullopt,
+              0,
+              GrantSource::configuration,
+              g.last_used};
+    bool held = false;
+    for (const Holding& r : rows) held = held || r.same_access(h);
+    if (!held) change(AccessChange::Op::seed, std::move(h));
+  }
+  if (changes.empty()) return {};
+  return write_access_and_wait(store_, std::move(changes));
 }
 
 void TaskService::act(TaskNumber task, Command cmd, Done done, std::string key) {

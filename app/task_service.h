@@ -46,8 +46,35 @@ class TaskService {
   std::shared_ptr<const Engine> engine() const;
   Store& store() { return store_; }
 
+  // Requests and revocations are checked against the access ledger first
+  // (RequestInput::facts, read here from the store; whatever the caller put
+  // there is replaced), and the store refuses a second open task of the same
+  // kind for the same access in the transaction that would open it.
   void request(RequestInput in, Done done, std::string dedupe_key = {});
   void revoke(RevocationInput in, Done done, std::string dedupe_key = {});
+
+  // --- The access ledger.
+  // What the ledger says about `subject`'s access to app/resource, and their
+  // open task of `kind` for it.
+  StatusOr<AccessFacts> access_facts(const PersonId& subject, const std::string& app,
+                                     const std::string& resource, TaskKind kind);
+  // Ends access `holder` holds on app/resource: "done" (by the holder, or an
+  // admin for them) or "expired" (by kSystemActor, once its end has passed).
+  // An app that removes access by itself: the row goes; a manual app: a
+  // deprovisioning task opens. Either way at most once (the change is guarded
+  // on the end that was read). `done` gets the line for the actor.
+  using AccessDone = std::function<void(StatusOr<std::string>)>;
+  void end_access(AccessEnd end, AccessDone done);
+  // Reads the row, checks who may end it (the holder or an admin), then end_access.
+  void end_access_of(const PersonId& holder, const std::string& app, const std::string& resource,
+                     const PersonId& actor, AccessDone done);
+  // Tells the holder their access ends soon, once (guarded).
+  void warn_access(const Holding& holding, Store::Done done);
+  // Brings the ledger's rows from the configuration in line with `dir.grants`:
+  // new ones seeded (unless the person holds the access already), those no
+  // longer in the configuration removed. At every start (the process reads
+  // its configuration once). Idempotent, so instances may start together.
+  Status seed_access(const Directory& dir, Time now);
   // Every command on a task, from every way in (Slack, /tasks, the admin API,
   // the scheduler), comes through here. Need to know: a person not involved in
   // the task (engine.h, involved()) gets task_not_shown(), the very answer a
@@ -82,6 +109,8 @@ class TaskService {
 
  private:
   Done with_hook(Done done);
+  // Writes an AccessWrite, then runs the commit hook as a decision about the holder would.
+  void write_access(AccessWrite w, const PersonId& holder, AccessDone done);
 
   Store& store_;
   mutable std::mutex mu_;

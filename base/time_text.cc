@@ -37,7 +37,8 @@ std::optional<Duration> parse_duration(std::string_view text) {
     total += unit->size * n;
     p = next + 1;
   }
-  if (total <= Duration::zero()) return std::nullopt;
+  // At most ten years: an end far beyond that is a typo, and would not print.
+  if (total <= Duration::zero() || total > std::chrono::days(3653)) return std::nullopt;
   return total;
 }
 

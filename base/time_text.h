@@ -12,7 +12,7 @@
 namespace tollgate {
 
 // "90s", "30m", "8h", "7d", "2w", or a sum of those without spaces ("1d12h").
-// nullopt for anything else, including zero and negative values.
+// nullopt for anything else, including zero, negative values and more than ten years.
 std::optional<Duration> parse_duration(std::string_view text);
 // An exact form in days, hours, minutes and seconds: "8h", "1d12h", "14d".
 std::string format_duration(Duration d);

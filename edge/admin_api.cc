@@ -296,6 +296,10 @@ Response invalid(const std::string& message) {
   return error(400, "invalid_argument", message);
 }
 
+Response not_a_duration(const std::string& text) {
+  return invalid("field `duration`: \"" + text + "\" is not a duration such as \"8h\" or \"7d\"");
+}
+
 // ---- The endpoints ----
 
 // One request being answered: the request, its path parameters (parsed and
@@ -337,10 +341,7 @@ void open_request(Call& c) {
   if (!body.error().ok()) return c.respond(error(body.error()));
   if (!duration.empty()) {
     in.duration = parse_duration(duration);
-    if (!in.duration) {
-      return c.respond(invalid("field `duration`: \"" + duration +
-                               "\" is not a duration such as \"8h\" or \"7d\""));
-    }
+    if (!in.duration) return c.respond(not_a_duration(duration));
   }
   c.service.request(in, decided(c, 201));
 }
@@ -435,7 +436,12 @@ void act_on_task(Call& c) {
   std::string action = body.str("action", true);
   cmd.comment = body.str("comment", false);
   cmd.to = body.str("to", false);
+  std::string duration = body.str("duration", false);
   if (!body.error().ok()) return c.respond(error(body.error()));
+  if (!duration.empty()) {
+    cmd.duration = parse_duration(duration);
+    if (!cmd.duration) return c.respond(not_a_duration(duration));
+  }
   auto a = parse_action(action);
   if (!a || *a == Action::comment || *a == Action::edit_comment || *a == Action::delete_comment) {
     return c.respond(
@@ -444,6 +450,8 @@ void act_on_task(Call& c) {
                 "deprovisioned, wont_deprovision, reassign, cancel"));
   }
   cmd.action = *a;
+  if (cmd.duration && cmd.action != Action::approve)
+    return c.respond(invalid("field `duration` is only for the action approve"));
   cmd.source = "api";
   c.service.act(c.task, cmd, decided(c, 200));
 }
@@ -570,6 +578,104 @@ void audit(Call& c) {
   c.respond(Response::json(200, json::text(b)));
 }
 
+// The filter of GET /api/v1/grants from its query; an error names the
+// parameter. `expiring_before` is an instant, or a duration from now ("24h").
+StatusOr<AccessFilter> grant_filter(const http::Request& req, Time now) {
+  AccessFilter f;
+  f.person = param(req, "person");
+  f.app = param(req, "app");
+  f.resource = param(req, "resource");
+  if (!f.resource.empty() && f.app.empty())
+    return invalid_argument("parameter `resource` needs `app`");
+  if (std::string e = param(req, "expiring_before"); !e.empty()) {
+    if (auto at = parse_iso8601(e)) {
+      f.expiring_before = *at;
+    } else if (auto in = parse_duration(e)) {
+      f.expiring_before = now + *in;
+    } else {
+      return invalid_argument("parameter `expiring_before`: \"" + e +
+                              "\" is not an instant (2026-12-24T18:00:00Z) or a duration from "
+                              "now (24h)");
+    }
+  }
+  f.limit = 500;
+  if (std::string l = param(req, "limit"); !l.empty()) {
+    auto n = number(l);
+    if (!n || *n < 1 || *n > 500) return invalid_argument("parameter `limit` must be 1 to 500");
+    f.limit = static_cast<int>(*n);
+  }
+  return f;
+}
+
+void write_holding(json::Writer& w, const Holding& h) {
+  w.StartObject();
+  json::kv(w, "person", h.person);
+  json::kv(w, "app", h.app);
+  json::kv(w, "resource", h.resource);
+  write_time(w, "since", h.since);
+  write_time(w, "expires_at", h.expires_at);
+  json::key(w, "granted_by_task");
+  if (h.task != 0) {
+    w.Int64(h.task);
+  } else {
+    w.Null();
+  }
+  json::kv(w, "how", grant_source_name(h.how));
+  write_time(w, "last_used", h.last_used);
+  json::key(w, "ending_task");
+  if (h.ending_task != 0) {
+    w.Int64(h.ending_task);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+}
+
+// GET /api/v1/grants?person=&app=&resource=&expiring_before=&limit=
+void list_grants(Call& c) {
+  auto f = grant_filter(c.req, c.engine->clock().now());
+  if (!f.ok()) return c.respond(error(f.status()));
+  auto rows = c.store.holdings(*f);
+  if (!rows.ok()) return c.respond(error(rows.status()));
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  json::key(w, "grants");
+  w.StartArray();
+  for (const Holding& h : *rows) write_holding(w, h);
+  w.EndArray();
+  // The ledger has no cursor: a full page says there may be more, to narrow the filter.
+  w.Key("truncated");
+  w.Bool(static_cast<int>(rows->size()) == f->limit);
+  w.EndObject();
+  c.respond(Response::json(200, json::text(b)));
+}
+
+// POST /api/v1/grants/end {person, app, resource, by?}: `by` (an admin, or
+// the holder; default the holder) ends the access now, as "I'm done" does.
+void end_grant(Call& c) {
+  Body body;
+  if (Status s = body.parse(c.req.body); !s.ok()) return c.respond(error(s));
+  std::string person = body.str("person", true);
+  std::string app = body.str("app", true);
+  std::string resource = body.str("resource", true);
+  std::string by = body.str("by", false);
+  if (!body.error().ok()) return c.respond(error(body.error()));
+  if (by.empty()) by = person;
+  if (c.engine->directory().person(by) == nullptr)
+    return c.respond(invalid("field `by`: unknown person \"" + by + "\""));
+  c.service.end_access_of(person, app, resource, by,
+                          [respond = c.respond](StatusOr<std::string> said) {
+                            if (!said.ok()) return respond(error(said.status()));
+                            rapidjson::StringBuffer b;
+                            json::Writer w(b);
+                            w.StartObject();
+                            json::kv(w, "summary", *said);
+                            w.EndObject();
+                            respond(Response::json(200, json::text(b)));
+                          });
+}
+
 // ---- The route table ----
 
 struct Route {
@@ -591,6 +697,8 @@ constexpr Route kRoutes[] = {
     {"PUT", "/api/v1/people/{person}/delegation", set_delegation},
     {"DELETE", "/api/v1/people/{person}/delegation", end_delegation},
     {"GET", "/api/v1/audit", audit},
+    {"GET", "/api/v1/grants", list_grants},
+    {"POST", "/api/v1/grants/end", end_grant},
 };
 
 std::vector<std::string_view> segments(std::string_view path) {

@@ -9,12 +9,18 @@
 //   GET    /api/v1/tasks?assignee=&involving=&state=&kind=&after=&limit=
 //   GET    /api/v1/tasks/42                   fields, steps (the execution plan), comments,
 //                                              insights, history
-//   POST   /api/v1/tasks/42/actions           {actor, action, comment?, to?}
+//   POST   /api/v1/tasks/42/actions           {actor, action, comment?, to?, duration?}
+//                                              (duration: approve for less, "4h")
 //   POST   /api/v1/tasks/42/comments          {author, text}
 //   GET    /api/v1/delegations
 //   GET|PUT|DELETE /api/v1/people/dana/delegation   PUT {delegate, until, by?}; DELETE ?by=
 //   GET    /api/v1/audit?since=&limit=        the event history, oldest first, with its hash
 //                                              chain
+//   GET    /api/v1/grants?person=&app=&resource=&expiring_before=&limit=
+//                                              the access ledger (expiring_before: an instant,
+//                                              or a duration from now such as "24h")
+//   POST   /api/v1/grants/end                 {person, app, resource, by?}: ends access now
+//                                              ("I'm done"; by: the holder or an admin)
 //
 // Authorization: "Bearer <TOLLGATE_API_TOKEN>", compared in constant time; the
 // API is disabled (404) when no token is configured. Errors are

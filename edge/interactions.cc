@@ -10,6 +10,7 @@
 #include "app/identity.h"
 #include "app/task_service.h"
 #include "base/metrics.h"
+#include "base/time_text.h"
 #include "edge/slack_context.h"
 #include "edge/tasks_command.h"
 #include "slack/actions.h"
@@ -151,6 +152,8 @@ bool open_form_first(SlackContext& ctx, const slack::Interaction& in, const std:
   std::optional<slack::kit::Modal> view;
   if (action_id == slack::kReassign) {
     view = slack::reassign_modal(*task, ref.step);
+  } else if (action_id == slack::kApproveFor) {
+    view = slack::approve_for_modal(*task, ref.step);
   } else if (action_id == slack::kViewDetails) {
     view = slack::details_modal(*engine, *task, person);
   } else if (action && reason_required(*task, ref.step, *action)) {
@@ -187,9 +190,66 @@ void decide_click(SlackContext& ctx, const slack::Interaction& in, Action action
   });
 }
 
+// ---- A button on access held (the "ends soon" DM, the App Home's rows) ----
+//
+// The value names the access only: it is always the clicker's own.
+
+// "I'm done": ends the clicker's access now; the notice clicked on loses its
+// buttons. Acknowledged once the end is committed.
+void access_done(SlackContext& ctx, const slack::Interaction& in, const slack::AccessRef& ref,
+                 const std::string& person, http::Respond respond) {
+  SlackContext* c = &ctx;
+  ctx.service.end_access_of(
+      person, ref.app, ref.resource, person,
+      [c, in, ref, respond](StatusOr<std::string> done) {
+        count_decision(c->metrics, "done", done.status().code());
+        if (done.code() == Code::unavailable) {
+          respond(unavailable_response());
+          return c->tell(in, "Tollgate could not record that (" + done.status().message() +
+                                 "). Please try again.");
+        }
+        respond(Response::empty(200));
+        if (!done.ok()) return c->tell(in, done.status().message());
+        c->tell(in, *done);
+        bool on_message = in.container_type == "message" && !in.channel_id.empty() &&
+                          !in.message_ts.empty();
+        if (c->slack == nullptr || !on_message) return;
+        auto engine = c->service.engine();
+        slack::AccessNotice ended{"ended", ref.app, ref.resource, {}, 0, {},
+                                  engine->clock().now()};
+        c->slack->call("chat.update",
+                       slack::kit::update_message(in.channel_id, in.message_ts,
+                                                  slack::access_notice(*engine, ended)),
+                       [](slack::ApiResult r) {
+                         if (!r.ok())
+                           spdlog::warn("could not update the notice: {}", r.status.to_string());
+                       });
+      });
+}
+
+// Extend… and I'm done. False for any other action.
+bool on_access_action(SlackContext& ctx, const slack::Interaction& in,
+                      const slack::ActionItem& item, const std::string& person,
+                      http::Respond& respond) {
+  if (item.action_id != slack::kAccessExtend && item.action_id != slack::kAccessDone) return false;
+  auto ref = slack::parse_access_ref(item.value);
+  if (!ref) {
+    respond(Response::text(400, "malformed access reference\n"));
+    return true;
+  }
+  if (item.action_id == slack::kAccessDone) {
+    access_done(ctx, in, *ref, person, std::move(respond));
+    return true;
+  }
+  respond(Response::empty(200));
+  open_view(ctx, in, slack::extend_modal(ctx.service.engine()->directory(), ref->app, ref->resource));
+  return true;
+}
+
 void on_block_action(SlackContext& ctx, const slack::Interaction& in, const slack::ActionItem& item,
                      const std::string& person, http::Respond respond) {
   if (in.view && in.view->type == "home" && on_home_action(ctx, in, item, person, respond)) return;
+  if (on_access_action(ctx, in, item, person, respond)) return;
   std::string action_id = item.action_id;
   std::string value = item.value;
   if (action_id == slack::kMoreActions) {  // overflow: "<action>:<task>:<step>"
@@ -200,7 +260,8 @@ void on_block_action(SlackContext& ctx, const slack::Interaction& in, const slac
   }
   auto ref = slack::parse_task_ref(value);
   std::optional<Action> action = parse_action(action_id);
-  bool modal_only = action_id == slack::kReassign || action_id == slack::kViewDetails;
+  bool modal_only = action_id == slack::kReassign || action_id == slack::kViewDetails ||
+                    action_id == slack::kApproveFor;
   if (!modal_only && (!action || *action == Action::comment || *action == Action::reassign)) {
     // Not one of ours (a checkbox, a link button): acknowledge and ignore.
     return respond(Response::empty(200));
@@ -288,18 +349,85 @@ bool read_reassign(SlackContext& ctx, const slack::ViewInfo& view, const std::st
   return true;
 }
 
-// Decides a reason or reassignment form; the modal closes once it is committed.
+// Decides a reason, reassignment or "Approve for…" form; the modal closes
+// once it is committed. A refusal is shown under the form's main input.
 void decide_form(SlackContext& ctx, TaskNumber task, const Command& cmd, http::Respond respond) {
   std::string name(action_name(cmd.action));
+  std::string_view main_input = cmd.action == Action::reassign ? slack::kAssigneeBlock
+                                : cmd.duration                 ? slack::kDurationBlock
+                                                               : slack::kReasonBlock;
   Metrics* metrics = &ctx.metrics;
-  ctx.service.act(task, cmd, [metrics, name, respond, action = cmd.action](StatusOr<Decision> d) {
+  ctx.service.act(task, cmd, [metrics, name, respond, main_input](StatusOr<Decision> d) {
     count_decision(*metrics, name, d.status().code());
     if (d.ok()) return respond(Response::empty(200));  // closes the modal
     if (d.code() == Code::unavailable) return respond(unavailable_response());
-    respond(modal_error(action == Action::reassign && d.code() != Code::conflict
-                            ? slack::kAssigneeBlock
-                            : slack::kReasonBlock,
+    respond(modal_error(main_input == slack::kAssigneeBlock && d.code() == Code::conflict
+                            ? slack::kReasonBlock
+                            : main_input,
                         d.status().message()));
+  });
+}
+
+// The duration of a form's kDurationBlock: a select's option, or typed ("4h").
+std::optional<Duration> chosen_duration(const slack::ViewInfo& view) {
+  const slack::StateValue* v = input(view, slack::kDurationBlock, slack::kDurationInput);
+  if (v == nullptr) return std::nullopt;
+  std::string text = !v->selected_option.empty() ? v->selected_option : v->value;
+  std::erase_if(text, [](char ch) { return ch == ' ' || ch == '\t'; });
+  return parse_duration(text);
+}
+inline constexpr const char* kBadDuration = "Give a duration such as 4h, 1d or 2w.";
+
+// "Approve for…": the task's step, approved for the duration chosen.
+bool read_approve_for(const slack::ViewInfo& view, Command& cmd, TaskNumber& task,
+                      http::Respond& respond) {
+  auto ref = slack::parse_task_ref(view.private_metadata);
+  if (!ref) {
+    respond(Response::text(400, "malformed private_metadata\n"));
+    return false;
+  }
+  cmd.duration = chosen_duration(view);
+  if (!cmd.duration) {
+    respond(modal_error(slack::kDurationBlock, kBadDuration));
+    return false;
+  }
+  cmd.action = Action::approve;
+  cmd.step = step_of(*ref);
+  task = ref->task;
+  return true;
+}
+
+// "Extend…": a request by the clicker for the access named, which the service
+// turns into an extension (the access is held with an end). The modal closes
+// once the request is committed; a refusal is shown in it.
+void submit_extend(SlackContext& ctx, const slack::ViewInfo& view, const std::string& person,
+                   const std::string& reason, http::Respond respond) {
+  auto ref = slack::parse_access_ref(view.private_metadata);
+  if (!ref) return respond(Response::text(400, "malformed private_metadata\n"));
+  std::optional<Duration> duration = chosen_duration(view);
+  if (!duration) return respond(modal_error(slack::kDurationBlock, kBadDuration));
+  if (reason.empty()) return respond(modal_error(slack::kReasonBlock, "Say why you need more time."));
+  // An old notice's button, once the access is gone: not a new request in disguise.
+  auto held = ctx.store.holdings(
+      {.person = person, .app = ref->app, .resource = ref->resource, .limit = 1});
+  if (held.code() == Code::unavailable) return respond(unavailable_response());
+  if (held.ok() && held->empty()) {
+    return respond(modal_error(slack::kDurationBlock,
+                               "You no longer hold this access: request it anew instead."));
+  }
+  RequestInput req;
+  req.requester = person;
+  req.subject = person;
+  req.app = ref->app;
+  req.resource = ref->resource;
+  req.justification = reason;
+  req.duration = duration;
+  Metrics* metrics = &ctx.metrics;
+  ctx.service.request(std::move(req), [metrics, respond](StatusOr<Decision> d) {
+    count_decision(*metrics, "request", d.status().code());
+    if (d.ok()) return respond(Response::empty(200));  // closes the modal
+    if (d.code() == Code::unavailable) return respond(unavailable_response());
+    respond(modal_error(slack::kReasonBlock, d.status().message()));
   });
 }
 
@@ -327,6 +455,10 @@ void on_view_submission(SlackContext& ctx, const slack::Interaction& in, const s
     task = ref->task;
   } else if (view.callback_id == slack::kReassignModal) {
     if (!read_reassign(ctx, view, reason, cmd, task, respond)) return;
+  } else if (view.callback_id == slack::kApproveForModal) {
+    if (!read_approve_for(view, cmd, task, respond)) return;
+  } else if (view.callback_id == slack::kExtendModal) {
+    return submit_extend(ctx, view, person, reason, std::move(respond));
   } else {
     return respond(Response::empty(200));  // not one of ours
   }

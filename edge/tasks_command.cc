@@ -74,7 +74,11 @@ std::string tasks_help() {
          "• `/tasks request github/admin [for @user] [8h] [--emergency] -- why` — ask for access\n"
          "• `/tasks revoke @user aws/prod-admin -- reason` — propose removing someone's access\n"
          "• `/tasks delegate @user until 2026-12-24` — out of office: your new reviews go to "
-         "them until the end of that day; `/tasks delegate off` ends it";
+         "them until the end of that day; `/tasks delegate off` ends it\n"
+         "• `/tasks approve 42 --for 4h -- comment` — approve for less time than asked\n"
+         "• `/tasks access [@user]` — access held and when it ends: yours, or a report's\n"
+         "• `/tasks extend aws/staging 8h -- why` — ask to keep time-bound access longer\n"
+         "• `/tasks done aws/staging` — you no longer need that access: it ends now";
 }
 
 namespace {
@@ -230,10 +234,30 @@ bool command_action(Action a) {
          a != Action::expire;
 }
 
+// `--for <duration>` of `/tasks approve`: approve for less than was asked.
+Status parse_for(TasksCommand& c, std::string_view duration) {
+  if (c.action != Action::approve) {
+    return invalid_argument("`--for` goes with approve only: `/tasks approve 42 --for 4h`");
+  }
+  if (duration.empty()) {
+    return invalid_argument("Say how long after `--for`: `/tasks approve 42 --for 4h`");
+  }
+  c.duration = parse_duration(duration);
+  if (!c.duration) {
+    return invalid_argument("`" + std::string(duration) +
+                            "` is not a duration such as 30m, 4h, 7d or 2w");
+  }
+  return {};
+}
+
 StatusOr<TasksCommand> parse_act(TasksCommand c, std::string_view verb, std::string_view rest) {
   auto [numbers, comment] = split_dashes(rest);
   c.text = comment;
   for (std::string_view w = next_word(numbers); !w.empty(); w = next_word(numbers)) {
+    if (w == "--for") {
+      if (Status s = parse_for(c, next_word(numbers)); !s.ok()) return s;
+      continue;
+    }
     auto n = parse_task_number(w);
     if (!n)
       return invalid_argument("`" + std::string(w) +
@@ -326,6 +350,47 @@ StatusOr<TasksCommand> parse_delegate(TasksCommand c, std::string_view rest) {
   return c;
 }
 
+// `/tasks access` (yours) or `/tasks access @user`.
+StatusOr<TasksCommand> parse_access(TasksCommand c, std::string_view rest) {
+  std::string_view who = next_word(rest);
+  if (who.empty()) return c;
+  auto u = parse_user_ref(who);
+  if (!u || !rest.empty()) return invalid_argument("Usage: `/tasks access [@user]`");
+  c.user = *u;
+  return c;
+}
+
+// `/tasks extend app/resource [8h] [--] why…`: the justification after `--`,
+// or the words after the target and duration.
+StatusOr<TasksCommand> parse_extend(TasksCommand c, std::string_view rest) {
+  constexpr const char* kUsage =
+      "Usage: `/tasks extend app/resource [8h] -- why` (the justification is required)";
+  auto [words, why] = split_dashes(rest);
+  c.target = std::string(next_word(words));
+  std::string_view after_target = words;  // next_word leaves no leading space
+  if (auto d = parse_duration(next_word(words))) {
+    c.duration = d;
+  } else {
+    words = after_target;  // no duration: the justification starts here
+  }
+  if (why.empty()) {
+    why = std::string(words.substr(0, words.find_last_not_of(" \t\n") + 1));
+  } else if (std::string_view extra = next_word(words); !extra.empty()) {
+    return invalid_argument("I don't understand `" + std::string(extra) + "`. " + kUsage);
+  }
+  c.text = why;
+  if (c.target.empty() || c.text.empty()) return invalid_argument(kUsage);
+  return c;
+}
+
+// `/tasks done app/resource`: end your own access now.
+StatusOr<TasksCommand> parse_end(TasksCommand c, std::string_view rest) {
+  c.target = std::string(next_word(rest));
+  if (c.target.empty() || !rest.empty())
+    return invalid_argument("Usage: `/tasks done app/resource`");
+  return c;
+}
+
 StatusOr<TasksCommand> parse_comment(TasksCommand c, std::string_view rest) {
   std::string_view task = next_word(rest);
   if (task.empty() || rest.empty()) return invalid_argument("Usage: `/tasks comment 42 text…`");
@@ -348,6 +413,11 @@ StatusOr<TasksCommand> parse_tasks_command(std::string_view text) {
     c.verb = Verb::list;
     return parse_list(std::move(c), rest);
   }
+  // `/tasks done` alone is the completed list (a tab alias); with a target it ends access.
+  if (verb == "done" && !rest.empty()) {
+    c.verb = Verb::end;
+    return parse_end(std::move(c), rest);
+  }
   for (std::size_t i = 0; i < kTabAliases; ++i) {
     const auto& [word, name] = kTabs[i];
     if (verb == word) {  // "/tasks requests" is "/tasks list requests"
@@ -369,6 +439,8 @@ StatusOr<TasksCommand> parse_tasks_command(std::string_view text) {
       {"reassign", Verb::reassign, parse_reassign},
       {"delegate", Verb::delegate, parse_delegate},
       {"comment", Verb::comment, parse_comment},
+      {"access", Verb::access, parse_access},
+      {"extend", Verb::extend, parse_extend},
   };
   for (const auto& [word, v, parse] : kVerbs) {
     if (verb != word) continue;
@@ -455,6 +527,12 @@ class Run {
         return revoke(cmd);
       case Verb::delegate:
         return delegate(cmd);
+      case Verb::access:
+        return access(cmd);
+      case Verb::extend:
+        return extend(cmd);
+      case Verb::end:
+        return end(cmd);
     }
   }
 
@@ -506,6 +584,7 @@ class Run {
 
   void act(const TasksCommand& cmd) {
     Command act{cmd.action, person_, cmd.text, {}, std::nullopt, "command", {}, {}};
+    act.duration = cmd.duration;  // `approve … --for 4h`
     std::string name(action_name(cmd.action));
     // No step in the text: each task is pinned to the step open as the command
     // arrives (TaskService::act_many), so a second `/tasks approve 42` after the
@@ -597,6 +676,106 @@ class Run {
       }
     }
     answer_.reply("You have no delegate. `/tasks delegate @user until 2026-12-24` sets one.");
+  }
+
+  // `/tasks access [@user]`: the ledger's rows of the person, each with its end.
+  // Shown to the person themself, a manager up their chain and an admin; an
+  // owner of apps sees the rows of those apps only. Anyone else is refused.
+  void access(const TasksCommand& cmd) {
+    PersonId whose = person_;
+    if (!cmd.user.slack_user_id.empty() || !cmd.user.person.empty()) {
+      auto p = person_of(cmd.user);
+      if (!p.ok()) return answer_.reply(p.status().message());
+      whose = *p;
+    }
+    bool everything = whose == person_ || dir_.is_admin(person_) || manages(person_, whose);
+    std::vector<std::string> apps = owned_apps();
+    if (!everything && apps.empty()) {
+      return answer_.reply(
+          "You can see your own access, your reports' (as their manager) and, "
+          "as an app owner, the access to your apps: not " +
+          dir_.display_name(whose) + "'s.");
+    }
+    auto rows = ctx_.store.holdings({.person = whose});
+    if (!rows.ok()) return answer_.unavailable();
+    std::vector<const Holding*> shown;
+    for (const Holding& h : *rows) {
+      if (everything || std::find(apps.begin(), apps.end(), h.app) != apps.end())
+        shown.push_back(&h);
+    }
+    std::string title = whose == person_ ? "Your access" : dir_.display_name(whose) + "'s access";
+    if (!everything) title += " to your apps";
+    if (shown.empty()) return answer_.reply(title + ": none.");
+    answer_.answer(access_list(title, shown));
+  }
+
+  // The title with the count, then a line per row (at most 20, then how many more).
+  slack::kit::Mrkdwn access_list(const std::string& title,
+                                 const std::vector<const Holding*>& shown) const {
+    using namespace slack::kit::literals;
+    constexpr std::size_t kShown = 20;
+    Time now = engine_->clock().now();
+    Mrkdwn text = "*"_md + esc(title + " (" + std::to_string(shown.size()) + ")") + "*"_md;
+    for (std::size_t i = 0; i < shown.size() && i < kShown; ++i)
+      text += "\n• "_md + slack::access_line(dir_, *shown[i], now);
+    if (shown.size() > kShown)
+      text += esc("\n…and " + std::to_string(shown.size() - kShown) + " more.");
+    return text;
+  }
+
+  // Whether `manager` is `person`'s manager, directly or up the chain.
+  bool manages(const PersonId& manager, const PersonId& person) const {
+    const Person* p = dir_.person(person);
+    for (std::size_t hops = 0; p != nullptr && !p->manager.empty() && hops < dir_.people.size();
+         ++hops) {
+      if (p->manager == manager) return true;
+      p = dir_.person(p->manager);
+    }
+    return false;
+  }
+
+  // The apps the person owns.
+  std::vector<std::string> owned_apps() const {
+    std::vector<std::string> apps;
+    for (const App& a : dir_.apps) {
+      if (std::find(a.owners.begin(), a.owners.end(), person_) != a.owners.end())
+        apps.push_back(a.id);
+    }
+    return apps;
+  }
+
+  // `/tasks extend`: a request of the caller for their own access; the service
+  // makes it an extension when the access is held with an end, and refuses it
+  // when held without one. Access not held is sent to `/tasks request`.
+  void extend(const TasksCommand& cmd) {
+    auto target = resolve_target(dir_, slack::unescape(cmd.target));
+    if (!target.ok()) return answer_.reply(target.status().message());
+    auto held = ctx_.store.holdings(
+        {.person = person_, .app = target->first, .resource = target->second, .limit = 1});
+    if (!held.ok()) return answer_.unavailable();
+    if (held->empty()) {
+      return answer_.reply("You do not hold " + target_name(*target) + ": `/tasks request " +
+                           target->first + "/" + target->second + " -- why` asks for it.");
+    }
+    RequestInput in{person_, person_, target->first, target->second, cmd.text, cmd.duration, false};
+    ctx_.service.request(in, answer_.decided("extend"));
+  }
+
+  // `/tasks done app/resource`: the caller ends their own access now.
+  void end(const TasksCommand& cmd) {
+    auto target = resolve_target(dir_, slack::unescape(cmd.target));
+    if (!target.ok()) return answer_.reply(target.status().message());
+    ctx_.service.end_access_of(person_, target->first, target->second, person_,
+                               [a = answer_](StatusOr<std::string> line) {
+                                 if (line.code() == Code::unavailable) return a.unavailable();
+                                 a.reply(line.ok() ? *line : line.status().message());
+                               });
+  }
+
+  std::string target_name(const std::pair<std::string, std::string>& t) const {
+    const App* app = dir_.app(t.first);
+    const Resource* res = dir_.resource(t.first, t.second);
+    return (app ? app->name : t.first) + " / " + (res ? res->name : t.second);
   }
 
   SlackContext& ctx_;

@@ -7,11 +7,16 @@
 //   /tasks show <task>
 //   /tasks approve|deny|confirm|provisioned|wont-provision|deprovisioned|wont-deprovision
 //          <task>… [-- comment]
+//   /tasks approve <task>… --for <duration> [-- comment]   (approve for less than asked)
 //   /tasks reassign <task> <user> <reason…>
 //   /tasks comment <task> <text…>
 //   /tasks request <app>/<resource> [for <user>] [<duration>] [--emergency] -- <justification>
 //   /tasks revoke <user> <app>/<resource> -- <reason>
 //   /tasks delegate <user> until <YYYY-MM-DD> | /tasks delegate off | /tasks delegate
+//   /tasks access [<user>]                      (access held, with its end)
+//   /tasks extend <app>/<resource> [<duration>] [--] <justification…>
+//   /tasks done <app>/<resource>                (end your own access now; `/tasks done`
+//                                                alone is still the completed list)
 //
 // <task> is "42" or "#42". <user> is a Slack mention as Slack escapes it
 // ("<@U123|bo>" or "<@U123>") or "@person-id".
@@ -40,14 +45,27 @@ struct UserRef {
 };
 
 struct TasksCommand {
-  enum class Verb { help, list, show, act, reassign, comment, request, revoke, delegate };
+  enum class Verb {
+    help,
+    list,
+    show,
+    act,
+    reassign,
+    comment,
+    request,
+    revoke,
+    delegate,
+    access,
+    extend,
+    end
+  };
   Verb verb = Verb::help;
   std::string tab;                  // list: "" (all open), "requests", ... "completed"
   std::vector<TaskNumber> tasks;    // show, act, reassign, comment: the first (act: all)
   Action action = Action::approve;  // act
-  UserRef user;                     // reassign: to; request: for; revoke: whose
-  std::string target;               // request, revoke: "<app>/<resource>" as typed
-  std::optional<Duration> duration;
+  UserRef user;        // reassign: to; request: for; revoke, access: whose (access: none, yours)
+  std::string target;  // request, revoke, extend, end: "<app>/<resource>" as typed
+  std::optional<Duration> duration;  // request, extend: how long; approve: `--for`
   bool emergency = false;
   std::string text;  // the reason, comment or justification
   // delegate: until the end of this day (UTC); "off" ends the delegation;

@@ -42,4 +42,17 @@ std::optional<std::vector<TaskRef>> parse_task_refs(std::string_view v) {
   return out;
 }
 
+std::string access_ref(const std::string& app, const std::string& resource) {
+  return app + ":" + resource;
+}
+
+std::optional<AccessRef> parse_access_ref(std::string_view v) {
+  auto colon = v.find(':');
+  if (v.size() > 200 || colon == std::string_view::npos || colon == 0 || colon + 1 == v.size() ||
+      v.find(':', colon + 1) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return AccessRef{std::string(v.substr(0, colon)), std::string(v.substr(colon + 1))};
+}
+
 }  // namespace tollgate::slack

@@ -29,19 +29,42 @@ std::optional<TaskRef> parse_task_ref(std::string_view value);
 std::string task_refs(const std::vector<TaskRef>& refs);
 std::optional<std::vector<TaskRef>> parse_task_refs(std::string_view value);
 
+// Access held (the ledger's key, less the person: a button about access is
+// only ever acted on as the person who clicks it): "<app>:<resource>".
+struct AccessRef {
+  std::string app;
+  std::string resource;
+};
+std::string access_ref(const std::string& app, const std::string& resource);
+// Empty when malformed: not exactly one ':', an empty part, or over 200 bytes.
+std::optional<AccessRef> parse_access_ref(std::string_view value);
+
 // Actions a message or modal can carry, beyond the engine's own.
 inline constexpr std::string_view kViewDetails = "details";
 inline constexpr std::string_view kReassign = "reassign";
 inline constexpr std::string_view kMoreActions = "more";
+// "Approve for…" on a grant's review step (value: a task ref): opens kApproveForModal.
+inline constexpr std::string_view kApproveFor = "approve_for";
+// On the "ends soon" DM and the App Home's My access rows (value: an access ref):
+// "Extend…" opens kExtendModal; "I'm done" ends the clicker's own access now.
+inline constexpr std::string_view kAccessExtend = "access_extend";
+inline constexpr std::string_view kAccessDone = "access_done";
 
 // Modal callback ids.
 inline constexpr std::string_view kReasonModal = "tollgate.reason";  // deny / won't (de)provision
 inline constexpr std::string_view kReassignModal = "tollgate.reassign";
+// private_metadata: the task ref. Inputs: kDurationBlock, kReasonBlock (optional).
+inline constexpr std::string_view kApproveForModal = "tollgate.approve_for";
+// private_metadata: the access ref. Inputs: kDurationBlock, kReasonBlock (the justification).
+inline constexpr std::string_view kExtendModal = "tollgate.extend";
 
 // Input blocks of the modals.
 inline constexpr std::string_view kReasonBlock = "reason";
 inline constexpr std::string_view kReasonInput = "reason";
 inline constexpr std::string_view kAssigneeBlock = "assignee";
 inline constexpr std::string_view kAssigneeInput = "assignee";
+// A static_select of durations; option values are duration texts ("4h", "7d").
+inline constexpr std::string_view kDurationBlock = "duration";
+inline constexpr std::string_view kDurationInput = "duration";
 
 }  // namespace tollgate::slack

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "slack/actions.h"
+#include "slack/views.h"
 #include "base/time_text.h"
 
 namespace tollgate::slack {
@@ -100,6 +101,14 @@ Mrkdwn task_status(const Engine& e, const Task& t) {
   return {};
 }
 
+// "4h", and who chose it when a reviewer approved for less than was asked.
+Mrkdwn duration_text(const Directory& d, const Task& t) {
+  if (!t.duration) return {};
+  Mrkdwn out = esc(format_duration(*t.duration));
+  if (!t.duration_by.empty()) out += " (chosen by "_md + name(d, t.duration_by) + ")"_md;
+  return out;
+}
+
 Mrkdwn justification(const Task& t) {
   return (t.kind == TaskKind::grant ? "*Justification*\n"_md : "*Reason*\n"_md) +
          (t.justification.empty() ? "_none given_"_md : Mrkdwn::quote(t.justification));
@@ -117,7 +126,7 @@ void facts(Blocks& b, const Engine& e, const Task& t, int step) {
     f.push_back(field(t.kind == TaskKind::grant ? "Requested by" : "Proposed by",
                       person_line(d, t.requester)));
   }
-  if (t.duration) f.push_back(field("Duration", esc(format_duration(*t.duration))));
+  if (t.duration) f.push_back(field("Duration", duration_text(d, t)));
   f.push_back(field("Step", step_line(e, t, step)));
   b.fields(f);
   b.section(justification(t));
@@ -160,6 +169,9 @@ std::vector<kit::Element> step_buttons(const Directory& d, const Task& t, const 
                                  deny_needs_reason ? std::nullopt
                                                    : std::optional(confirm(
                                                          "Deny " + who + "'s request?", "Deny"))});
+        // Only when there is a shorter time to offer than the one requested.
+        if (!duration_choices(t.duration, false).empty())
+          more.push_back({"Approve for…", std::string(kApproveFor) + ":" + ref});
       } else {
         buttons.push_back(Button{"confirm", "Confirm removal", ref, Style::primary, std::nullopt});
         buttons.push_back(Button{"deny", "Keep access", ref, Style::danger,
@@ -193,6 +205,7 @@ std::string task_title(const Task& t, int step) {
                       : StepKind::review;
   std::string what = kind == StepKind::provision     ? "Provisioning task"
                      : kind == StepKind::deprovision ? "Deprovisioning task"
+                     : t.extension                   ? "Extension request"
                      : t.kind == TaskKind::grant     ? "Access request"
                                                      : "Revocation";
   std::string title = what + " #" + std::to_string(t.number);
@@ -254,7 +267,8 @@ Message task_message(const Engine& e, const Task& t, const PersonId& viewer, int
 }
 
 Message notification(const Engine& e, const Task& t, const PersonId& recipient,
-                     const std::string& event, const PersonId& by) {
+                     const std::string& event, const PersonId& by,
+                     const std::optional<Shortened>& shortened) {
   const Directory& d = e.directory();
   std::string what = t.kind == TaskKind::grant ? "request" : "revocation proposal";
   Mrkdwn subject = recipient == t.subject ? "your access"_md : name(d, t.subject) + "'s access"_md;
@@ -300,12 +314,81 @@ Message notification(const Engine& e, const Task& t, const PersonId& recipient,
   } else {
     line = head + ": "_md + esc(event) + " by "_md + by_name + "."_md;
   }
+  // Only with news of the approval: a later denial has no time left to tell of.
+  bool approval = event == "approved" || event == "granted" || event == "provisioned";
+  if (shortened && approval) {
+    line += "\n:stopwatch: Approved for "_md + esc(shortened->duration) + " ("_md +
+            name(d, shortened->by) + " chose a shorter time than requested)"_md;
+  }
   if (!reason.empty()) line += "\n"_md + Mrkdwn::quote(reason);
   Message m;
   m.text = line;
   m.blocks.section(line);
   m.blocks.context({step_line(
       e, t, t.current_step() >= 0 ? t.current_step() : static_cast<int>(t.steps.size()) - 1)});
+  return m;
+}
+
+namespace {
+
+// "GitHub / Org admin", by the directory's names (the ids if gone since).
+Mrkdwn access_target(const Directory& d, const AccessNotice& n) {
+  const App* app = d.app(n.app);
+  const Resource* res = d.resource(n.app, n.resource);
+  return "*"_md + esc((app ? app->name : n.app) + " / " + (res ? res->name : n.resource)) + "*"_md;
+}
+
+Mrkdwn at_time(const std::optional<Time>& t) {
+  return t ? esc(format_instant(*t)) : "soon"_md;
+}
+
+// Extend… and I'm done, on the access of the notice (the clicker's own).
+std::vector<kit::Element> access_buttons(const Directory& d, const AccessNotice& n) {
+  const App* app = d.app(n.app);
+  const Resource* res = d.resource(n.app, n.resource);
+  std::string what = (app ? app->name : n.app) + " / " + (res ? res->name : n.resource);
+  std::string ref = access_ref(n.app, n.resource);
+  return {kit::Button{std::string(kAccessExtend), "Extend…", ref, kit::Style::primary,
+                      std::nullopt},
+          kit::Button{std::string(kAccessDone), "I'm done", ref, kit::Style::plain,
+                      kit::Confirm{"End your access now?",
+                                   "Your access to " + what + " ends now.", "I'm done",
+                                   "Cancel"}}};
+}
+
+}  // namespace
+
+Message access_notice(const Engine& e, const AccessNotice& n) {
+  const Directory& d = e.directory();
+  Mrkdwn what = access_target(d, n);
+  Mrkdwn line;
+  if (n.event == "ending_soon") {
+    line = ":hourglass_flowing_sand: Your access to "_md + what + " ends "_md + at_time(n.expires_at) +
+           "."_md;
+  } else if (n.event == "ended") {
+    line = ":white_check_mark: You ended your access to "_md + what +
+           (n.at ? " at "_md + esc(format_instant(*n.at)) : Mrkdwn());
+  } else if (n.event == "ending") {
+    line = ":hourglass: Your access to "_md + what + " has ended"_md;
+  } else {  // "expired", and whatever a newer version may send
+    line = ":hourglass: Your access to "_md + what + " has ended"_md +
+           (n.expires_at ? " (it expired at "_md + esc(format_instant(*n.expires_at)) + ")"_md
+                         : Mrkdwn());
+  }
+  if (n.event != "ending_soon" && n.ending_task != 0) {
+    Mrkdwn task = esc("#" + std::to_string(n.ending_task));
+    line += n.deprovisioners.empty()
+                ? "; "_md + task + " is open to remove it"_md
+                : "; "_md + task + " asks "_md + names(d, n.deprovisioners) + " to remove it"_md;
+  }
+  if (n.event != "ending_soon") line += "."_md;
+  Message m;
+  m.text = line;
+  m.blocks.section(line);
+  if (n.event == "ending_soon") {
+    m.blocks.actions("access:" + access_ref(n.app, n.resource), access_buttons(d, n));
+    m.blocks.context({"*Extend…* asks for more time; *I'm done* removes the access now."_md});
+  }
   return m;
 }
 
@@ -355,7 +438,8 @@ kit::Modal details_modal(const Engine& e, const Task& t, const PersonId& viewer)
   account.push_back(field("Resource", target(t)));
   account.push_back(field(t.kind == TaskKind::grant ? "Requested by" : "Proposed by",
                           person_line(d, t.requester)));
-  if (t.duration) account.push_back(field("Duration", esc(format_duration(*t.duration))));
+  if (t.duration)
+    account.push_back(field("Duration", duration_text(d, t)));
   account.push_back(field("Emergency", t.emergency ? ":rotating_light: yes"_md : "no"_md));
   account.push_back(field("Opened", esc(format_instant(t.created_at))));
   b.section("*"_md + esc(task_title(t, t.current_step())) + "*  ·  "_md + task_status(e, t));
@@ -413,7 +497,9 @@ kit::Modal details_modal(const Engine& e, const Task& t, const PersonId& viewer)
 Mrkdwn task_line(const Engine& e, const Task& t) {
   const Directory& d = e.directory();
   Mrkdwn line = "*#"_md + esc(std::to_string(t.number)) + "* "_md;
-  line += (t.kind == TaskKind::grant ? "Access request"_md : "Revocation"_md) +
+  line += (t.extension ? "Extension request"_md
+           : t.kind == TaskKind::grant ? "Access request"_md
+                                       : "Revocation"_md) +
           (t.emergency ? " :rotating_light:"_md : Mrkdwn()) + " · "_md +
           esc(d.display_name(t.subject) + " → " + t.app_name + " / " + t.resource_name);
   if (t.closed()) {
@@ -445,7 +531,7 @@ Mrkdwn task_text(const Engine& e, const Task& t, const PersonId& viewer) {
                (t.kind == TaskKind::grant ? "\n*Justification:*\n"_md : "\n*Reason:*\n"_md) +
                Mrkdwn::quote(t.justification) + "\n*Requested by:* "_md +
                esc(d.display_name(t.requester) + " · " + format_instant(t.created_at));
-  if (t.duration) out += esc(" · for " + format_duration(*t.duration));
+  if (t.duration) out += " · for "_md + duration_text(d, t);
   for (const Insight& i : t.insights) out += "\n:bulb: "_md + esc(i.text);
   out += "\n*Plan* · "_md + esc(plan.policy_name);
   for (const PlanStep& s : plan.steps) {

@@ -4,6 +4,7 @@
 // names) to a message, so that every message can be checked without Slack.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "slack/block_kit.h"
@@ -19,10 +20,35 @@ using kit::Message;
 // facts with the outcome (who decided, when, why) and no buttons.
 Message task_message(const Engine& engine, const Task& task, const PersonId& viewer, int step);
 
+// A reviewer who approved for less than was requested (the notify effect's
+// data "duration" and "duration_by").
+struct Shortened {
+  std::string duration;  // "4h", as the effect carries it
+  PersonId by;
+};
+
 // What the requester (or subject) is told when the task moves on: `event` is
-// the effect's event ("approved", "denied", "granted", ...), `by` who did it.
+// the effect's event ("approved", "denied", "granted", ...), `by` who did it;
+// `shortened`: for how long instead, and who chose it.
 Message notification(const Engine& engine, const Task& task, const PersonId& recipient,
-                     const std::string& event, const PersonId& by);
+                     const std::string& event, const PersonId& by,
+                     const std::optional<Shortened>& shortened = std::nullopt);
+
+// A notice to a holder about their own access (EffectKind::access_notice).
+struct AccessNotice {
+  // "ending_soon": with Extend… and I'm done; "expired", "ended" (by the
+  // holder), "ending" (removed by hand under `ending_task`).
+  std::string event;
+  std::string app;
+  std::string resource;
+  std::optional<Time> expires_at;
+  TaskNumber ending_task = 0;
+  // "ending": who the deprovisioning task waits for (the task's assignees).
+  std::vector<PersonId> deprovisioners;
+  // "ended": when, if known (the notice replaced after an "I'm done" click).
+  std::optional<Time> at;
+};
+Message access_notice(const Engine& engine, const AccessNotice& notice);
 
 // A reminder to `recipient` (Slack user `slack_id`, mentioned) that the open
 // step of `task` has been waiting `waiting` ("1d 2h") for them. `standalone`:

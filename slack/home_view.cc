@@ -20,7 +20,55 @@ const char* tab_title(const std::string& tab) {
   if (tab == "revocations") return "Revocations";
   if (tab == "provisioning") return "Awaiting provisioning";
   if (tab == "deprovisioning") return "Awaiting deprovisioning";
+  if (tab == "access") return "My access";
   return "Completed";
+}
+
+// How long until `end`, coarse as people say it: "3h", "2d5h", "45m".
+std::string time_left(Time now, Time end) {
+  using namespace std::chrono;
+  auto left = end - now;
+  if (left < minutes(1)) return "under a minute";
+  Duration unit = left >= hours(24) ? Duration(hours(1)) : Duration(minutes(1));
+  return format_duration(((left + unit / 2) / unit) * unit);  // to the nearest unit
+}
+
+// "App / Resource" as the directory names them (the ids when it no longer does).
+std::string access_name(const Directory& d, const Holding& h) {
+  const App* app = d.app(h.app);
+  const Resource* res = d.resource(h.app, h.resource);
+  return (app ? app->name : h.app) + " / " + (res ? res->name : h.resource);
+}
+
+// The My access tab: a line per row, with Extend… (rows with an end) and
+// I'm done (with a confirmation); past kHomeAccessRows, where to see the rest.
+void access_rows(const Engine& e, const std::vector<Holding>& rows, kit::Blocks& b) {
+  const Directory& d = e.directory();
+  Time now = e.clock().now();
+  if (rows.empty()) b.section("_You hold no access that Tollgate knows of._"_md);
+  for (std::size_t i = 0; i < rows.size() && i < kHomeAccessRows; ++i) {
+    const Holding& h = rows[i];
+    std::string ref = access_ref(h.app, h.resource);
+    std::string n = std::to_string(i);
+    b.section(access_line(d, h, now), "held:" + n);
+    if (h.ending_task != 0) continue;  // already being removed: nothing left to do
+    // As on the "ends soon" DM (slack/blocks.cc): the same words, the same confirmation.
+    std::vector<kit::Element> buttons;
+    if (h.expires_at) {
+      buttons.push_back(kit::Button{std::string(kAccessExtend), "Extend…", ref, kit::Style::primary,
+                                    std::nullopt});
+    }
+    kit::Confirm sure{"End your access now?",
+                      kit::cut("Your access to " + access_name(d, h) + " ends now.", 300),
+                      "I'm done", "Cancel"};
+    buttons.push_back(
+        kit::Button{std::string(kAccessDone), "I'm done", ref, kit::Style::plain, std::move(sure)});
+    b.actions("held_actions:" + n, buttons);
+  }
+  if (rows.size() > kHomeAccessRows) {
+    b.context({esc("and " + std::to_string(rows.size() - kHomeAccessRows) + " more — ") +
+               "`/tasks access`"_md});
+  }
 }
 
 Mrkdwn row_text(const Engine& e, const Task& t) {
@@ -47,6 +95,21 @@ Mrkdwn row_text(const Engine& e, const Task& t) {
 
 }  // namespace
 
+Mrkdwn access_line(const Directory& d, const Holding& h, Time now) {
+  std::string when = "since " + format_date(h.since) + ", ";
+  if (!h.expires_at) {
+    when += "no end";
+  } else if (*h.expires_at <= now) {
+    when += "ended " + format_instant(*h.expires_at);
+  } else {
+    when += "ends in " + time_left(now, *h.expires_at) + " (" + format_instant(*h.expires_at) + ")";
+  }
+  std::string how(grant_source_name(h.how));
+  if (h.task != 0) how += " #" + std::to_string(h.task);
+  if (h.ending_task != 0) how += " · being removed: #" + std::to_string(h.ending_task);
+  return "*"_md + esc(access_name(d, h)) + "* — "_md + esc(when + " · " + how);
+}
+
 std::string home_tab_of(const Task& t) {
   if (t.state == TaskState::provisioning) return "provisioning";
   if (t.state == TaskState::deprovisioning) return "deprovisioning";
@@ -69,6 +132,7 @@ kit::HomeView home_view(const Engine& e, const HomeTasks& tasks, const PersonId&
   std::map<std::string, int> counts;
   for (const Task& t : tasks.open) ++counts[home_tab_of(t)];
   counts["completed"] = static_cast<int>(tasks.completed.size());
+  counts["access"] = static_cast<int>(tasks.access.size());
   std::vector<const Task*> rows;
   if (tab == "completed") {
     for (const Task& t : tasks.completed) rows.push_back(&t);
@@ -94,6 +158,10 @@ kit::HomeView home_view(const Engine& e, const HomeTasks& tasks, const PersonId&
   }
   b.actions("tabs", tabs);
   b.divider();
+  if (tab == "access") {
+    access_rows(e, tasks.access, b);
+    return home;
+  }
   if (rows.empty()) {
     b.section(tab == "completed" ? "_Nothing completed yet._"_md
                                  : "_Nothing waiting for you here._ :tada:"_md);

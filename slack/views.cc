@@ -1,5 +1,6 @@
 #include "slack/views.h"
 
+#include "base/time_text.h"
 #include "slack/actions.h"
 
 namespace tollgate::slack {
@@ -19,6 +20,19 @@ Mrkdwn headline(const Task& t) {
   std::string what = t.kind == TaskKind::grant ? "Access request" : "Revocation";
   return "*"_md + esc(what + " #" + std::to_string(t.number)) + "*: "_md +
          esc(t.app_name + " / " + t.resource_name);
+}
+
+// The duration asked, typed ("4h"), with the choices in its hint. Read back
+// by the submission as kDurationInput's value (or a select's option).
+void duration_input(kit::Blocks& b, const std::string& label,
+                    const std::vector<Duration>& choices, const std::string& bound) {
+  std::string hint = "One of";
+  for (std::size_t i = 0; i < choices.size(); ++i)
+    hint += (i == 0 ? " " : ", ") + format_duration(choices[i]);
+  if (choices.empty()) hint = "A duration such as 4h or 2d";
+  if (!bound.empty()) hint += " (" + bound + ")";
+  b.input(kDurationBlock, label, kit::TextInput{std::string(kDurationInput), false, 20}, false,
+          hint + ".");
 }
 
 std::string capitalised(std::string s) {
@@ -44,6 +58,48 @@ kit::Modal reason_modal(const Task& task, Action action, int step, bool required
   m.blocks.section(headline(task));
   reason_input(m.blocks, required ? "Reason (required)" : "Reason", !required,
                "Posted on the task and shown to the requester.");
+  return m;
+}
+
+std::vector<Duration> duration_choices(std::optional<Duration> limit, bool inclusive) {
+  using std::chrono::hours;
+  const Duration all[] = {hours(1), hours(4), hours(8), hours(24), hours(72), hours(168)};
+  std::vector<Duration> out;
+  for (Duration d : all) {
+    if (!limit || d < *limit || (inclusive && d == *limit)) out.push_back(d);
+  }
+  return out;
+}
+
+kit::Modal approve_for_modal(const Task& task, int step) {
+  kit::Modal m;
+  m.callback_id = std::string(kApproveForModal);
+  m.private_metadata = task_ref(task.number, step);
+  m.title = "Approve #" + std::to_string(task.number);
+  m.submit = "Approve";
+  m.close = "Cancel";
+  m.blocks.section(headline(task));
+  duration_input(m.blocks, "Approve for", duration_choices(task.duration, false),
+                 task.duration ? "shorter than the " + format_duration(*task.duration) + " requested"
+                               : "");
+  reason_input(m.blocks, "Comment", true, "Posted on the task and shown to the requester.");
+  return m;
+}
+
+kit::Modal extend_modal(const Directory& dir, const std::string& app, const std::string& resource) {
+  const App* a = dir.app(app);
+  const Resource* r = dir.resource(app, resource);
+  std::optional<Duration> max = r != nullptr ? r->max_duration : std::nullopt;
+  kit::Modal m;
+  m.callback_id = std::string(kExtendModal);
+  m.private_metadata = access_ref(app, resource);
+  m.title = "Extend your access";
+  m.submit = "Ask";
+  m.close = "Cancel";
+  m.blocks.section("*"_md + esc((a ? a->name : app) + " / " + (r ? r->name : resource)) + "*"_md);
+  duration_input(m.blocks, "For how long, from approval", duration_choices(max, true),
+                 max ? "at most " + format_duration(*max) : "");
+  reason_input(m.blocks, "Why (required)", false, "Shown to the reviewers of the extension.");
   return m;
 }
 

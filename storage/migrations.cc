@@ -227,11 +227,41 @@ CREATE TRIGGER chain_head_no_delete BEFORE DELETE ON chain_head
   FOR EACH ROW EXECUTE FUNCTION audit_log_kept();
 )sql";
 
+// 5: the access ledger, one row per access held (task.h, Holding), and an
+// index that finds a subject's open tasks for one resource (one open request
+// each).
+constexpr std::string_view kAccessLedger = R"sql(
+CREATE TABLE access (
+  person      TEXT NOT NULL,
+  app         TEXT NOT NULL,
+  resource    TEXT NOT NULL,
+  since       {int64} NOT NULL,
+  expires_at  {int64},
+  task        {int64} NOT NULL DEFAULT 0,
+  how         TEXT NOT NULL,
+  last_used   {int64},
+  warned_at   {int64},
+  ending_task {int64} NOT NULL DEFAULT 0,
+  PRIMARY KEY (person, app, resource)
+);
+CREATE INDEX access_app ON access (app, resource);
+-- The configuration's grants seeded once: one revoked or ended through
+-- Tollgate is not brought back by the next start.
+CREATE TABLE seeded_grants (
+  person   TEXT NOT NULL,
+  app      TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  PRIMARY KEY (person, app, resource)
+);
+CREATE INDEX access_expires ON access (expires_at);
+CREATE INDEX tasks_open_subject ON tasks (subject, app, resource, open);
+)sql";
+
 // One backend's migrations: the shared steps in its types, with its own parts.
 std::vector<std::string> migrations_for(const Types& types, std::string_view first_schema_tail,
                                         std::string_view audit_seal) {
   return {typed(kFirstSchema, types) + std::string(first_schema_tail), typed(kDelegations, types),
-          std::string(kOutboxCalls), std::string(audit_seal)};
+          std::string(kOutboxCalls), std::string(audit_seal), typed(kAccessLedger, types)};
 }
 
 }  // namespace

@@ -19,4 +19,9 @@ const std::vector<std::string_view>& postgres_migrations();
 // StoreOptions::seal_unsealed.
 constexpr int kAuditSealVersion = 4;
 
+// The schema version that brings the access ledger. The open that migrates
+// a database from below it (not a fresh one) fills the ledger from the tasks
+// already closed (backfill_access in detail/access.h).
+constexpr int kAccessLedgerVersion = 5;
+
 }  // namespace tollgate

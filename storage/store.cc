@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/detail/access.h"
 #include "storage/detail/codec.h"
 #include "storage/postgres_store.h"
 #include "storage/sqlite_store.h"
@@ -113,6 +114,21 @@ Status flush_and_wait(Store& store) {
   auto f = p.get_future();
   store.flush([&p](Status s) { p.set_value(std::move(s)); });
   return f.get();
+}
+
+Status write_access_and_wait(Store& store, std::vector<AccessChange> changes,
+                             std::vector<Effect> effects) {
+  std::promise<Status> p;
+  auto f = p.get_future();
+  store.write_access(std::move(changes), std::move(effects),
+                     [&p](Status s) { p.set_value(std::move(s)); });
+  return f.get();
+}
+
+StatusOr<std::vector<Holding>> replay_access(const std::vector<StoredEvent>& events) {
+  std::vector<Holding> ledger;
+  for (const StoredEvent& e : events) RETURN_IF_ERROR(detail::replay_access_event(e.event, ledger));
+  return ledger;
 }
 
 std::string redact_database_url(std::string_view url) {

@@ -112,6 +112,22 @@ struct StoreStats {
   std::int64_t commit_micros = 0;  // total time spent in COMMIT (flush)
 };
 
+// Which rows of the access ledger to read.
+struct AccessFilter {
+  PersonId person;       // empty: anyone's
+  std::string app;       // empty: every app
+  std::string resource;  // with app; empty: every resource of it
+  // Only rows held with an end before this instant (expiries, reminders).
+  std::optional<Time> expiring_before;
+  std::vector<PersonId> people;  // not empty: only these people's rows (at most 1000)
+  bool not_ending = false;       // only rows without a deprovisioning task (ending_task 0)
+  bool not_warned = false;       // only rows whose holder was not warned of the end yet
+  // Ordered by end, soonest first (what the scheduler needs first), rather
+  // than by person, app and resource.
+  bool soonest_first = false;
+  int limit = 1000;  // 1 to 100000
+};
+
 // What verify_chain() found. The log is intact when `problem` is empty.
 struct ChainReport {
   std::int64_t events = 0;
@@ -225,6 +241,16 @@ class Store {
   virtual void clear_delegation(PersonId person, PersonId by, Time at, Done done) = 0;
   virtual StatusOr<std::vector<Delegation>> delegations() = 0;
 
+  // The access ledger (task.h, Holding): rows ordered by person, app and resource.
+  virtual StatusOr<std::vector<Holding>> holdings(const AccessFilter& filter) = 0;
+  // Changes of the ledger that no task decision carries (the configuration's
+  // grants, an expiry or "I'm done" on an app that removes access by itself,
+  // the "ends soon" warning), with their effects, in one transaction; an
+  // event is appended for every change applied. A guarded change that no
+  // longer applies refuses the whole write (Code::conflict).
+  virtual void write_access(std::vector<AccessChange> changes, std::vector<Effect> effects,
+                            Done done) = 0;
+
   // Completes once every write submitted before it has committed.
   virtual void flush(Done done) = 0;
   // The applied schema version, and whether the database answers.
@@ -284,10 +310,18 @@ std::string redact_database_url(std::string_view url);
 // through here or redact_database_url.
 std::string redact_database_text(std::string text, std::string_view url);
 
+// The ledger as the event log tells it: every "access_*" event among
+// `events` (oldest first, as Store::events returns them) applied in order.
+// Equal to Store::holdings over the same log, except for last_used, which no
+// event records.
+StatusOr<std::vector<Holding>> replay_access(const std::vector<StoredEvent>& events);
+
 // Blocking helpers for the command line and tests: submit and wait.
 StatusOr<Decision> create_and_wait(Store& store, Store::Decide decide, std::string dedupe_key = {});
 StatusOr<Decision> update_and_wait(Store& store, TaskNumber number, Store::Decide decide,
                                    std::string dedupe_key = {});
 Status flush_and_wait(Store& store);
+Status write_access_and_wait(Store& store, std::vector<AccessChange> changes,
+                             std::vector<Effect> effects = {});
 
 }  // namespace tollgate

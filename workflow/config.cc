@@ -392,14 +392,15 @@ void Loader::load_resource(Object& o, Resource& r) {
     ref(Ref::Kind::request_policy, o.at("emergency_policy"), r.emergency_policy);
   if (!r.revocation_policy.empty())
     ref(Ref::Kind::revocation_policy, o.at("revocation_policy"), r.revocation_policy);
-  std::string max = o.string("max_duration", false);
-  if (!max.empty()) {
-    r.max_duration = parse_duration(max);
-    if (!r.max_duration) {
-      error(o.at("max_duration"),
-            "\"" + max + "\" is not a duration such as \"8h\", \"7d\" or \"2w\"");
-    }
-  }
+  auto duration = [&](const char* key) -> std::optional<Duration> {
+    std::string text = o.string(key, false);
+    if (text.empty()) return std::nullopt;
+    auto d = parse_duration(text);
+    if (!d) error(o.at(key), "\"" + text + "\" is not a duration such as \"8h\", \"7d\" or \"2w\"");
+    return d;
+  };
+  r.max_duration = duration("max_duration");
+  if (auto before = duration("notify_before")) r.notify_before = *before;
 }
 
 void Loader::load_policy(Object& o, Policy& p) {

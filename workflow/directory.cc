@@ -72,14 +72,6 @@ bool Directory::is_admin(const PersonId& id) const {
   return admin_set_.count(id) > 0;
 }
 
-const Grant* Directory::grant(const PersonId& p, const std::string& app_id,
-                              const std::string& resource_id) const {
-  for (const Grant& g : grants) {
-    if (g.person == p && g.app == app_id && g.resource == resource_id) return &g;
-  }
-  return nullptr;
-}
-
 std::vector<const Person*> Directory::reports_of(const PersonId& manager) const {
   std::vector<const Person*> out;
   for (const Person& p : people) {

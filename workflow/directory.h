@@ -133,6 +133,8 @@ struct Resource {
   std::string emergency_policy;  // empty: no emergency requests
   std::string revocation_policy;
   std::optional<Duration> max_duration;
+  // How long before a time-bound grant ends its holder is told ("notify_before").
+  Duration notify_before = std::chrono::hours(24);
 };
 
 struct App {
@@ -178,9 +180,6 @@ class Directory {
   const Resource* resource(const std::string& app_id, const std::string& resource_id) const;
   const Policy* policy(const std::string& id) const;
   bool is_admin(const PersonId& id) const;
-  // The grant of `person` on app/resource, if the directory records one.
-  const Grant* grant(const PersonId& person, const std::string& app,
-                     const std::string& resource) const;
   // People whose manager is `manager`.
   std::vector<const Person*> reports_of(const PersonId& manager) const;
   // "Ana Silva", or the id itself when the person is unknown.

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <array>
 
-#include "workflow/sla.h"
 #include "base/time_text.h"
+#include "workflow/access.h"
+#include "workflow/sla.h"
 
 namespace tollgate {
 namespace {
@@ -276,10 +277,16 @@ std::int64_t add_comment(Ctx& c, const PersonId& author, const std::string& text
 void notify_people(Ctx& c, const std::string& event, bool final) {
   std::vector<PersonId> told;
   for (const PersonId& p : {c.d.task.requester, c.d.task.subject}) {
-    if (p.empty() || p == c.cmd.actor || contains(told, p)) continue;
+    if (p.empty() || p == c.cmd.actor || p == kSystemActor || contains(told, p)) continue;
     told.push_back(p);
-    c.effect(EffectKind::notify, p,
-             {{"event", event}, {"final", final ? "true" : "false"}, {"by", c.cmd.actor}});
+    std::vector<std::pair<std::string, std::string>> data{
+        {"event", event}, {"final", final ? "true" : "false"}, {"by", c.cmd.actor}};
+    // A reviewer who approved for less: the requester is told for how long, and by whom.
+    if (!c.d.task.duration_by.empty() && c.d.task.duration) {
+      data.emplace_back("duration", format_duration(*c.d.task.duration));
+      data.emplace_back("duration_by", c.d.task.duration_by);
+    }
+    c.effect(EffectKind::notify, p, std::move(data));
   }
 }
 
@@ -351,6 +358,7 @@ void close_task(Ctx& c, TaskState final_state) {
       s.state = StepState::skipped;
   }
   c.event("task_closed", {{"state", std::string(state_name(final_state))}});
+  if (auto change = access_outcome(c.d.task, c.cmd.actor, c.now)) c.d.access.push_back(*change);
 }
 
 // Marks the open step done with the command's action; returns its index.
@@ -379,7 +387,26 @@ std::string step_of(const Task& t, std::size_t index) {
 
 // approve (grant) / confirm (revoke): the step is done; the next one opens, or
 // the task completes when the app needs no manual step.
+// "Approve for…": the task's duration becomes the shorter one the reviewer chose.
+Status shorten(Ctx& c) {
+  if (!c.cmd.duration) return {};
+  Task& t = c.d.task;
+  if (t.kind != TaskKind::grant || *c.cmd.duration <= Duration::zero())
+    return invalid_argument("a duration is only for approving an access request");
+  if (t.duration && *c.cmd.duration > *t.duration) {
+    return rule_refused("approve for at most " + format_duration(*t.duration) +
+                        ", the duration requested; " + format_duration(*c.cmd.duration) +
+                        " is longer");
+  }
+  if (t.duration && *c.cmd.duration == *t.duration) return {};
+  t.duration = c.cmd.duration;
+  t.duration_by = c.cmd.actor;
+  c.event("duration_set", {{"duration", format_duration(*t.duration)}});
+  return {};
+}
+
 Status advance(Ctx& c) {
+  if (Status s = shorten(c); !s.ok()) return s;
   const char* type = c.cmd.action == Action::confirm ? "confirmed" : "approved";
   std::size_t index = finish_step(c, type);
   std::string verb = c.cmd.action == Action::confirm ? "Confirmed " : "Approved ";
@@ -723,6 +750,8 @@ StatusOr<Decision> decide(const Engine& engine, const Task& task, const Command&
     return permission_denied("\"" + cmd.actor + "\" is not a person of the directory");
   }
   if (Status s = stale_click(c); !s.ok()) return s;
+  if (cmd.duration && cmd.action != Action::approve)
+    return invalid_argument("a duration goes only with approve");
   const Row* row = nullptr;
   for (const Row& r : kTable) {
     if (matches(r, task, cmd.action)) {
@@ -769,7 +798,7 @@ std::vector<TaskStep> build_steps(const Policy& policy, const Fulfilment& fulfil
 
 // The common part of open_request and propose_revocation.
 StatusOr<Decision> open_task(const Engine& engine, Task task, const Policy& policy,
-                             const Fulfilment& fulfilment) {
+                             const Fulfilment& fulfilment, const std::vector<Holding>& holders) {
   const Directory& dir = engine.directory();
   Time now = engine.clock().now();
   task.policy_id = policy.id;
@@ -789,7 +818,7 @@ StatusOr<Decision> open_task(const Engine& engine, Task task, const Policy& poli
                           step_label(dir, task.steps[i]) + ") of policy \"" + policy.name + "\"");
     }
   }
-  task.insights = compute_insights(dir, task, now);
+  task.insights = compute_insights(dir, task, now, holders);
 
   Command opener{Action::comment, task.requester, {}, {}, {}};
   Ctx c{engine, dir, task, opener, now, Decision{task, {}, {}, {}, {}}};
@@ -803,9 +832,14 @@ StatusOr<Decision> open_task(const Engine& engine, Task task, const Policy& poli
   };
   if (task.duration) data.emplace_back("duration", format_duration(*task.duration));
   if (task.emergency) data.emplace_back("emergency", "true");
+  if (task.extension) data.emplace_back("extension", "true");
+  if (!task.ending.empty()) data.emplace_back("ending", task.ending);
   c.event("task_opened", std::move(data));
   if (Status s = open_step(c, 0); !s.ok()) return s;
-  std::string what = task.kind == TaskKind::grant ? "Requested " : "Proposed revocation of ";
+  std::string what = task.extension                 ? "Asked to extend "
+                     : task.kind == TaskKind::grant ? "Requested "
+                     : task.ending.empty()          ? "Proposed revocation of "
+                                                    : "Asked to remove ";
   c.d.summary = what + task.app_name + " / " + task.resource_name + " as " + c.task_ref() +
                 ": with " + join_names(dir, c.d.task.steps[0].assignees) + " (" +
                 step_of(c.d.task, 0) + ")";
@@ -881,6 +915,19 @@ StatusOr<Decision> Engine::open_request(const RequestInput& in, TaskNumber numbe
                                ", their managers or an admin can request access for them");
     }
   }
+  if (in.facts.open_task != 0) {
+    return conflict("#" + std::to_string(in.facts.open_task) + " is already open for " +
+                    dir.display_name(subject) + "'s access to " + app->name + " / " + res->name);
+  }
+  const std::optional<Holding>& held = in.facts.held;
+  if (held && !held->expires_at) {
+    return rule_refused(access_text(dir, *held) + " is held without end since " +
+                        format_date(held->since) + ": there is nothing to request");
+  }
+  if (held && held->ending_task != 0) {
+    return conflict(access_text(dir, *held) + " is being removed (#" +
+                    std::to_string(held->ending_task) + "); request it again once removed");
+  }
   std::optional<Duration> duration = in.duration;
   if (res->max_duration) {
     if (duration && *duration > *res->max_duration) {
@@ -902,7 +949,16 @@ StatusOr<Decision> Engine::open_request(const RequestInput& in, TaskNumber numbe
   Task t = new_task(number, TaskKind::grant, in.requester, subject, target, in.justification);
   t.duration = duration;
   t.emergency = in.emergency;
-  return open_task(*this, std::move(t), *policy, app->provisioning);
+  // An extension moves the end of access already there: nothing to provision.
+  t.extension = held.has_value();
+  if (held) t.extends = held->expires_at;
+  if (t.extension && !t.duration) {
+    return invalid_argument("say for how long to extend " + access_text(dir, *held) +
+                            ", e.g. 8h or 7d");
+  }
+  static const Fulfilment kNothingToProvision{};
+  const Fulfilment& fulfilment = t.extension ? kNothingToProvision : app->provisioning;
+  return open_task(*this, std::move(t), *policy, fulfilment, in.facts.holders);
 }
 
 StatusOr<Decision> Engine::propose_revocation(const RevocationInput& in, TaskNumber number) const {
@@ -923,12 +979,73 @@ StatusOr<Decision> Engine::propose_revocation(const RevocationInput& in, TaskNum
                              app->name + " / " + res->name +
                              " or an admin can propose this revocation");
   }
+  if (!in.facts.held) {
+    return rule_refused(dir.display_name(in.subject) + " does not hold " + app->name + " / " +
+                        res->name + ": there is nothing to revoke");
+  }
+  if (in.facts.open_task != 0 || in.facts.held->ending_task != 0) {
+    TaskNumber open = in.facts.open_task != 0 ? in.facts.open_task : in.facts.held->ending_task;
+    return conflict("#" + std::to_string(open) + " is already removing " +
+                    access_text(dir, *in.facts.held));
+  }
   const Policy* policy = dir.policy(res->revocation_policy);
   if (policy == nullptr || policy->kind != PolicyKind::revocation) {
     return internal_error("revocation policy \"" + res->revocation_policy + "\" is missing");
   }
   Task t = new_task(number, TaskKind::revoke, in.proposer, in.subject, target, in.reason);
-  return open_task(*this, std::move(t), *policy, app->deprovisioning);
+  return open_task(*this, std::move(t), *policy, app->deprovisioning, in.facts.holders);
+}
+
+// The task that removes `h` by hand: from the directory as far as it still
+// knows the person, app and resource, from the row's ids otherwise (people
+// leave, and their access must still be removed).
+static Task access_end_task(const Directory& dir, const Holding& h, TaskNumber number,
+                            const PersonId& requester, std::string why) {
+  const App* app = dir.app(h.app);
+  const Resource* res = dir.resource(h.app, h.resource);
+  Task t;
+  t.number = number;
+  t.kind = TaskKind::revoke;
+  t.requester = requester;
+  t.subject = h.person;
+  t.app = h.app;
+  t.resource = h.resource;
+  t.app_name = app != nullptr ? app->name : h.app;
+  t.resource_name = res != nullptr ? res->name : h.resource;
+  t.sensitive = res != nullptr && res->sensitive;
+  t.justification = std::move(why);
+  return t;
+}
+
+StatusOr<Decision> Engine::open_access_end(const AccessEnd& end, TaskNumber number) const {
+  const Directory& dir = *directory_;
+  const Holding& h = end.holding;
+  if (!ends_by_hand(h)) return internal_error("this access is removed without a task");
+  std::string why = end.why != "done"
+                        ? "access expired" + (h.expires_at ? " at " + format_instant(*h.expires_at)
+                                                           : std::string())
+                    : end.actor == h.person ? dir.display_name(h.person) + " is done with it"
+                                            : "ended by " + dir.display_name(end.actor);
+  Task t = access_end_task(dir, h, number, end.actor, why);
+  t.ending = end.why;
+  Policy none;  // no review: the end is decided already
+  none.id = "access-end";
+  none.name = end.why == "done" ? "Ended early" : "Access expired";
+  none.kind = PolicyKind::revocation;
+  // An app gone from the configuration: the admins remove the access.
+  const App* app = dir.app(h.app);
+  Fulfilment gone{ProvisioningMode::manual,
+                  {},
+                  "The app is no longer in Tollgate's configuration: remove the access where it "
+                  "lives, then mark it deprovisioned.",
+                  true};
+  ASSIGN_OR_RETURN(Decision d,
+                   open_task(*this, std::move(t), none, app ? app->deprovisioning : gone, {h}));
+  d.access.push_back(ending_change(end, number, clock_.now()));
+  // The holder is told it has ended and who now removes it.
+  d.effects.push_back(access_notice(h, "ending", number,
+                                    {{"ending_task", std::to_string(number)}, {"why", end.why}}));
+  return d;
 }
 
 StatusOr<Decision> Engine::act(const Task& task, const Command& cmd) const {

@@ -29,6 +29,16 @@
 
 namespace tollgate {
 
+// What the access ledger says about a request or a revocation, read by the
+// caller (TaskService) from the store just before: the engine reads nothing.
+struct AccessFacts {
+  std::optional<Holding> held;   // the subject's row for the resource, if any
+  TaskNumber open_task = 0;      // an open task of the same kind for the same access
+  // Rows of the resource for the subject and their teammates (the people
+  // reporting to the subject's manager): the insights' peer facts.
+  std::vector<Holding> holders;
+};
+
 struct RequestInput {
   PersonId requester;
   PersonId subject;  // empty: the requester
@@ -37,6 +47,9 @@ struct RequestInput {
   std::string justification;
   std::optional<Duration> duration;  // empty: the resource's max_duration, if any
   bool emergency = false;
+  // Held without end: refused, saying since when. Held with an end: an
+  // extension request. Another open request for it: refused, naming it.
+  AccessFacts facts;
 };
 
 struct RevocationInput {
@@ -45,6 +58,8 @@ struct RevocationInput {
   std::string app;
   std::string resource;
   std::string reason;
+  // Access not held, or already being removed: refused, saying so.
+  AccessFacts facts;
 };
 
 struct Command {
@@ -63,6 +78,25 @@ struct Command {
   std::string source;
   std::string slack_channel;
   std::string slack_ts;
+  // Action::approve of a grant: approve for less than the request's
+  // duration (never more); the task's duration becomes this.
+  std::optional<Duration> duration;
+};
+
+// The end of access held: why ("expired", or "done" when the holder ends it
+// early), who ended it and the ledger's row as read.
+struct AccessEnd {
+  Holding holding;
+  std::string why;
+  PersonId actor;
+};
+
+// A change of the ledger outside any task decision, with its effects
+// (Store::write_access).
+struct AccessWrite {
+  std::vector<AccessChange> changes;
+  std::vector<Effect> effects;
+  std::string summary;  // one line for the actor
 };
 
 struct BulkResult {
@@ -112,6 +146,19 @@ class Engine {
   StatusOr<Decision> open_request(const RequestInput& in, TaskNumber number) const;
   // Opens a revoke task under the resource's revocation policy.
   StatusOr<Decision> propose_revocation(const RevocationInput& in, TaskNumber number) const;
+  // The end of a time-bound grant, or "I'm done". For an app that removes
+  // access by itself: the row removed (guarded on its end, so that it ends
+  // once) and the holder told. For a manual app (ends_by_hand), open_access_end
+  // opens the deprovisioning task instead; end_access refuses it (internal).
+  StatusOr<AccessWrite> end_access(const AccessEnd& end) const;
+  // Opens task `number` for the app's deprovisioners, marked with end.why,
+  // and marks the row ending (guarded on its end).
+  StatusOr<Decision> open_access_end(const AccessEnd& end, TaskNumber number) const;
+  // The "ends soon" DM with Extend… and I'm done, marked warned once.
+  AccessWrite warn_access(const Holding& holding) const;
+  // Whether ending `holding` takes a deprovisioning task (a manual app).
+  bool ends_by_hand(const Holding& holding) const;
+
   // Decides one command on `task` (the task as last committed).
   StatusOr<Decision> act(const Task& task, const Command& cmd) const;
   // The same command on many tasks, with one comment; a result per task, in order.
@@ -157,7 +204,11 @@ bool can_reassign(const Directory& dir, const Task& task, const PersonId& person
 std::string step_label(const Directory& dir, const TaskStep& step);
 // "approved", "denied", "marked provisioned", ...
 std::string outcome_verb(Action a);
-// The facts shown to reviewers; computed when a task opens.
-std::vector<Insight> compute_insights(const Directory& dir, const Task& task, Time now);
+// The facts shown to reviewers; computed when a task opens. `holders`: the
+// ledger's rows for the task's app and resource.
+std::vector<Insight> compute_insights(const Directory& dir, const Task& task, Time now,
+                                      const std::vector<Holding>& holders);
+// "Ana Silva's access to AWS / staging": for refusals and notices.
+std::string access_text(const Directory& dir, const Holding& h);
 
 }  // namespace tollgate

@@ -1,4 +1,4 @@
-// Insights: plain facts from the directory and its grants that help a reviewer
+// Insights: plain facts from the directory and the access ledger that help a reviewer
 // decide. Computed once, when the task opens, and kept with it: the reviewer
 // and the audit log see the facts as they stood at the time of the request.
 #include <string>
@@ -21,13 +21,21 @@ bool outside_business_hours(Time t) {
   return wd == Saturday || wd == Sunday || hour < 8 || hour >= 18;
 }
 
+const Holding* holding_of(const std::vector<Holding>& holders, const PersonId& person) {
+  for (const Holding& h : holders) {
+    if (h.person == person) return &h;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
-std::vector<Insight> compute_insights(const Directory& dir, const Task& task, Time now) {
+std::vector<Insight> compute_insights(const Directory& dir, const Task& task, Time now,
+                                      const std::vector<Holding>& holders) {
   std::vector<Insight> out;
   const Person* subject = dir.person(task.subject);
   std::string who = dir.display_name(task.subject);
-  const Grant* held = dir.grant(task.subject, task.app, task.resource);
+  const Holding* held = holding_of(holders, task.subject);
 
   if (task.emergency) out.push_back({"emergency", "Emergency request"});
   if (task.sensitive) {
@@ -37,10 +45,10 @@ std::vector<Insight> compute_insights(const Directory& dir, const Task& task, Ti
 
   if (task.kind == TaskKind::grant) {
     if (held != nullptr) {
-      out.push_back(
-          {"already_granted",
-           who + " already has this access" +
-               (held->since ? " (since " + format_date(*held->since) + ")" : std::string())});
+      out.push_back({"already_granted",
+                     who + " already has this access (since " + format_date(held->since) +
+                         (held->expires_at ? ", until " + format_instant(*held->expires_at) : "") +
+                         ")"});
     }
     if (task.requester != task.subject) {
       out.push_back({"on_behalf",
@@ -68,8 +76,8 @@ std::vector<Insight> compute_insights(const Directory& dir, const Task& task, Ti
     } else {
       out.push_back({"never_used", "No recorded use of this access by " + who});
     }
-    if (held != nullptr && held->since) {
-      out.push_back({"held_since", who + " has held it since " + format_date(*held->since)});
+    if (held != nullptr) {
+      out.push_back({"held_since", who + " has held it since " + format_date(held->since)});
     }
   }
 
@@ -80,7 +88,7 @@ std::vector<Insight> compute_insights(const Directory& dir, const Task& task, Ti
     for (const Person* p : dir.reports_of(subject->manager)) {
       if (p->id == subject->id) continue;
       ++peers;
-      if (dir.grant(p->id, task.app, task.resource) != nullptr) ++with;
+      if (holding_of(holders, p->id) != nullptr) ++with;
     }
     if (peers > 0) {
       out.push_back({"peer_access", std::to_string(with) + " of " +

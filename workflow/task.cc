@@ -22,7 +22,8 @@ constexpr std::array<std::pair<TaskState, std::string_view>, 11> kStates = {{
     {TaskState::cancelled, "cancelled"},
 }};
 
-constexpr std::array<std::pair<EffectKind, std::string_view>, 6> kEffects = {{
+constexpr std::array<std::pair<EffectKind, std::string_view>, 7> kEffects = {{
+    {EffectKind::access_notice, "access_notice"},
     {EffectKind::assign, "assign"},
     {EffectKind::update_messages, "update_messages"},
     {EffectKind::notify, "notify"},
@@ -42,6 +43,23 @@ constexpr std::array<std::pair<StepState, std::string_view>, 4> kStepStates = {{
     {StepState::current, "current"},
     {StepState::done, "done"},
     {StepState::skipped, "skipped"},
+}};
+
+constexpr std::array<std::pair<GrantSource, std::string_view>, 4> kGrantSources = {{
+    {GrantSource::configuration, "configuration"},
+    {GrantSource::request, "request"},
+    {GrantSource::emergency, "emergency"},
+    {GrantSource::extension, "extension"},
+}};
+
+constexpr std::array<std::pair<AccessChange::Op, std::string_view>, 7> kAccessOps = {{
+    {AccessChange::Op::kept, "kept"},
+    {AccessChange::Op::grant, "grant"},
+    {AccessChange::Op::seed, "seed"},
+    {AccessChange::Op::unseed, "unseed"},
+    {AccessChange::Op::remove, "remove"},
+    {AccessChange::Op::warned, "warned"},
+    {AccessChange::Op::ending, "ending"},
 }};
 
 using enum_names::name_of;
@@ -89,6 +107,16 @@ std::string_view effect_kind_name(EffectKind k) {
 }
 std::optional<EffectKind> parse_effect_kind(std::string_view n) {
   return parse_of<EffectKind>(kEffects, n);
+}
+
+std::string_view grant_source_name(GrantSource s) {
+  return name_of(kGrantSources, s);
+}
+std::optional<GrantSource> parse_grant_source(std::string_view n) {
+  return parse_of<GrantSource>(kGrantSources, n);
+}
+std::string_view access_op_name(AccessChange::Op op) {
+  return name_of(kAccessOps, op);
 }
 
 int Task::current_step() const {

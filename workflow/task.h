@@ -86,6 +86,70 @@ struct Comment {
   bool deleted = false;
 };
 
+// --- The access ledger: who holds what, until when (storage/store.h keeps it).
+
+// How access came to be held.
+enum class GrantSource { configuration, request, emergency, extension };
+std::string_view grant_source_name(GrantSource s);  // "configuration", ...
+std::optional<GrantSource> parse_grant_source(std::string_view name);
+
+// One access held: one row of the ledger, keyed by person, app and resource.
+struct Holding {
+  PersonId person;
+  std::string app;
+  std::string resource;
+  Time since{};
+  std::optional<Time> expires_at;  // empty: held without end
+  TaskNumber task = 0;             // the task that granted (or last extended) it; 0: configuration
+  GrantSource how = GrantSource::request;
+  std::optional<Time> last_used;
+  std::optional<Time> warned_at;  // when the holder was told it ends soon
+  // The deprovisioning task opened at its end (or on "I'm done"), once opened.
+  TaskNumber ending_task = 0;
+
+  bool same_access(const Holding& o) const {
+    return person == o.person && app == o.app && resource == o.resource;
+  }
+};
+
+// One change of the ledger, written in the transaction of the decision (or
+// Store::write_access) that carries it. The store appends an event for every
+// change it applies ("access_<op>", the row's fields as data), so the ledger
+// can be replayed from the log (storage/store.h, replay_access).
+struct AccessChange {
+  enum class Op {
+    grant,   // insert, or move the end of a row held (its `since` is kept)
+    // insert from the configuration, the first time this grant is seeded and
+    // unless a row is held (no event otherwise): a grant of the file revoked
+    // or ended through Tollgate is not brought back by the next start
+    seed,
+    // the configuration no longer lists it: delete its row (if still from the
+    // configuration; no event when none) and forget it was seeded
+    unseed,
+    remove,  // delete the row
+    warned,  // the holder was told it ends soon (warned_at = at)
+    ending,  // its deprovisioning task was opened (ending_task = task)
+    // its deprovisioning task `task` closed without removing it: no longer
+    // ending; held without end when `without_end` (Won't deprovision: nobody
+    // will remove it), else with its end as it was (cancelled: due again)
+    kept,
+  };
+  Op op = Op::grant;
+  Holding holding;  // the key, and for grant and seed the row
+  PersonId actor;
+  Time at{};
+  TaskNumber task = 0;  // the task the event is filed under (0: none)
+  std::string reason;   // "provisioned", "expired", "done", "revoked", "configuration", ...
+  // Set: the change applies only while the row is held with exactly this end
+  // (and, for warned and ending, not warned or ending yet); otherwise the
+  // write is refused with Code::conflict and changes nothing. What makes an
+  // expiry, a warning or "I'm done" happen once across passes and instances.
+  bool guarded = false;
+  std::optional<Time> expect_expires_at;
+  bool without_end = false;  // kept: see Op::kept
+};
+std::string_view access_op_name(AccessChange::Op op);  // "grant", ...
+
 struct Insight {
   std::string kind;  // "peer_access", "last_used", "sensitive", ...
   std::string text;  // "4 of 5 people reporting to Dana Reyes have this access"
@@ -104,7 +168,22 @@ struct Task {
   std::string app_name;
   std::string resource_name;
   std::string justification;  // for a revocation, the reason
+  // How long access lasts once granted: the request's duration within the
+  // resource's max_duration, or less when a reviewer approved for less
+  // (`duration_by` then names them).
   std::optional<Duration> duration;
+  PersonId duration_by;
+  // A grant request for access held with an end: approved, it moves the end
+  // (no provisioning: the access is there already).
+  bool extension = false;
+  // For an extension: the end of the access it was filed against. Its
+  // approval moves that end only while the access still has it (the grant is
+  // guarded): access that ended meanwhile is not brought back without its
+  // provisioning.
+  std::optional<Time> extends;
+  // A deprovisioning task Tollgate opened itself at the end of a time-bound
+  // grant: "expired", or "done" (the holder ended it early). Empty otherwise.
+  std::string ending;
   bool emergency = false;
   bool sensitive = false;
   std::string policy_id;
@@ -145,6 +224,12 @@ enum class EffectKind {
   post_comment,     // post comment `comment_id` into every thread of the task
   remind,           // nudge `recipient` in the thread of their message about the open step
   email,            // mail `recipient` (data "about": assign or notify, with that effect's data)
+  // tell `recipient` of their own access (data "app", "resource", "expires_at"
+  // in ms, and "event"): ending_soon (a DM with Extend… and I'm done),
+  // expired or ended (removed: at its end, or by "I'm done"), ending (a
+  // manual app's: "ending_task" asks its deprovisioners to remove it, "why"
+  // expired or done)
+  access_notice,
 };
 std::string_view effect_kind_name(EffectKind k);
 std::optional<EffectKind> parse_effect_kind(std::string_view name);
@@ -169,6 +254,11 @@ struct Decision {
   std::vector<Comment> changed_comments;  // edited or deleted
   std::string
       summary;  // one line for the actor: "Approved #42: now with Olga Ivanova (step 2 of 3)"
+  std::vector<AccessChange> access;       // the ledger's changes, in the same transaction
+  // A new task that must be the only open one of its kind for its subject,
+  // app and resource: the store refuses it (Code::conflict) otherwise, in the
+  // transaction that would open it. Set by the ways in (TaskService).
+  bool one_open = false;
 };
 
 }  // namespace tollgate

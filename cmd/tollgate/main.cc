@@ -22,6 +22,7 @@
 #include "app/audit_export.h"
 #include "app/audit_seal.h"
 #include "base/time_text.h"
+#include "cmd/tollgate/access_export.h"
 #include "cmd/tollgate/environment.h"
 #include "cmd/tollgate/process.h"
 #include "storage/store.h"
@@ -40,6 +41,7 @@ struct Options {
   std::string checkpoint;      // audit verify --checkpoint
   std::string public_key;      // audit verify --public-key
   std::string out;             // audit checkpoint --out
+  std::string format = "csv";  // access export --format
 };
 
 // Prints the configuration's problems; returns the directory when it has no errors.
@@ -53,11 +55,16 @@ std::shared_ptr<const Directory> load_checked(const std::string& path, bool quie
   }
   if (!quiet_ok) {
     std::size_t resources = 0;
-    for (const App& a : cfg.directory->apps) resources += a.resources.size();
+    std::size_t time_bound = 0;  // with a max_duration: their grants end by themselves
+    for (const App& a : cfg.directory->apps) {
+      resources += a.resources.size();
+      for (const Resource& r : a.resources) time_bound += r.max_duration ? 1 : 0;
+    }
     std::printf(
-        "%s: OK: %s, %zu people, %zu groups, %zu apps, %zu resources, %zu policies, %zu grants\n",
+        "%s: OK: %s, %zu people, %zu groups, %zu apps, %zu resources (%zu time-bound), %zu "
+        "policies, %zu grants\n",
         path.c_str(), cfg.directory->organization.c_str(), cfg.directory->people.size(),
-        cfg.directory->groups.size(), cfg.directory->apps.size(), resources,
+        cfg.directory->groups.size(), cfg.directory->apps.size(), resources, time_bound,
         cfg.directory->policies.size(), cfg.directory->grants.size());
   }
   return cfg.directory;
@@ -284,6 +291,25 @@ int audit_export(const Options& o) {
   return 0;
 }
 
+// The access ledger for an auditor, one row a line (access_export.h).
+int access_export(const Options& o) {
+  auto format = parse_access_format(o.format);
+  if (!format) {
+    std::fprintf(stderr, "access export: --format must be csv or jsonl, not \"%s\"\n",
+                 o.format.c_str());
+    return 2;
+  }
+  auto store = open_for("access export", o.db, false);
+  if (!store) return 2;
+  auto n = export_access(*store, *format, std::cout);
+  if (!n.ok()) {
+    std::fprintf(stderr, "access export: %s\n", n.status().to_string().c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "access export: %lld rows\n", static_cast<long long>(*n));
+  return 0;
+}
+
 // Parked outbox items, one a line: id, task, kind, recipient, attempts, last error.
 int outbox_list(const Options& o) {
   auto store = open_for("outbox list", o.db, false);
@@ -349,6 +375,7 @@ struct Commands {
   CLI::App* seal;
   CLI::App* checkpoint;
   CLI::App* exporter;
+  CLI::App* access_exporter;
   CLI::App* outbox_list;
   CLI::App* outbox_requeue;
 };
@@ -421,6 +448,13 @@ Commands add_commands(CLI::App& app, Options& o) {
   c.migrate = app.add_subcommand("migrate", "Bring the database schema up to date");
   add_db(c.migrate, o);
   add_audit(app, o, c);
+  CLI::App* access = app.add_subcommand("access", "The access ledger: who holds what");
+  access->require_subcommand(1);
+  c.access_exporter = access->add_subcommand(
+      "export",
+      "Write every row of the ledger (CSV with a header, or JSON lines) to standard output");
+  add_db(c.access_exporter, o);
+  c.access_exporter->add_option("--format", o.format, "csv (the default) or jsonl");
   CLI::App* outbox = app.add_subcommand("outbox", "Effects waiting for delivery");
   outbox->require_subcommand(1);
   c.outbox_list = outbox->add_subcommand("list", "List the parked items (given up on)");
@@ -440,6 +474,7 @@ int run(const Commands& c, const Options& o) {
   if (c.checkpoint->parsed()) return audit_checkpoint(o);
   if (c.seal->parsed()) return audit_seal(o);
   if (c.exporter->parsed()) return audit_export(o);
+  if (c.access_exporter->parsed()) return access_export(o);
   if (c.outbox_list->parsed()) return outbox_list(o);
   if (c.outbox_requeue->parsed()) return outbox_requeue(o);
   return 2;

@@ -254,6 +254,7 @@ Status Process::Impl::open_store() {
   if (options.clock != nullptr) clock = options.clock;
   service = std::make_unique<TaskService>(
       *store, std::make_shared<Engine>(directory, *clock, delegations), delegations);
+  RETURN_IF_ERROR(service->seed_access(*directory, clock->now()));
   return service->load_delegations();
 }
 

@@ -216,6 +216,10 @@ std::string encode_task(const Task& t) {
   str(w, "resource_name", t.resource_name);
   str(w, "justification", t.justification);
   if (t.duration) num(w, "duration_ms", t.duration->count());
+  if (!t.duration_by.empty()) str(w, "duration_by", t.duration_by);
+  if (t.extension) boolean(w, "extension", true);
+  opt_time(w, "extends", t.extends);
+  if (!t.ending.empty()) str(w, "ending", t.ending);
   boolean(w, "emergency", t.emergency);
   boolean(w, "sensitive", t.sensitive);
   str(w, "policy_id", t.policy_id);
@@ -280,6 +284,10 @@ StatusOr<Task> decode_task(std::string_view json) {
   t.resource_name = r.s(doc, "resource_name");
   t.justification = r.s(doc, "justification");
   if (r.member(doc, "duration_ms") != nullptr) t.duration = Duration(r.i(doc, "duration_ms"));
+  t.duration_by = r.s(doc, "duration_by");
+  t.extension = r.b(doc, "extension");
+  t.extends = r.t(doc, "extends");
+  t.ending = r.s(doc, "ending");
   t.emergency = r.b(doc, "emergency");
   t.sensitive = r.b(doc, "sensitive");
   t.policy_id = r.s(doc, "policy_id");

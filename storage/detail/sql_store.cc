@@ -1,8 +1,10 @@
 #include "storage/detail/sql_store.h"
 
 #include <algorithm>
+#include <future>
 
 #include "base/clock.h"
+#include "storage/detail/access.h"
 #include "storage/detail/codec.h"
 #include "storage/detail/tables.h"
 #include "storage/detail/writer.h"
@@ -134,6 +136,10 @@ class SqlStore final : public Store {
   void clear_delegation(PersonId person, PersonId by, Time at, Done done) override;
   StatusOr<std::vector<Delegation>> delegations() override;
 
+  StatusOr<std::vector<Holding>> holdings(const AccessFilter& filter) override;
+  void write_access(std::vector<AccessChange> changes, std::vector<Effect> effects,
+                    Done done) override;
+
   void flush(Done done) override;
   StatusOr<int> schema_version() override;
   StoreStats stats() const override;
@@ -212,6 +218,17 @@ Status SqlStore::open(const ReadPool::Open& open_reader) {
   }
   RETURN_IF_ERROR(readers_.open(4, open_reader));
   commit_.start();
+  if (options_.migrate && before > 0 && before < kAccessLedgerVersion) {
+    // Upgraded to the ledger: access granted before it is in it, not lost.
+    std::promise<Status> filled;
+    submit(
+        [](Writer& w) -> Status {
+          ASSIGN_OR_RETURN(std::vector<AccessChange> changes, backfill_access(w.conn(), now()));
+          return w.write_access(changes, {}, now());
+        },
+        [&filled](Status s) { filled.set_value(std::move(s)); }, /*capped=*/false);
+    RETURN_IF_ERROR(filled.get_future().get());
+  }
   return {};
 }
 
@@ -618,6 +635,20 @@ void SqlStore::release_claims(Done done) {
   if (dialect_.release_claims.empty()) return done({});
   submit([this](Writer& w) { return status_of(run(w.conn(), dialect_.release_claims)); },
          std::move(done));
+}
+
+StatusOr<std::vector<Holding>> SqlStore::holdings(const AccessFilter& filter) {
+  return readers_.with([&](Connection& c) { return read_holdings(c, filter); });
+}
+
+void SqlStore::write_access(std::vector<AccessChange> changes, std::vector<Effect> effects,
+                            Done done) {
+  submit(
+      [changes = std::move(changes), effects = std::move(effects)](Writer& w) {
+        Time at = changes.empty() ? now() : changes.front().at;
+        return w.write_access(changes, effects, at);
+      },
+      std::move(done));
 }
 
 void SqlStore::flush(Done done) {

@@ -1,5 +1,7 @@
 #include "storage/detail/writer.h"
 
+#include "storage/detail/access.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -191,6 +193,7 @@ Status Writer::write(const Decision& d, const Task* before) {
   touched_.push_back(t.number);
   if (t.version <= expected_version) return internal_error("a decision must bump the version");
   std::string body = codec::encode_task(t);
+  if (expected_version == 0 && d.one_open) RETURN_IF_ERROR(check_one_open(t));
   if (expected_version == 0) {
     RETURN_IF_ERROR(run(
         *conn_,
@@ -215,16 +218,40 @@ Status Writer::write(const Decision& d, const Task* before) {
     RETURN_IF_ERROR(write_people(t.number, people));
   RETURN_IF_ERROR(write_comments(d));
   for (const Event& e : d.events) RETURN_IF_ERROR(append_event(e));
-  for (const Effect& e : d.effects) {
+  RETURN_IF_ERROR(write_access(d.access, d.effects, t.updated_at));
+  if (!mode_.shared) {
+    if (cache_.size() >= kCacheSize) cache_.clear();
+    cache_[t.number] = t;
+  }
+  return {};
+}
+
+Status Writer::check_one_open(const Task& t) {
+  std::optional<TaskNumber> other;
+  RETURN_IF_ERROR(query(*conn_,
+                        "SELECT number FROM tasks WHERE subject = ? AND app = ? AND resource = ? "
+                        "AND open = 1 AND kind = ? AND number <> ? LIMIT 1",
+                        [&](const Row& r) {
+                          other = r.i64(0);
+                          return Status{};
+                        },
+                        t.subject, t.app, t.resource, kind_name(t.kind), t.number));
+  if (!other) return {};
+  return {Code::conflict, "#" + std::to_string(*other) + " is already open for this access"};
+}
+
+Status Writer::write_access(const std::vector<AccessChange>& changes,
+                            const std::vector<Effect>& effects, Time at) {
+  for (const AccessChange& ch : changes) {
+    ASSIGN_OR_RETURN(std::optional<Event> e, apply_access(*conn_, ch));
+    if (e) RETURN_IF_ERROR(append_event(*e));
+  }
+  for (const Effect& e : effects) {
     RETURN_IF_ERROR(run(*conn_,
                         "INSERT INTO outbox (task, kind, recipient, data, created_at, "
                         "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
                         e.task, effect_kind_name(e.kind), e.recipient, codec::encode_pairs(e.data),
-                        ms(t.updated_at), ms(t.updated_at)));
-  }
-  if (!mode_.shared) {
-    if (cache_.size() >= kCacheSize) cache_.clear();
-    cache_[t.number] = t;
+                        ms(at), ms(at)));
   }
   return {};
 }

@@ -93,6 +93,10 @@ class Writer {
   // Writes one decision: task row (compare-and-swap on the version `before`
   // had; null for a new task), who it concerns, comments, events, effects.
   Status write(const Decision& d, const Task* before);
+  // Applies changes of the access ledger (an event for each change applied)
+  // and puts `effects` in the outbox, due at `at`.
+  Status write_access(const std::vector<AccessChange>& changes, const std::vector<Effect>& effects,
+                      Time at);
   // Appends one event to the hash chain: an HMAC under the key once sealed.
   Status append_event(const Event& e);
 
@@ -106,6 +110,9 @@ class Writer {
   Status seal_in_transaction(Time now, bool may_seal);
   Status write_people(TaskNumber task, const std::vector<std::pair<PersonId, std::string>>& people);
   Status write_comments(const Decision& d);
+  // Decision::one_open: Code::conflict, naming it, when another task of the
+  // same kind is open for the same subject, app and resource.
+  Status check_one_open(const Task& t);
 
   std::unique_ptr<Connection> conn_;
   std::string key_;  // the audit key; empty: none

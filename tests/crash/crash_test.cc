@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
                    t->version == 1;
     bool is_granted = t->state == TaskState::granted &&
                       types == std::vector<std::string>{"task_opened", "step_opened", "approved",
-                                                        "task_closed"} &&
+                                                        "task_closed", "access_grant"} &&
                       t->version == 2;
     if (!is_open && !is_granted) return fail("#" + std::to_string(n) + " is half-applied");
     if (acked[static_cast<std::size_t>(n)] && !is_granted) ++lost;

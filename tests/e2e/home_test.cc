@@ -120,5 +120,72 @@ TEST_F(HomeTest, ManyTasksArePaginated) {
   EXPECT_TRUE(contains(second, "*#45* Access request"));
 }
 
+TEST_F(HomeTest, MyAccessListsTheViewersRowsWithTheirButtonsAndFollowsChanges) {
+  start_bot();
+  // Bo: two grants of the configuration (no end), and AWS staging for 8h once Dana approves.
+  ASSERT_EQ(tasks_command("U0BO", "request aws/staging 8h -- the data migration").status, 200);
+  ASSERT_EQ(tasks_command("U0DANA", "approve 1").status, 200);
+  ASSERT_TRUE(eventually([&] { return task(1).state == TaskState::granted; }));
+  open_home("U0BO");
+  EXPECT_TRUE(contains(home_with("U0BO", "My access (3)"), "My access (3)"))
+      << "the tab's count is on every tab";
+  ASSERT_EQ(home_click("U0BO", "home_tab:access", "access:0").status, 200);
+  std::string home = home_with("U0BO", R"("private_metadata":"access:0")");
+  EXPECT_TRUE(contains(home, "*AWS / Staging developer* — since ")) << home;
+  EXPECT_TRUE(contains(home, "ends in 8h (")) << home;
+  EXPECT_TRUE(contains(home, "*GitHub / Org admin* — since 2024-01-10, no end · configuration"));
+  // Extend… only on the row with an end; I'm done on every row, with a confirmation.
+  auto count = [&](const std::string& needle) {
+    int n = 0;
+    for (auto at = home.find(needle); at != std::string::npos; at = home.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(R"("action_id":"access_extend")"), 1) << home;
+  EXPECT_EQ(count(R"("value":"aws:staging")"), 2) << "Extend… and I'm done";
+  EXPECT_EQ(count(R"("action_id":"access_done")"), 3);
+  EXPECT_EQ(count("End your access now?"), 3);
+  EXPECT_EQ(count(R"("value":"github:admin")"), 1) << "I'm done only";
+  // Republished when the viewer's access changes (the ledger's commit hook).
+  ASSERT_EQ(tasks_command("U0BO", "done aws/staging").status, 200);
+  home = home_with("U0BO", "My access (2)");
+  EXPECT_TRUE(contains(home, "My access (2)")) << home;
+  EXPECT_FALSE(contains(home, "Staging developer"));
+}
+
+TEST_F(HomeTest, MyAccessIsCappedWithinSlacksLimits) {
+  // Ana holds 45 grants of a test organisation's configuration.
+  std::string config = R"({"organization": "Capped",
+    "people": [{"id": "ana", "name": "Ana Silva", "slack_user_id": "U0ANA"}],
+    "apps": [{"id": "wiki", "name": "Wiki", "owners": ["ana"], "revocation_policy": "owner",
+              "resources": [)";
+  std::string grants;
+  for (int i = 0; i < 45; ++i) {
+    std::string id = "space-" + std::to_string(i);
+    config += (i ? "," : "") + std::string(R"({"id": ")") + id + R"(", "name": "Space )" +
+              std::to_string(i) + R"(", "request_policy": "self"})";
+    grants += (i ? "," : "") + std::string(R"({"person": "ana", "app": "wiki", "resource": ")") +
+              id + R"(", "since": "2026-01-05"})";
+  }
+  config += R"(]}], "grants": [)" + grants + R"(],
+    "policies": [{"id": "self", "name": "Self", "kind": "request",
+                  "steps": [{"reviewers": {"type": "users", "users": ["ana"]},
+                             "allow_self_review": true}]},
+                 {"id": "owner", "name": "Owner", "kind": "revocation",
+                  "steps": [{"reviewers": {"type": "app_owners"}}]}]})";
+  std::string file = dir_.file("capped.json");
+  std::FILE* f = std::fopen(file.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(config.c_str(), f);
+  std::fclose(f);
+  start_bot({}, file);
+  open_home("U0ANA");
+  ASSERT_EQ(home_click("U0ANA", "home_tab:access", "access:0").status, 200);
+  std::string home = home_with("U0ANA", "and 5 more");
+  EXPECT_TRUE(contains(home, "My access (45)")) << home;
+  EXPECT_TRUE(contains(home, "and 5 more — `/tasks access`")) << home;
+  EXPECT_TRUE(contains(home, R"("block_id":"held:39")"));
+  EXPECT_FALSE(contains(home, R"("block_id":"held:40")"));
+}
+
 }  // namespace
 }  // namespace tollgate::testing

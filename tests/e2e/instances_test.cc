@@ -47,6 +47,41 @@ const Asker kAskers[] = {{"ana", "UANA", "UDANA"},
 class InstancesTest : public ::testing::Test {
  protected:
   static StoreOptions keyed() { return serve_store_options(); }
+
+  // A whole server in this process on `url` and the test's simulated clock,
+  // its scheduler driven by the test, with the key the test's stores sealed
+  // the log with (PostgreSQL has no default key file).
+  std::unique_ptr<tollgate::Process> in_process(const std::string& url) {
+    ::setenv("TOLLGATE_AUDIT_KEY", kTestAuditKeyHex, 1);
+    tollgate::ProcessOptions o;
+    o.config = dir_.file("org.json");
+    o.db = url;
+    o.listen = "127.0.0.1:0";
+    o.signing_secret = kSigningSecret;
+    o.scheduler_interval = std::chrono::milliseconds(0);
+    o.clock = &clock_;
+    auto p = std::make_unique<tollgate::Process>(o);
+    Status st = p->start();
+    EXPECT_TRUE(st.ok()) << st.to_string();
+    return p;
+  }
+  // One scheduler pass on each of `a` and `b`, at the same moment.
+  static std::pair<SchedulerPass, SchedulerPass> passes_at_once(tollgate::Process& a,
+                                                                tollgate::Process& b) {
+    SchedulerPass pa, pb;
+    std::barrier sync(2);
+    std::thread ta([&] {
+      sync.arrive_and_wait();
+      pa = a.run_scheduler_once();
+    });
+    std::thread tb([&] {
+      sync.arrive_and_wait();
+      pb = b.run_scheduler_once();
+    });
+    ta.join();
+    tb.join();
+    return {pa, pb};
+  }
   void SetUp() override { std::ofstream(dir_.file("org.json")) << kTestOrg; }
   // Whatever a test did, every request an instance made was one Slack accepts.
   void TearDown() override { EXPECT_EQ(slack_.violations(), std::vector<std::string>{}); }
@@ -322,14 +357,28 @@ TEST_F(InstancesTest, APostgresOutageIsA503UntilItIsBackThenTollgateRecoversByIt
 TEST_F(InstancesTest, RequestsOpenedOnTwoInstancesAtOnceGetUniqueNumbersWithoutGaps) {
   TestDatabase db("postgres", dir_.path().string());
   ASSERT_TRUE(db.ok()) << db.error();
+  // One access per request: a person has one open request per access.
+  constexpr int kEach = 60;
+  std::string resources;
+  for (int i = 0; i < kEach; ++i) {
+    resources += std::string(i ? "," : "") + R"({"id": "r)" + std::to_string(i) +
+                 R"(", "name": "R)" + std::to_string(i) +
+                 R"(", "request_policy": "manager-only", "revocation_policy": "manager-confirms"})";
+  }
+  std::ofstream(dir_.file("org.json")) << replaced(
+      kTestOrg, R"(    {"id": "aws", "name": "AWS", "owners": ["olga"],)",
+      R"(    {"id": "burst", "name": "Burst", "owners": ["olga"], "resources": [)" + resources +
+          R"(]},
+    {"id": "aws", "name": "AWS", "owners": ["olga"],)");
   auto a = instance(db.url(), {{"TOLLGATE_DELIVERY", "off"}});
   auto b = instance(db.url(), {{"TOLLGATE_DELIVERY", "off"}});
-  constexpr int kEach = 60;
   auto burst = [&](std::uint16_t port, const std::string& user, std::vector<std::string>* out) {
     HttpClient c(port);
     for (int i = 0; i < kEach; ++i) {
       auto r = post_signed(c, "/slack/commands",
-                           slash_command(user, "request aws/staging -- burst " + std::to_string(i),
+                           slash_command(user,
+                                         "request burst/r" + std::to_string(i) + " -- burst " +
+                                             std::to_string(i),
                                          slack_.response_url("n")),
                            kForm);
       out->push_back(r.body);
@@ -398,42 +447,57 @@ TEST_F(InstancesTest, TwoInstancesSchedulersSendEachReminderOnce) {
                       "sla": {"remind_after": "24h"}}]},
     {"id": "two-step")");
   open_tasks(db.url(), 8);
-  // Two whole servers in this process, on one database and one simulated clock,
-  // with the key the stores above sealed the log with (PostgreSQL has no
-  // default key file).
-  ::setenv("TOLLGATE_AUDIT_KEY", kTestAuditKeyHex, 1);
-  auto start = [&] {
-    tollgate::ProcessOptions o;
-    o.config = dir_.file("org.json");
-    o.db = db.url();
-    o.listen = "127.0.0.1:0";
-    o.signing_secret = kSigningSecret;
-    o.scheduler_interval = std::chrono::milliseconds(0);
-    o.clock = &clock_;
-    auto p = std::make_unique<tollgate::Process>(o);
-    Status st = p->start();
-    EXPECT_TRUE(st.ok()) << st.to_string();
-    return p;
-  };
-  auto a = start();
-  auto b = start();
+  // Two whole servers in this process, on one database and one simulated clock.
+  auto a = in_process(db.url());
+  auto b = in_process(db.url());
   clock_.advance(std::chrono::hours(30));  // Friday 16:00 UTC: due, and within working hours
-  SchedulerPass pa, pb;
-  std::barrier sync(2);
-  std::thread ta([&] {
-    sync.arrive_and_wait();
-    pa = a->run_scheduler_once();
-  });
-  std::thread tb([&] {
-    sync.arrive_and_wait();
-    pb = b->run_scheduler_once();
-  });
-  ta.join();
-  tb.join();
+  auto [pa, pb] = passes_at_once(*a, *b);
   EXPECT_EQ(pa.reminded + pb.reminded, 8)
       << "one reminder per task, from one instance or the other";
   EXPECT_EQ(db.number("SELECT COUNT(*) FROM events WHERE type = 'reminded'"), 8);
   EXPECT_EQ(db.number("SELECT COUNT(*) FROM outbox WHERE kind = 'remind'"), 8);
+  a->shutdown();
+  b->shutdown();
+}
+
+TEST_F(InstancesTest, TwoInstancesEndEachGrantOnceAndWarnOfItOnce) {
+  TestDatabase db("postgres", dir_.path().string());
+  ASSERT_TRUE(db.ok()) << db.error();
+  // Six time-bound grants of AWS staging (an app that removes access by
+  // itself), ending in an hour: inside the default 24 h notice.
+  const std::vector<PersonId> holders{"ana", "bo", "cy", "olga", "pat", "sam"};
+  {
+    auto store = open_store(db.url(), keyed());
+    ASSERT_TRUE(store.ok()) << store.status().to_string();
+    std::vector<AccessChange> grants;
+    for (const PersonId& p : holders) {
+      AccessChange c;
+      c.holding = {p, "aws", "staging", clock_.now(), clock_.now() + std::chrono::hours(1), 0};
+      c.actor = "sam";
+      c.at = clock_.now();
+      grants.push_back(c);
+    }
+    ASSERT_TRUE(write_access_and_wait(**store, grants).ok());
+  }
+  auto a = in_process(db.url());
+  auto b = in_process(db.url());
+  // Both schedulers at the same moment, twice: first the warnings (half the
+  // grant has run), then the ends.
+  clock_.advance(std::chrono::minutes(31));
+  auto both = [&] { return passes_at_once(*a, *b); };
+  auto [wa, wb] = both();
+  EXPECT_EQ(wa.access_warned + wb.access_warned, 6) << "one warning per grant";
+  EXPECT_EQ(wa.failed + wb.failed, 0);
+  // One warning each in the log, and one "ends soon" DM each queued (no Slack here: they wait).
+  EXPECT_EQ(db.number("SELECT COUNT(*) FROM events WHERE type = 'access_warned'"), 6);
+  EXPECT_EQ(db.number("SELECT COUNT(*) FROM outbox WHERE kind = 'access_notice'"), 6);
+  clock_.advance(std::chrono::hours(2));
+  auto [ea, eb] = both();
+  EXPECT_EQ(ea.access_ended + eb.access_ended, 6) << "each grant ended once";
+  EXPECT_EQ(db.number("SELECT COUNT(*) FROM events WHERE type = 'access_remove'"), 6);
+  EXPECT_EQ(db.number("SELECT COUNT(*) FROM access WHERE expires_at IS NOT NULL"), 0);
+  auto [la, lb] = both();  // nothing left to do
+  EXPECT_EQ(la.access_ended + lb.access_ended + la.access_warned + lb.access_warned, 0);
   a->shutdown();
   b->shutdown();
 }

@@ -24,7 +24,7 @@ const socketMode = process.env.TOLLGATE_SANDBOX_MODE === "socket";
 const source = process.env.TOLLGATE_SOURCE_DIR;
 const shots = process.env.TOLLGATE_SCREENSHOTS || join(tmpdir(), "tollgate-sandbox-screenshots");
 const apiToken = "sandbox-test-admin-token-0123456789";
-const people = { bo: "U0BO", carl: "U0CARL", dana: "U0DANA", eve: "U0EVE", gita: "U0GITA", hugo: "U0HUGO",
+const people = { bo: "U0BO", carl: "U0CARL", dana: "U0DANA", eve: "U0EVE", finn: "U0FINN", gita: "U0GITA", hugo: "U0HUGO",
                  lina: "U0SBLINA" };
 
 let server, base, browser, page, dir, log = "";
@@ -164,10 +164,10 @@ test("a request is approved through two steps, clicked in the page by two people
   assert.ok(await first.locator(".context").count());
   assert.equal(await first.locator("button.btn.primary", { hasText: "Approve" }).count(), 1);
   assert.equal(await first.locator("button.btn.danger", { hasText: "Deny" }).count(), 1);
-  // The step allows no reassignment, so its one secondary action is a button of its own
-  // (Slack's overflow menu needs 2 to 5 options).
-  assert.equal(await first.getByRole("button", { name: "View details" }).count(), 1);
-  assert.equal(await first.getByRole("button", { name: "More actions" }).count(), 0);
+  // The request is time-bound, so the step offers "Approve for…" beside "View details": the two
+  // secondary actions are Slack's overflow menu (2 to 5 options).
+  assert.equal(await first.getByRole("button", { name: "More actions" }).count(), 1);
+  assert.equal(await first.getByRole("button", { name: "View details" }).count(), 0);
   await shot("02-manager-sees-request");
   // Deny asks first (the button's confirm object); Cancel sends nothing.
   await first.getByRole("button", { name: "Deny" }).click();
@@ -209,29 +209,31 @@ test("a request is approved through two steps, clicked in the page by two people
 });
 
 test("a reply in a task message's thread becomes a comment on the task", async () => {
-  const n = await request("carl", "github/maintainer -- reviewing the deploy pipeline");
+  const n = await request("finn", "github/maintainer -- reviewing the deploy pipeline");
   await as("dana");
   const message = dm(n);
   await message.waitFor();
   await message.locator(".replies", { hasText: "Reply in thread" }).click();
-  await page.fill("#thread-composer", "Checked with Carl's lead: fine for the quarter");
+  await page.fill("#thread-composer", "Checked with Finn's lead: fine for the quarter");
   await page.press("#thread-composer", "Enter");
   // The reply is in the thread at once, as in Slack…
-  await page.locator("#thread-list .msg", { hasText: "Checked with Carl's lead" }).waitFor();
+  await page.locator("#thread-list .msg", { hasText: "Checked with Finn's lead" }).waitFor();
   // …and Tollgate records it on the task.
   const comment = await eventually("the comment on the task", async () => {
     const t = await task(n);
-    return t.comments.find((c) => c.text === "Checked with Carl's lead: fine for the quarter");
+    return t.comments.find((c) => c.text === "Checked with Finn's lead: fine for the quarter");
   });
   assert.equal(comment.author, "dana");
   assert.equal(await message.locator(".replies", { hasText: "1 reply" }).count(), 1);
   await shot("06-thread-reply");
   await page.click("#thread-close");
-  // The task's details (the message's View details button) list it among the comments.
-  await message.getByRole("button", { name: "View details" }).click();
+  // The task's details (View details, in the message's overflow menu beside "Approve for…")
+  // list it among the comments.
+  await message.getByRole("button", { name: "More actions" }).click();
+  await page.getByRole("menuitem", { name: "View details" }).click();
   const details = page.locator("#modal-root .modal");
   await details.waitFor();
-  assert.match(await details.innerText(), /Checked with Carl's lead: fine for the quarter/);
+  assert.match(await details.innerText(), /Checked with Finn's lead: fine for the quarter/);
   await shot("07-details-show-comment");
   await details.getByRole("button", { name: "Close" }).first().click();
   await details.waitFor({ state: "detached" });
@@ -304,7 +306,7 @@ test("a task is reassigned with the user picker of a modal", async () => {
 });
 
 test("a deny modal with a missing required reason shows Slack's error", async () => {
-  const n = await request("bo", "github/admin -- org-wide branch protection");
+  const n = await request("carl", "github/admin -- org-wide branch protection");
   await as("dana");
   const message = dm(n);
   await message.waitFor();

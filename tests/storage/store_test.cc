@@ -698,6 +698,192 @@ TEST_P(StoreTest, TextThatLooksLikeSqlIsStoredAsText) {
   EXPECT_TRUE(listed->empty()) << "a filter value is a value, not SQL";
 }
 
+// --- The access ledger (task.h, Holding; store.h, holdings and write_access).
+
+AccessChange change(AccessChange::Op op, Holding h, Time at, TaskNumber task = 0) {
+  AccessChange c;
+  c.op = op;
+  c.holding = std::move(h);
+  c.actor = "sam";
+  c.at = at;
+  c.task = task;
+  c.reason = "test";
+  return c;
+}
+
+Holding row(const PersonId& who, const std::string& app, const std::string& res,
+            std::optional<Time> until, GrantSource how = GrantSource::request) {
+  return {who, app, res, testing::test_start(), until, 0, how};
+}
+
+// Every field the log records (all but last_used), for comparing the table with a replay.
+std::string ledger_text(const std::vector<Holding>& rows) {
+  std::string out;
+  auto t = [](const std::optional<Time>& v) { return v ? std::to_string(detail::ms(*v)) : "-"; };
+  for (const Holding& h : rows) {
+    out += h.person + " " + h.app + "/" + h.resource + " since " + t(h.since) + " until " +
+           t(h.expires_at) + " task " + std::to_string(h.task) + " " +
+           std::string(grant_source_name(h.how)) + " warned " + t(h.warned_at) + " ending " +
+           std::to_string(h.ending_task) + "\n";
+  }
+  return out;
+}
+
+TEST_P(StoreTest, TheLedgerFollowsDecisionsGuardsItsEndsAndReplaysFromTheLog) {
+  Time now = world_.clock.now();
+  ASSERT_TRUE(write_access_and_wait(*store_, {change(AccessChange::Op::seed,
+                                                     row("bo", "github", "admin", std::nullopt,
+                                                         GrantSource::configuration),
+                                                     now)})
+                  .ok());
+  // A 30-second grant, approved 10 s after it was asked for.
+  RequestInput in{"ana", "", "aws", "staging", "deploy", std::chrono::seconds(30), false};
+  Decision opened = create(in);
+  world_.clock.advance(std::chrono::seconds(10));
+  ASSERT_TRUE(act(opened.task.number, Action::approve, "dana").ok());
+  auto ana = store_->holdings({.person = "ana"});
+  ASSERT_TRUE(ana.ok()) << ana.status().to_string();
+  ASSERT_EQ(ana->size(), 1u);
+  EXPECT_EQ(ana->front().expires_at, now + std::chrono::seconds(40));
+  EXPECT_EQ(ana->front().task, opened.task.number);
+  // Filters: by app, and by end.
+  EXPECT_EQ(store_->holdings({.app = "github"})->size(), 1u);
+  EXPECT_EQ(store_->holdings({.expiring_before = now + std::chrono::seconds(41)})->size(), 1u);
+  EXPECT_EQ(store_->holdings({.expiring_before = now + std::chrono::seconds(40)})->size(), 0u);
+
+  // A guarded end that read another end is refused and changes nothing.
+  AccessChange stale = change(AccessChange::Op::remove, ana->front(), now, opened.task.number);
+  stale.guarded = true;
+  stale.expect_expires_at = now + std::chrono::seconds(39);
+  EXPECT_EQ(write_access_and_wait(*store_, {stale}).code(), Code::conflict);
+  EXPECT_EQ(store_->holdings({.person = "ana"})->size(), 1u);
+  // Warned once: a second warning is refused.
+  AccessChange warned = change(AccessChange::Op::warned, ana->front(), now, opened.task.number);
+  warned.guarded = true;
+  warned.expect_expires_at = ana->front().expires_at;
+  EXPECT_TRUE(write_access_and_wait(*store_, {warned}).ok());
+  EXPECT_EQ(write_access_and_wait(*store_, {warned}).code(), Code::conflict);
+  EXPECT_TRUE(store_->holdings({.person = "ana"})->front().warned_at.has_value());
+  // The end, once.
+  AccessChange end = warned;
+  end.op = AccessChange::Op::remove;
+  EXPECT_TRUE(write_access_and_wait(*store_, {end}).ok());
+  EXPECT_EQ(write_access_and_wait(*store_, {end}).code(), Code::conflict);
+  EXPECT_TRUE(store_->holdings({.person = "ana"})->empty());
+
+  // A seed of access held writes nothing; an unseed of a configuration row removes it.
+  auto before = store_->events(0, 10000);
+  ASSERT_TRUE(before.ok());
+  ASSERT_TRUE(write_access_and_wait(*store_, {change(AccessChange::Op::seed,
+                                                     row("bo", "github", "admin", std::nullopt,
+                                                         GrantSource::configuration),
+                                                     now)})
+                  .ok());
+  EXPECT_EQ(store_->events(0, 10000)->size(), before->size());
+  ASSERT_TRUE(write_access_and_wait(*store_, {change(AccessChange::Op::seed,
+                                                     row("cy", "github", "member", std::nullopt,
+                                                         GrantSource::configuration),
+                                                     now)})
+                  .ok());
+  ASSERT_TRUE(write_access_and_wait(
+                  *store_, {change(AccessChange::Op::unseed,
+                                   row("bo", "github", "admin", std::nullopt), now)})
+                  .ok());
+
+  // The table is what the log says.
+  auto table = store_->holdings({});
+  auto log = store_->events(0, 10000);
+  ASSERT_TRUE(table.ok() && log.ok());
+  auto replayed = replay_access(*log);
+  ASSERT_TRUE(replayed.ok()) << replayed.status().to_string();
+  EXPECT_EQ(ledger_text(*replayed), ledger_text(*table));
+  EXPECT_EQ(ledger_text(*table).find("bo "), std::string::npos);
+  EXPECT_NE(ledger_text(*table).find("cy github/member"), std::string::npos);
+}
+
+TEST_P(StoreTest, AnExtensionMovesTheEndAndKeepsWhenTheAccessBegan) {
+  Time now = world_.clock.now();
+  Holding h = row("ana", "aws", "staging", now + std::chrono::hours(1));
+  h.since = now - std::chrono::hours(5);
+  ASSERT_TRUE(write_access_and_wait(*store_, {change(AccessChange::Op::grant, h, now, 4)}).ok());
+  Holding longer = h;
+  longer.since = now;
+  longer.expires_at = now + std::chrono::hours(8);
+  longer.how = GrantSource::extension;
+  longer.task = 9;
+  ASSERT_TRUE(write_access_and_wait(*store_, {change(AccessChange::Op::grant, longer, now, 9)}).ok());
+  auto rows = store_->holdings({.person = "ana"});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().since, now - std::chrono::hours(5));
+  EXPECT_EQ(rows->front().expires_at, now + std::chrono::hours(8));
+  EXPECT_EQ(rows->front().how, GrantSource::extension);
+  auto replayed = replay_access(*store_->events(0, 10000));
+  ASSERT_TRUE(replayed.ok());
+  EXPECT_EQ(ledger_text(*replayed), ledger_text(*rows));
+}
+
+TEST_P(StoreTest, AnUpgradeToTheLedgerFillsItFromTheTasksClosedBefore) {
+  // A store as the version before the ledger wrote it: decisions without ledger changes.
+  auto decide_as_before = [&](TaskNumber n, Action a, const PersonId& actor) {
+    auto d = update_and_wait(*store_, n, [&](const Task* t, TaskNumber) -> StatusOr<Decision> {
+      ASSIGN_OR_RETURN(Decision next, world_.engine.act(*t, Command{a, actor, "ok", {}, {}}));
+      next.access.clear();
+      return next;
+    });
+    ASSERT_TRUE(d.ok()) << d.status().to_string();
+  };
+  TaskNumber ana = create({"ana", "", "aws", "staging", "deploy", std::nullopt, false}).task.number;
+  decide_as_before(ana, Action::approve, "dana");  // granted
+  TaskNumber olga = create({"olga", "", "aws", "staging", "x", std::nullopt, false}).task.number;
+  decide_as_before(olga, Action::approve, "boss");  // granted, then revoked
+  RevocationInput rev{"boss", "olga", "aws", "staging", "moved"};
+  rev.facts = testing::config_facts(*world_.dir, "olga", "aws", "staging");
+  rev.facts.held = Holding{"olga", "aws", "staging"};
+  auto revoked = create_and_wait(
+      *store_, [&](const Task*, TaskNumber n) { return world_.engine.propose_revocation(rev, n); });
+  ASSERT_TRUE(revoked.ok()) << revoked.status().to_string();
+  store_.reset();
+  raw("DROP TABLE access");
+  raw("DROP TABLE seeded_grants");
+  raw("DROP INDEX tasks_open_subject");
+  raw("DELETE FROM schema_version WHERE version = " + std::to_string(kAccessLedgerVersion));
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto rows = store_->holdings({});
+  ASSERT_TRUE(rows.ok()) << rows.status().to_string();
+  ASSERT_EQ(rows->size(), 2u) << "Ana's grant, and Olga's (its revocation is still open)";
+  EXPECT_EQ(rows->at(0).person, "ana");
+  EXPECT_EQ(rows->at(0).task, ana);
+  EXPECT_FALSE(rows->at(0).expires_at.has_value());
+  auto replayed = replay_access(*store_->events(0, 10000));
+  ASSERT_TRUE(replayed.ok());
+  EXPECT_EQ(ledger_text(*replayed), ledger_text(*rows));
+  // Opened again, nothing is filled twice.
+  store_.reset();
+  store_ = open();
+  EXPECT_EQ(ledger_text(*store_->holdings({})), ledger_text(*rows));
+}
+
+TEST_P(StoreTest, AnotherOpenTaskForTheSameAccessRefusesANewOneThatMustBeTheOnlyOne) {
+  Decision first = create(github_admin_for("ana"));
+  auto second = create_and_wait(*store_, [&](const Task*, TaskNumber n) -> StatusOr<Decision> {
+    ASSIGN_OR_RETURN(Decision d, world_.engine.open_request(github_admin_for("ana"), n));
+    d.one_open = true;
+    return d;
+  });
+  EXPECT_EQ(second.code(), Code::conflict);
+  EXPECT_NE(second.status().message().find("#" + std::to_string(first.task.number)),
+            std::string::npos);
+  // Another subject's request for the same resource is its own.
+  auto other = create_and_wait(*store_, [&](const Task*, TaskNumber n) -> StatusOr<Decision> {
+    ASSIGN_OR_RETURN(Decision d, world_.engine.open_request(github_admin_for("nora"), n));
+    d.one_open = true;
+    return d;
+  });
+  EXPECT_TRUE(other.ok()) << other.status().to_string();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 

@@ -98,6 +98,22 @@ inline std::string replaced(std::string text, const std::string& from, const std
   return text.replace(at, from.size(), to);
 }
 
+// What the ledger says right after `dir`'s configuration seeded it, for
+// engine tests without a store: the config's grants of app/resource (the
+// holders) and `subject`'s own (held). TaskService reads these from the store.
+inline AccessFacts config_facts(const Directory& dir, const PersonId& subject,
+                                const std::string& app, const std::string& resource) {
+  AccessFacts f;
+  for (const Grant& g : dir.grants) {
+    if (g.app != app || g.resource != resource) continue;
+    Holding h{g.person, g.app, g.resource, g.since.value_or(Time{}), std::nullopt, 0,
+              GrantSource::configuration, g.last_used};
+    if (g.person == subject) f.held = h;
+    f.holders.push_back(std::move(h));
+  }
+  return f;
+}
+
 // An engine over the test organisation with a manual clock.
 struct World {
   ManualClock clock{test_start()};
@@ -105,12 +121,18 @@ struct World {
   Engine engine{dir, clock};
   TaskNumber next = 1;
 
+  // Without facts given, the ledger is the configuration's grants (config_facts).
   Task request(RequestInput in) {
+    if (in.facts.holders.empty() && !in.facts.held)
+      in.facts = config_facts(*dir, in.subject.empty() ? in.requester : in.subject, in.app,
+                              in.resource);
     auto d = engine.open_request(in, next++);
     EXPECT_TRUE(d.ok()) << d.status().to_string();
     return d.ok() ? d->task : Task{};
   }
   Task revoke(RevocationInput in) {
+    if (in.facts.holders.empty() && !in.facts.held)
+      in.facts = config_facts(*dir, in.subject, in.app, in.resource);
     auto d = engine.propose_revocation(in, next++);
     EXPECT_TRUE(d.ok()) << d.status().to_string();
     return d.ok() ? d->task : Task{};

@@ -47,6 +47,7 @@ void exec_sql(const std::string& db, const std::string& sql) {
 TEST(Cli, CheckConfigAcceptsTheExample) {
   CliRun r = run(std::string("check-config ") + TOLLGATE_SOURCE_DIR + "/examples/acme.json");
   EXPECT_TRUE(exited_saying(r, 0, "OK: Acme, 28 people"));
+  EXPECT_NE(r.output.find("18 resources (7 time-bound)"), std::string::npos) << r.output;
 }
 
 TEST(Cli, CheckConfigListsEveryProblemWithItsPathAndFails) {
@@ -157,6 +158,105 @@ TEST(Cli, AuditExportWritesTheChainAsJsonLines) {
   EXPECT_NE(since.output.find("audit export: 1 events"), std::string::npos) << since.output;
   EXPECT_EQ(run("audit verify --db sqlite:" + db).exit_code, 0)
       << "the exported chain is the verified one";
+}
+
+// A ledger of three rows: the test organisation's grants, seeded (bo's with
+// its since and last_used, cy's since the seeding), and ana's aws/staging,
+// requested for 1h and approved by Dana for 30m at the test's start (#1).
+void write_ledger(const std::string& db) {
+  auto store = open_store("sqlite:" + db);
+  ASSERT_TRUE(store.ok());
+  testing::World w;
+  TaskService service(**store, std::make_shared<Engine>(w.dir, w.clock));
+  ASSERT_TRUE(service.seed_access(*w.dir, w.clock.now()).ok());
+  std::promise<StatusOr<Decision>> opened;
+  RequestInput in;
+  in.requester = "ana";
+  in.app = "aws";
+  in.resource = "staging";
+  in.justification = "deploys";
+  in.duration = std::chrono::hours(1);
+  service.request(in, [&](StatusOr<Decision> d) { opened.set_value(std::move(d)); });
+  ASSERT_TRUE(opened.get_future().get().ok());
+  std::promise<StatusOr<Decision>> approved;
+  Command approve{Action::approve, "dana", {}, {}, {}};
+  approve.duration = std::chrono::minutes(30);
+  service.act(1, approve, [&](StatusOr<Decision> d) { approved.set_value(std::move(d)); });
+  auto d = approved.get_future().get();
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  ASSERT_TRUE(flush_and_wait(**store).ok());
+}
+
+TEST(Cli, AccessExportWritesTheLedgerAsCsv) {
+  testing::TempDir dir;
+  std::string db = dir.file("ledger.db");
+  ASSERT_NO_FATAL_FAILURE(write_ledger(db));
+  CliRun r = run("access export --db sqlite:" + db);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output,
+            "person,app,resource,since,expires_at,granted_by_task,how,last_used,ending_task\r\n"
+            "ana,aws,staging,2026-11-26T10:00:00.000Z,2026-11-26T10:30:00.000Z,1,request,,\r\n"
+            "bo,github,admin,2024-01-10T00:00:00.000Z,,,configuration,2026-08-24T00:00:00.000Z,"
+            "\r\n"
+            "cy,github,member,2026-11-26T10:00:00.000Z,,,configuration,,\r\n"
+            "access export: 3 rows\n");
+}
+
+TEST(Cli, AccessExportWritesTheLedgerAsJsonLines) {
+  testing::TempDir dir;
+  std::string db = dir.file("ledger.db");
+  ASSERT_NO_FATAL_FAILURE(write_ledger(db));
+  CliRun r = run("access export --format jsonl", "TOLLGATE_DB='sqlite:" + db + "'");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output,
+            R"({"person":"ana","app":"aws","resource":"staging",)"
+            R"("since":"2026-11-26T10:00:00.000Z","expires_at":"2026-11-26T10:30:00.000Z",)"
+            R"("granted_by_task":1,"how":"request","last_used":null,"ending_task":null})"
+            "\n"
+            R"({"person":"bo","app":"github","resource":"admin",)"
+            R"("since":"2024-01-10T00:00:00.000Z","expires_at":null,"granted_by_task":null,)"
+            R"("how":"configuration","last_used":"2026-08-24T00:00:00.000Z","ending_task":null})"
+            "\n"
+            R"({"person":"cy","app":"github","resource":"member",)"
+            R"("since":"2026-11-26T10:00:00.000Z","expires_at":null,"granted_by_task":null,)"
+            R"("how":"configuration","last_used":null,"ending_task":null})"
+            "\n"
+            "access export: 3 rows\n");
+}
+
+// RFC 4180: a field with a comma, a quote or a line break is quoted, quotes doubled.
+TEST(Cli, AccessExportQuotesCsvFields) {
+  testing::TempDir dir;
+  std::string db = dir.file("ledger.db");
+  {
+    auto store = open_store("sqlite:" + db);
+    ASSERT_TRUE(store.ok());
+    AccessChange seed;
+    seed.op = AccessChange::Op::seed;
+    seed.holding.person = "o\"neil";
+    seed.holding.app = "=HYPERLINK(\"x\")";
+    seed.holding.resource = "eu,west\nb";
+    seed.holding.since = testing::test_start();
+    seed.holding.how = GrantSource::configuration;
+    seed.actor = "tollgate";
+    seed.at = testing::test_start();
+    seed.reason = "configuration";
+    std::promise<Status> written;
+    (*store)->write_access({seed}, {}, [&](Status s) { written.set_value(s); });
+    ASSERT_TRUE(written.get_future().get().ok());
+  }
+  CliRun r = run("access export --format csv --db sqlite:" + db);
+  EXPECT_EQ(r.exit_code, 0);
+  // Quoted where RFC 4180 says, and a formula kept from a spreadsheet with a leading '.
+  EXPECT_NE(r.output.find("\r\n\"o\"\"neil\",\"'=HYPERLINK(\"\"x\"\")\",\"eu,west\nb\",2026-11-26T10:00:00.000Z,,,"
+                          "configuration,,\r\n"),
+            std::string::npos)
+      << r.output;
+}
+
+TEST(Cli, AccessExportNamesAnUnknownFormat) {
+  CliRun r = run("access export --format xml --db sqlite:/nonexistent/ledger.db");
+  EXPECT_TRUE(exited_saying(r, 2, "access export: --format must be csv or jsonl, not \"xml\""));
 }
 
 TEST(Cli, ParkedOutboxItemsAreListedAndRequeued) {
@@ -348,7 +448,8 @@ TEST(Cli, ServeWithoutAKeyMakesAKeyFileOnceAndWarns) {
   std::getline(in2, key2);
   EXPECT_EQ(key2, key) << "made once";
   CliRun verify = run("audit verify --db sqlite:" + db);
-  EXPECT_TRUE(exited_saying(verify, 0, "0 events, hash chain intact; sealed with the audit key"));
+  // The events are the access ledger's seeding from the configuration's grants.
+  EXPECT_TRUE(exited_saying(verify, 0, " events, hash chain intact; sealed with the audit key"));
   CliRun bad = run(serve, "timeout -s TERM 3 env TOLLGATE_AUDIT_KEY=" + key.substr(0, 40));
   EXPECT_TRUE(exited_saying(bad, 2, "TOLLGATE_AUDIT_KEY must be 64 to 128 hexadecimal digits"));
 }
@@ -529,8 +630,9 @@ TEST(Cli, AKeyFileIsMadeDespiteAStaleTemporaryAndRefusedWhenNotPrivateOrNotOurs)
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* sub : {"serve", "check-config", "migrate", "audit verify", "audit export",
-                          "audit checkpoint", "audit seal", "outbox list", "outbox requeue"}) {
+  for (const char* sub :
+       {"serve", "check-config", "migrate", "audit verify", "audit export", "audit checkpoint",
+        "audit seal", "access export", "outbox list", "outbox requeue"}) {
     CliRun r = run(std::string(sub) + " --help");
     EXPECT_EQ(r.exit_code, 0) << sub << ": " << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub;

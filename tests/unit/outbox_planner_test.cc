@@ -298,9 +298,82 @@ TEST(OutboxPlanner, AMailToSomeoneWithoutAnAddressIsRefused) {
   EXPECT_EQ(p.failure.message(), "no email address for olga");
 }
 
+// Ana's AWS staging, granted by `task` and ending a day after the test starts.
+Holding staging_held_by_ana(TaskNumber task) {
+  Holding h{"ana", "aws", "staging", testing::test_start(), {}, task, GrantSource::request,
+            {}, {}, 0};
+  h.expires_at = testing::test_start() + std::chrono::hours(24);
+  return h;
+}
+
+// The granting task is closed by the time its access ends: the notice goes all the same.
+Task closed_grant(World& w) {
+  RequestInput in{"ana", "", "aws", "staging", "load tests", std::nullopt, false, {}};
+  Task t = w.must(w.request(in), Action::approve, "dana");
+  EXPECT_TRUE(t.closed()) << state_name(t.state);
+  return t;
+}
+
+TEST(OutboxPlanner, AnAccessEndingSoonIsADmWithExtendAndImDone) {
+  World w;
+  Task granted = closed_grant(w);
+  AccessWrite warn = w.engine.warn_access(staging_held_by_ana(granted.number));
+  ASSERT_EQ(warn.effects.size(), 1u);
+  const Effect& e = warn.effects[0];
+  ASSERT_EQ(e.kind, EffectKind::access_notice);
+
+  Planned p = plan(e, input(w.engine, granted, "ana"));
+  ASSERT_TRUE(p.failure.ok()) << p.failure.to_string();
+  ASSERT_EQ(p.calls.size(), 1u);
+  slack::AccessNotice n{"ending_soon", "aws", "staging",
+                        testing::test_start() + std::chrono::hours(24), 0, {}, std::nullopt};
+  std::string body = slack::kit::post_message("UANA", slack::access_notice(w.engine, n));
+  expect_call(p.calls[0], "post", "chat.postMessage", "UANA", body, "ana");
+  expect_record(p.calls[0], granted.number, "ana", "access", -1);
+  EXPECT_NE(body.find("ends 2026-"), std::string::npos) << body;
+  EXPECT_NE(body.find("\"action_id\":\"access_extend\""), std::string::npos) << body;
+  EXPECT_NE(body.find("\"action_id\":\"access_done\""), std::string::npos) << body;
+  EXPECT_NE(body.find("\"value\":\"aws:staging\""), std::string::npos) << body;
+  EXPECT_NE(body.find("\"confirm\":{"), std::string::npos) << "I'm done asks first: " << body;
+}
+
+TEST(OutboxPlanner, AnExpiredAccessIsADmWithoutButtons) {
+  World w;
+  Task granted = closed_grant(w);
+  auto end = w.engine.end_access({staging_held_by_ana(granted.number), "expired", PersonId(kSystemActor)});
+  ASSERT_TRUE(end.ok()) << end.status().to_string();
+  ASSERT_EQ(end->effects.size(), 1u);
+  EXPECT_EQ(*end->effects[0].get("event"), "expired");
+
+  Planned p = plan(end->effects[0], input(w.engine, granted, "ana"));
+  ASSERT_TRUE(p.failure.ok()) << p.failure.to_string();
+  ASSERT_EQ(p.calls.size(), 1u);
+  const std::string& body = p.calls[0].body;
+  EXPECT_NE(body.find("Your access to *AWS / Staging* has ended (it expired at 2026-"),
+            std::string::npos)
+      << body;
+  EXPECT_EQ(body.find("\"actions\""), std::string::npos) << body;
+  EXPECT_EQ(body.find("access_extend"), std::string::npos) << body;
+}
+
+TEST(OutboxPlanner, AShorterApprovalTellsTheRequesterForHowLongAndWhoChoseIt) {
+  World w;
+  Command for_4h{Action::approve, "dana", {}, {}, {}};
+  for_4h.duration = std::chrono::hours(4);
+  auto d = w.engine.act(w.request(github_admin_for("ana")), for_4h);
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  Effect notify = only_effect(*d, EffectKind::notify);
+  Planned p = plan(notify, input(w.engine, d->task, "ana"));
+  ASSERT_EQ(p.calls.size(), 1u);
+  EXPECT_NE(p.calls[0].body.find("Approved for 4h (Dana Reyes chose a shorter time than requested)"),
+            std::string::npos)
+      << p.calls[0].body;
+}
+
 TEST(OutboxPlanner, OnlyTheKindsThatUsePostedMessagesAskForThem) {
   EXPECT_FALSE(needs_messages(EffectKind::assign));
   EXPECT_FALSE(needs_messages(EffectKind::notify));
+  EXPECT_FALSE(needs_messages(EffectKind::access_notice));
   EXPECT_TRUE(needs_messages(EffectKind::update_messages));
   EXPECT_TRUE(needs_messages(EffectKind::post_comment));
   EXPECT_TRUE(needs_messages(EffectKind::remind));

@@ -67,6 +67,8 @@ struct Scene {
   Task deprovisioning;  // #6 confirmed, waiting for Pat
   Task deprovisioned;   // #6 removed by Pat
   Task emergency;       // #7 emergency grant, Lee on call
+  Task shortened;       // #8 grant for 7d, approved for 1d by Dana, now with Olga
+  Task extension;       // #9 Bo asks to extend his GitHub admin (held until a time), Dana to review
   StatusOr<Decision> approved_two = internal_error("not decided");
 
   Scene() {
@@ -107,6 +109,24 @@ struct Scene {
     urgent.emergency = true;
     emergency = w.request(urgent);
     later();
+    Command for_a_day{Action::approve, "dana", {}, {}, {}};
+    for_a_day.duration = std::chrono::hours(24);
+    auto shorter = w.engine.act(w.request(github_admin_for("ana", "one release")), for_a_day);
+    EXPECT_TRUE(shorter.ok()) << shorter.status().to_string();
+    if (shorter.ok()) shortened = shorter->task;
+    RequestInput more = github_admin_for("bo", "the migration runs another week");
+    more.duration = std::chrono::hours(72);
+    more.facts.held = held_by_bo();
+    extension = w.request(more);
+    later();
+  }
+
+  // Bo's GitHub admin, granted by #3 for 7d, ending at the scene's start plus two days.
+  Holding held_by_bo() const {
+    Holding h{"bo", "github", "admin", testing::test_start(), {}, 3, GrantSource::request,
+              {}, {}, 0};
+    h.expires_at = testing::test_start() + std::chrono::hours(48);
+    return h;
   }
 
   const Engine& engine() const { return w.engine; }
@@ -161,6 +181,31 @@ std::vector<Golden> notices(const Scene& s) {
        post("UDANA", slack::reminder(e, s.review, "dana", "UDANA", "1d 2h", true))},
       {"comment_reply", Kind::message,
        post("D0dana", slack::comment_reply(e.directory(), s.owner_step, comment), "1.1")},
+      {"notification_approved_shorter", Kind::message,
+       post("D0ana", slack::notification(e, s.shortened, "ana", "approved", "dana",
+                                         slack::Shortened{"1d", "dana"}))},
+      {"task_grant_extension_assignee", Kind::message,
+       post("D0dana", slack::task_message(e, s.extension, "dana", 0))},
+  };
+}
+
+// The notices a holder gets about their own access (EffectKind::access_notice).
+std::vector<Golden> access_notices(const Scene& s) {
+  const Engine& e = s.engine();
+  Holding h = s.held_by_bo();
+  auto notice = [&](std::string event, TaskNumber ending_task, std::vector<PersonId> by,
+                    std::optional<Time> at) {
+    slack::AccessNotice n{std::move(event), h.app, h.resource, h.expires_at, ending_task,
+                          std::move(by), at};
+    return post("D0bo", slack::access_notice(e, n));
+  };
+  return {
+      {"access_ending_soon", Kind::message, notice("ending_soon", 0, {}, std::nullopt)},
+      {"access_expired", Kind::message, notice("expired", 0, {}, std::nullopt)},
+      {"access_expired_by_hand", Kind::message, notice("expired", 12, {"pat"}, std::nullopt)},
+      {"access_ended", Kind::message,
+       notice("ended", 0, {}, testing::test_start() + std::chrono::hours(30))},
+      {"access_ending", Kind::message, notice("ending", 12, {"pat"}, std::nullopt)},
   };
 }
 
@@ -176,6 +221,10 @@ std::vector<Golden> views(const Scene& s) {
        kit::views_open("T.trigger", slack::details_modal(e, s.owner_step, "olga"))},
       {"reassign_modal", Kind::modal,
        kit::views_open("T.trigger", slack::reassign_modal(s.owner_step, 1))},
+      {"approve_for_modal", Kind::modal,
+       kit::views_open("T.trigger", slack::approve_for_modal(s.review, 0))},
+      {"extend_modal", Kind::modal,
+       kit::views_open("T.trigger", slack::extend_modal(e.directory(), "github", "admin"))},
       {"reason_modal_deny", Kind::modal,
        kit::views_open("T.trigger", slack::reason_modal(s.owner_step, Action::deny, 1, true))},
       {"bulk_modal_approve", Kind::modal,
@@ -206,7 +255,7 @@ std::vector<Golden> answers(const Scene& s) {
 std::vector<Golden> all_goldens() {
   Scene s;
   std::vector<Golden> all;
-  for (auto part : {task_messages, notices, views, answers}) {
+  for (auto part : {task_messages, notices, access_notices, views, answers}) {
     for (Golden& g : part(s)) all.push_back(std::move(g));
   }
   return all;
@@ -317,6 +366,11 @@ TEST(RenderGoldenFiles, TheSceneIsWhatTheFilesSayItIs) {
   EXPECT_TRUE(s.emergency.emergency);
   EXPECT_EQ(s.emergency.assignees(), std::vector<PersonId>{"lee"});
   ASSERT_TRUE(s.approved_two.ok()) << s.approved_two.status().to_string();
+  EXPECT_EQ(s.shortened.duration, std::chrono::hours(24));
+  EXPECT_EQ(s.shortened.duration_by, "dana");
+  EXPECT_EQ(s.shortened.assignees(), std::vector<PersonId>{"olga"});
+  EXPECT_TRUE(s.extension.extension);
+  EXPECT_EQ(s.extension.assignees(), std::vector<PersonId>{"dana"});
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
-// TaskService over a real SQLite store: bulk commands and concurrent clicks.
+// TaskService over a real SQLite store: bulk commands and concurrent clicks,
+// and the access ledger's ways in (seeding, requests checked against it,
+// "I'm done").
 #include "app/task_service.h"
 
 #include <future>
@@ -47,6 +49,22 @@ class ServiceTest : public ::testing::Test {
     return s.ok() ? p.get_future().get() : std::vector<BulkResult>{};
   }
 
+  StatusOr<std::string> end(const PersonId& holder, const PersonId& actor) {
+    std::promise<StatusOr<std::string>> p;
+    service_->end_access_of(holder, "aws", "staging", actor,
+                            [&](StatusOr<std::string> s) { p.set_value(std::move(s)); });
+    return p.get_future().get();
+  }
+  int events_of_type(const std::string& type) {
+    auto events = store_->events(0, 100000);
+    EXPECT_TRUE(events.ok()) << events.status().to_string();
+    int n = 0;
+    if (events.ok()) {
+      for (const StoredEvent& e : *events) n += e.event.type == type ? 1 : 0;
+    }
+    return n;
+  }
+
   testing::TempDir dir_;
   testing::World world_;
   std::unique_ptr<Store> store_;
@@ -87,7 +105,12 @@ TEST_F(ServiceTest, BulkApprovesTheAllowedTasksRefusesTheOthersAndCommentsOnEach
 
 TEST_F(ServiceTest, ClicksFromManyThreadsOnDistinctTasksAllLand) {
   constexpr int kTasks = 64;
-  for (int i = 0; i < kTasks; ++i) ASSERT_TRUE(request(github_admin_for("ana")).ok());
+  // Opened through the store: the service keeps one open request per access.
+  for (int i = 0; i < kTasks; ++i) {
+    ASSERT_TRUE(create_and_wait(*store_, [&](const Task*, TaskNumber n) {
+                  return world_.engine.open_request(github_admin_for("ana"), n);
+                }).ok());
+  }
   std::vector<std::future<StatusOr<Decision>>> clicks;
   for (TaskNumber n = 1; n <= kTasks; ++n) {
     clicks.push_back(std::async(std::launch::async, [this, n] {
@@ -105,8 +128,8 @@ TEST_F(ServiceTest, ANewEngineAppliesToNewCommandsOnly) {
   auto changed = testing::load_org(testing::replaced(
       testing::kTestOrg, R"("manager": "dana", "started")", R"("manager": "bo", "started")"));
   service_->set_engine(std::make_shared<Engine>(changed, world_.clock));
-  auto second = request(github_admin_for("ana"));
-  ASSERT_TRUE(second.ok());
+  auto second = request({"ana", "", "github", "member", "x", std::nullopt, false});
+  ASSERT_TRUE(second.ok()) << second.status().to_string();
   EXPECT_EQ(second->task.assignees(), std::vector<PersonId>{"bo"});
   EXPECT_EQ(store_->task(1)->assignees(), std::vector<PersonId>{"dana"})
       << "opened steps keep their people";
@@ -176,6 +199,56 @@ TEST_F(ServiceTest, BulkActsOnlyOnTheStepEachEntryWasMeantFor) {
   EXPECT_EQ(store_->task(1)->current_step(), 1);
   EXPECT_EQ(service_->open_step_now(1), 1);
   EXPECT_EQ(service_->open_step_now(404), std::nullopt);
+}
+
+TEST_F(ServiceTest, TheConfigurationSeedsTheLedgerOnceAndALaterOneRemovesOnlyItsOwnRows) {
+  Time now = world_.clock.now();
+  ASSERT_TRUE(service_->seed_access(*world_.dir, now).ok());
+  ASSERT_TRUE(service_->seed_access(*world_.dir, now).ok());
+  EXPECT_EQ(events_of_type("access_seed"), 2) << "Bo's and Cy's grants, once";
+  EXPECT_EQ(store_->holdings({})->size(), 2u);
+  // Ana was granted staging by a request.
+  AccessChange granted;
+  granted.holding = {"ana", "aws", "staging", now, now + std::chrono::hours(1), 5};
+  granted.actor = "dana";
+  granted.at = now;
+  ASSERT_TRUE(write_access_and_wait(*store_, {granted}).ok());
+  // The configuration no longer lists Cy's grant.
+  auto fewer = testing::load_org(testing::replaced(
+      testing::kTestOrg, R"(,
+    {"person": "cy", "app": "github", "resource": "member"})",
+      ""));
+  ASSERT_TRUE(service_->seed_access(*fewer, now).ok());
+  auto rows = store_->holdings({});
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->at(0).person, "ana");
+  EXPECT_EQ(rows->at(1).person, "bo");
+  EXPECT_EQ(events_of_type("access_unseed"), 1);
+}
+
+TEST_F(ServiceTest, ASecondRequestForTheSameAccessIsRefusedNamingTheFirst) {
+  ASSERT_TRUE(request({"ana", "", "aws", "staging", "x", std::nullopt, false}).ok());
+  auto again = request({"ana", "", "aws", "staging", "y", std::nullopt, false});
+  EXPECT_EQ(again.code(), Code::conflict);
+  EXPECT_EQ(again.status().message(), "#1 is already open for Ana Silva's access to AWS / Staging");
+  // Someone else's is their own.
+  EXPECT_TRUE(request({"bo", "", "aws", "staging", "x", std::nullopt, false}).ok());
+}
+
+TEST_F(ServiceTest, OnlyTheHolderOrAnAdminEndsAccessAndItEndsOnce) {
+  Time now = world_.clock.now();
+  AccessChange granted;
+  granted.holding = {"ana", "aws", "staging", now, now + std::chrono::hours(1), 0};
+  granted.actor = "dana";
+  granted.at = now;
+  ASSERT_TRUE(write_access_and_wait(*store_, {granted}).ok());
+  EXPECT_EQ(end("ana", "bo").code(), Code::permission_denied);
+  auto done = end("ana", "ana");
+  ASSERT_TRUE(done.ok()) << done.status().to_string();
+  EXPECT_EQ(*done, "Ended Ana Silva's access to AWS / Staging");
+  EXPECT_TRUE(store_->holdings({.person = "ana"})->empty());
+  EXPECT_EQ(end("ana", "ana").code(), Code::not_found);
+  EXPECT_EQ(end("ana", "sam").code(), Code::not_found) << "an admin is told the same";
 }
 
 }  // namespace

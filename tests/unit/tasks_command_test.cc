@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "slack/home_view.h"
 #include "tests/support/test_org.h"
 #include "base/time_text.h"
 
@@ -127,6 +128,100 @@ TEST(TasksCommand, TargetsMatchByIdOrNameWithSuggestions) {
       resolve_target(*dir, "github/owner").status().message(),
       "GitHub has no resource `owner`. Its resources: Org admin (`admin`), Member (`member`)");
   EXPECT_EQ(resolve_target(*dir, "github").code(), Code::invalid_argument);
+}
+
+TEST(TasksCommand, AccessExtendAndDone) {
+  auto mine = parse_tasks_command("access");
+  ASSERT_TRUE(mine.ok()) << mine.status().to_string();
+  EXPECT_EQ(mine->verb, Verb::access);
+  EXPECT_TRUE(mine->user.slack_user_id.empty() && mine->user.person.empty()) << "your own";
+  auto theirs = parse_tasks_command("access <@U0BO|bo>");
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_EQ(theirs->user.slack_user_id, "U0BO");
+  EXPECT_EQ(parse_tasks_command("access @bo")->user.person, "bo");
+  EXPECT_EQ(refusal("access bo"), "Usage: `/tasks access [@user]`");
+  EXPECT_EQ(refusal("access <@U0BO> <@U0ANA>"), "Usage: `/tasks access [@user]`");
+
+  auto e = parse_tasks_command("extend aws/staging 8h -- the migration runs late");
+  ASSERT_TRUE(e.ok()) << e.status().to_string();
+  EXPECT_EQ(e->verb, Verb::extend);
+  EXPECT_EQ(e->target, "aws/staging");
+  EXPECT_EQ(e->duration, parse_duration("8h"));
+  EXPECT_EQ(e->text, "the migration runs late");
+  // Without `--` the words after the target (and duration) are the justification.
+  auto words = parse_tasks_command("extend aws/staging aws migration runs late ");
+  ASSERT_TRUE(words.ok());
+  EXPECT_FALSE(words->duration.has_value());
+  EXPECT_EQ(words->text, "aws migration runs late");
+  EXPECT_EQ(parse_tasks_command("extend aws/staging 2d still needed")->duration,
+            parse_duration("2d"));
+  EXPECT_EQ(refusal("extend aws/staging 8h"),
+            "Usage: `/tasks extend app/resource [8h] -- why` (the justification is required)");
+  EXPECT_EQ(refusal("extend aws/staging soon -- x"),
+            "I don't understand `soon`. Usage: `/tasks extend app/resource [8h] -- why` (the "
+            "justification is required)");
+
+  auto d = parse_tasks_command("done aws/staging");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->verb, Verb::end);
+  EXPECT_EQ(d->target, "aws/staging");
+  EXPECT_EQ(refusal("done aws/staging now"), "Usage: `/tasks done app/resource`");
+  // `/tasks done` alone is still the completed list.
+  auto list = parse_tasks_command("done");
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->verb, Verb::list);
+  EXPECT_EQ(list->tab, "completed");
+}
+
+TEST(TasksCommand, ApproveForLessTime) {
+  auto a = parse_tasks_command("approve 42 --for 4h -- enough for the fix");
+  ASSERT_TRUE(a.ok()) << a.status().to_string();
+  EXPECT_EQ(a->action, Action::approve);
+  EXPECT_EQ(a->tasks, std::vector<TaskNumber>{42});
+  EXPECT_EQ(a->duration, parse_duration("4h"));
+  EXPECT_EQ(a->text, "enough for the fix");
+  EXPECT_EQ(parse_tasks_command("approve 42 43 --for 1d")->duration, parse_duration("1d"));
+  EXPECT_FALSE(parse_tasks_command("approve 42 -- ok")->duration.has_value());
+  EXPECT_EQ(refusal("approve 42 --for 4x"), "`4x` is not a duration such as 30m, 4h, 7d or 2w");
+  EXPECT_EQ(refusal("approve 42 --for"),
+            "Say how long after `--for`: `/tasks approve 42 --for 4h`");
+  EXPECT_EQ(refusal("deny 42 --for 4h"),
+            "`--for` goes with approve only: `/tasks approve 42 --for 4h`");
+  // `--for` after the comment's `--` is part of the comment.
+  EXPECT_EQ(parse_tasks_command("approve 42 -- --for 4h")->text, "--for 4h");
+}
+
+TEST(TasksCommand, HelpNamesTheAccessForms) {
+  std::string help = tasks_help();
+  for (const char* form : {"/tasks access [@user]", "/tasks extend aws/staging 8h -- why",
+                           "/tasks done aws/staging", "/tasks approve 42 --for 4h"}) {
+    EXPECT_NE(help.find(form), std::string::npos) << form;
+  }
+}
+
+TEST(TasksCommand, AccessLineSaysItsEndAndHowItWasGranted) {
+  auto dir = testing::load_org();
+  Time now = *parse_iso8601("2026-11-30T14:00:00Z");
+  Holding h{.person = "ana",
+            .app = "aws",
+            .resource = "staging",
+            .since = *parse_date("2026-11-02"),
+            .expires_at = now + std::chrono::hours(3),
+            .task = 12};
+  EXPECT_EQ(slack::access_line(*dir, h, now).str(),
+            "*AWS / Staging* — since 2026-11-02, ends in 3h (2026-11-30 17:00 UTC) · request #12");
+  h.expires_at = now + std::chrono::hours(50) + std::chrono::minutes(20);
+  EXPECT_EQ(
+      slack::access_line(*dir, h, now).str(),
+      "*AWS / Staging* — since 2026-11-02, ends in 2d2h (2026-12-02 16:20 UTC) · request #12");
+  h.expires_at.reset();
+  h.task = 0;
+  h.how = GrantSource::configuration;
+  EXPECT_EQ(slack::access_line(*dir, h, now).str(),
+            "*AWS / Staging* — since 2026-11-02, no end · configuration");
+  h.ending_task = 7;
+  EXPECT_EQ(slack::access_line(*dir, h, now).str(),
+            "*AWS / Staging* — since 2026-11-02, no end · configuration · being removed: #7");
 }
 
 }  // namespace

@@ -116,7 +116,7 @@ TEST(Engine, DenyRequiresAReasonWhereTheStepSaysSo) {
   EXPECT_EQ(d.code(), Code::rule_refused);
   EXPECT_EQ(d.status().message(), "a reason is required to deny at this step");
   // Step 1 has no such rule.
-  Task t2 = w.request(github_admin_for("bo"));
+  Task t2 = w.request(github_admin_for("cy"));
   EXPECT_TRUE(w.act(t2, Action::deny, "dana").ok());
 }
 
@@ -365,7 +365,7 @@ TEST(Engine, CommentsAreAddedAtAnyStateAndPostedToThreads) {
 TEST(Engine, BulkActsOnEachTaskAndReportsEachResult) {
   World w;
   Task mine1 = w.request(github_admin_for("ana"));
-  Task mine2 = w.request(github_admin_for("bo"));
+  Task mine2 = w.request(github_admin_for("cy"));
   Task not_mine =
       w.request({"olga", "", "aws", "staging", "x", std::nullopt, false});  // boss reviews
   Task decided = w.must(w.request(github_admin_for("cy")), Action::deny, "dana", "no");
@@ -448,11 +448,17 @@ TEST(Engine, OffHoursAndOnBehalfRequestsAreNoted) {
   w.clock.set(*parse_date("2026-11-28") + std::chrono::hours(23));  // a Saturday night
   RequestInput in = github_admin_for("dana");
   in.subject = "bo";
+  // Bo holds it until Monday: this is an extension, and the insight says until when.
+  in.facts = testing::config_facts(*w.dir, "bo", "github", "admin");
+  in.facts.held->expires_at = *parse_date("2026-11-30");
+  in.facts.holders.front().expires_at = in.facts.held->expires_at;
   Task t = w.request(in);
   std::vector<std::string> kinds;
   for (const Insight& i : t.insights) kinds.push_back(i.kind);
   EXPECT_EQ(kinds, (std::vector<std::string>{"sensitive", "already_granted", "on_behalf",
                                              "off_hours", "peer_access"}));
+  EXPECT_EQ(t.insights[1].text,
+            "Bo Chen already has this access (since 2024-01-10, until 2026-11-30 00:00 UTC)");
 }
 
 TEST(Engine, NobodyToReviewRefusesTheRequest) {
