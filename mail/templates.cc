@@ -34,7 +34,51 @@ std::string outcome_sentence(const Directory& d, const Task& t, const std::strin
   return event + " (" + who + ").";
 }
 
+// A notice about the recipient's own access (EffectKind::access_notice's data).
+Content access_content(const Directory& d, const Effect& ef) {
+  auto get = [&ef](const char* key) {
+    const std::string* v = ef.get(key);
+    return v != nullptr ? *v : std::string();
+  };
+  const App* app = d.app(get("app"));
+  const Resource* res = d.resource(get("app"), get("resource"));
+  std::string access = (app != nullptr ? app->name : get("app")) + " / " +
+                       (res != nullptr ? res->name : get("resource"));
+  std::string ends;
+  if (std::string ms = get("expires_at");
+      !ms.empty() && ms.find_first_not_of("0123456789") == std::string::npos)
+    ends = format_instant(Time(Duration(std::stoll(ms))));
+  Content c;
+  c.facts.emplace_back("Access", access);
+  if (!ends.empty()) c.facts.emplace_back("Ends", ends);
+  std::string event = get("event");
+  if (event == "ending_soon") {
+    c.subject = "[Tollgate] Your access to " + access + " ends " + ends;
+    c.headline = "Your access to " + access + " ends at " + ends + ".";
+    c.call =
+        "Extend it, or end it now if you are done: from Slack, or with /tasks extend and "
+        "/tasks done.";
+  } else if (event == "ending") {
+    c.subject = "[Tollgate] Your access to " + access + " has ended";
+    c.headline = "Your access to " + access + " has ended; #" + get("ending_task") +
+                 " asks for it to be removed.";
+  } else if (event == "ended") {
+    c.subject = "[Tollgate] Your access to " + access + " has ended";
+    c.headline = get("by") == ef.recipient || get("by").empty()
+                     ? "You ended your access to " + access + "."
+                     : d.display_name(get("by")) + " ended your access to " + access + ".";
+  } else {
+    c.subject = "[Tollgate] Your access to " + access + " has ended";
+    c.headline = "Your access to " + access + " has ended: it expired" +
+                 (ends.empty() ? "" : " at " + ends) + ".";
+  }
+  return c;
+}
+
 Content content(const Engine& e, const Task& t, const Effect& ef) {
+  if (const std::string* about = ef.get("about");
+      about != nullptr && *about == effect_kind_name(EffectKind::access_notice))
+    return access_content(e.directory(), ef);
   const Directory& d = e.directory();
   auto get = [&ef](const char* key) {
     const std::string* v = ef.get(key);

@@ -1,6 +1,7 @@
 // The mails Tollgate sends beside Slack, for people whose configuration says
 // "notify": [..., "email"]: an assignment (or a reassignment, or an
-// escalation) and each outcome the requester and the subject are told of.
+// escalation), each outcome the requester and the subject are told of, and
+// the notices about their own access (ends soon, ended).
 // Pure: from the task and the effect to a MailMessage.
 #pragma once
 

@@ -42,17 +42,59 @@ std::optional<std::vector<TaskRef>> parse_task_refs(std::string_view v) {
   return out;
 }
 
+namespace {
+
+std::string escape_part(std::string_view part) {
+  std::string out;
+  for (char c : part) {
+    if (c == '%') {
+      out += "%25";
+    } else if (c == ':') {
+      out += "%3A";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> unescape_part(std::string_view part) {
+  std::string out;
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    if (part[i] != '%') {
+      out += part[i];
+      continue;
+    }
+    std::string_view code = part.substr(i + 1, 2);
+    if (code == "25") {
+      out += '%';
+    } else if (code == "3A") {
+      out += ':';
+    } else {
+      return std::nullopt;
+    }
+    i += 2;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
 std::string access_ref(const std::string& app, const std::string& resource) {
-  return app + ":" + resource;
+  return escape_part(app) + ":" + escape_part(resource);
 }
 
 std::optional<AccessRef> parse_access_ref(std::string_view v) {
   auto colon = v.find(':');
-  if (v.size() > 200 || colon == std::string_view::npos || colon == 0 || colon + 1 == v.size() ||
+  if (v.size() > 2000 || colon == std::string_view::npos ||
       v.find(':', colon + 1) != std::string_view::npos) {
     return std::nullopt;
   }
-  return AccessRef{std::string(v.substr(0, colon)), std::string(v.substr(colon + 1))};
+  auto app = unescape_part(v.substr(0, colon));
+  auto resource = unescape_part(v.substr(colon + 1));
+  if (!app || !resource) return std::nullopt;
+  return AccessRef{std::move(*app), std::move(*resource)};
 }
 
 }  // namespace tollgate::slack

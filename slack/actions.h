@@ -30,13 +30,15 @@ std::string task_refs(const std::vector<TaskRef>& refs);
 std::optional<std::vector<TaskRef>> parse_task_refs(std::string_view value);
 
 // Access held (the ledger's key, less the person: a button about access is
-// only ever acted on as the person who clicks it): "<app>:<resource>".
+// only ever acted on as the person who clicks it): "<app>:<resource>", each
+// part with '%' and ':' written %25 and %3A (ids may hold a ':', as ARNs do).
 struct AccessRef {
   std::string app;
   std::string resource;
 };
 std::string access_ref(const std::string& app, const std::string& resource);
-// Empty when malformed: not exactly one ':', an empty part, or over 200 bytes.
+// Empty when malformed: not exactly one ':', an empty part, a '%' not
+// followed by 25 or 3A, or over 2000 bytes (a button value's limit).
 std::optional<AccessRef> parse_access_ref(std::string_view value);
 
 // Actions a message or modal can carry, beyond the engine's own.

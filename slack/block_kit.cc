@@ -30,6 +30,7 @@ constexpr std::size_t kOverflowMin = 2;
 constexpr std::size_t kOverflowMax = 5;
 constexpr std::size_t kCheckboxesMax = 10;
 constexpr std::size_t kPlaceholder = 150;
+constexpr std::size_t kSelectMax = 100;  // a static_select's options
 constexpr std::size_t kId = 255;
 constexpr std::size_t kViewTitle = 24;
 constexpr std::size_t kPrivateMetadata = 3000;
@@ -147,6 +148,10 @@ bool element(json::Writer& w, const Element& e) {
     spdlog::error("block kit: overflow {} with {} options", id, o->options.size());
     return false;
   }
+  if (const auto* s = std::get_if<StaticSelect>(&e); s != nullptr && s->options.empty()) {
+    spdlog::error("block kit: static_select {} without options", id);
+    return false;
+  }
   if (const auto* c = std::get_if<Checkboxes>(&e); c != nullptr && c->options.empty()) {
     spdlog::error("block kit: checkboxes {} without options", id);
     return false;
@@ -183,6 +188,11 @@ bool element(json::Writer& w, const Element& e) {
           json::kv(w, "type", "users_select");
           json::kv(w, "action_id", x.action_id);
           if (!x.placeholder.empty()) plain(w, "placeholder", x.placeholder, kPlaceholder);
+        } else if constexpr (std::is_same_v<T, StaticSelect>) {
+          json::kv(w, "type", "static_select");
+          json::kv(w, "action_id", x.action_id);
+          if (!x.placeholder.empty()) plain(w, "placeholder", x.placeholder, kPlaceholder);
+          options(w, x.options, kSelectMax);
         } else {
           json::kv(w, "type", "plain_text_input");
           json::kv(w, "action_id", x.action_id);

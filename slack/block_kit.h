@@ -125,12 +125,17 @@ struct UsersSelect {
   std::string action_id;
   std::string placeholder;  // plain, at most 150
 };
+struct StaticSelect {  // 1..100 options
+  std::string action_id;
+  std::string placeholder;  // plain, at most 150
+  std::vector<Option> options;
+};
 struct TextInput {
   std::string action_id;
   bool multiline = false;
   int max_length = 3000;  // 1..3000
 };
-using Element = std::variant<Button, Overflow, Checkboxes, UsersSelect, TextInput>;
+using Element = std::variant<Button, Overflow, Checkboxes, UsersSelect, StaticSelect, TextInput>;
 
 // A block's secondary actions under one action id, as Slack allows them: none,
 // one button for a single option, an overflow menu for 2..5 (options past the

@@ -24,20 +24,24 @@ Mrkdwn headline(const Task& t) {
 
 // The duration asked, typed ("4h"), with the choices in its hint. Read back
 // by the submission as kDurationInput's value (or a select's option).
-void duration_input(kit::Blocks& b, const std::string& label,
-                    const std::vector<Duration>& choices, const std::string& bound) {
-  std::string hint = "One of";
-  for (std::size_t i = 0; i < choices.size(); ++i)
-    hint += (i == 0 ? " " : ", ") + format_duration(choices[i]);
-  if (choices.empty()) hint = "A duration such as 4h or 2d";
-  if (!bound.empty()) hint += " (" + bound + ")";
-  b.input(kDurationBlock, label, kit::TextInput{std::string(kDurationInput), false, 20}, false,
-          hint + ".");
-}
-
 std::string capitalised(std::string s) {
   if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
   return s;
+}
+
+// A duration picker (a static_select of `choices`, each valued as its
+// duration text, "4h"); a text field for one when there is no choice.
+void duration_input(kit::Blocks& b, const std::string& label,
+                    const std::vector<Duration>& choices, const std::string& bound) {
+  std::string hint = bound.empty() ? std::string() : capitalised(bound) + ".";
+  if (choices.empty()) {
+    b.input(kDurationBlock, label, kit::TextInput{std::string(kDurationInput), false, 20}, false,
+            "A duration such as 4h or 2d" + (bound.empty() ? "" : " (" + bound + ")") + ".");
+    return;
+  }
+  kit::StaticSelect select{std::string(kDurationInput), "How long", {}};
+  for (Duration d : choices) select.options.push_back({format_duration(d), format_duration(d)});
+  b.input(kDurationBlock, label, select, false, hint);
 }
 
 }  // namespace
@@ -63,7 +67,9 @@ kit::Modal reason_modal(const Task& task, Action action, int step, bool required
 
 std::vector<Duration> duration_choices(std::optional<Duration> limit, bool inclusive) {
   using std::chrono::hours;
-  const Duration all[] = {hours(1), hours(4), hours(8), hours(24), hours(72), hours(168)};
+  using std::chrono::minutes;
+  const Duration all[] = {minutes(1), minutes(5), minutes(30), hours(1),   hours(4),   hours(8),
+                          hours(24),  hours(72),  hours(168),  hours(336), hours(720)};
   std::vector<Duration> out;
   for (Duration d : all) {
     if (!limit || d < *limit || (inclusive && d == *limit)) out.push_back(d);
@@ -97,7 +103,7 @@ kit::Modal extend_modal(const Directory& dir, const std::string& app, const std:
   m.submit = "Ask";
   m.close = "Cancel";
   m.blocks.section("*"_md + esc((a ? a->name : app) + " / " + (r ? r->name : resource)) + "*"_md);
-  duration_input(m.blocks, "For how long, from approval", duration_choices(max, true),
+  duration_input(m.blocks, "How much longer", duration_choices(max, true),
                  max ? "at most " + format_duration(*max) : "");
   reason_input(m.blocks, "Why (required)", false, "Shown to the reviewers of the extension.");
   return m;

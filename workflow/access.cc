@@ -58,14 +58,24 @@ AccessChange ending_change(const AccessEnd& end, TaskNumber task, Time now) {
   return ch;
 }
 
-Effect access_notice(const Holding& h, std::string event, TaskNumber task,
-                     std::vector<std::pair<std::string, std::string>> extra) {
+std::vector<Effect> access_notices(const Directory& dir, const Holding& h, std::string event,
+                                   TaskNumber task,
+                                   std::vector<std::pair<std::string, std::string>> extra) {
   Effect e{EffectKind::access_notice, task, h.person, {}};
   e.data = {{"event", std::move(event)}, {"app", h.app}, {"resource", h.resource}};
   if (h.expires_at)
     e.data.emplace_back("expires_at", std::to_string(h.expires_at->time_since_epoch().count()));
   for (auto& kv : extra) e.data.push_back(std::move(kv));
-  return e;
+  // Slack first, as for tasks: a task's effects are delivered in order.
+  const Person* p = dir.person(h.person);
+  std::vector<Effect> out;
+  if (p == nullptr || p->notify_slack) out.push_back(e);
+  if (p != nullptr && p->notify_email) {
+    e.kind = EffectKind::email;
+    e.data.emplace_back("about", std::string(effect_kind_name(EffectKind::access_notice)));
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 std::string access_text(const Directory& dir, const Holding& h) {
@@ -99,8 +109,8 @@ StatusOr<AccessWrite> Engine::end_access(const AccessEnd& end) const {
   // A grant from the configuration has no task to file the notice under; the
   // holder ended it themself, and the answer to their click tells them.
   if (end.holding.task != 0) {
-    w.effects.push_back(access_notice(end.holding, end.why == "done" ? "ended" : "expired",
-                                      end.holding.task, {{"by", end.actor}}));
+    w.effects = access_notices(*directory_, end.holding, end.why == "done" ? "ended" : "expired",
+                               end.holding.task, {{"by", end.actor}});
   }
   w.summary = "Ended " + access_text(*directory_, end.holding);
   return w;
@@ -118,7 +128,7 @@ AccessWrite Engine::warn_access(const Holding& h) const {
   ch.expect_expires_at = h.expires_at;
   AccessWrite w;
   w.changes.push_back(std::move(ch));
-  w.effects.push_back(access_notice(h, "ending_soon", h.task));
+  w.effects = access_notices(*directory_, h, "ending_soon", h.task);
   w.summary = "Told " + directory_->display_name(h.person) + " that " +
               access_text(*directory_, h) + " ends soon";
   return w;

@@ -22,9 +22,11 @@ std::optional<AccessChange> access_outcome(const Task& closed, const PersonId& a
 struct AccessEnd;
 AccessChange ending_change(const AccessEnd& end, TaskNumber task, Time now);
 
-// An access_notice effect to the holder of `h` about `event` ("ending_soon",
-// "expired", "ended", "ending"), filed under task `task`.
-Effect access_notice(const Holding& h, std::string event, TaskNumber task,
-                     std::vector<std::pair<std::string, std::string>> extra = {});
+// The notices to the holder of `h` about `event` ("ending_soon", "expired",
+// "ended", "ending"), filed under task `task`, as their preferences say: an
+// access_notice DM (Slack) and an email (data "about": access_notice).
+std::vector<Effect> access_notices(const Directory& dir, const Holding& h, std::string event,
+                                   TaskNumber task,
+                                   std::vector<std::pair<std::string, std::string>> extra = {});
 
 }  // namespace tollgate

@@ -1043,8 +1043,9 @@ StatusOr<Decision> Engine::open_access_end(const AccessEnd& end, TaskNumber numb
                    open_task(*this, std::move(t), none, app ? app->deprovisioning : gone, {h}));
   d.access.push_back(ending_change(end, number, clock_.now()));
   // The holder is told it has ended and who now removes it.
-  d.effects.push_back(access_notice(h, "ending", number,
-                                    {{"ending_task", std::to_string(number)}, {"why", end.why}}));
+  for (Effect& e : access_notices(dir, h, "ending", number,
+                                  {{"ending_task", std::to_string(number)}, {"why", end.why}}))
+    d.effects.push_back(std::move(e));
   return d;
 }
 

@@ -37,17 +37,21 @@ std::string org() {
 }
 
 // A duration form (Approve for…, Extend…) submitted by `user`, as Slack sends
-// it: the duration typed into block "duration" and the reason into "reason".
+// it: the duration picked in block "duration" (a static_select; a forged
+// submission may carry any value) and the reason typed into "reason".
 std::string duration_submission(const std::string& user, const std::string& callback_id,
                                 const std::string& metadata, const std::string& duration,
                                 const std::string& reason) {
-  std::string values = R"("duration":{"duration":{"type":"plain_text_input","value":)" +
-                       json::quote(duration) +
+  std::string option = R"({"text":{"type":"plain_text","text":)" + json::quote(duration) +
+                       R"(},"value":)" + json::quote(duration) + "}";
+  std::string values = R"("duration":{"duration":{"type":"static_select","selected_option":)" +
+                       option +
                        R"(}},"reason":{"reason":{"type":"plain_text_input","value":)" +
                        json::quote(reason) + "}}";
   std::string blocks =
       R"({"type":"input","block_id":"duration","label":{"type":"plain_text","text":"For"},)"
-      R"("element":{"type":"plain_text_input","action_id":"duration"}},)"
+      R"("element":{"type":"static_select","action_id":"duration","options":[)" + option +
+      R"(]}},)"
       R"({"type":"input","block_id":"reason","label":{"type":"plain_text","text":"Why"},)"
       R"("element":{"type":"plain_text_input","action_id":"reason","multiline":true}})";
   return form_payload(
@@ -227,9 +231,12 @@ TEST_F(AccessSlackTest, ApproveForTellsTheRequesterForHowLongAndWhoChoseIt) {
   std::string view = last_view_opened();
   EXPECT_NE(view.find(R"("callback_id":"tollgate.approve_for")"), std::string::npos) << view;
   EXPECT_NE(view.find(R"("private_metadata":"1:0")"), std::string::npos) << view;
-  EXPECT_NE(view.find("One of 1h, 4h, 8h, 1d, 3d, 7d (shorter than the 30d requested)."),
-            std::string::npos)
+  // A picker of the durations shorter than the request's.
+  EXPECT_NE(view.find(R"("type":"static_select","action_id":"duration")"), std::string::npos)
       << view;
+  EXPECT_NE(view.find(R"("value":"14d")"), std::string::npos) << view;
+  EXPECT_EQ(view.find(R"("value":"30d")"), std::string::npos) << view;
+  EXPECT_NE(view.find("Shorter than the 30d requested."), std::string::npos) << view;
 
   // Longer than asked: refused in the form, under the duration.
   HttpResult longer =

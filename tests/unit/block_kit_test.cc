@@ -76,7 +76,9 @@ TEST(BlockKit, TruncatedMrkdwnNeverEndsInsideAnEntityOrAToken) {
   for (std::size_t max = 1; max < 11; ++max) {
     std::string s = m.truncated(max).str();
     std::size_t amp = s.find('&');
-    if (amp != std::string::npos) EXPECT_EQ(s.substr(amp, 5), "&amp;") << max << ": " << s;
+    if (amp != std::string::npos) {
+      EXPECT_EQ(s.substr(amp, 5), "&amp;") << max << ": " << s;
+    }
     EXPECT_LE(text_length(s), max);
   }
   EXPECT_EQ(m.truncated(6).str(), "abc…");

@@ -315,6 +315,35 @@ TEST(MailContent, AssignmentEscalationAndOutcomeMailsSayWhatHappenedAndEscapeHtm
   EXPECT_NE(o.text.find("Your access request #1 was denied by Dana Reyes."), std::string::npos);
 }
 
+TEST(MailContent, AHolderWhoWantsMailIsToldOfTheirAccessByMail) {
+  // Dana wants mail only; her grant of AWS staging ends soon, then ends.
+  testing::World w;
+  auto dir = testing::load_org(testing::replaced(
+      testing::kTestOrg, R"("slack_user_id": "UDANA", "manager": "boss"})",
+      R"("slack_user_id": "UDANA", "manager": "boss", "notify": ["email"]})"));
+  Engine engine(dir, w.clock);
+  Holding h{"dana", "aws", "staging", testing::test_start(),
+            testing::test_start() + std::chrono::hours(2), 4};
+  AccessWrite soon = engine.warn_access(h);
+  ASSERT_EQ(soon.effects.size(), 1u) << "no DM for someone who wants mail only";
+  EXPECT_EQ(soon.effects[0].kind, EffectKind::email);
+  Task granting = w.request({"dana", "", "aws", "staging", "x", std::nullopt, false});
+  MailMessage m = task_mail(engine, granting, soon.effects[0], "");
+  EXPECT_EQ(m.to, "dana@t.test");
+  EXPECT_EQ(m.subject, "[Tollgate] Your access to AWS / Staging ends 2026-11-26 12:00 UTC");
+  EXPECT_NE(m.text.find("Your access to AWS / Staging ends at 2026-11-26 12:00 UTC."),
+            std::string::npos)
+      << m.text;
+  EXPECT_NE(m.text.find("/tasks extend"), std::string::npos) << m.text;
+
+  auto ended = engine.end_access({h, "done", "sam"});
+  ASSERT_TRUE(ended.ok());
+  ASSERT_EQ(ended->effects.size(), 1u);
+  MailMessage e = task_mail(engine, granting, ended->effects[0], "");
+  EXPECT_NE(e.text.find("Sam Okafor ended your access to AWS / Staging."), std::string::npos)
+      << e.text;
+}
+
 TEST(MailContent, SlackMarkupInUserTextReachesTheMailAsText) {
   testing::World w;
   std::string hostile =

@@ -1,5 +1,6 @@
 // Every payload among Slack's fixtures parses into the typed structures.
 #include "slack/payloads.h"
+#include "slack/actions.h"
 
 #include <filesystem>
 
@@ -130,6 +131,23 @@ TEST(Payloads, FormEncodingRoundTrips) {
   auto f = parse_form(body);
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->value("payload"), "{\"a\": \"b c&d=é+\"}");
+}
+
+// An access button's value round-trips any ids, ':' and '%' included, and
+// anything else a forged click could carry is refused.
+TEST(Payloads, AccessRefsRoundTripAndRefuseWhatIsMalformed) {
+  for (auto [app, resource] : {std::pair{"aws", "staging"},
+                               std::pair{"aws", "arn:aws:iam::123:role/admin"},
+                               std::pair{"100%", "a%3Ab"}}) {
+    auto ref = parse_access_ref(access_ref(app, resource));
+    ASSERT_TRUE(ref.has_value()) << access_ref(app, resource);
+    EXPECT_EQ(ref->app, app);
+    EXPECT_EQ(ref->resource, resource);
+  }
+  EXPECT_EQ(access_ref("aws", "arn:x"), "aws:arn%3Ax");
+  for (const char* bad : {"", "aws", ":staging", "aws:", "a:b:c", "aws:st%2Fx", "aws:st%", "aws:%3"})
+    EXPECT_FALSE(parse_access_ref(bad).has_value()) << bad;
+  EXPECT_FALSE(parse_access_ref("a:" + std::string(2000, 'b')).has_value());
 }
 
 }  // namespace
