@@ -688,7 +688,7 @@ class Run {
       if (!p.ok()) return answer_.reply(p.status().message());
       whose = *p;
     }
-    bool everything = whose == person_ || dir_.is_admin(person_) || manages(person_, whose);
+    bool everything = whose == person_ || dir_.is_admin(person_) || dir_.manages(person_, whose);
     std::vector<std::string> apps = owned_apps();
     if (!everything && apps.empty()) {
       return answer_.reply(
@@ -721,17 +721,6 @@ class Run {
     if (shown.size() > kShown)
       text += esc("\n…and " + std::to_string(shown.size() - kShown) + " more.");
     return text;
-  }
-
-  // Whether `manager` is `person`'s manager, directly or up the chain.
-  bool manages(const PersonId& manager, const PersonId& person) const {
-    const Person* p = dir_.person(person);
-    for (std::size_t hops = 0; p != nullptr && !p->manager.empty() && hops < dir_.people.size();
-         ++hops) {
-      if (p->manager == manager) return true;
-      p = dir_.person(p->manager);
-    }
-    return false;
   }
 
   // The apps the person owns.

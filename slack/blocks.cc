@@ -342,21 +342,25 @@ Mrkdwn at_time(const std::optional<Time>& t) {
   return t ? esc(format_instant(*t)) : "soon"_md;
 }
 
-// Extend… and I'm done, on the access of the notice (the clicker's own).
-std::vector<kit::Element> access_buttons(const Directory& d, const AccessNotice& n) {
-  const App* app = d.app(n.app);
-  const Resource* res = d.resource(n.app, n.resource);
-  std::string what = (app ? app->name : n.app) + " / " + (res ? res->name : n.resource);
-  std::string ref = access_ref(n.app, n.resource);
-  return {kit::Button{std::string(kAccessExtend), "Extend…", ref, kit::Style::primary,
-                      std::nullopt},
-          kit::Button{std::string(kAccessDone), "I'm done", ref, kit::Style::plain,
-                      kit::Confirm{"End your access now?",
-                                   "Your access to " + what + " ends now.", "I'm done",
-                                   "Cancel"}}};
-}
-
 }  // namespace
+
+std::vector<kit::Element> access_buttons(const Directory& d, const std::string& app_id,
+                                         const std::string& resource_id, bool extend) {
+  const App* app = d.app(app_id);
+  const Resource* res = d.resource(app_id, resource_id);
+  std::string what = (app ? app->name : app_id) + " / " + (res ? res->name : resource_id);
+  std::string ref = access_ref(app_id, resource_id);
+  std::vector<kit::Element> out;
+  if (extend) {
+    out.push_back(
+        kit::Button{std::string(kAccessExtend), "Extend…", ref, kit::Style::primary, std::nullopt});
+  }
+  out.push_back(kit::Button{
+      std::string(kAccessDone), "I'm done", ref, kit::Style::plain,
+      kit::Confirm{"End your access now?", kit::cut("Your access to " + what + " ends now.", 300),
+                   "I'm done", "Cancel"}});
+  return out;
+}
 
 Message access_notice(const Engine& e, const AccessNotice& n) {
   const Directory& d = e.directory();
@@ -386,7 +390,7 @@ Message access_notice(const Engine& e, const AccessNotice& n) {
   m.text = line;
   m.blocks.section(line);
   if (n.event == "ending_soon") {
-    m.blocks.actions("access:" + access_ref(n.app, n.resource), access_buttons(d, n));
+    m.blocks.actions("access:" + access_ref(n.app, n.resource), access_buttons(d, n.app, n.resource, true));
     m.blocks.context({"*Extend…* asks for more time; *I'm done* removes the access now."_md});
   }
   return m;

@@ -49,6 +49,10 @@ struct AccessNotice {
   std::optional<Time> at;
 };
 Message access_notice(const Engine& engine, const AccessNotice& notice);
+// Extend… (when `extend`) and I'm done for access to app/resource: the same
+// words and confirmation on every surface (the "ends soon" DM, My access).
+std::vector<kit::Element> access_buttons(const Directory& dir, const std::string& app,
+                                         const std::string& resource, bool extend);
 
 // A reminder to `recipient` (Slack user `slack_id`, mentioned) that the open
 // step of `task` has been waiting `waiting` ("1d 2h") for them. `standalone`:

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "slack/actions.h"
+#include "slack/blocks.h"
 #include "base/time_text.h"
 
 namespace tollgate::slack {
@@ -48,22 +49,11 @@ void access_rows(const Engine& e, const std::vector<Holding>& rows, kit::Blocks&
   if (rows.empty()) b.section("_You hold no access that Tollgate knows of._"_md);
   for (std::size_t i = 0; i < rows.size() && i < kHomeAccessRows; ++i) {
     const Holding& h = rows[i];
-    std::string ref = access_ref(h.app, h.resource);
     std::string n = std::to_string(i);
     b.section(access_line(d, h, now), "held:" + n);
     if (h.ending_task != 0) continue;  // already being removed: nothing left to do
-    // As on the "ends soon" DM (slack/blocks.cc): the same words, the same confirmation.
-    std::vector<kit::Element> buttons;
-    if (h.expires_at) {
-      buttons.push_back(kit::Button{std::string(kAccessExtend), "Extend…", ref, kit::Style::primary,
-                                    std::nullopt});
-    }
-    kit::Confirm sure{"End your access now?",
-                      kit::cut("Your access to " + access_name(d, h) + " ends now.", 300),
-                      "I'm done", "Cancel"};
-    buttons.push_back(
-        kit::Button{std::string(kAccessDone), "I'm done", ref, kit::Style::plain, std::move(sure)});
-    b.actions("held_actions:" + n, buttons);
+    // The same words and confirmation as on the "ends soon" DM.
+    b.actions("held_actions:" + n, access_buttons(d, h.app, h.resource, h.expires_at.has_value()));
   }
   if (rows.size() > kHomeAccessRows) {
     b.context({esc("and " + std::to_string(rows.size() - kHomeAccessRows) + " more — ") +

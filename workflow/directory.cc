@@ -72,6 +72,16 @@ bool Directory::is_admin(const PersonId& id) const {
   return admin_set_.count(id) > 0;
 }
 
+bool Directory::manages(const PersonId& manager, const PersonId& person) const {
+  std::set<PersonId> seen;
+  for (const Person* p = this->person(person); p != nullptr && !p->manager.empty();
+       p = this->person(p->manager)) {
+    if (p->manager == manager) return true;
+    if (!seen.insert(p->manager).second) return false;
+  }
+  return false;
+}
+
 std::vector<const Person*> Directory::reports_of(const PersonId& manager) const {
   std::vector<const Person*> out;
   for (const Person& p : people) {

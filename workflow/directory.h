@@ -180,6 +180,9 @@ class Directory {
   const Resource* resource(const std::string& app_id, const std::string& resource_id) const;
   const Policy* policy(const std::string& id) const;
   bool is_admin(const PersonId& id) const;
+  // Whether `manager` is `person`'s manager, directly or up the chain (a
+  // cycle in the configuration ends the walk).
+  bool manages(const PersonId& manager, const PersonId& person) const;
   // People whose manager is `manager`.
   std::vector<const Person*> reports_of(const PersonId& manager) const;
   // "Ana Silva", or the id itself when the person is unknown.

@@ -897,23 +897,14 @@ StatusOr<Decision> Engine::open_request(const RequestInput& in, TaskNumber numbe
     return not_found("unknown person \"" + in.requester + "\"");
   PersonId subject = in.subject.empty() ? in.requester : in.subject;
   ASSIGN_OR_RETURN(Target target, find_target(dir, subject, in.app, in.resource));
-  const Person* sp = target.subject;
   const App* app = target.app;
   const Resource* res = target.resource;
   if (blank(in.justification)) return invalid_argument("a justification is required");
-  if (subject != in.requester && !dir.is_admin(in.requester)) {
-    // Only someone in the subject's management chain may ask on their behalf.
-    bool in_chain = false;
-    std::vector<PersonId> seen;
-    for (const Person* p = sp; p != nullptr && !p->manager.empty() && !contains(seen, p->manager);
-         p = dir.person(p->manager)) {
-      seen.push_back(p->manager);
-      if (p->manager == in.requester) in_chain = true;
-    }
-    if (!in_chain) {
-      return permission_denied("only " + dir.display_name(subject) +
-                               ", their managers or an admin can request access for them");
-    }
+  // Only someone in the subject's management chain may ask on their behalf.
+  if (subject != in.requester && !dir.is_admin(in.requester) &&
+      !dir.manages(in.requester, subject)) {
+    return permission_denied("only " + dir.display_name(subject) +
+                             ", their managers or an admin can request access for them");
   }
   if (in.facts.open_task != 0) {
     return conflict("#" + std::to_string(in.facts.open_task) + " is already open for " +
