@@ -185,6 +185,55 @@ void plan_email(const Effect& e, const PlanInput& in, Planned& out) {
       {"mail", kSmtp, "", "", "", std::nullopt, mail::task_mail(in.engine, in.task, e, link)});
 }
 
+// The connector call of the task's open step, for the attempt the effect
+// names; none once that attempt is answered (or the task moved on).
+void plan_connector(const Effect& e, const PlanInput& in, Planned& out) {
+  const Task& t = in.task;
+  int step = step_of(e, -1);
+  std::string attempt = data_or_empty(e, "attempt");
+  if (t.closed() || step < 0 || t.current_step() != step) return;
+  const TaskStep& s = t.steps[static_cast<std::size_t>(step)];
+  if (!s.connector || s.connector->phase != ConnectorRun::Phase::calling ||
+      std::to_string(s.connector->attempt) != attempt) {
+    return;
+  }
+  const Directory& dir = in.engine.directory();
+  bool grant = t.kind == TaskKind::grant;
+  ConnectorCall cc;
+  cc.mode = s.connector->mode;
+  cc.step = step;
+  cc.attempt = s.connector->attempt;
+  connect::Job& job = cc.job;
+  job.idempotency_id = s.connector->idempotency_id(t.number, static_cast<std::size_t>(step));
+  job.op = grant ? connect::Op::grant : connect::Op::revoke;
+  job.task = t.number;
+  job.app = t.app;
+  job.app_name = t.app_name;
+  job.resource = t.resource;
+  job.resource_name = t.resource_name;
+  job.person = t.subject;
+  job.person_name = dir.display_name(t.subject);
+  if (const Person* p = dir.person(t.subject)) job.email = p->email;
+  if (grant && t.duration) job.expires_at = in.engine.clock().now() + *t.duration;
+  job.callback_url = in.public_url + "/api/v1/tasks/" + std::to_string(t.number) + "/provisioning";
+  const App* app = dir.app(t.app);
+  const Fulfilment* f = app != nullptr ? &app->fulfilment(grant) : nullptr;
+  if (f == nullptr || f->mode != cc.mode) {
+    cc.refused = "the configuration no longer has this " +
+                 std::string(provisioning_mode_name(cc.mode)) + " connector for the app";
+  } else {
+    cc.settings = f->connector;
+    const Resource* r = dir.resource(t.app, t.resource);
+    job.scim_group = r != nullptr ? r->scim_group : "";
+  }
+  Call call;
+  call.key = "connector:" + attempt;
+  call.method = kConnector;
+  call.channel = "connector:" + t.app;
+  call.connector = std::move(cc);
+  out.calls.push_back(std::move(call));
+}
+
 // An effect of a kind this build does not know (written by a newer one): kept
 // for an operator rather than guessed at.
 void plan_unknown(const Effect& e, const PlanInput&, Planned& out) {
@@ -199,7 +248,7 @@ constexpr std::pair<EffectKind, Planner> kPlanners[] = {
     {EffectKind::assign, plan_assign}, {EffectKind::update_messages, plan_update},
     {EffectKind::notify, plan_notify}, {EffectKind::post_comment, plan_comment},
     {EffectKind::remind, plan_remind}, {EffectKind::email, plan_email},
-    {EffectKind::access_notice, plan_access_notice},
+    {EffectKind::access_notice, plan_access_notice}, {EffectKind::connector, plan_connector},
 };
 
 Planner planner_for(EffectKind kind) {
@@ -216,6 +265,7 @@ bool needs_messages(EffectKind kind) {
     case EffectKind::assign:
     case EffectKind::notify:
     case EffectKind::access_notice:
+    case EffectKind::connector:
       return false;
     case EffectKind::update_messages:
     case EffectKind::post_comment:

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "connect/connector.h"
 #include "mail/smtp.h"
 #include "storage/store.h"
 #include "workflow/task.h"
@@ -34,6 +35,22 @@ namespace outbox {
 
 // The method of a call that is a mail rather than a Slack Web API call.
 inline constexpr const char* kSmtp = "smtp";
+// The method of a call to an app's connector (paced per app: its channel is
+// "connector:<app>", which a 429's Retry-After blocks).
+inline constexpr const char* kConnector = "connector";
+
+// A connector call: the change of the task's open step in the app.
+struct ConnectorCall {
+  ProvisioningMode mode = ProvisioningMode::webhook;
+  Connector settings;
+  connect::Job job;
+  int step = 0;
+  int attempt = 1;
+  // Set: nothing to call (the app's connector is gone from the
+  // configuration, or the subject has no email for SCIM); the step fails
+  // with this answer and goes to people.
+  std::string refused;
+};
 
 // One call of a delivery.
 struct Call {
@@ -47,6 +64,7 @@ struct Call {
   // ts, time and permalink come from Slack's answer.
   std::optional<SlackMessage> record;
   std::optional<mail::MailMessage> mail;  // for kSmtp
+  std::optional<ConnectorCall> connector;  // for kConnector
 };
 
 // What the planner needs to know besides the effect. Values only, read by the
@@ -68,6 +86,9 @@ struct PlanInput {
   bool mail_enabled = false;
   // The workspace's address ("https://acme.slack.com/"), or empty.
   std::string workspace_url;
+  // Tollgate's own address (TOLLGATE_PUBLIC_URL), or empty: a webhook's
+  // callback_url is then only its path.
+  std::string public_url;
 };
 
 // The calls that deliver an effect, in the order to make them.

@@ -16,6 +16,7 @@
 #include "app/outbox_planner.h"
 #include "base/json.h"
 #include "base/metrics.h"
+#include "connect/connector.h"
 #include "mail/smtp.h"
 #include "slack/web_client.h"
 #include "storage/store.h"
@@ -48,6 +49,11 @@ class Pacer {
                    Steady::time_point* when) {
     if (auto b = blocked_.find(method); b != blocked_.end() && b->second > now)
       return wait(b->second, when);
+    if (method == outbox::kConnector) {  // one app's Retry-After holds that app only
+      if (auto b = blocked_.find(channel); b != blocked_.end() && b->second > now)
+        return wait(b->second, when);
+      return true;
+    }
     if (method == "chat.postMessage" && !channel.empty()) {
       const std::string& key = canonical(channel);
       if (auto b = blocked_.find("channel:" + key); b != blocked_.end() && b->second > now) {
@@ -77,6 +83,7 @@ class Pacer {
   // A 429 came anyway: hold the method (or the channel) for Retry-After.
   void penalize(const std::string& method, const std::string& channel, Steady::time_point until) {
     blocked_[method == "chat.postMessage" && !channel.empty() ? "channel:" + canonical(channel)
+             : method == outbox::kConnector                   ? channel
                                                               : method] = until;
   }
 
@@ -112,6 +119,8 @@ constexpr MetricHelp kMetrics[] = {
     {"tollgate_outbox_delivery_seconds", "histogram", "From commit to delivery, by kind"},
     {"tollgate_slack_calls_total", "counter", "Slack Web API calls by method and result"},
     {"tollgate_mails_total", "counter", "Mails handed to the SMTP server, by result"},
+    {"tollgate_connector_calls_total", "counter",
+     "Calls to apps' connectors (webhook, SCIM), by app, mode and outcome"},
 };
 
 // An item from its claim to its finish. It is in one place at a time: being
@@ -161,6 +170,9 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   std::map<PersonId, std::string> dm_channel;  // person -> D... (learnt from postMessage answers)
   mail::SmtpClient* mailer = nullptr;
   std::string workspace_url;
+  connect::Connectors* connectors = nullptr;
+  OutboxWorker::Decide decide;
+  std::string public_url;
   Pacer pacer;
   std::mt19937 rng{std::random_device{}()};
   std::thread thread;
@@ -211,6 +223,7 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
         in.recipient_dm = it->second;
       in.mail_enabled = mailer != nullptr;
       in.workspace_url = workspace_url;
+      in.public_url = public_url;
     }
     outbox::Planned planned = outbox::plan(e, in);
     if (planned.learn_people) identity.learn_people();
@@ -312,7 +325,8 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   }
 
   // Records the outcome of a delivery in the outbox, then frees its place.
-  void finish(const DeliveryPtr& d, Status result) {
+  void finish(const DeliveryPtr& d, Status result,
+              std::optional<std::chrono::milliseconds> wait_for = std::nullopt) {
     const OutboxItem& item = d->item;
     std::string kind(effect_kind_name(item.effect.kind));
     std::optional<Time> retry_at;
@@ -320,7 +334,7 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
     if (!result.ok()) {
       bool old = too_old(*d);
       if (result.code() == Code::unavailable && !old) {
-        auto wait = backoff(item.attempts);
+        auto wait = wait_for.value_or(backoff(item.attempts));
         retry_at = clock.now() + std::chrono::duration_cast<Duration>(wait);
         if (count) {
           metrics.inc("tollgate_outbox_retries_total", {{"kind", kind}});
@@ -413,9 +427,94 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
     record(d);
   }
 
+  // --- Connectors.
+
+  // The connector's own backoff for its next try: `backoff` doubling per
+  // failure, capped at 10 minutes, plus up to a quarter of jitter.
+  std::chrono::milliseconds connector_backoff(const Connector& c, int failures) {
+    auto base = std::chrono::duration_cast<std::chrono::milliseconds>(c.backoff);
+    auto b = base * (1LL << std::clamp(failures, 0, 20));
+    b = std::min<std::chrono::milliseconds>(b, std::chrono::minutes(10));
+    return b + jitter(b / 4);
+  }
+
+  void call_connector(const DeliveryPtr& d) {
+    const outbox::ConnectorCall& cc = *d->calls[d->next].connector;
+    connect::Connectors* via = nullptr;
+    {
+      std::lock_guard lock(mu);
+      via = connectors;
+    }
+    if (!cc.refused.empty() || via == nullptr) {
+      connect::Result r;
+      r.answer = !cc.refused.empty() ? cc.refused : "connectors are not running in this process";
+      return connector_answered(d, std::move(r));
+    }
+    auto self = shared_from_this();
+    via->run(cc.mode, cc.settings, cc.job,
+             [self, d](connect::Result r) { self->connector_answered(d, std::move(r)); });
+  }
+
+  // The app's system answered: wait and try again, or decide on the task.
+  void connector_answered(const DeliveryPtr& d, connect::Result r) {
+    outbox::Call& c = d->calls[d->next];
+    const outbox::ConnectorCall& cc = *c.connector;
+    metrics.inc("tollgate_connector_calls_total",
+                {{"app", cc.job.app},
+                 {"mode", std::string(provisioning_mode_name(cc.mode))},
+                 {"outcome", std::string(connect::outcome_name(r.outcome))}});
+    if (r.outcome == connect::Outcome::transient) {
+      if (r.retry_after) {  // a 429: the app is held for Retry-After; no attempt used
+        {
+          std::lock_guard lock(mu);
+          pacer.penalize(c.method, c.channel, Steady::now() + *r.retry_after);
+        }
+        spdlog::info("connector: {} for task #{} rate limited; again in {} ms", cc.job.app,
+                     cc.job.task, r.retry_after->count());
+        return requeue(d, /*retry=*/false);
+      }
+      int tries = d->item.attempts + 1;
+      if (tries < cc.settings.max_attempts) {
+        spdlog::warn("connector: {} for task #{} (attempt {} of {}): {}", cc.job.app, cc.job.task,
+                     tries, cc.settings.max_attempts, r.answer);
+        return finish(d, unavailable(r.answer), connector_backoff(cc.settings, d->item.attempts));
+      }
+      r.outcome = connect::Outcome::failed;
+      r.answer += " (gave up after " + std::to_string(tries) + " tries)";
+    }
+    Command cmd;
+    cmd.action = r.outcome == connect::Outcome::done       ? Action::connector_done
+                 : r.outcome == connect::Outcome::accepted ? Action::connector_accepted
+                                                           : Action::connector_failed;
+    cmd.actor = std::string(kSystemActor);
+    cmd.comment = r.answer;
+    cmd.step = cc.step;
+    cmd.attempt = cc.attempt;
+    cmd.source = "connector";
+    auto self = shared_from_this();
+    decide(cc.job.task, std::move(cmd), [self, d](Status s) { self->connector_decided(d, s); });
+  }
+
+  // Committed, or refused because the task moved on (cancelled, answered
+  // already): the item is done. Not written (the store unreachable): the call
+  // is made again later, which the connectors make safe (idempotent).
+  void connector_decided(const DeliveryPtr& d, const Status& s) {
+    if (s.ok() || s.code() == Code::conflict || s.code() == Code::not_found) {
+      if (!s.ok()) {
+        spdlog::info("connector: answer for task #{} not taken: {}", d->item.effect.task,
+                     s.to_string());
+      }
+      return record(d);
+    }
+    finish(d, s.code() == Code::unavailable || s.code() == Code::version_conflict
+                  ? unavailable(s.message())
+                  : s);
+  }
+
   void send(const DeliveryPtr& d) {
     outbox::Call& call = d->calls[d->next];
     auto self = shared_from_this();
+    if (call.method == outbox::kConnector) return call_connector(d);
     if (call.method == outbox::kSmtp) {
       mailer->send(*call.mail, [self, d](Status s) {
         self->metrics.inc("tollgate_mails_total", {{"result", s.ok() ? "sent" : "failed"}});
@@ -696,6 +795,14 @@ void OutboxWorker::set_mailer(mail::SmtpClient* mailer) {
 void OutboxWorker::set_workspace_url(std::string url) {
   std::lock_guard lock(impl_->mu);
   impl_->workspace_url = std::move(url);
+}
+
+void OutboxWorker::set_connectors(connect::Connectors* connectors, Decide decide,
+                                  std::string public_url) {
+  std::lock_guard lock(impl_->mu);
+  impl_->connectors = connectors;
+  impl_->decide = std::move(decide);
+  impl_->public_url = std::move(public_url);
 }
 
 void OutboxWorker::wake() {

@@ -54,11 +54,13 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/status.h"
 
 namespace tollgate {
 
 class Engine;
 class Identity;
+struct Command;
 class Metrics;
 class Store;
 namespace slack {
@@ -66,6 +68,9 @@ class WebClient;
 }
 namespace mail {
 class SmtpClient;
+}
+namespace connect {
+class Connectors;
 }
 
 struct OutboxOptions {
@@ -109,6 +114,16 @@ class OutboxWorker {
   // The workspace's address ("https://acme.slack.com/", from auth.test): the
   // messages posted are recorded with their permalink, and mails link to them.
   void set_workspace_url(std::string url);
+  // Connector effects: the call goes through `connectors`, and what the
+  // app's system answered is decided on the task through `decide` (the
+  // task service's act, as kSystemActor; its completion gets the outcome).
+  // The item is finished once that decision is committed (or refused: the
+  // task moved on); a call that may pass is tried again after the
+  // connector's own backoff, up to its max_attempts, then decided failed.
+  // Without connectors, such effects fail their step to people. Set before
+  // start(). `public_url`: Tollgate's address, for a webhook's callback_url.
+  using Decide = std::function<void(std::int64_t task, Command cmd, std::function<void(Status)>)>;
+  void set_connectors(connect::Connectors* connectors, Decide decide, std::string public_url);
 
  private:
   struct Impl;

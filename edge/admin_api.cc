@@ -1,6 +1,7 @@
 #include "edge/admin_api.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -10,6 +11,7 @@
 
 #include "app/audit_export.h"
 #include "app/task_service.h"
+#include "connect/connector.h"
 #include "base/json.h"
 #include "base/time_text.h"
 #include "storage/store.h"
@@ -447,7 +449,7 @@ void act_on_task(Call& c) {
     return c.respond(
         invalid("field `action`: \"" + action +
                 "\" is not one of approve, deny, confirm, provisioned, wont_provision, "
-                "deprovisioned, wont_deprovision, reassign, cancel"));
+                "deprovisioned, wont_deprovision, reassign, cancel, retry"));
   }
   cmd.action = *a;
   if (cmd.duration && cmd.action != Action::approve)
@@ -678,6 +680,73 @@ void end_grant(Call& c) {
 
 // ---- The route table ----
 
+// POST /api/v1/tasks/{task}/provisioning: a webhook receiver that answered
+// 202 confirms the outcome, {"id": the event's id, "outcome": "done" |
+// "failed", "answer"?}. Authenticated by the app's own webhook secret
+// (Standard Webhooks headers over the raw body, within 5 minutes), not the
+// admin token; a webhook-id is taken once (a replay is 409). A missing task,
+// or one whose app has no webhook, is refused as a bad signature is: nothing
+// is told to a caller without the secret.
+void provisioning_callback(Call& c) {
+  const std::string* id = c.req.header("webhook-id");
+  const std::string* ts = c.req.header("webhook-timestamp");
+  const std::string* sig = c.req.header("webhook-signature");
+  auto refuse = [&](const std::string& why) { c.respond(error(401, "unauthenticated", why)); };
+  if (id == nullptr || ts == nullptr || sig == nullptr)
+    return refuse("webhook-id, webhook-timestamp and webhook-signature are required");
+  const std::string no_match = "the webhook signature does not match";
+  auto task = c.store.task(c.task);
+  if (!task.ok() && task.status().code() == Code::unavailable) return c.respond(error(task.status()));
+  if (!task.ok()) return refuse(no_match);
+  const App* app = c.engine->directory().app(task->app);
+  const Fulfilment* f = app != nullptr ? &app->fulfilment(task->kind == TaskKind::grant) : nullptr;
+  if (f == nullptr || f->mode != ProvisioningMode::webhook) return refuse(no_match);
+  const char* secret = std::getenv(f->connector.secret_env.c_str());
+  if (secret == nullptr || *secret == '\0') {
+    return c.respond(error(503, "unavailable",
+                           f->connector.secret_env + " is not set: the confirmation cannot be "
+                                                     "verified"));
+  }
+  if (Status v = connect::verify_webhook(secret, *id, *ts, *sig, c.req.body, c.engine->clock().now());
+      !v.ok()) {
+    return refuse(v.message());
+  }
+  Body body;
+  if (Status s = body.parse(c.req.body); !s.ok()) return c.respond(error(s));
+  std::string event_id = body.str("id", true);
+  std::string outcome = body.str("outcome", true);
+  std::string answer = body.str("answer", false);
+  if (!body.error().ok()) return c.respond(error(body.error()));
+  if (outcome != "done" && outcome != "failed")
+    return c.respond(invalid("field `outcome`: \"" + outcome + "\" is not done or failed"));
+  const TaskStep* step = task->current();
+  if (step == nullptr || !step->connector)
+    return c.respond(error(conflict("#" + std::to_string(c.task) + " waits for no webhook")));
+  std::string awaited = step->connector->idempotency_id(c.task, static_cast<std::size_t>(task->current_step()));
+  if (event_id != awaited) {
+    return c.respond(error(conflict("field `id`: #" + std::to_string(c.task) + " waits for " +
+                                    awaited + ", not " + event_id)));
+  }
+  Command cmd;
+  cmd.action = outcome == "done" ? Action::connector_done : Action::connector_failed;
+  cmd.actor = std::string(kSystemActor);
+  cmd.comment = "confirmed by the webhook" + (answer.empty() ? "" : ": " + connect::snippet(answer, 300));
+  cmd.step = task->current_step();
+  cmd.attempt = step->connector->attempt;
+  cmd.source = "webhook";
+  c.service.act(
+      c.task, cmd,
+      [respond = c.respond](StatusOr<Decision> d) {
+        if (!d.ok() && d.status().code() == Code::duplicate)
+          return respond(error(409, "replay", "this webhook-id was taken already"));
+        if (!d.ok()) return respond(error(d.status()));
+        respond(Response::json(200, "{\"ok\":true,\"task\":" + std::to_string(d->task.number) +
+                                        ",\"state\":" + json::quote(state_name(d->task.state)) +
+                                        "}"));
+      },
+      "webhook:" + app->id + ":" + *id);
+}
+
 struct Route {
   std::string_view method;
   // Segments; "{task}" and "{person}" are parameters (Call::task, Call::person).
@@ -768,6 +837,14 @@ bool AdminApi::handles(const http::Request& req) const {
 }
 
 void AdminApi::handle(const http::Request& req, http::Respond respond) {
+  // A webhook's confirmation carries its own authentication (the app's secret).
+  std::vector<std::pair<std::string_view, std::string_view>> callback;
+  if (matches("/api/v1/tasks/{task}/provisioning", segments(req.path), callback)) {
+    if (req.method != "POST") return respond(error(405, "method_not_allowed", "POST only"));
+    Call call{req, std::move(respond), service_, store_, service_.engine()};
+    if (auto refused = read_params(callback, call)) return call.respond(std::move(*refused));
+    return provisioning_callback(call);
+  }
   if (token_.empty())
     return respond(
         error(404, "not_found", "the admin API is disabled (TOLLGATE_API_TOKEN is not set)"));

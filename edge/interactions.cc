@@ -259,10 +259,13 @@ void on_block_action(SlackContext& ctx, const slack::Interaction& in, const slac
     value = value.substr(colon + 1);
   }
   auto ref = slack::parse_task_ref(value);
-  std::optional<Action> action = parse_action(action_id);
+  // A decision (Provisioned, Retry, ...): decided like any other, the clicker
+  // as the actor, the step from the button. Never one of the engine's own
+  // actions (a reminder, a connector's answer), whatever the id says.
+  std::optional<Action> action = slack::button_action(action_id);
   bool modal_only = action_id == slack::kReassign || action_id == slack::kViewDetails ||
                     action_id == slack::kApproveFor;
-  if (!modal_only && (!action || *action == Action::comment || *action == Action::reassign)) {
+  if (!modal_only && !action) {
     // Not one of ours (a checkbox, a link button): acknowledge and ignore.
     return respond(Response::empty(200));
   }
@@ -445,7 +448,7 @@ void on_view_submission(SlackContext& ctx, const slack::Interaction& in, const s
   if (view.callback_id == slack::kBulkModal) return submit_bulk(ctx, view, cmd, std::move(respond));
   if (view.callback_id == slack::kReasonModal) {  // "<action>:<task>:<step>"
     auto colon = view.private_metadata.find(':');
-    auto action = parse_action(view.private_metadata.substr(0, colon));
+    auto action = slack::button_action(view.private_metadata.substr(0, colon));
     auto ref = colon == std::string::npos
                    ? std::nullopt
                    : slack::parse_task_ref(view.private_metadata.substr(colon + 1));

@@ -69,6 +69,7 @@ std::string tasks_help() {
          "• `/tasks approve 42 43 -- comment` — also `deny`, `confirm`, `provisioned`, "
          "`wont-provision`, "
          "`deprovisioned`, `wont-deprovision`; one comment for all\n"
+         "• `/tasks retry 42` — have the app's connector try again after it failed\n"
          "• `/tasks reassign 42 @user reason…` — hand task #42 to someone else, with a reason\n"
          "• `/tasks comment 42 text…` — comment on task #42 (posted into its threads)\n"
          "• `/tasks request github/admin [for @user] [8h] [--emergency] -- why` — ask for access\n"
@@ -226,12 +227,12 @@ StatusOr<TasksCommand> parse_show(TasksCommand c, std::string_view rest) {
   return c;
 }
 
-// The actions a person takes by name ("approve", "wont-provision"): not the
-// ones with their own grammar (reassign, comment) nor the engine's own.
+// The actions a person takes by name ("approve", "wont-provision", "retry"):
+// not the ones with their own grammar (reassign, comment) nor the engine's
+// own (reminders, a connector's answers).
 bool command_action(Action a) {
   return a != Action::reassign && a != Action::comment && a != Action::edit_comment &&
-         a != Action::delete_comment && a != Action::remind && a != Action::escalate &&
-         a != Action::expire;
+         a != Action::delete_comment && !is_system_action(a);
 }
 
 // `--for <duration>` of `/tasks approve`: approve for less than was asked.

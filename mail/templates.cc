@@ -16,9 +16,23 @@ std::string what(const Task& t) {
   return t.app_name + " / " + t.resource_name;
 }
 
+// Who made the change: `via` (the connector, "SCIM (Okta)") when the effect
+// names one, else the connector that closed the task when Tollgate itself
+// did, else the person.
+std::string doer(const Directory& d, const Task& t, const PersonId& by, const std::string& via) {
+  if (!via.empty()) return via;
+  if (by == kSystemActor) {
+    for (auto it = t.steps.rbegin(); it != t.steps.rend(); ++it) {
+      if (it->state == StepState::done && it->connector && it->decided_by == kSystemActor)
+        return decider_name(d, *it);
+    }
+  }
+  return d.display_name(by);
+}
+
 std::string outcome_sentence(const Directory& d, const Task& t, const std::string& event,
-                             const PersonId& by) {
-  std::string who = d.display_name(by);
+                             const PersonId& by, const std::string& via) {
+  std::string who = doer(d, t, by, via);
   if (event == "approved" || event == "confirmed")
     return "was " + event + " by " + who + " and moves on to its next step.";
   if (event == "denied") return "was denied by " + who + ".";
@@ -30,7 +44,6 @@ std::string outcome_sentence(const Directory& d, const Task& t, const std::strin
   if (event == "not_deprovisioned") return "is closed: " + who + " will not remove the access.";
   if (event == "cancelled") return "was cancelled by " + who + ".";
   if (event == "expired") return "expired: nobody decided in time.";
-  (void)t;
   return event + " (" + who + ").";
 }
 
@@ -115,6 +128,21 @@ Content content(const Engine& e, const Task& t, const Effect& ef) {
                   d.display_name(t.subject);
       c.headline =
           d.display_name(get("reassigned_by")) + " reassigned " + kind + " " + ref + " to you.";
+    } else if (s != nullptr && s->connector &&
+               s->connector->phase == ConnectorRun::Phase::failed) {
+      // The connector gave up: the step is people's, with what the system said.
+      const ConnectorRun& run = *s->connector;
+      bool add = s->kind != StepKind::deprovision;
+      c.subject = "[Tollgate] " + run.label + " failed, please " + task_kind + ": " + ref + " " +
+                  what(t) + " for " + d.display_name(t.subject);
+      c.headline = run.label + " could not " + (add ? "add" : "remove") + " the access for " +
+                   kind + " " + ref + ". It is waiting for you to " + task_kind +
+                   " it by hand, or to retry it.";
+      c.facts.emplace_back(run.label + " answered",
+                           run.answer.empty() ? "(nothing)" : run.answer);
+      if (!t.instructions.empty()) c.facts.emplace_back("Instructions", t.instructions);
+      c.call = "Open it in Slack to mark it " + std::string(add ? "provisioned" : "deprovisioned") +
+               " or to retry it (/tasks retry " + std::to_string(t.number) + ").";
     } else {
       c.subject = "[Tollgate] Please " + task_kind + ": " + ref + " " + what(t) + " for " +
                   d.display_name(t.subject);
@@ -125,13 +153,13 @@ Content content(const Engine& e, const Task& t, const Effect& ef) {
         c.headline += " You stand in for " + d.display_name(it->second) + ", who is away.";
       }
     }
-    c.call = "Open it in Slack to decide.";
+    if (c.call.empty()) c.call = "Open it in Slack to decide.";
   } else {
     std::string event = get("event");
     c.subject = "[Tollgate] " + ref + " " + what(t) + ": " + event;
     std::string whose = ef.recipient == t.requester ? "Your " : "The ";
     c.headline = whose + (t.kind == TaskKind::grant ? "access request " : "revocation ") + ref +
-                 " " + outcome_sentence(d, t, event, get("by"));
+                 " " + outcome_sentence(d, t, event, get("by"), get("via"));
   }
   return c;
 }

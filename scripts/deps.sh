@@ -58,3 +58,12 @@ if [[ ! -d "$socket_mode_tests/node_modules/@slack/socket-mode" ]]; then
   echo "deps: npm ci in tests/socket_mode" >&2
   npm ci --prefix "$socket_mode_tests" --no-audit --no-fund --loglevel=error >/dev/null
 fi
+
+# scimmy, scimmy-routers, express 4 and standardwebhooks, at the versions
+# tests/connectors/package-lock.json pins: the real SCIM 2.0 server and Standard Webhooks receiver
+# Tollgate's connectors talk to in the tests (tests/support/connector_servers.h starts them).
+connectors_tests="$(dirname "$0")/../tests/connectors"
+if [[ ! -d "$connectors_tests/node_modules/standardwebhooks" ]]; then
+  echo "deps: npm ci in tests/connectors" >&2
+  npm ci --prefix "$connectors_tests" --no-audit --no-fund --loglevel=error >/dev/null
+fi

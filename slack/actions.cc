@@ -21,6 +21,25 @@ std::optional<TaskRef> parse_task_ref(std::string_view v) {
   return r;
 }
 
+std::optional<Action> button_action(std::string_view action_id) {
+  std::optional<Action> a = parse_action(action_id);
+  if (!a || is_system_action(*a)) return std::nullopt;
+  switch (*a) {
+    case Action::approve:
+    case Action::deny:
+    case Action::confirm:
+    case Action::provisioned:
+    case Action::wont_provision:
+    case Action::deprovisioned:
+    case Action::wont_deprovision:
+    case Action::cancel:
+    case Action::retry:
+      return a;
+    default:
+      return std::nullopt;
+  }
+}
+
 std::string task_refs(const std::vector<TaskRef>& refs) {
   std::string out;
   for (const TaskRef& r : refs) out += (out.empty() ? "" : ",") + task_ref(r.task, r.step);

@@ -41,6 +41,17 @@ std::string access_ref(const std::string& app, const std::string& resource);
 // followed by 25 or 3A, or over 2000 bytes (a button value's limit).
 std::optional<AccessRef> parse_access_ref(std::string_view value);
 
+// Retry on a step whose connector failed (value: a task ref): Action::retry.
+inline constexpr std::string_view kRetry = "retry";
+
+// The engine action a button, or a More actions option, names by its action
+// id ("approve", "wont_provision", kRetry, ...): only the decisions a person
+// takes with one click. Nullopt for anything else: the engine's own actions
+// (reminders, a connector's answers), the comment actions, reassign (a form)
+// and ids that are not Tollgate's. Whoever clicks is still checked by the
+// engine; this only keeps a forged action id from reaching it at all.
+std::optional<Action> button_action(std::string_view action_id);
+
 // Actions a message or modal can carry, beyond the engine's own.
 inline constexpr std::string_view kViewDetails = "details";
 inline constexpr std::string_view kReassign = "reassign";

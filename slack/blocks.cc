@@ -70,6 +70,60 @@ Mrkdwn outcome_emoji(Action a) {
 // A decision's comment inside a line of Tollgate's: “…”, on one line.
 Mrkdwn quoted(const std::string& comment) { return "“"_md + Mrkdwn::line(comment) + "”"_md; }
 
+// Whether a connector (not a person) decided the step.
+bool by_connector(const TaskStep& s) { return s.connector && s.decided_by == kSystemActor; }
+
+// Who decided a done step: a person, or the connector that made the change.
+Mrkdwn decider(const Directory& d, const TaskStep& s) {
+  return by_connector(s) ? esc(decider_name(d, s)) : name(d, s.decided_by);
+}
+
+// "provisioned" for a connector's change, else the outcome's verb ("marked provisioned").
+std::string decided_verb(const TaskStep& s) {
+  if (by_connector(s)) return s.kind == StepKind::deprovision ? "deprovisioned" : "provisioned";
+  return outcome_verb(*s.outcome);
+}
+
+// What a connector's open step is doing, in a line (for the calling and
+// accepted phases; failed steps are people's): ":hourglass_flowing_sand:
+// Provisioning by SCIM (Okta)… (attempt 2)", "Waiting for webhook (Deploy
+// bot) to confirm".
+Mrkdwn connector_progress(const TaskStep& s) {
+  const ConnectorRun& run = *s.connector;
+  if (run.phase == ConnectorRun::Phase::accepted)
+    return ":hourglass_flowing_sand: Waiting for "_md + esc(run.label) + " to confirm"_md;
+  Mrkdwn doing = s.kind == StepKind::deprovision ? "Deprovisioning by "_md : "Provisioning by "_md;
+  Mrkdwn line = ":hourglass_flowing_sand: "_md + doing + esc(run.label) + "…"_md;
+  if (run.attempt > 1) line += esc(" (attempt " + std::to_string(run.attempt) + ")");
+  return line;
+}
+
+// "SCIM (Okta) could not add the access: “HTTP 503 …”": what the system
+// answered is a remote party's text, shown as quoted text (escaped, one line).
+Mrkdwn connector_failure(const TaskStep& s) {
+  const ConnectorRun& run = *s.connector;
+  Mrkdwn line = esc(run.label) + (s.kind == StepKind::deprovision
+                                      ? " could not remove the access"_md
+                                      : " could not add the access"_md);
+  if (!run.answer.empty()) line += ": "_md + quoted(kit::cut(run.answer, 500));
+  return line;
+}
+
+bool working_connector(const TaskStep* s) {
+  return s != nullptr && s->state == StepState::current && s->connector &&
+         s->connector->phase != ConnectorRun::Phase::failed;
+}
+bool failed_connector(const TaskStep* s) {
+  return s != nullptr && s->state == StepState::current && s->connector &&
+         s->connector->phase == ConnectorRun::Phase::failed;
+}
+
+// The last step, when a connector closed the task with it.
+const TaskStep* closed_by_connector(const Task& t) {
+  if (t.steps.empty() || !t.closed() || !by_connector(t.steps.back())) return nullptr;
+  return &t.steps.back();
+}
+
 // Where the task stands now, in a line.
 Mrkdwn task_status(const Engine& e, const Task& t) {
   const Directory& d = e.directory();
@@ -78,12 +132,25 @@ Mrkdwn task_status(const Engine& e, const Task& t) {
     case TaskState::provisioning:
     case TaskState::deprovisioning: {
       int i = t.current_step();
-      return "Now with "_md + names(d, t.assignees()) + " ("_md + step_line(e, t, i) + ")"_md;
+      const TaskStep* s = t.current();
+      if (working_connector(s))
+        return connector_progress(*s) + " ("_md + step_line(e, t, i) + ")"_md;
+      Mrkdwn now = "Now with "_md + names(d, t.assignees()) + " ("_md + step_line(e, t, i) + ")"_md;
+      if (failed_connector(s)) return ":warning: "_md + connector_failure(*s) + ". "_md + now;
+      return now;
     }
     case TaskState::granted:
       return ":white_check_mark: Access granted"_md;
     case TaskState::provisioned:
-      return ":white_check_mark: Access provisioned"_md;
+    case TaskState::deprovisioned:
+      if (const TaskStep* s = closed_by_connector(t)) {
+        Mrkdwn line = ":white_check_mark: "_md + esc(capitalised(decided_verb(*s))) + " by "_md +
+                      decider(d, *s);
+        if (s->decided_at) line += " at "_md + esc(format_instant(*s->decided_at));
+        return line;
+      }
+      return t.state == TaskState::provisioned ? ":white_check_mark: Access provisioned"_md
+                                               : ":white_check_mark: Access deprovisioned"_md;
     case TaskState::not_provisioned:
       return ":no_entry: Not provisioned"_md;
     case TaskState::denied:
@@ -91,8 +158,6 @@ Mrkdwn task_status(const Engine& e, const Task& t) {
                                        : ":no_entry: Revocation denied: the access is kept"_md;
     case TaskState::revoked:
       return ":white_check_mark: Access removed"_md;
-    case TaskState::deprovisioned:
-      return ":white_check_mark: Access deprovisioned"_md;
     case TaskState::not_deprovisioned:
       return ":no_entry: Not deprovisioned"_md;
     case TaskState::cancelled:
@@ -191,6 +256,9 @@ std::vector<kit::Element> step_buttons(const Directory& d, const Task& t, const 
       more.push_back({"Won't deprovision", "wont_deprovision:" + ref});
       break;
   }
+  // A connector that failed: the people may have it try again (a new attempt).
+  if (s.connector && s.connector->phase == ConnectorRun::Phase::failed)
+    buttons.push_back(Button{std::string(kRetry), "Retry", ref, Style::plain, std::nullopt});
   if (can_reassign(d, t, viewer)) more.push_back({"Reassign…", std::string(kReassign) + ":" + ref});
   more.push_back({"View details", std::string(kViewDetails) + ":" + ref});
   for (kit::Element& e : kit::menu(kMoreActions, std::move(more))) buttons.push_back(std::move(e));
@@ -224,7 +292,12 @@ Message task_message(const Engine& e, const Task& t, const PersonId& viewer, int
   const TaskStep* s = step >= 0 && step < static_cast<int>(t.steps.size())
                           ? &t.steps[static_cast<std::size_t>(step)]
                           : nullptr;
-  if (s != nullptr && s->kind != StepKind::review && !t.instructions.empty()) {
+  // A connector that failed on this step: what it answered, before the
+  // instructions the people now follow.
+  if (failed_connector(s)) b.section(":warning: "_md + connector_failure(*s) + "."_md);
+  // The instructions, for people doing the change (not while a connector makes it).
+  bool by_people = s != nullptr && (!s->connector || failed_connector(s));
+  if (by_people && s->kind != StepKind::review && !t.instructions.empty()) {
     b.section((s->kind == StepKind::provision ? "*How to provision*\n"_md : "*How to remove*\n"_md) +
               esc(t.instructions));
   }
@@ -242,19 +315,27 @@ Message task_message(const Engine& e, const Task& t, const PersonId& viewer, int
   } else {
     std::vector<Mrkdwn> lines;
     if (s != nullptr && s->state == StepState::done && s->outcome) {
-      std::string verb = outcome_verb(*s->outcome);
+      std::string verb = decided_verb(*s);
       Mrkdwn line = outcome_emoji(*s->outcome) + " "_md + esc(capitalised(verb)) + " by "_md +
-                    name(d, s->decided_by);
+                    decider(d, *s);
       if (s->decided_at) line += " at "_md + esc(format_instant(*s->decided_at));
       if (!s->comment.empty()) line += ": "_md + quoted(s->comment);
       lines.push_back(line);
-      summary = esc(verb) + " by "_md + name(d, s->decided_by);
+      summary = esc(verb) + " by "_md + decider(d, *s);
+    } else if (working_connector(s)) {
+      // The system is making the change: nothing to click, nobody to name.
+      lines.push_back(connector_progress(*s));
+      summary = connector_progress(*s);
+    } else if (failed_connector(s)) {
+      // Left to the status line: what failed, and who has the step now.
     } else if (s != nullptr && s->state == StepState::current) {
       lines.push_back(":arrow_right_hook: Reassigned to "_md + names(d, s->assignees));
       summary = "reassigned to "_md + names(d, s->assignees);
     }
     Mrkdwn status = task_status(e, t);
-    if (lines.empty() || t.closed() || (s != nullptr && s->state == StepState::done))
+    // Not twice: a connector's own step and the task's end read the same.
+    if ((lines.empty() || t.closed() || (s != nullptr && s->state == StepState::done)) &&
+        (lines.empty() || !(lines.back() == status)))
       lines.push_back(status);
     if (summary.empty()) summary = status;
     b.context(lines);
@@ -284,6 +365,16 @@ Message notification(const Engine& e, const Task& t, const PersonId& recipient,
     }
   }
   Mrkdwn by_name = name(d, by);
+  // Tollgate itself closing the task with a connector's change: the
+  // connector made it ("SCIM (Okta) has added the access").
+  if (by == kSystemActor) {
+    for (auto it = t.steps.rbegin(); it != t.steps.rend(); ++it) {
+      if (it->state == StepState::done && by_connector(*it)) {
+        by_name = decider(d, *it);
+        break;
+      }
+    }
+  }
   Mrkdwn line;
   if (event == "approved" || event == "confirmed") {
     line = head + " was "_md + esc(event) + " by "_md + by_name + ". "_md + task_status(e, t) + "."_md;
@@ -464,12 +555,20 @@ kit::Modal details_modal(const Engine& e, const Task& t, const PersonId& viewer)
                   : s.state == StepState::skipped ? ":heavy_minus_sign:"_md
                                                   : ":white_circle:"_md;
     Mrkdwn line = mark + " *"_md + esc(std::to_string(s.index + 1) + ". " + s.label) + "*"_md;
+    const TaskStep& step = t.steps[static_cast<std::size_t>(s.index)];
     if (s.state == StepState::done && s.outcome) {
-      line += " — "_md + esc(outcome_verb(*s.outcome)) + " by "_md + name(d, s.decided_by);
+      line += " — "_md + esc(step.outcome ? decided_verb(step) : outcome_verb(*s.outcome)) +
+              " by "_md + (step.outcome ? decider(d, step) : name(d, s.decided_by));
       if (s.decided_at) line += " at "_md + esc(format_instant(*s.decided_at));
       if (!s.comment.empty()) line += ": "_md + quoted(s.comment);
+    } else if (working_connector(&step)) {
+      line += " — "_md + connector_progress(step);
     } else if (s.state == StepState::current) {
-      line += " — waiting for "_md + names(d, s.people);
+      line += failed_connector(&step) ? " — :warning: "_md + connector_failure(step) + " · "_md
+                                      : " — "_md;
+      line += "waiting for "_md + names(d, s.people);
+    } else if (s.state == StepState::upcoming && step.connector) {
+      line += " — then "_md + esc(step.connector->label);
     } else if (s.state == StepState::upcoming) {
       line += " — then "_md + names(d, s.people);
     } else {
@@ -542,11 +641,18 @@ Mrkdwn task_text(const Engine& e, const Task& t, const PersonId& viewer) {
     out += "\n"_md + esc(std::to_string(s.index + 1) + ". " + s.label) + " — "_md;
     std::string people;
     for (const PersonId& p : s.people) people += (people.empty() ? "" : ", ") + d.display_name(p);
+    const TaskStep& step = t.steps[static_cast<std::size_t>(s.index)];
     if (s.state == StepState::done && s.outcome) {
-      out += esc(outcome_verb(*s.outcome) + " by " + d.display_name(s.decided_by));
+      out += step.outcome ? esc(decided_verb(step) + " by " + decider_name(d, step))
+                          : esc(outcome_verb(*s.outcome) + " by " + d.display_name(s.decided_by));
       if (!s.comment.empty()) out += ": "_md + quoted(s.comment);
+    } else if (working_connector(&step)) {
+      out += connector_progress(step);
     } else if (s.state == StepState::current) {
+      if (failed_connector(&step)) out += ":warning: "_md + connector_failure(step) + "; "_md;
       out += esc("waiting for " + people);
+    } else if (s.state == StepState::upcoming && step.connector) {
+      out += esc("then " + step.connector->label);
     } else if (s.state == StepState::upcoming) {
       out += esc("then " + people);
     } else {

@@ -61,6 +61,24 @@ void access_rows(const Engine& e, const std::vector<Holding>& rows, kit::Blocks&
   }
 }
 
+// The run of the open step's connector, once it has failed (the step is people's).
+const ConnectorRun* failed_run(const Task& t) {
+  const TaskStep* s = t.current();
+  if (s == nullptr || !s->connector || s->connector->phase != ConnectorRun::Phase::failed)
+    return nullptr;
+  return &*s->connector;
+}
+
+// ":warning: SCIM (Okta) could not add the access: “…”", the system's answer
+// escaped and cut (a remote party's text).
+Mrkdwn connector_line(const Task& t, const ConnectorRun& run) {
+  Mrkdwn line = ":warning: "_md + esc(run.label) +
+                (t.kind == TaskKind::grant ? " could not add the access"_md
+                                           : " could not remove the access"_md);
+  if (!run.answer.empty()) line += ": “"_md + Mrkdwn::line(kit::cut(run.answer, 150)) + "”"_md;
+  return line;
+}
+
 Mrkdwn row_text(const Engine& e, const Task& t) {
   const Directory& d = e.directory();
   std::string what = t.kind == TaskKind::grant ? "Access request" : "Revocation";
@@ -79,8 +97,10 @@ Mrkdwn row_text(const Engine& e, const Task& t) {
   if (t.requester != t.subject) step += " · by " + d.display_name(t.requester);
   // The justification's first 120 characters, cut before escaping: never inside a character
   // or an entity.
-  return line + "\n"_md + esc(step) + "\n_"_md + Mrkdwn::line(kit::cut(t.justification, 120)) +
-         "_"_md;
+  Mrkdwn row = line + "\n"_md + esc(step) + "\n_"_md +
+               Mrkdwn::line(kit::cut(t.justification, 120)) + "_"_md;
+  if (const ConnectorRun* run = failed_run(t)) row += "\n"_md + connector_line(t, *run);
+  return row;
 }
 
 }  // namespace
@@ -166,11 +186,20 @@ kit::HomeView home_view(const Engine& e, const HomeTasks& tasks, const PersonId&
     std::optional<kit::Element> select;
     if (!t.closed()) select = kit::Checkboxes{std::string(kHomeSelect), {{"Select", ref}}};
     b.section(row_text(e, t), "row:" + n, select);
+    std::vector<kit::Element> row_actions;
+    // Retry, for the step's people once its connector failed (as on the task message).
+    const TaskStep* open = t.current();
+    if (failed_run(t) != nullptr && open != nullptr &&
+        std::find(open->assignees.begin(), open->assignees.end(), viewer) != open->assignees.end())
+      row_actions.push_back(
+          kit::Button{std::string(kRetry), "Retry", ref, kit::Style::plain, std::nullopt});
     std::vector<kit::Option> more;
     if (can_reassign(e.directory(), t, viewer))
       more.push_back({"Reassign…", std::string(kReassign) + ":" + ref});
     more.push_back({"View details", std::string(kViewDetails) + ":" + ref});
-    b.actions("more:" + n, kit::menu(kMoreActions, std::move(more)));
+    for (kit::Element& el : kit::menu(kMoreActions, std::move(more)))
+      row_actions.push_back(std::move(el));
+    b.actions("more:" + n, row_actions);
   }
   // The tab's bulk actions, and the pages.
   auto bulk = bulk_actions(tab);

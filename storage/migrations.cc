@@ -257,11 +257,18 @@ CREATE INDEX access_expires ON access (expires_at);
 CREATE INDEX tasks_open_subject ON tasks (subject, app, resource, open);
 )sql";
 
+// 6: which connector made the change of access held ("SCIM (Okta)"): the
+// ledger says what did the work, the access_grant event what it answered.
+constexpr std::string_view kAccessVia = R"sql(
+ALTER TABLE access ADD COLUMN via TEXT NOT NULL DEFAULT '';
+)sql";
+
 // One backend's migrations: the shared steps in its types, with its own parts.
 std::vector<std::string> migrations_for(const Types& types, std::string_view first_schema_tail,
                                         std::string_view audit_seal) {
   return {typed(kFirstSchema, types) + std::string(first_schema_tail), typed(kDelegations, types),
-          std::string(kOutboxCalls), std::string(audit_seal), typed(kAccessLedger, types)};
+          std::string(kOutboxCalls), std::string(audit_seal), typed(kAccessLedger, types),
+          std::string(kAccessVia)};
 }
 
 }  // namespace

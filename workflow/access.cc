@@ -16,6 +16,13 @@ std::optional<AccessChange> access_outcome(const Task& t, const PersonId& actor,
   ch.at = now;
   ch.task = t.number;
   ch.reason = std::string(state_name(t.state));
+  // A connector that made the change: the row says which, the event what it answered.
+  for (const TaskStep& s : t.steps) {
+    if (s.connector && s.state == StepState::done && s.decided_by == kSystemActor) {
+      ch.holding.via = s.connector->label;
+      ch.answer = s.connector->answer;
+    }
+  }
   switch (t.state) {
     case TaskState::granted:
     case TaskState::provisioned:
@@ -89,7 +96,7 @@ bool Engine::ends_by_hand(const Holding& h) const {
   // An app gone from the configuration: nobody can say it removes access by
   // itself, so people do (the admins).
   const App* app = directory_->app(h.app);
-  return app == nullptr || app->deprovisioning.mode == ProvisioningMode::manual;
+  return app == nullptr || app->deprovisioning.mode != ProvisioningMode::automatic;
 }
 
 StatusOr<AccessWrite> Engine::end_access(const AccessEnd& end) const {

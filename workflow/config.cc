@@ -108,6 +108,30 @@ class Loader {
       return out;
     }
 
+    // A duration such as "8h", "7d" or "2w" (positive), or nothing when absent.
+    std::optional<Duration> duration(std::string_view key) {
+      std::string text = string(key, false);
+      if (text.empty()) return std::nullopt;
+      auto d = parse_duration(text);
+      if (!d || d->count() <= 0) {
+        l_.error(at(key), "\"" + text + "\" is not a duration such as \"8h\", \"7d\" or \"2w\"");
+        return std::nullopt;
+      }
+      return d;
+    }
+
+    // A whole number from min to max, or `fallback` when absent.
+    int integer(std::string_view key, int min, int max, int fallback) {
+      const Value* v = get(key);
+      if (v == nullptr) return fallback;
+      if (!v->IsInt() || v->GetInt() < min || v->GetInt() > max) {
+        l_.error(at(key), "expected a whole number from " + std::to_string(min) + " to " +
+                              std::to_string(max));
+        return fallback;
+      }
+      return v->GetInt();
+    }
+
     std::optional<Time> date(std::string_view key) {
       std::string s = string(key, false);
       if (s.empty()) return std::nullopt;
@@ -148,6 +172,7 @@ class Loader {
   void load_app(Object& o, App& a);
   void load_resource(Object& o, Resource& r);
   Fulfilment load_fulfilment(Object& parent, std::string_view key, std::string_view people_key);
+  void load_connector(Object& o, Fulfilment& f);
   void load_policy(Object& o, Policy& p);
   void load_step(Object& o, const Policy& policy, PolicyStep& s);
   void load_sla(Object o, Sla& sla);
@@ -322,22 +347,61 @@ Fulfilment Loader::load_fulfilment(Object& parent, std::string_view key,
   Object o(*this, *v, parent.at(key));
   if (!o.valid()) return f;
   std::string mode = o.string("mode", true);
-  if (mode == "manual") {
-    f.mode = ProvisioningMode::manual;
-  } else if (mode == "automatic") {
-    f.mode = ProvisioningMode::automatic;
+  if (auto m = parse_provisioning_mode(mode)) {
+    f.mode = *m;
   } else if (!mode.empty()) {
-    error(o.at("mode"), "expected \"manual\" or \"automatic\", got \"" + mode + "\"");
+    error(o.at("mode"),
+          "expected \"manual\", \"automatic\", \"webhook\" or \"scim\", got \"" + mode + "\"");
   }
   f.assignees = o.strings(people_key, false);
   refs(Ref::Kind::person_or_group, o.at(people_key), f.assignees);
   if (f.mode == ProvisioningMode::manual && f.assignees.empty()) {
     error(o.at(people_key), "manual mode needs at least one person to do the work");
+  } else if (is_connector(f.mode) && f.assignees.empty()) {
+    error(o.at(people_key), std::string(provisioning_mode_name(f.mode)) +
+                                " mode needs at least one person to take over when it fails");
   }
   f.instructions = o.string("instructions", false);
   f.allow_reassign = o.boolean("allow_reassign", true);
+  load_connector(o, f);
   o.finish();
   return f;
+}
+
+// The connector's fields; each only in the mode that uses it.
+void Loader::load_connector(Object& o, Fulfilment& f) {
+  Connector& c = f.connector;
+  bool webhook = f.mode == ProvisioningMode::webhook, scim = f.mode == ProvisioningMode::scim;
+  auto only = [&](std::string_view key, bool allowed, const char* modes) {
+    if (!allowed && o.get(key) != nullptr)
+      error(o.at(key), "only for " + std::string(modes) + " mode");
+  };
+  only("url", webhook || scim, "webhook and scim");
+  only("name", webhook || scim, "webhook and scim");
+  only("max_attempts", webhook || scim, "webhook and scim");
+  only("backoff", webhook || scim, "webhook and scim");
+  only("timeout", webhook || scim, "webhook and scim");
+  only("secret_env", webhook, "webhook");
+  only("token_env", scim, "scim");
+  only("create_users", scim, "scim");
+  if (!webhook && !scim) return;
+  c.url = o.string("url", true);
+  if (!c.url.empty()) {
+    if (std::string why = connector_url_problem(c.url); !why.empty()) error(o.at("url"), why);
+  }
+  c.name = o.string("name", false);
+  c.max_attempts = o.integer("max_attempts", 1, 100, c.max_attempts);
+  if (auto b = o.duration("backoff")) c.backoff = *b;
+  if (auto t = o.duration("timeout")) c.timeout = *t;
+  const char* env_key = webhook ? "secret_env" : "token_env";
+  std::string& env = webhook ? c.secret_env : c.token_env;
+  env = o.string(env_key, true);
+  if (!env.empty() && !is_env_name(env)) {
+    error(o.at(env_key), "\"" + env +
+                             "\" is not an environment variable name (letters, digits and _; "
+                             "the secret itself never goes in the file)");
+  }
+  c.create_users = o.boolean("create_users", false);
 }
 
 void Loader::load_app(Object& o, App& a) {
@@ -369,6 +433,13 @@ void Loader::load_app(Object& o, App& a) {
     if (r.revocation_policy.empty()) {
       error(ro.at("revocation_policy"), "no revocation policy here nor on the app");
     }
+    bool scim = a.provisioning.mode == ProvisioningMode::scim ||
+                a.deprovisioning.mode == ProvisioningMode::scim;
+    if (scim && r.scim_group.empty()) {
+      error(ro.at("scim_group"), "the app is provisioned by SCIM: name the group (its displayName)");
+    } else if (!scim && !r.scim_group.empty()) {
+      error(ro.at("scim_group"), "only for an app provisioned or deprovisioned by SCIM");
+    }
     a.resources.push_back(std::move(r));
   });
   if (const Value* rs = o.get("resources"); rs != nullptr && rs->IsArray() && rs->Empty()) {
@@ -392,15 +463,9 @@ void Loader::load_resource(Object& o, Resource& r) {
     ref(Ref::Kind::request_policy, o.at("emergency_policy"), r.emergency_policy);
   if (!r.revocation_policy.empty())
     ref(Ref::Kind::revocation_policy, o.at("revocation_policy"), r.revocation_policy);
-  auto duration = [&](const char* key) -> std::optional<Duration> {
-    std::string text = o.string(key, false);
-    if (text.empty()) return std::nullopt;
-    auto d = parse_duration(text);
-    if (!d) error(o.at(key), "\"" + text + "\" is not a duration such as \"8h\", \"7d\" or \"2w\"");
-    return d;
-  };
-  r.max_duration = duration("max_duration");
-  if (auto before = duration("notify_before")) r.notify_before = *before;
+  r.max_duration = o.duration("max_duration");
+  if (auto before = o.duration("notify_before")) r.notify_before = *before;
+  r.scim_group = o.string("scim_group", false);
 }
 
 void Loader::load_policy(Object& o, Policy& p) {
@@ -490,19 +555,9 @@ void Loader::load_step(Object& o, const Policy& policy, PolicyStep& s) {
 }
 
 void Loader::load_sla(Object o, Sla& sla) {
-  auto duration = [&](std::string_view key) -> std::optional<Duration> {
-    std::string text = o.string(key, false);
-    if (text.empty()) return std::nullopt;
-    auto d = parse_duration(text);
-    if (!d || d->count() <= 0) {
-      error(o.at(key), "\"" + text + "\" is not a duration such as \"24h\", \"3d\" or \"2w\"");
-      return std::nullopt;
-    }
-    return d;
-  };
-  sla.remind_after = duration("remind_after");
-  sla.escalate_after = duration("escalate_after");
-  sla.expire_after = duration("expire_after");
+  sla.remind_after = o.duration("remind_after");
+  sla.escalate_after = o.duration("escalate_after");
+  sla.expire_after = o.duration("expire_after");
   sla.remind_on_weekends = o.boolean("remind_on_weekends", false);
   if (const Value* to = o.get("escalate_to")) {
     if (to->IsString()) {

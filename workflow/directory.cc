@@ -1,6 +1,7 @@
 #include "workflow/directory.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "workflow/enum_names.h"
 
@@ -20,6 +21,62 @@ std::string lower(std::string s) {
 }
 
 }  // namespace
+
+std::string_view provisioning_mode_name(ProvisioningMode m) {
+  switch (m) {
+    case ProvisioningMode::automatic: return "automatic";
+    case ProvisioningMode::manual: return "manual";
+    case ProvisioningMode::webhook: return "webhook";
+    case ProvisioningMode::scim: return "scim";
+  }
+  return "automatic";
+}
+
+std::optional<ProvisioningMode> parse_provisioning_mode(std::string_view name) {
+  for (ProvisioningMode m : {ProvisioningMode::automatic, ProvisioningMode::manual,
+                             ProvisioningMode::webhook, ProvisioningMode::scim}) {
+    if (provisioning_mode_name(m) == name) return m;
+  }
+  return std::nullopt;
+}
+
+std::string connector_url_problem(std::string_view url) {
+  bool https = url.rfind("https://", 0) == 0, http = url.rfind("http://", 0) == 0;
+  if (!https && !http) return "a connector URL starts with https:// (or http:// to loopback)";
+  std::string_view rest = url.substr(https ? 8 : 7);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos)
+    return "no credentials in the URL: name an environment variable instead";
+  std::string_view host = authority;
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(0, host.find(']') == std::string_view::npos ? host.size()
+                                                                    : host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  if (host.empty()) return "the URL names no host";
+  for (char ch : authority) {
+    if (static_cast<unsigned char>(ch) <= ' ' || ch == '\\') return "the URL's host is malformed";
+  }
+  if (https) return {};
+  bool loopback = lower(std::string(host)) == "localhost" || host == "[::1]" ||
+                  (host.rfind("127.", 0) == 0 &&
+                   host.find_first_not_of("0123456789.") == std::string_view::npos);
+  return loopback ? "" : "http:// is only for a loopback address (127.0.0.1, [::1], localhost); "
+                         "use https://";
+}
+
+bool is_env_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front())) != 0) return false;
+  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) != 0 || c == '_';
+  });
+}
+
+std::string connector_label(const App& app, const Fulfilment& f) {
+  std::string system = f.mode == ProvisioningMode::scim ? "SCIM" : "webhook";
+  return system + " (" + (f.connector.name.empty() ? app.name : f.connector.name) + ")";
+}
 
 void Directory::index() {
   people_by_id_.clear();
@@ -113,6 +170,10 @@ constexpr std::pair<Action, std::string_view> kActionNames[] = {
     {Action::remind, "remind"},
     {Action::escalate, "escalate"},
     {Action::expire, "expire"},
+    {Action::connector_done, "connector_done"},
+    {Action::connector_accepted, "connector_accepted"},
+    {Action::connector_failed, "connector_failed"},
+    {Action::retry, "retry"},
 };
 
 // As the configuration names them.
@@ -127,6 +188,12 @@ constexpr std::pair<ReviewerType, std::string_view> kReviewerTypeNames[] = {
 
 std::string_view action_name(Action a) {
   return enum_names::name_of(kActionNames, a);
+}
+
+bool is_system_action(Action a) {
+  return a == Action::remind || a == Action::escalate || a == Action::expire ||
+         a == Action::connector_done || a == Action::connector_accepted ||
+         a == Action::connector_failed;
 }
 
 std::optional<Action> parse_action(std::string_view name) {

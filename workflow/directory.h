@@ -67,7 +67,16 @@ enum class Action {
   remind,    // nudge an assignee in the task message's thread
   escalate,  // reassign a stale step to the escalation target
   expire,    // cancel a task whose step stayed open too long
+  // What a connector's system answered (the outbox worker, or the webhook
+  // receiver's signed confirmation), taken as kSystemActor:
+  connector_done,      // the change is made: the step is done, the task closes
+  connector_accepted,  // a webhook answered 202: its confirmation is awaited
+  connector_failed,    // for good: the step goes to the provisioners, with Retry
+  // A person's: the step's provisioners try the connector again after it failed.
+  retry,
 };
+// Whether only Tollgate itself takes the action (the scheduler, a connector).
+bool is_system_action(Action a);
 
 // Who a stale step goes to on escalation.
 enum class EscalateTo { manager, fallback, people };
@@ -114,14 +123,55 @@ struct Policy {
   std::vector<PolicyStep> steps;
 };
 
-enum class ProvisioningMode { automatic, manual };
+// How access is added or removed:
+//   automatic  nothing is changed anywhere: the app reads who holds what from
+//              Tollgate itself (the ledger, the admin API);
+//   manual     a task for the app's provisioners (or deprovisioners);
+//   webhook    a signed event POSTed to the app (Standard Webhooks);
+//   scim       a SCIM 2.0 group membership added or removed.
+// A connector (webhook, scim) that fails for good hands the step to the
+// provisioners as a manual task with a Retry button.
+enum class ProvisioningMode { automatic, manual, webhook, scim };
+std::string_view provisioning_mode_name(ProvisioningMode m);  // "scim"
+std::optional<ProvisioningMode> parse_provisioning_mode(std::string_view name);
+// Whether the mode makes the change through a connector (webhook, scim).
+inline bool is_connector(ProvisioningMode m) {
+  return m == ProvisioningMode::webhook || m == ProvisioningMode::scim;
+}
+// Why `url` may not be a connector's, or empty when it may: https:// to any
+// host, http:// only to a loopback address (127.0.0.0/8, [::1], localhost);
+// no credentials in it.
+std::string connector_url_problem(std::string_view url);
+// Whether `name` can name an environment variable: [A-Za-z_][A-Za-z0-9_]*.
+bool is_env_name(std::string_view name);
+
+// Where and how a connector reaches the app (docs/connectors.md). Secrets are
+// never in the file: `secret_env` and `token_env` name environment variables,
+// read when a call is made.
+struct Connector {
+  std::string url;         // https://…, or http:// to a loopback address
+  std::string secret_env;  // webhook: the signing secret ("whsec_<base64>")
+  std::string token_env;   // scim: the bearer token
+  bool create_users = false;  // scim: create a user the server does not know
+  // Shown to people: "SCIM (Okta)". Default: the app's name.
+  std::string name;
+  // A call that fails for a reason that may pass (network, 5xx, timeout) is
+  // tried again after `backoff`, doubling, up to `max_attempts` calls; then
+  // the step goes to people. 429s wait their Retry-After and use no attempt.
+  int max_attempts = 5;
+  Duration backoff = std::chrono::seconds(30);
+  Duration timeout = std::chrono::seconds(10);
+};
 
 // How access is added (provisioning) or removed (deprovisioning) for an app.
 struct Fulfilment {
   ProvisioningMode mode = ProvisioningMode::automatic;
-  std::vector<PersonId> assignees;  // provisioners / deprovisioners, for manual mode
+  // Provisioners / deprovisioners: who does the work in manual mode, and who
+  // takes it over when a connector fails for good (required for both).
+  std::vector<PersonId> assignees;
   std::string instructions;
   bool allow_reassign = true;
+  Connector connector;  // webhook and scim modes
 };
 
 struct Resource {
@@ -135,6 +185,9 @@ struct Resource {
   std::optional<Duration> max_duration;
   // How long before a time-bound grant ends its holder is told ("notify_before").
   Duration notify_before = std::chrono::hours(24);
+  // The SCIM group (its displayName) whose members hold this resource, for
+  // an app provisioned or deprovisioned by SCIM.
+  std::string scim_group;
 };
 
 struct App {
@@ -144,7 +197,13 @@ struct App {
   Fulfilment provisioning;
   Fulfilment deprovisioning;
   std::vector<Resource> resources;
+
+  const Fulfilment& fulfilment(bool grant) const { return grant ? provisioning : deprovisioning; }
 };
+
+// What people are shown of the system a connector changes: "SCIM (Okta)",
+// "webhook (Deploy bot)"; the connector's name, else the app's.
+std::string connector_label(const App& app, const Fulfilment& f);
 
 struct Grant {
   PersonId person;

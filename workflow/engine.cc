@@ -138,8 +138,8 @@ std::string join_ids(const std::vector<PersonId>& ids) {
 
 // "#42 was already approved by Dana Reyes at 2026-11-26 10:42 UTC".
 std::string already_decided(const Ctx& c, const TaskStep& s) {
-  return c.task_ref() + " was already " + outcome_verb(*s.outcome) + " by " + c.name(s.decided_by) +
-         " at " + format_instant(*s.decided_at);
+  return c.task_ref() + " was already " + outcome_verb(*s.outcome) + " by " +
+         decider_name(c.dir, s) + " at " + format_instant(*s.decided_at);
 }
 
 // Why a closed task takes no more decisions.
@@ -323,8 +323,38 @@ Status nobody_for(const Ctx& c, const TaskStep& s, std::size_t index) {
   return rule_refused("nobody can take " + which);
 }
 
+TaskState state_for(const TaskStep& s) {
+  return s.kind == StepKind::review      ? TaskState::reviewing
+         : s.kind == StepKind::provision ? TaskState::provisioning
+                                         : TaskState::deprovisioning;
+}
+
+// The step's change goes to its connector (attempt `attempt`): nobody is
+// assigned while the system is called; the outbox makes the call.
+void call_connector(Ctx& c, std::size_t index) {
+  TaskStep& s = c.d.task.steps[index];
+  ConnectorRun& run = *s.connector;
+  run.phase = ConnectorRun::Phase::calling;
+  c.event("connector_called", {{"step", std::to_string(index)},
+                               {"system", run.label},
+                               {"attempt", std::to_string(run.attempt)},
+                               {"id", run.idempotency_id(c.d.task.number, index)}});
+  c.effect(EffectKind::connector, {},
+           {{"step", std::to_string(index)}, {"attempt", std::to_string(run.attempt)}});
+}
+
 Status open_step(Ctx& c, std::size_t index) {
   TaskStep& s = c.d.task.steps[index];
+  if (s.connector) {
+    s.state = StepState::current;
+    s.opened_at = c.now;
+    c.d.task.state = state_for(s);
+    c.event("step_opened", {{"step", std::to_string(index)},
+                            {"kind", std::string(step_kind_name(s.kind))},
+                            {"connector", s.connector->label}});
+    call_connector(c, index);
+    return {};
+  }
   bool by_fallback = false;
   std::map<PersonId, PersonId> delegated_for;
   std::vector<PersonId> people = c.engine.resolve(c.d.task, s, &by_fallback, &delegated_for);
@@ -334,9 +364,7 @@ Status open_step(Ctx& c, std::size_t index) {
   s.by_fallback = by_fallback;
   s.delegated_for = delegated_for;
   s.opened_at = c.now;
-  c.d.task.state = s.kind == StepKind::review      ? TaskState::reviewing
-                   : s.kind == StepKind::provision ? TaskState::provisioning
-                                                   : TaskState::deprovisioning;
+  c.d.task.state = state_for(s);
   c.event("step_opened", {{"step", std::to_string(index)},
                           {"kind", std::string(step_kind_name(s.kind))},
                           {"assignees", join_ids(people)},
@@ -642,12 +670,154 @@ Status expire(Ctx& c) {
 }
 
 // ---------------------------------------------------------------------------
+// Connectors: the system's answers (system actions, from the outbox worker or
+// a webhook receiver's signed confirmation), and the people's Retry.
+
+const ConnectorRun* open_run(const Ctx& c) {
+  const TaskStep* s = c.current();
+  return s != nullptr && s->connector ? &*s->connector : nullptr;
+}
+
+// "provisioning" or "removing", for the lines people read.
+const char* fulfil_verb(const Task& t) {
+  return t.kind == TaskKind::grant ? "adding" : "removing";
+}
+
+// People act on a connector's step only once it has failed: until then the
+// system is making the change, and a manual decision would race it.
+Status by_people(const Ctx& c) {
+  const ConnectorRun* run = open_run(c);
+  if (run == nullptr || run->phase == ConnectorRun::Phase::failed) return {};
+  return conflict(run->label + " is " + fulfil_verb(c.before) + " this access for " +
+                  c.task_ref() + " now; if it fails, the step comes to its " +
+                  (c.before.kind == TaskKind::grant ? "provisioners" : "deprovisioners"));
+}
+
+// An answer is taken while the system is called (or a 202's confirmation is
+// awaited), for the attempt under way.
+Status awaits_answer(const Ctx& c) {
+  const ConnectorRun* run = open_run(c);
+  if (run == nullptr || run->phase == ConnectorRun::Phase::failed) {
+    return conflict(c.task_ref() + " is not waiting for a connector's answer");
+  }
+  if (c.cmd.attempt != 0 && c.cmd.attempt != run->attempt) {
+    return conflict("the answer is for attempt " + std::to_string(c.cmd.attempt) + " of " +
+                    c.task_ref() + "; attempt " + std::to_string(run->attempt) + " is under way");
+  }
+  return {};
+}
+
+Status still_calling(const Ctx& c) {
+  if (open_run(c)->phase == ConnectorRun::Phase::calling) return {};
+  return conflict(c.task_ref() + "'s webhook has accepted the change already");
+}
+
+Status connector_gave_up(const Ctx& c) {
+  const ConnectorRun* run = open_run(c);
+  if (run != nullptr && run->phase == ConnectorRun::Phase::failed) return {};
+  if (run == nullptr) return conflict(c.task_ref() + " has no connector to try again");
+  return conflict(run->label + " is still " + fulfil_verb(c.before) + " this access for " +
+                  c.task_ref());
+}
+
+void take_answer(Ctx& c, ConnectorRun& run) {
+  run.answer = c.cmd.comment;
+  run.answered_at = c.now;
+}
+
+Status connector_done(Ctx& c) {
+  std::size_t index = static_cast<std::size_t>(c.d.task.current_step());
+  TaskStep& s = c.step();
+  take_answer(c, *s.connector);
+  bool grant = c.d.task.kind == TaskKind::grant;
+  s.state = StepState::done;
+  s.outcome = grant ? Action::provisioned : Action::deprovisioned;
+  s.decided_by = c.cmd.actor;
+  s.decided_at = c.now;
+  std::string label = s.connector->label;
+  const char* event = grant ? "provisioned" : "deprovisioned";
+  c.event(event, {{"step", std::to_string(index)}, {"by", label}, {"answer", c.cmd.comment}});
+  c.effect(EffectKind::update_messages);
+  close_task(c, grant ? TaskState::provisioned : TaskState::deprovisioned);
+  notify_people(c, event, true);
+  for (Effect& e : c.d.effects) {
+    if (e.kind == EffectKind::notify || e.kind == EffectKind::email) e.data.emplace_back("via", label);
+  }
+  c.d.summary = std::string(grant ? "Provisioned by " : "Deprovisioned by ") + label + ": " +
+                c.task_ref();
+  return {};
+}
+
+Status connector_accepted(Ctx& c) {
+  std::size_t index = static_cast<std::size_t>(c.d.task.current_step());
+  ConnectorRun& run = *c.step().connector;
+  take_answer(c, run);
+  run.phase = ConnectorRun::Phase::accepted;
+  c.event("connector_accepted", {{"step", std::to_string(index)},
+                                 {"system", run.label},
+                                 {"answer", c.cmd.comment}});
+  c.effect(EffectKind::update_messages);
+  c.d.summary = run.label + " accepted " + c.task_ref() + "; its confirmation is awaited";
+  return {};
+}
+
+// For good: the step is the provisioners' (or, with nobody left to take it,
+// the admins'), with what the system said, the instructions and Retry.
+Status connector_failed(Ctx& c) {
+  std::size_t index = static_cast<std::size_t>(c.d.task.current_step());
+  TaskStep& s = c.step();
+  ConnectorRun& run = *s.connector;
+  take_answer(c, run);
+  run.phase = ConnectorRun::Phase::failed;
+  bool by_fallback = false;
+  std::map<PersonId, PersonId> delegated_for;
+  std::vector<PersonId> people = c.engine.resolve(c.d.task, s, &by_fallback, &delegated_for);
+  if (people.empty()) {
+    people = c.dir.admins;
+    by_fallback = true;
+  }
+  s.assignees = people;
+  s.by_fallback = by_fallback;
+  s.delegated_for = delegated_for;
+  bool grant = c.d.task.kind == TaskKind::grant;
+  std::string text = run.label + " could not " + (grant ? "add" : "remove") +
+                     " the access: " + c.cmd.comment + ". It is now a task for people: " +
+                     (grant ? "provision" : "deprovision") + " it by hand, or Retry.";
+  std::int64_t comment_id = add_comment(c, c.cmd.actor, text, "connector");
+  c.event("connector_failed", {{"step", std::to_string(index)},
+                               {"system", run.label},
+                               {"attempt", std::to_string(run.attempt)},
+                               {"answer", c.cmd.comment},
+                               {"assignees", join_ids(people)},
+                               {"comment_id", std::to_string(comment_id)}});
+  c.effect(EffectKind::update_messages);
+  for (const PersonId& p : people) c.effect(EffectKind::assign, p, {{"step", std::to_string(index)}});
+  c.d.summary = run.label + " failed on " + c.task_ref() + ": now with " + join_names(c.dir, people);
+  return {};
+}
+
+Status retry_connector(Ctx& c) {
+  std::size_t index = static_cast<std::size_t>(c.d.task.current_step());
+  TaskStep& s = c.step();
+  ++s.connector->attempt;
+  hand_over(s, {});
+  c.event("connector_retried", {{"step", std::to_string(index)},
+                                {"attempt", std::to_string(s.connector->attempt)}});
+  c.effect(EffectKind::update_messages);
+  call_connector(c, index);
+  c.d.summary = "Trying " + s.connector->label + " again for " + c.task_ref() + " (attempt " +
+                std::to_string(s.connector->attempt) + ")";
+  return {};
+}
+
+// ---------------------------------------------------------------------------
 // The transition table: in state `when`, for a task of `kind`, `action` is
 // accepted when every guard passes, and `apply` makes the change. Read it as
 // the product's rules, one row a line. A command no row accepts is refused
 // with a named reason, never dropped.
 
-enum class When { reviewing, provisioning, deprovisioning, open, always };
+// fulfilling: provisioning or deprovisioning.
+enum class When { reviewing, provisioning, deprovisioning, fulfilling, open, always };
 enum class For { grant, revoke, either };
 using Guard = Status (*)(const Ctx&);
 using Apply = Status (*)(Ctx&);
@@ -667,11 +837,11 @@ const Row kTable[] = {
   {When::reviewing,      For::grant,  Action::deny,             {actor_assigned, fresh_reviewer, not_own_request, reason_if_required}, deny},
   {When::reviewing,      For::revoke, Action::confirm,          {actor_assigned, fresh_reviewer, not_own_request, reason_if_required}, advance},
   {When::reviewing,      For::revoke, Action::deny,             {actor_assigned, fresh_reviewer, not_own_request, reason_if_required}, deny},
-  {When::provisioning,   For::grant,  Action::provisioned,      {actor_assigned},                                      fulfil},
-  {When::provisioning,   For::grant,  Action::wont_provision,   {actor_assigned, reason_given},                        fulfil},
-  {When::deprovisioning, For::revoke, Action::deprovisioned,    {actor_assigned},                                      fulfil},
-  {When::deprovisioning, For::revoke, Action::wont_deprovision, {actor_assigned, reason_given},                        fulfil},
-  {When::open,           For::either, Action::reassign,         {may_reassign, reason_given, receiver_allowed},        reassign},
+  {When::provisioning,   For::grant,  Action::provisioned,      {by_people, actor_assigned},                           fulfil},
+  {When::provisioning,   For::grant,  Action::wont_provision,   {by_people, actor_assigned, reason_given},             fulfil},
+  {When::deprovisioning, For::revoke, Action::deprovisioned,    {by_people, actor_assigned},                           fulfil},
+  {When::deprovisioning, For::revoke, Action::wont_deprovision, {by_people, actor_assigned, reason_given},             fulfil},
+  {When::open,           For::either, Action::reassign,         {by_people, may_reassign, reason_given, receiver_allowed}, reassign},
   {When::open,           For::either, Action::cancel,           {requester_or_admin},                                  cancel},
   {When::always,         For::either, Action::comment,          {text_given},                                          comment},
   {When::always,         For::either, Action::edit_comment,     {own_comment, text_given},                             edit_comment},
@@ -679,6 +849,10 @@ const Row kTable[] = {
   {When::open,           For::either, Action::remind,           {system_only, sla_is_due},                             remind},
   {When::open,           For::either, Action::escalate,         {system_only, sla_is_due},                             escalate},
   {When::open,           For::either, Action::expire,           {system_only, sla_is_due},                             expire},
+  {When::fulfilling,     For::either, Action::connector_done,     {system_only, awaits_answer},                      connector_done},
+  {When::fulfilling,     For::either, Action::connector_accepted, {system_only, awaits_answer, still_calling},       connector_accepted},
+  {When::fulfilling,     For::either, Action::connector_failed,   {system_only, awaits_answer},                      connector_failed},
+  {When::fulfilling,     For::either, Action::retry,              {connector_gave_up, actor_assigned},               retry_connector},
 };
 // clang-format on
 
@@ -693,6 +867,8 @@ bool matches(const Row& r, const Task& t, Action a) {
       return t.state == TaskState::provisioning;
     case When::deprovisioning:
       return t.state == TaskState::deprovisioning;
+    case When::fulfilling:
+      return t.state == TaskState::provisioning || t.state == TaskState::deprovisioning;
     case When::open:
       return !t.closed();
     case When::always:
@@ -742,8 +918,7 @@ StatusOr<Decision> decide(const Engine& engine, const Task& task, const Command&
         cmd,    engine.clock().now(), Decision{task, {}, {}, {}, {}}};
   bool about_comments = cmd.action == Action::comment || cmd.action == Action::edit_comment ||
                         cmd.action == Action::delete_comment;
-  bool system = cmd.action == Action::remind || cmd.action == Action::escalate ||
-                cmd.action == Action::expire;
+  bool system = is_system_action(cmd.action);
   // Comments may come from Slack users outside the directory ("slack:U123");
   // service-level actions from Tollgate itself.
   if (!about_comments && !system && engine.directory().person(cmd.actor) == nullptr) {
@@ -776,7 +951,7 @@ StatusOr<Decision> decide(const Engine& engine, const Task& task, const Command&
 
 // Builds the steps of a new task from its policy and the app's fulfilment.
 std::vector<TaskStep> build_steps(const Policy& policy, const Fulfilment& fulfilment,
-                                  StepKind fulfil_kind) {
+                                  StepKind fulfil_kind, const std::string& connector) {
   std::vector<TaskStep> steps;
   for (const PolicyStep& ps : policy.steps) {
     TaskStep s;
@@ -784,9 +959,10 @@ std::vector<TaskStep> build_steps(const Policy& policy, const Fulfilment& fulfil
     s.rule = ps;
     steps.push_back(std::move(s));
   }
-  if (fulfilment.mode == ProvisioningMode::manual) {
+  if (fulfilment.mode != ProvisioningMode::automatic) {
     TaskStep s;
     s.kind = fulfil_kind;
+    if (is_connector(fulfilment.mode)) s.connector = ConnectorRun{fulfilment.mode, connector};
     s.rule.name = fulfil_kind == StepKind::provision ? "Provisioning" : "Deprovisioning";
     s.rule.reviewers.type = ReviewerType::users;
     s.rule.reviewers.users = fulfilment.assignees;
@@ -803,10 +979,12 @@ StatusOr<Decision> open_task(const Engine& engine, Task task, const Policy& poli
   Time now = engine.clock().now();
   task.policy_id = policy.id;
   task.policy_name = policy.name;
-  task.instructions = fulfilment.mode == ProvisioningMode::manual ? fulfilment.instructions : "";
-  task.steps =
-      build_steps(policy, fulfilment,
-                  task.kind == TaskKind::grant ? StepKind::provision : StepKind::deprovision);
+  task.instructions =
+      fulfilment.mode != ProvisioningMode::automatic ? fulfilment.instructions : "";
+  const App* app = dir.app(task.app);
+  task.steps = build_steps(policy, fulfilment,
+                           task.kind == TaskKind::grant ? StepKind::provision : StepKind::deprovision,
+                           app != nullptr ? connector_label(*app, fulfilment) : "");
   task.created_at = now;
   task.updated_at = now;
   task.version = 1;
@@ -840,9 +1018,11 @@ StatusOr<Decision> open_task(const Engine& engine, Task task, const Policy& poli
                      : task.kind == TaskKind::grant ? "Requested "
                      : task.ending.empty()          ? "Proposed revocation of "
                                                     : "Asked to remove ";
+  const TaskStep& first = c.d.task.steps[0];
   c.d.summary = what + task.app_name + " / " + task.resource_name + " as " + c.task_ref() +
-                ": with " + join_names(dir, c.d.task.steps[0].assignees) + " (" +
-                step_of(c.d.task, 0) + ")";
+                ": with " +
+                (first.connector ? first.connector->label : join_names(dir, first.assignees)) +
+                " (" + step_of(c.d.task, 0) + ")";
   return std::move(c.d);
 }
 
@@ -1212,6 +1392,11 @@ std::string step_label(const Directory& dir, const TaskStep& step) {
   return "Step";
 }
 
+std::string decider_name(const Directory& dir, const TaskStep& s) {
+  if (s.connector && s.decided_by == kSystemActor) return s.connector->label;
+  return dir.display_name(s.decided_by);
+}
+
 std::string outcome_verb(Action a) {
   switch (a) {
     case Action::approve:
@@ -1244,6 +1429,14 @@ std::string outcome_verb(Action a) {
       return "escalated";
     case Action::expire:
       return "expired";
+    case Action::connector_done:
+      return "done by its connector";
+    case Action::connector_accepted:
+      return "accepted by its connector";
+    case Action::connector_failed:
+      return "failed by its connector";
+    case Action::retry:
+      return "tried again";
   }
   return "decided";
 }

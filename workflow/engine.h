@@ -81,6 +81,9 @@ struct Command {
   // Action::approve of a grant: approve for less than the request's
   // duration (never more); the task's duration becomes this.
   std::optional<Duration> duration;
+  // The connector actions: the attempt they answer (ConnectorRun::attempt);
+  // an answer to an attempt that is not the one under way is refused. 0: any.
+  int attempt = 0;
 };
 
 // The end of access held: why ("expired", or "done" when the holder ends it
@@ -156,7 +159,8 @@ class Engine {
   StatusOr<Decision> open_access_end(const AccessEnd& end, TaskNumber number) const;
   // The "ends soon" DM with Extend… and I'm done, marked warned once.
   AccessWrite warn_access(const Holding& holding) const;
-  // Whether ending `holding` takes a deprovisioning task (a manual app).
+  // Whether ending `holding` takes a deprovisioning task: a manual app, one
+  // whose deprovisioning connector removes it, or an app gone.
   bool ends_by_hand(const Holding& holding) const;
 
   // Decides one command on `task` (the task as last committed).
@@ -204,6 +208,8 @@ bool can_reassign(const Directory& dir, const Task& task, const PersonId& person
 std::string step_label(const Directory& dir, const TaskStep& step);
 // "approved", "denied", "marked provisioned", ...
 std::string outcome_verb(Action a);
+// Who decided a done step: "Dana Reyes", or the connector ("SCIM (Okta)").
+std::string decider_name(const Directory& dir, const TaskStep& s);
 // The facts shown to reviewers; computed when a task opens. `holders`: the
 // ledger's rows for the task's app and resource.
 std::vector<Insight> compute_insights(const Directory& dir, const Task& task, Time now,

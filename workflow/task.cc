@@ -22,14 +22,21 @@ constexpr std::array<std::pair<TaskState, std::string_view>, 11> kStates = {{
     {TaskState::cancelled, "cancelled"},
 }};
 
-constexpr std::array<std::pair<EffectKind, std::string_view>, 7> kEffects = {{
+constexpr std::array<std::pair<EffectKind, std::string_view>, 8> kEffects = {{
     {EffectKind::access_notice, "access_notice"},
+    {EffectKind::connector, "connector"},
     {EffectKind::assign, "assign"},
     {EffectKind::update_messages, "update_messages"},
     {EffectKind::notify, "notify"},
     {EffectKind::post_comment, "post_comment"},
     {EffectKind::remind, "remind"},
     {EffectKind::email, "email"},
+}};
+
+constexpr std::array<std::pair<ConnectorRun::Phase, std::string_view>, 3> kConnectorPhases = {{
+    {ConnectorRun::Phase::calling, "calling"},
+    {ConnectorRun::Phase::accepted, "accepted"},
+    {ConnectorRun::Phase::failed, "failed"},
 }};
 
 constexpr std::array<std::pair<StepKind, std::string_view>, 3> kStepKinds = {{
@@ -93,6 +100,14 @@ std::optional<TaskKind> parse_kind(std::string_view n) {
   if (n == "grant") return TaskKind::grant;
   if (n == "revoke") return TaskKind::revoke;
   return std::nullopt;
+}
+
+std::string_view connector_phase_name(ConnectorRun::Phase p) {
+  return enum_names::name_of(kConnectorPhases, p);
+}
+
+std::optional<ConnectorRun::Phase> parse_connector_phase(std::string_view name) {
+  return enum_names::parse_of<ConnectorRun::Phase>(kConnectorPhases, name);
 }
 
 std::string_view step_kind_name(StepKind k) {

@@ -45,6 +45,28 @@ enum class StepState { upcoming, current, done, skipped };
 std::string_view step_kind_name(StepKind k);
 std::string_view step_state_name(StepState s);
 
+// A provisioning or deprovisioning step made by a connector (the app's
+// webhook or scim mode, frozen when the task opened). While the system is
+// called (or a 202's confirmation awaited) nobody is assigned; when it fails
+// for good the step is assigned to its provisioners, who may Retry.
+struct ConnectorRun {
+  enum class Phase { calling, accepted, failed };
+  ProvisioningMode mode = ProvisioningMode::webhook;
+  std::string label;  // "SCIM (Okta)", as people are shown it
+  Phase phase = Phase::calling;
+  int attempt = 1;              // each Retry starts the next
+  std::string answer;           // what the system last answered
+  std::optional<Time> answered_at;
+  // "tollgate-42-3-1": names one attempt for the system (the webhook-id, the
+  // event's id), stable across the automatic retries of that attempt.
+  std::string idempotency_id(TaskNumber task, std::size_t step) const {
+    return "tollgate-" + std::to_string(task) + "-" + std::to_string(step) + "-" +
+           std::to_string(attempt);
+  }
+};
+std::string_view connector_phase_name(ConnectorRun::Phase p);  // "calling"
+std::optional<ConnectorRun::Phase> parse_connector_phase(std::string_view name);
+
 struct TaskStep {
   StepKind kind = StepKind::review;
   // The rules of the step, frozen from the policy (or the app's fulfilment
@@ -70,6 +92,7 @@ struct TaskStep {
   // escalated already (once per step).
   std::map<PersonId, Time> nudged_at;
   bool escalated = false;
+  std::optional<ConnectorRun> connector;  // a connector makes this step's change
 };
 
 struct Comment {
@@ -106,6 +129,9 @@ struct Holding {
   std::optional<Time> warned_at;  // when the holder was told it ends soon
   // The deprovisioning task opened at its end (or on "I'm done"), once opened.
   TaskNumber ending_task = 0;
+  // The connector that made the change in the app ("SCIM (Okta)"); empty
+  // when people did, or the app reads its access from Tollgate.
+  std::string via;
 
   bool same_access(const Holding& o) const {
     return person == o.person && app == o.app && resource == o.resource;
@@ -147,6 +173,8 @@ struct AccessChange {
   bool guarded = false;
   std::optional<Time> expect_expires_at;
   bool without_end = false;  // kept: see Op::kept
+  // What the connector that made the change answered (its event records it).
+  std::string answer;
 };
 std::string_view access_op_name(AccessChange::Op op);  // "grant", ...
 
@@ -230,6 +258,9 @@ enum class EffectKind {
   // manual app's: "ending_task" asks its deprovisioners to remove it, "why"
   // expired or done)
   access_notice,
+  // make the open step's change with its connector (data "step", "attempt");
+  // what the system answers comes back as a connector action
+  connector,
 };
 std::string_view effect_kind_name(EffectKind k);
 std::optional<EffectKind> parse_effect_kind(std::string_view name);

@@ -88,6 +88,13 @@ Status read_environment(ProcessOptions& app) {
   }
   app.team_id = env("SLACK_TEAM_ID");
   app.api_token = env("TOLLGATE_API_TOKEN");
+  app.public_url = env("TOLLGATE_PUBLIC_URL");
+  while (!app.public_url.empty() && app.public_url.back() == '/') app.public_url.pop_back();
+  if (!app.public_url.empty() && app.public_url.rfind("https://", 0) != 0 &&
+      app.public_url.rfind("http://", 0) != 0) {
+    return invalid_argument("TOLLGATE_PUBLIC_URL must start with https:// (or http://), not \"" +
+                            app.public_url + "\"");
+  }
   app.smtp_url = env("TOLLGATE_SMTP_URL");
   app.smtp_from = env("TOLLGATE_SMTP_FROM", "Tollgate <tollgate@localhost>");
   if (Status s = read_numbers(app); !s.ok()) return s;

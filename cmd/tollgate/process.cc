@@ -14,6 +14,7 @@
 #include "app/home_publisher.h"
 #include "app/identity.h"
 #include "app/outbox_worker.h"
+#include "connect/connector.h"
 #include "app/task_service.h"
 #include "base/json.h"
 #include "base/metrics.h"
@@ -85,6 +86,7 @@ struct Process::Impl {
   std::unique_ptr<HomePublisher> home;
   std::unique_ptr<AdminApi> api;
   std::unique_ptr<mail::SmtpClient> mailer;
+  std::unique_ptr<connect::Connectors> connectors;
   std::unique_ptr<sandbox::Sandbox> sandbox;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<http::Server> server;
@@ -327,6 +329,14 @@ Status Process::Impl::make_delivery() {
       *store, *slack, *identity, [s] { return s->engine(); }, *clock, metrics, oo);
   home = std::make_unique<HomePublisher>(*store, *slack, [s] { return s->engine(); });
   outbox->set_mailer(mailer.get());
+  connectors = std::make_unique<connect::Connectors>();
+  outbox->set_connectors(
+      connectors.get(),
+      [s](std::int64_t task, Command cmd, std::function<void(Status)> done) {
+        s->act(task, std::move(cmd),
+               [done = std::move(done)](StatusOr<Decision> d) { done(d.status()); });
+      },
+      options.public_url);
   OutboxWorker* worker = outbox.get();
   HomePublisher* publisher = home.get();
   service->set_on_commit([worker, publisher](const Decision& d) {
@@ -541,6 +551,7 @@ void Process::shutdown() {
   s.stop_auth();
   if (s.slack) s.slack->stop();
   if (s.mailer) s.mailer->stop();
+  if (s.connectors) s.connectors->stop();
   if (s.sandbox) s.sandbox->stop();
   spdlog::info("tollgate: stopped");
 }

@@ -48,6 +48,10 @@ struct ProcessOptions {
   // (TOLLGATE_BODY_BUDGET_MB; http::ServerOptions::body_budget).
   std::size_t body_budget = 64 * 1024 * 1024;
   std::chrono::milliseconds shutdown_grace{10000};
+  // TOLLGATE_PUBLIC_URL: Tollgate's own address as others reach it
+  // ("https://tollgate.acme.test"), without a trailing slash; a webhook
+  // connector's event carries its callback URL under it. Empty: the path only.
+  std::string public_url;
   // Email (TOLLGATE_SMTP_URL, TOLLGATE_SMTP_FROM); an empty URL: no mail.
   std::string smtp_url;
   std::string smtp_from;

@@ -7,7 +7,7 @@ namespace tollgate::detail {
 namespace {
 
 constexpr const char* kColumns =
-    "person, app, resource, since, expires_at, task, how, last_used, warned_at, ending_task";
+    "person, app, resource, since, expires_at, task, how, last_used, warned_at, ending_task, via";
 
 StatusOr<Holding> holding_from_row(const Row& r) {
   Holding h;
@@ -23,6 +23,7 @@ StatusOr<Holding> holding_from_row(const Row& r) {
   if (!r.is_null(7)) h.last_used = from_ms(r.i64(7));
   if (!r.is_null(8)) h.warned_at = from_ms(r.i64(8));
   h.ending_task = r.i64(9);
+  h.via = r.text(10);
   return h;
 }
 
@@ -52,6 +53,8 @@ Event event_of(const AccessChange& ch) {
             {"how", std::string(grant_source_name(h.how))},
             {"granted_by", std::to_string(h.task)},
             {"reason", ch.reason}};
+  if (!h.via.empty()) e.data.emplace_back("via", h.via);
+  if (!ch.answer.empty()) e.data.emplace_back("answer", ch.answer);
   if (ch.op == AccessChange::Op::ending)
     e.data.emplace_back("ending_task", std::to_string(ch.task));
   if (ch.op == AccessChange::Op::kept)
@@ -96,7 +99,7 @@ StatusOr<std::int64_t> run_change(Connection& c, const AccessChange& ch) {
         if (first == 0) return std::int64_t{0};
       }
       std::string sql = std::string("INSERT INTO access (") + kColumns +
-                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0) ON CONFLICT (person, app, "
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, ?) ON CONFLICT (person, app, "
                         "resource) DO ";
       // A grant on a row held (a task opened before the ledger, a seed that
       // landed first) keeps the later end (none is latest) and its ending task.
@@ -105,9 +108,10 @@ StatusOr<std::int64_t> run_change(Connection& c, const AccessChange& ch) {
                  : "UPDATE SET expires_at = CASE WHEN access.expires_at IS NULL OR "
                    "excluded.expires_at IS NULL THEN NULL WHEN excluded.expires_at > "
                    "access.expires_at THEN excluded.expires_at ELSE access.expires_at END, "
-                   "task = excluded.task, how = excluded.how, warned_at = NULL";
+                   "task = excluded.task, how = excluded.how, warned_at = NULL, via = CASE WHEN "
+                   "excluded.how = 'extension' THEN access.via ELSE excluded.via END";
       return run(c, sql, h.person, h.app, h.resource, ms(h.since), opt_ms(h.expires_at), h.task,
-                 grant_source_name(h.how), opt_ms(h.last_used));
+                 grant_source_name(h.how), opt_ms(h.last_used), h.via);
     }
     case Op::unseed: {
       ASSIGN_OR_RETURN(
@@ -257,8 +261,10 @@ Status replay_access_event(const Event& e, std::vector<Holding>& ledger) {
         h.since = at->since;
         h.last_used = at->last_used;
         h.ending_task = at->ending_task;
+        h.via = h.how == GrantSource::extension ? at->via : text("via");
         *at = std::move(h);
       } else {
+        h.via = text("via");
         ledger.insert(at, std::move(h));
       }
     } else if (op == access_op_name(Op::remove) || op == access_op_name(Op::unseed)) {

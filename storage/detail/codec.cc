@@ -110,6 +110,32 @@ struct Reader {
   }
 };
 
+void encode_connector(Writer& w, const ConnectorRun& run) {
+  w.Key("connector");
+  w.StartObject();
+  str(w, "mode", provisioning_mode_name(run.mode));
+  str(w, "label", run.label);
+  str(w, "phase", connector_phase_name(run.phase));
+  num(w, "attempt", run.attempt);
+  str(w, "answer", run.answer);
+  opt_time(w, "answered_at", run.answered_at);
+  w.EndObject();
+}
+
+ConnectorRun decode_connector(Reader& r, const Value& o) {
+  ConnectorRun run;
+  auto mode = parse_provisioning_mode(r.s(o, "mode"));
+  auto phase = parse_connector_phase(r.s(o, "phase"));
+  if (!mode || !is_connector(*mode) || !phase) r.bad = true;
+  if (mode) run.mode = *mode;
+  if (phase) run.phase = *phase;
+  run.label = r.s(o, "label");
+  run.attempt = static_cast<int>(r.i(o, "attempt", 1));
+  run.answer = r.s(o, "answer");
+  run.answered_at = r.t(o, "answered_at");
+  return run;
+}
+
 void encode_rule(Writer& w, const PolicyStep& r) {
   w.Key("rule");
   w.StartObject();
@@ -247,6 +273,7 @@ std::string encode_task(const Task& t) {
     encode_people_map(w, "delegated_for", s.delegated_for);
     encode_times(w, "nudged_at", s.nudged_at);
     if (s.escalated) boolean(w, "escalated", true);
+    if (s.connector) encode_connector(w, *s.connector);
     w.EndObject();
   }
   w.EndArray();
@@ -337,6 +364,8 @@ StatusOr<Task> decode_task(std::string_view json) {
         }
       }
       s.escalated = r.b(so, "escalated");
+      if (const Value* run = r.member(so, "connector"); run != nullptr && run->IsObject())
+        s.connector = decode_connector(r, *run);
       t.steps.push_back(std::move(s));
     }
   }

@@ -724,7 +724,7 @@ std::string ledger_text(const std::vector<Holding>& rows) {
     out += h.person + " " + h.app + "/" + h.resource + " since " + t(h.since) + " until " +
            t(h.expires_at) + " task " + std::to_string(h.task) + " " +
            std::string(grant_source_name(h.how)) + " warned " + t(h.warned_at) + " ending " +
-           std::to_string(h.ending_task) + "\n";
+           std::to_string(h.ending_task) + " via " + h.via + "\n";
   }
   return out;
 }
@@ -801,6 +801,65 @@ TEST_P(StoreTest, TheLedgerFollowsDecisionsGuardsItsEndsAndReplaysFromTheLog) {
   EXPECT_NE(ledger_text(*table).find("cy github/member"), std::string::npos);
 }
 
+TEST_P(StoreTest, TheLedgerSaysWhichConnectorMadeTheChangeAndAnExtensionKeepsIt) {
+  Time now = world_.clock.now();
+  Holding h = row("ana", "okta", "eng", now + std::chrono::hours(1));
+  h.via = "SCIM (Okta)";
+  AccessChange grant = change(AccessChange::Op::grant, h, now, 4);
+  grant.answer = "HTTP 204: member added to group \"Engineering\"";
+  ASSERT_TRUE(write_access_and_wait(*store_, {grant}).ok());
+  Holding longer = h;
+  longer.via = "";
+  longer.expires_at = now + std::chrono::hours(8);
+  longer.how = GrantSource::extension;
+  longer.task = 9;
+  ASSERT_TRUE(write_access_and_wait(*store_, {change(AccessChange::Op::grant, longer, now, 9)}).ok());
+  auto rows = store_->holdings({.person = "ana"});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().via, "SCIM (Okta)") << "an extension provisions nothing";
+  auto log = store_->events(0, 10000);
+  ASSERT_TRUE(log.ok());
+  bool answered = false;
+  for (const StoredEvent& e : *log) {
+    if (e.event.type == "access_grant" && e.event.get("answer") != nullptr)
+      answered = *e.event.get("answer") == grant.answer;
+  }
+  EXPECT_TRUE(answered) << "the log keeps what the system answered";
+  auto replayed = replay_access(*log);
+  ASSERT_TRUE(replayed.ok());
+  EXPECT_EQ(ledger_text(*replayed), ledger_text(*rows));
+}
+
+TEST(Codec, AConnectorsStepIsStoredWithItsPhaseAttemptAndAnswer) {
+  Task t;
+  t.number = 7;
+  t.steps.push_back(TaskStep{});
+  TaskStep s;
+  s.kind = StepKind::provision;
+  s.state = StepState::current;
+  ConnectorRun run;
+  run.mode = ProvisioningMode::scim;
+  run.label = "SCIM (Okta)";
+  run.phase = ConnectorRun::Phase::failed;
+  run.attempt = 3;
+  run.answer = "SCIM 409 uniqueness: \"already\"";
+  run.answered_at = testing::test_start();
+  s.connector = run;
+  t.steps.push_back(s);
+  auto back = codec::decode_task(codec::encode_task(t));
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  ASSERT_TRUE(back->steps.back().connector.has_value());
+  const ConnectorRun& r = *back->steps.back().connector;
+  EXPECT_EQ(r.mode, ProvisioningMode::scim);
+  EXPECT_EQ(r.label, "SCIM (Okta)");
+  EXPECT_EQ(r.phase, ConnectorRun::Phase::failed);
+  EXPECT_EQ(r.attempt, 3);
+  EXPECT_EQ(r.answer, run.answer);
+  EXPECT_EQ(r.answered_at, run.answered_at);
+  EXPECT_FALSE(back->steps.front().connector.has_value());
+}
+
 TEST_P(StoreTest, AnExtensionMovesTheEndAndKeepsWhenTheAccessBegan) {
   Time now = world_.clock.now();
   Holding h = row("ana", "aws", "staging", now + std::chrono::hours(1));
@@ -847,7 +906,7 @@ TEST_P(StoreTest, AnUpgradeToTheLedgerFillsItFromTheTasksClosedBefore) {
   raw("DROP TABLE access");
   raw("DROP TABLE seeded_grants");
   raw("DROP INDEX tasks_open_subject");
-  raw("DELETE FROM schema_version WHERE version = " + std::to_string(kAccessLedgerVersion));
+  raw("DELETE FROM schema_version WHERE version >= " + std::to_string(kAccessLedgerVersion));
   store_ = open();
   ASSERT_NE(store_, nullptr);
   auto rows = store_->holdings({});

@@ -116,6 +116,10 @@ inline AccessFacts config_facts(const Directory& dir, const PersonId& subject,
 
 // An engine over the test organisation with a manual clock.
 struct World {
+  World() = default;
+  // Over the organisation `org` instead.
+  explicit World(const std::string& org) : dir(load_org(org)) {}
+
   ManualClock clock{test_start()};
   std::shared_ptr<const Directory> dir = load_org();
   Engine engine{dir, clock};

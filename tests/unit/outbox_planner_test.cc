@@ -370,6 +370,97 @@ TEST(OutboxPlanner, AShorterApprovalTellsTheRequesterForHowLongAndWhoChoseIt) {
       << p.calls[0].body;
 }
 
+// The test organisation with GitHub provisioned by SCIM (named Okta).
+struct ScimWorld {
+  ManualClock clock{testing::test_start()};
+  std::shared_ptr<const Directory> dir = testing::load_org(org());
+  static std::string org() {
+    using testing::replaced;
+    std::string text = replaced(
+        testing::kTestOrg, R"("provisioning": {"mode": "manual", "provisioners": ["pat"], )",
+        R"("provisioning": {"mode": "scim", "provisioners": ["pat"], )"
+        R"("url": "https://okta.example/scim/v2", "token_env": "OKTA_TOKEN", "name": "Okta", )");
+    // SCIM adds people to the resource's group.
+    text = replaced(text, R"("max_duration": "7d"})",
+                    R"("max_duration": "7d", "scim_group": "GitHub admins"})");
+    return replaced(text, R"("request_policy": "two-step", "revocation_policy": "owner-confirms"})",
+                    R"("request_policy": "two-step", "revocation_policy": "owner-confirms", )"
+                    R"("scim_group": "GitHub members"})");
+  }
+  Engine engine{dir, clock};
+
+  Decision must(const Task& t, Command cmd) {
+    auto d = engine.act(t, cmd);
+    EXPECT_TRUE(d.ok()) << d.status().to_string();
+    return d.ok() ? *d : Decision{t};
+  }
+  Decision must(const Task& t, Action a, const PersonId& actor, std::string comment = {}) {
+    return must(t, Command{a, actor, std::move(comment), {}, {}});
+  }
+  // #1, Ana's GitHub admin, approved by its last reviewer: SCIM (Okta) is to be called (step 3).
+  Decision approved_through() {
+    auto d = engine.open_request(github_admin_for("ana"), 1);
+    EXPECT_TRUE(d.ok()) << d.status().to_string();
+    Task t = d.ok() ? d->task : Task{};
+    t = must(t, Action::approve, "dana").task;
+    t = must(t, Action::approve, "olga").task;
+    return must(t, Action::approve, "lee");
+  }
+};
+
+TEST(OutboxPlanner, AConnectorEffectIsOneCallForTheAttemptUnderWay) {
+  ScimWorld w;
+  Decision d = w.approved_through();
+  Effect call = only_effect(d, EffectKind::connector);
+  ASSERT_NE(call.get("step"), nullptr);
+  EXPECT_EQ(*call.get("step"), "3");
+  EXPECT_EQ(*call.get("attempt"), "1");
+  Planned p = plan(call, input(w.engine, d.task, ""));
+  ASSERT_TRUE(p.failure.ok()) << p.failure.to_string();
+  ASSERT_EQ(p.calls.size(), 1u);
+  const Call& c = p.calls[0];
+  EXPECT_EQ(c.method, kConnector);
+  EXPECT_EQ(c.key, "connector:1");
+  EXPECT_EQ(c.channel, "connector:github");
+  ASSERT_TRUE(c.connector.has_value());
+  EXPECT_EQ(c.connector->mode, ProvisioningMode::scim);
+  EXPECT_EQ(c.connector->step, 3);
+  EXPECT_EQ(c.connector->attempt, 1);
+  EXPECT_EQ(c.connector->refused, "");
+  EXPECT_EQ(c.connector->settings.url, "https://okta.example/scim/v2");
+  EXPECT_EQ(c.connector->job.idempotency_id, "tollgate-1-3-1");
+  EXPECT_EQ(c.connector->job.op, connect::Op::grant);
+  EXPECT_EQ(c.connector->job.email, "ana@t.test");
+  EXPECT_EQ(c.connector->job.scim_group, "GitHub admins");
+
+  // It fails; Pat retries: attempt 2 is under way. The first attempt's effect
+  // (delivered late, or again) calls nothing; the retry's calls attempt 2.
+  Command failed{Action::connector_failed, std::string(kSystemActor), "HTTP 503", {}, {}};
+  failed.attempt = 1;
+  Task gave_up = w.must(d.task, failed).task;
+  EXPECT_TRUE(plan(call, input(w.engine, gave_up, "")).calls.empty()) << "failed: people's now";
+  Decision retried = w.must(gave_up, Action::retry, "pat");
+  EXPECT_TRUE(plan(call, input(w.engine, retried.task, "")).calls.empty())
+      << "attempt 1 is not the one under way";
+  Planned again = plan(only_effect(retried, EffectKind::connector),
+                       input(w.engine, retried.task, ""));
+  ASSERT_EQ(again.calls.size(), 1u);
+  EXPECT_EQ(again.calls[0].key, "connector:2");
+  ASSERT_TRUE(again.calls[0].connector.has_value());
+  EXPECT_EQ(again.calls[0].connector->job.idempotency_id, "tollgate-1-3-2");
+
+  // Done: nothing more to call, and Ana is told who added it.
+  Command done{Action::connector_done, std::string(kSystemActor), "HTTP 204", {}, {}};
+  Decision closed = w.must(retried.task, done);
+  EXPECT_TRUE(plan(only_effect(retried, EffectKind::connector), input(w.engine, closed.task, ""))
+                  .calls.empty());
+  Effect notify = only_effect(closed, EffectKind::notify);
+  Planned told = plan(notify, input(w.engine, closed.task, "ana"));
+  ASSERT_EQ(told.calls.size(), 1u);
+  EXPECT_NE(told.calls[0].body.find("SCIM (Okta) has added the access."), std::string::npos)
+      << told.calls[0].body;
+}
+
 TEST(OutboxPlanner, OnlyTheKindsThatUsePostedMessagesAskForThem) {
   EXPECT_FALSE(needs_messages(EffectKind::assign));
   EXPECT_FALSE(needs_messages(EffectKind::notify));

@@ -252,10 +252,90 @@ std::vector<Golden> answers(const Scene& s) {
   };
 }
 
+// The test organisation with GitHub provisioned by SCIM (named Okta) and
+// deprovisioned by a webhook (named Deploy bot); Pat takes over either.
+std::string connector_org() {
+  using testing::replaced;
+  std::string text = replaced(
+      testing::kTestOrg, R"("provisioning": {"mode": "manual", "provisioners": ["pat"], )",
+      R"("provisioning": {"mode": "scim", "provisioners": ["pat"], )"
+      R"("url": "https://okta.example/scim/v2", "token_env": "OKTA_TOKEN", "name": "Okta", )");
+  text = replaced(text, R"("max_duration": "7d"})",
+                  R"("max_duration": "7d", "scim_group": "GitHub admins"})");
+  text = replaced(text, R"("request_policy": "two-step", "revocation_policy": "owner-confirms"})",
+                  R"("request_policy": "two-step", "revocation_policy": "owner-confirms", )"
+                  R"("scim_group": "GitHub members"})");
+  return replaced(text, R"("deprovisioning": {"mode": "manual", "deprovisioners": ["pat"]})",
+                  R"("deprovisioning": {"mode": "webhook", "deprovisioners": ["pat"], )"
+                  R"("url": "https://deploy.example/hook", "secret_env": "DEPLOY_SECRET", )"
+                  R"("name": "Deploy bot", "instructions": "Remove them in Settings."})");
+}
+
+// Connectors at each point of their run: #1 Ana's GitHub admin (SCIM), #2 the
+// removal of Bo's (webhook), decided by the real engine.
+struct ConnectorScene {
+  ManualClock clock{testing::test_start()};
+  std::shared_ptr<const Directory> dir = testing::load_org(connector_org());
+  Engine engine{dir, clock};
+  Task failed;    // #1: SCIM (Okta) failed (a hostile answer); Pat has the step, with Retry
+  Task retried;   // #1: Pat retried: attempt 2 under way
+  Task done;      // #1: SCIM (Okta) added the access
+  Task accepted;  // #2: the webhook answered 202; its confirmation awaited
+  Task refused;   // #2: the webhook failed; Pat has the step
+
+  Task act(const Task& t, Action a, const PersonId& actor, std::string comment = {}) {
+    clock.advance(std::chrono::minutes(7));
+    auto d = engine.act(t, Command{a, actor, std::move(comment), {}, {}});
+    EXPECT_TRUE(d.ok()) << d.status().to_string();
+    return d.ok() ? d->task : t;
+  }
+
+  ConnectorScene() {
+    const std::string system(kSystemActor);
+    auto opened = engine.open_request(github_admin_for("ana", "on-call rotation"), 1);
+    EXPECT_TRUE(opened.ok()) << opened.status().to_string();
+    Task t = opened.ok() ? opened->task : Task{};
+    t = act(act(act(t, Action::approve, "dana"), Action::approve, "olga"), Action::approve, "lee");
+    failed = act(t, Action::connector_failed, system, "<!channel> *bold* <http://x|y>");
+    retried = act(failed, Action::retry, "pat");
+    done = act(retried, Action::connector_done, system, "HTTP 204");
+    RevocationInput in{"dana", "bo", "github", "admin", "Bo moved to the data team"};
+    in.facts = testing::config_facts(*dir, "bo", "github", "admin");
+    auto proposed = engine.propose_revocation(in, 2);
+    EXPECT_TRUE(proposed.ok()) << proposed.status().to_string();
+    Task r = act(proposed.ok() ? proposed->task : Task{}, Action::confirm, "olga");
+    accepted = act(r, Action::connector_accepted, system, "HTTP 202");
+    refused = act(r, Action::connector_failed, system, "HTTP 410: no such user");
+  }
+};
+
+std::vector<Golden> connectors(const Scene&) {
+  ConnectorScene c;
+  const Engine& e = c.engine;
+  auto msg = [&](const Task& t, const PersonId& viewer, int step) {
+    return post("D0" + viewer, slack::task_message(e, t, viewer, step));
+  };
+  slack::HomeTasks pat{{c.failed, c.refused}, {}};
+  return {
+      {"task_grant_connector_failed_assignee", Kind::message, msg(c.failed, "pat", 3)},
+      {"task_grant_connector_calling", Kind::message, msg(c.retried, "pat", 3)},
+      {"task_grant_connector_done", Kind::message, msg(c.done, "dana", 0)},
+      {"task_revoke_connector_accepted", Kind::message, msg(c.accepted, "olga", 0)},
+      {"task_revoke_connector_failed_assignee", Kind::message, msg(c.refused, "pat", 1)},
+      {"notification_connector_provisioned", Kind::message,
+       post("D0ana", slack::notification(e, c.done, "ana", "provisioned",
+                                         std::string(kSystemActor)))},
+      {"details_modal_connector_failed", Kind::modal,
+       kit::views_open("T.trigger", slack::details_modal(e, c.failed, "pat"))},
+      {"home_provisioning_connector_failed", Kind::home,
+       kit::views_publish("UPAT", slack::home_view(e, pat, "pat", "provisioning", 0))},
+  };
+}
+
 std::vector<Golden> all_goldens() {
   Scene s;
   std::vector<Golden> all;
-  for (auto part : {task_messages, notices, access_notices, views, answers}) {
+  for (auto part : {task_messages, notices, access_notices, views, answers, connectors}) {
     for (Golden& g : part(s)) all.push_back(std::move(g));
   }
   return all;
@@ -371,6 +451,14 @@ TEST(RenderGoldenFiles, TheSceneIsWhatTheFilesSayItIs) {
   EXPECT_EQ(s.shortened.assignees(), std::vector<PersonId>{"olga"});
   EXPECT_TRUE(s.extension.extension);
   EXPECT_EQ(s.extension.assignees(), std::vector<PersonId>{"dana"});
+  ConnectorScene c;
+  EXPECT_EQ(c.failed.assignees(), std::vector<PersonId>{"pat"});
+  EXPECT_EQ(c.failed.steps[3].connector->phase, ConnectorRun::Phase::failed);
+  EXPECT_EQ(c.retried.steps[3].connector->attempt, 2);
+  EXPECT_TRUE(c.retried.assignees().empty());
+  EXPECT_EQ(c.done.state, TaskState::provisioned);
+  EXPECT_EQ(c.accepted.steps[1].connector->phase, ConnectorRun::Phase::accepted);
+  EXPECT_EQ(c.refused.assignees(), std::vector<PersonId>{"pat"});
 }
 
 }  // namespace

@@ -191,6 +191,23 @@ TEST(TasksCommand, ApproveForLessTime) {
   EXPECT_EQ(parse_tasks_command("approve 42 -- --for 4h")->text, "--for 4h");
 }
 
+TEST(TasksCommand, RetryAConnectorThatFailed) {
+  auto r = parse_tasks_command("retry #42");
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->verb, Verb::act);
+  EXPECT_EQ(r->action, Action::retry);
+  EXPECT_EQ(r->tasks, std::vector<TaskNumber>{42});
+  EXPECT_EQ(parse_tasks_command("retry 42 43 -- the token was rotated")->tasks,
+            (std::vector<TaskNumber>{42, 43}));
+  EXPECT_EQ(refusal("retry"), "Usage: `/tasks retry 42 [43 …] [-- comment]`");
+  // Tollgate's own actions are no verbs of people's, under any spelling.
+  for (const char* own : {"connector-done 42", "connector_failed 42", "connector-accepted 42",
+                          "remind 42", "escalate 42", "expire 42"}) {
+    EXPECT_EQ(parse_tasks_command(own).code(), Code::invalid_argument) << own;
+  }
+  EXPECT_NE(tasks_help().find("`/tasks retry 42`"), std::string::npos);
+}
+
 TEST(TasksCommand, HelpNamesTheAccessForms) {
   std::string help = tasks_help();
   for (const char* form : {"/tasks access [@user]", "/tasks extend aws/staging 8h -- why",
