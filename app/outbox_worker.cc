@@ -464,23 +464,30 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
                  {"mode", std::string(provisioning_mode_name(cc.mode))},
                  {"outcome", std::string(connect::outcome_name(r.outcome))}});
     if (r.outcome == connect::Outcome::transient) {
-      if (r.retry_after) {  // a 429: the app is held for Retry-After; no attempt used
+      // A 429: the app is held for Retry-After and no attempt is used, until
+      // the change is max_age old (then people take it over).
+      if (r.retry_after && !too_old(*d)) {
+        // At least a second: a Retry-After of 0 must not turn into a busy loop.
+        auto wait = std::max(*r.retry_after, std::chrono::milliseconds(1000));
         {
           std::lock_guard lock(mu);
-          pacer.penalize(c.method, c.channel, Steady::now() + *r.retry_after);
+          pacer.penalize(c.method, c.channel, Steady::now() + wait);
         }
         spdlog::info("connector: {} for task #{} rate limited; again in {} ms", cc.job.app,
-                     cc.job.task, r.retry_after->count());
+                     cc.job.task, wait.count());
         return requeue(d, /*retry=*/false);
       }
       int tries = d->item.attempts + 1;
-      if (tries < cc.settings.max_attempts) {
+      bool old = too_old(*d);
+      if (tries < cc.settings.max_attempts && !old) {
         spdlog::warn("connector: {} for task #{} (attempt {} of {}): {}", cc.job.app, cc.job.task,
                      tries, cc.settings.max_attempts, r.answer);
         return finish(d, unavailable(r.answer), connector_backoff(cc.settings, d->item.attempts));
       }
       r.outcome = connect::Outcome::failed;
-      r.answer += " (gave up after " + std::to_string(tries) + " tries)";
+      r.answer += old ? " (not done " + std::to_string(options.max_age.count() / 60000) +
+                            " min after it was asked for: given up)"
+                      : " (gave up after " + std::to_string(tries) + " tries)";
     }
     Command cmd;
     cmd.action = r.outcome == connect::Outcome::done       ? Action::connector_done

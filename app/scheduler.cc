@@ -103,7 +103,8 @@ void tally(std::vector<Submitted>& submitted, SchedulerPass& pass) {
     if (d.ok()) {
       (s.action == Action::remind     ? pass.reminded
        : s.action == Action::escalate ? pass.escalated
-                                      : pass.expired)++;
+       : s.action == Action::expire   ? pass.expired
+                                      : pass.unconfirmed)++;
     } else if (d.status().code() == Code::conflict) {
       ++pass.refused;
     } else {

@@ -36,6 +36,7 @@ struct SchedulerPass {
   int reminded = 0;      // reminders committed
   int escalated = 0;     // escalations committed
   int expired = 0;       // expiries committed
+  int unconfirmed = 0;   // webhook steps whose confirmation is overdue, given to people
   int quiet = 0;         // reminders held back by quiet hours
   int waiting_zone = 0;  // reminders waiting for the assignee's time zone
   int access_ended = 0;   // time-bound grants ended (removed, or a deprovisioning task opened)

@@ -43,8 +43,8 @@ struct Job {
   std::optional<Time> expires_at;          // a time-bound grant's end
   std::string scim_group;                  // the resource's
   // Where a webhook receiver that answered 202 confirms the outcome
-  // ("https://tollgate.acme.test/api/v1/tasks/42/provisioning"); empty when
-  // Tollgate has no public URL (then only the path is sent).
+  // ("https://tollgate.acme.test/api/v1/tasks/42/provisioning", for grants
+  // and revocations alike; the path alone when Tollgate has no public URL).
   std::string callback_url;
 };
 

@@ -265,10 +265,12 @@ class ScimCall : public std::enable_shared_from_this<ScimCall> {
            rapidjson::Document doc;
            if (!self->parse(a, doc)) return;
            const rapidjson::Value* list = resources(doc);
-           if (list == nullptr) return then(json::i64(doc, "totalResults") >= 1);
+           // Only the member listed says "a member": a server that ignores part of the
+           // filter, or leaves members out, must not make a grant skip its PATCH.
+           if (list == nullptr) return then(std::nullopt);
            for (const auto& g : list->GetArray()) {
              if (json::str(g, "id") != self->gid) continue;
-             return then(holds(g, self->uid).value_or(true));  // no members: the filter's word
+             return then(holds(g, self->uid));
            }
            then(false);
          });
@@ -379,7 +381,14 @@ class ScimCall : public std::enable_shared_from_this<ScimCall> {
 
   void revoke() {
     find_user([self = shared_from_this()](std::optional<std::string> id) {
-      if (!id) return self->finish(result(Outcome::done, "no such user: nothing to remove"));
+      // Not found is not proof of absence (the person's email may have changed
+      // since the grant): people look.
+      if (!id) {
+        return self->finish(result(Outcome::failed,
+                                   "no SCIM user with userName or email " + self->job.email +
+                                       ": cannot tell whether they are still in group \"" +
+                                       self->job.scim_group + "\""));
+      }
       self->uid = *id;
       self->with_group([self] {
         self->check_member([self](std::optional<bool> member) {

@@ -157,12 +157,7 @@ std::string webhook_event(const Job& job, Time now) {
   } else {
     w.Null();
   }
-  // Without a public URL, the path alone: the receiver knows where Tollgate is.
-  json::kv(w, "callback_url",
-           !job.callback_url.empty()
-               ? job.callback_url
-               : "/api/v1/tasks/" + std::to_string(job.task) +
-                     (job.op == Op::grant ? "/provisioning" : "/deprovisioning"));
+  json::kv(w, "callback_url", job.callback_url);
   w.EndObject();
   w.EndObject();
   return json::text(b);

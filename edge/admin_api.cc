@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
 
 #include "app/audit_export.h"
 #include "app/task_service.h"
@@ -445,7 +446,9 @@ void act_on_task(Call& c) {
     if (!cmd.duration) return c.respond(not_a_duration(duration));
   }
   auto a = parse_action(action);
-  if (!a || *a == Action::comment || *a == Action::edit_comment || *a == Action::delete_comment) {
+  // Tollgate's own actions (the scheduler's, a connector's answers) are never taken for it.
+  if (!a || *a == Action::comment || *a == Action::edit_comment || *a == Action::delete_comment ||
+      is_system_action(*a) || cmd.actor == kSystemActor) {
     return c.respond(
         invalid("field `action`: \"" + action +
                 "\" is not one of approve, deny, confirm, provisioned, wont_provision, "
@@ -694,7 +697,11 @@ void provisioning_callback(Call& c) {
   auto refuse = [&](const std::string& why) { c.respond(error(401, "unauthenticated", why)); };
   if (id == nullptr || ts == nullptr || sig == nullptr)
     return refuse("webhook-id, webhook-timestamp and webhook-signature are required");
-  const std::string no_match = "the webhook signature does not match";
+  // One answer for every way the check fails (no such task, an app without
+  // a webhook, a stale timestamp, a bad signature): the caller learns nothing
+  // but that it failed; the log says why.
+  const std::string no_match =
+      "the webhook signature does not match, or its timestamp is not within 5 minutes";
   auto task = c.store.task(c.task);
   if (!task.ok() && task.status().code() == Code::unavailable) return c.respond(error(task.status()));
   if (!task.ok()) return refuse(no_match);
@@ -703,13 +710,13 @@ void provisioning_callback(Call& c) {
   if (f == nullptr || f->mode != ProvisioningMode::webhook) return refuse(no_match);
   const char* secret = std::getenv(f->connector.secret_env.c_str());
   if (secret == nullptr || *secret == '\0') {
-    return c.respond(error(503, "unavailable",
-                           f->connector.secret_env + " is not set: the confirmation cannot be "
-                                                     "verified"));
+    spdlog::error("webhook confirmation for #{}: {} is not set", c.task, f->connector.secret_env);
+    return c.respond(error(503, "unavailable", "the confirmation cannot be verified now"));
   }
   if (Status v = connect::verify_webhook(secret, *id, *ts, *sig, c.req.body, c.engine->clock().now());
       !v.ok()) {
-    return refuse(v.message());
+    spdlog::warn("webhook confirmation for #{} refused: {}", c.task, v.message());
+    return refuse(no_match);
   }
   Body body;
   if (Status s = body.parse(c.req.body); !s.ok()) return c.respond(error(s));

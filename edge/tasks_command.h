@@ -8,6 +8,7 @@
 //   /tasks approve|deny|confirm|provisioned|wont-provision|deprovisioned|wont-deprovision
 //          <task>… [-- comment]
 //   /tasks approve <task>… --for <duration> [-- comment]   (approve for less than asked)
+//   /tasks retry <task>                         (a connector that failed: try it again)
 //   /tasks reassign <task> <user> <reason…>
 //   /tasks comment <task> <text…>
 //   /tasks request <app>/<resource> [for <user>] [<duration>] [--emergency] -- <justification>

@@ -8,7 +8,9 @@
 #                              PostgreSQL, and the whole server in-process with its scheduler,
 #                              outbox worker and Slack and SMTP clients (StaleTasks), the
 #                              Socket Mode client with its connections and handler threads, and
-#                              the router and admin API in-process over the store's writer
+#                              the router and admin API in-process over the store's writer, and
+#                              the connectors (their libcurl thread against the real SCIM server
+#                              and webhook receiver, alone and in the whole server)
 #                              (build-tsan, only the targets these need)
 # Any report fails the run (halt_on_error, abort_on_error).
 set -euo pipefail
@@ -24,5 +26,5 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 case "$preset" in
   asan) ctest --test-dir build-asan -j "$(nproc)" --output-on-failure ;;
   tsan) ctest --test-dir build-tsan -j "$(nproc)" --output-on-failure \
-          -R "StoreTest|ServiceTest|InstancesTest|PgCluster|Sla\\.|SlaConfig|StaleTasks|WebClient|SocketModeClientTest|RouterTest|AdminApiTest" ;;
+          -R "StoreTest|ServiceTest|InstancesTest|PgCluster|Sla\\.|SlaConfig|StaleTasks|WebClient|SocketModeClientTest|RouterTest|AdminApiTest|Connectors|WebhookTest|ScimTest" ;;
 esac

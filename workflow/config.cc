@@ -381,6 +381,7 @@ void Loader::load_connector(Object& o, Fulfilment& f) {
   only("max_attempts", webhook || scim, "webhook and scim");
   only("backoff", webhook || scim, "webhook and scim");
   only("timeout", webhook || scim, "webhook and scim");
+  only("confirm_within", webhook, "webhook");
   only("secret_env", webhook, "webhook");
   only("token_env", scim, "scim");
   only("create_users", scim, "scim");
@@ -393,6 +394,7 @@ void Loader::load_connector(Object& o, Fulfilment& f) {
   c.max_attempts = o.integer("max_attempts", 1, 100, c.max_attempts);
   if (auto b = o.duration("backoff")) c.backoff = *b;
   if (auto t = o.duration("timeout")) c.timeout = *t;
+  if (auto w = o.duration("confirm_within")) c.confirm_within = *w;
   const char* env_key = webhook ? "secret_env" : "token_env";
   std::string& env = webhook ? c.secret_env : c.token_env;
   env = o.string(env_key, true);

@@ -60,7 +60,7 @@ std::string connector_url_problem(std::string_view url) {
   }
   if (https) return {};
   bool loopback = lower(std::string(host)) == "localhost" || host == "[::1]" ||
-                  (host.rfind("127.", 0) == 0 &&
+                  (host.rfind("127.", 0) == 0 && std::count(host.begin(), host.end(), '.') == 3 &&
                    host.find_first_not_of("0123456789.") == std::string_view::npos);
   return loopback ? "" : "http:// is only for a loopback address (127.0.0.1, [::1], localhost); "
                          "use https://";

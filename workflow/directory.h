@@ -161,6 +161,9 @@ struct Connector {
   int max_attempts = 5;
   Duration backoff = std::chrono::seconds(30);
   Duration timeout = std::chrono::seconds(10);
+  // webhook: how long a receiver that answered 202 has to confirm; then the
+  // step goes to people (with Retry) as if it had failed.
+  Duration confirm_within = std::chrono::hours(24);
 };
 
 // How access is added (provisioning) or removed (deprovisioning) for an app.

@@ -442,8 +442,9 @@ Status advance(Ctx& c) {
     if (Status s = open_step(c, index + 1); !s.ok()) return s;
     const TaskStep& next = c.d.task.steps[index + 1];
     notify_people(c, type, false);
-    c.d.summary = verb + c.task_ref() + ": now with " + join_names(c.dir, next.assignees) + " (" +
-                  step_of(c.d.task, index + 1) + ")";
+    c.d.summary = verb + c.task_ref() + ": now with " +
+                  (next.connector ? next.connector->label : join_names(c.dir, next.assignees)) +
+                  " (" + step_of(c.d.task, index + 1) + ")";
     return {};
   }
   TaskState final_state =
@@ -704,6 +705,11 @@ Status awaits_answer(const Ctx& c) {
     return conflict("the answer is for attempt " + std::to_string(c.cmd.attempt) + " of " +
                     c.task_ref() + "; attempt " + std::to_string(run->attempt) + " is under way");
   }
+  // Once a webhook has accepted the change, only its confirmation (or the
+  // scheduler, when it is overdue) decides: a redelivery's answer does not.
+  if (run->phase == ConnectorRun::Phase::accepted && c.cmd.source == "connector") {
+    return conflict(c.task_ref() + "'s webhook accepted the change; its confirmation decides");
+  }
   return {};
 }
 
@@ -753,6 +759,11 @@ Status connector_accepted(Ctx& c) {
   ConnectorRun& run = *c.step().connector;
   take_answer(c, run);
   run.phase = ConnectorRun::Phase::accepted;
+  const App* app = c.dir.app(c.d.task.app);
+  Duration within = app != nullptr
+                        ? app->fulfilment(c.d.task.kind == TaskKind::grant).connector.confirm_within
+                        : Connector{}.confirm_within;
+  run.confirm_by = c.now + within;
   c.event("connector_accepted", {{"step", std::to_string(index)},
                                  {"system", run.label},
                                  {"answer", c.cmd.comment}});
@@ -768,6 +779,9 @@ Status connector_failed(Ctx& c) {
   TaskStep& s = c.step();
   ConnectorRun& run = *s.connector;
   take_answer(c, run);
+  if (run.answer.empty() && run.phase == ConnectorRun::Phase::accepted && run.confirm_by) {
+    run.answer = "no confirmation by " + format_instant(*run.confirm_by);
+  }
   run.phase = ConnectorRun::Phase::failed;
   bool by_fallback = false;
   std::map<PersonId, PersonId> delegated_for;
@@ -781,13 +795,13 @@ Status connector_failed(Ctx& c) {
   s.delegated_for = delegated_for;
   bool grant = c.d.task.kind == TaskKind::grant;
   std::string text = run.label + " could not " + (grant ? "add" : "remove") +
-                     " the access: " + c.cmd.comment + ". It is now a task for people: " +
+                     " the access: " + run.answer + ". It is now a task for people: " +
                      (grant ? "provision" : "deprovision") + " it by hand, or Retry.";
   std::int64_t comment_id = add_comment(c, c.cmd.actor, text, "connector");
   c.event("connector_failed", {{"step", std::to_string(index)},
                                {"system", run.label},
                                {"attempt", std::to_string(run.attempt)},
-                               {"answer", c.cmd.comment},
+                               {"answer", run.answer},
                                {"assignees", join_ids(people)},
                                {"comment_id", std::to_string(comment_id)}});
   c.effect(EffectKind::update_messages);
@@ -842,7 +856,7 @@ const Row kTable[] = {
   {When::deprovisioning, For::revoke, Action::deprovisioned,    {by_people, actor_assigned},                           fulfil},
   {When::deprovisioning, For::revoke, Action::wont_deprovision, {by_people, actor_assigned, reason_given},             fulfil},
   {When::open,           For::either, Action::reassign,         {by_people, may_reassign, reason_given, receiver_allowed}, reassign},
-  {When::open,           For::either, Action::cancel,           {requester_or_admin},                                  cancel},
+  {When::open,           For::either, Action::cancel,           {by_people, requester_or_admin},                       cancel},
   {When::always,         For::either, Action::comment,          {text_given},                                          comment},
   {When::always,         For::either, Action::edit_comment,     {own_comment, text_given},                             edit_comment},
   {When::always,         For::either, Action::delete_comment,   {own_comment},                                         delete_comment},

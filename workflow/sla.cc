@@ -12,6 +12,12 @@ std::optional<Time> reminder_due(const TaskStep& step, const PersonId& p) {
 std::vector<SlaDue> sla_due(const Task& task, Time now) {
   std::vector<SlaDue> out;
   const TaskStep* s = task.current();
+  // A webhook that accepted the change and never confirmed it: people take over.
+  if (s != nullptr && s->connector && s->connector->phase == ConnectorRun::Phase::accepted &&
+      s->connector->confirm_by && now >= *s->connector->confirm_by) {
+    out.push_back({Action::connector_failed, {}, task.current_step(), *s->connector->confirm_by});
+    return out;
+  }
   if (s == nullptr || !s->opened_at || !s->rule.sla.any()) return out;
   const Sla& sla = s->rule.sla;
   int step = task.current_step();

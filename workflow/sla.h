@@ -15,7 +15,9 @@
 namespace tollgate {
 
 struct SlaDue {
-  Action action = Action::remind;  // remind, escalate or expire
+  // remind, escalate, expire, or connector_failed (a webhook's confirmation
+  // overdue: ConnectorRun::confirm_by)
+  Action action = Action::remind;
   PersonId person;                 // remind: whom
   int step = -1;                   // the open step it concerns
   Time due{};                      // when it fell due

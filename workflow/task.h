@@ -57,6 +57,9 @@ struct ConnectorRun {
   int attempt = 1;              // each Retry starts the next
   std::string answer;           // what the system last answered
   std::optional<Time> answered_at;
+  // accepted (a webhook's 202): its confirmation is due by then, else the
+  // scheduler fails the step to people (sla_due, Action::connector_failed).
+  std::optional<Time> confirm_by;
   // "tollgate-42-3-1": names one attempt for the system (the webhook-id, the
   // event's id), stable across the automatic retries of that attempt.
   std::string idempotency_id(TaskNumber task, std::size_t step) const {

@@ -25,6 +25,7 @@
 #include "cmd/tollgate/access_export.h"
 #include "cmd/tollgate/environment.h"
 #include "cmd/tollgate/process.h"
+#include "connect/connector.h"
 #include "storage/store.h"
 #include "workflow/config.h"
 #include "workflow/engine.h"
@@ -42,7 +43,47 @@ struct Options {
   std::string public_key;      // audit verify --public-key
   std::string out;             // audit checkpoint --out
   std::string format = "csv";  // access export --format
+  std::string app_id;          // connectors test APP
 };
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+// "provisioning: manual, by pat, quinn" and the like (people and groups as
+// the configuration names them), saying plainly when Tollgate changes
+// nothing in the app, and when a connector's secret is not in this
+// environment.
+std::string fulfilment_line(const App& a, bool grant) {
+  const Fulfilment& f = a.fulfilment(grant);
+  std::string what = grant ? "provisioning" : "deprovisioning";
+  switch (f.mode) {
+    case ProvisioningMode::automatic:
+      return what +
+             ": automatic: Tollgate changes nothing in the app (it reads who holds what "
+             "from Tollgate: the ledger, the admin API)";
+    case ProvisioningMode::manual:
+      return what + ": manual, by " + joined(f.assignees);
+    case ProvisioningMode::webhook:
+    case ProvisioningMode::scim: {
+      const std::string& env =
+          f.mode == ProvisioningMode::scim ? f.connector.token_env : f.connector.secret_env;
+      const char* value = std::getenv(env.c_str());
+      bool unset = value == nullptr || *value == '\0';
+      return what + ": " + connector_label(a, f) + " at " +
+             f.connector.url.substr(0, f.connector.url.find_first_of("?#")) + ", by " +
+             joined(f.assignees) + " if it fails" + (unset ? "; " + env + " is not set here" : "");
+    }
+  }
+  return what;
+}
+
+void print_fulfilment(const App& a) {
+  std::printf("  %s: %s\n  %s: %s\n", a.id.c_str(), fulfilment_line(a, true).c_str(), a.id.c_str(),
+              fulfilment_line(a, false).c_str());
+}
 
 // Prints the configuration's problems; returns the directory when it has no errors.
 std::shared_ptr<const Directory> load_checked(const std::string& path, bool quiet_ok) {
@@ -66,12 +107,46 @@ std::shared_ptr<const Directory> load_checked(const std::string& path, bool quie
         path.c_str(), cfg.directory->organization.c_str(), cfg.directory->people.size(),
         cfg.directory->groups.size(), cfg.directory->apps.size(), resources, time_bound,
         cfg.directory->policies.size(), cfg.directory->grants.size());
+    for (const App& a : cfg.directory->apps) print_fulfilment(a);
   }
   return cfg.directory;
 }
 
 int check_config(const Options& o) {
   return load_checked(o.file, false) ? 0 : 1;
+}
+
+// Tries each connector of one app with the secrets of this environment
+// (connect::Connectors::test): a line per connector, "ok" or "FAIL", with
+// what the system answered. 0 when every connector works or the app has
+// none; 1 when one does not; 2 for a bad configuration or an unknown app.
+int connectors_test(const Options& o) {
+  std::shared_ptr<const Directory> directory = load_checked(o.file, true);
+  if (!directory) return 2;
+  const App* app = directory->app(o.app_id);
+  if (app == nullptr) {
+    std::vector<std::string> ids;
+    for (const App& a : directory->apps) ids.push_back(a.id);
+    std::fprintf(stderr, "connectors test: %s has no app \"%s\" (its apps: %s)\n", o.file.c_str(),
+                 o.app_id.c_str(), joined(ids).c_str());
+    return 2;
+  }
+  if (!is_connector(app->provisioning.mode) && !is_connector(app->deprovisioning.mode)) {
+    std::printf(
+        "connectors test: %s (%s) has no connector (provisioning %s, deprovisioning %s): "
+        "nothing to test\n",
+        app->id.c_str(), app->name.c_str(),
+        std::string(provisioning_mode_name(app->provisioning.mode)).c_str(),
+        std::string(provisioning_mode_name(app->deprovisioning.mode)).c_str());
+    return 0;
+  }
+  connect::Connectors connectors;
+  bool all_ok = true;
+  for (const connect::CheckLine& line : connectors.test(*app)) {
+    std::printf("%s %s — %s\n", line.ok ? "ok  " : "FAIL", line.what.c_str(), line.detail.c_str());
+    all_ok = all_ok && line.ok;
+  }
+  return all_ok ? 0 : 1;
 }
 
 // Opens the store for an operator command; prints why it cannot and returns null.
@@ -378,6 +453,7 @@ struct Commands {
   CLI::App* access_exporter;
   CLI::App* outbox_list;
   CLI::App* outbox_requeue;
+  CLI::App* connectors_test;
 };
 
 void add_db(CLI::App* cmd, Options& o) {
@@ -463,6 +539,16 @@ Commands add_commands(CLI::App& app, Options& o) {
       outbox->add_subcommand("requeue", "Put parked items back in line for delivery");
   add_db(c.outbox_requeue, o);
   c.outbox_requeue->add_option("--id", o.outbox_id, "Only this item (default: every parked item)");
+  CLI::App* connectors = app.add_subcommand("connectors", "The apps' connectors (webhook, SCIM)");
+  connectors->require_subcommand(1);
+  c.connectors_test = connectors->add_subcommand(
+      "test",
+      "Try each connector of an app with the secrets of this environment: credentials, "
+      "reachability, its SCIM groups or a signed ping; say what works (exit 1 if one does not)");
+  c.connectors_test->add_option("APP", o.app_id, "The app's id in the configuration")->required();
+  c.connectors_test->add_option("--config", o.file, "Configuration file")
+      ->envname("TOLLGATE_CONFIG")
+      ->required();
   return c;
 }
 
@@ -477,6 +563,7 @@ int run(const Commands& c, const Options& o) {
   if (c.access_exporter->parsed()) return access_export(o);
   if (c.outbox_list->parsed()) return outbox_list(o);
   if (c.outbox_requeue->parsed()) return outbox_requeue(o);
+  if (c.connectors_test->parsed()) return connectors_test(o);
   return 2;
 }
 

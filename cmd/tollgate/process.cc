@@ -543,6 +543,10 @@ void Process::shutdown() {
   // outbox for the next start.
   if (s.scheduler) s.scheduler->stop();
   if (s.outbox) s.outbox->stop();
+  // Calls to apps still under way are abandoned before the store is flushed:
+  // their answers are not decided after it. The outbox calls them again at
+  // the next start (the connectors make a repeated call safe).
+  if (s.connectors) s.connectors->stop();
   if (s.home) s.home->stop();
   // 3. Everything acknowledged is committed already; make sure the rest is too.
   if (Status f = flush_and_wait(*s.store); !f.ok())
@@ -551,7 +555,6 @@ void Process::shutdown() {
   s.stop_auth();
   if (s.slack) s.slack->stop();
   if (s.mailer) s.mailer->stop();
-  if (s.connectors) s.connectors->stop();
   if (s.sandbox) s.sandbox->stop();
   spdlog::info("tollgate: stopped");
 }

@@ -119,6 +119,7 @@ void encode_connector(Writer& w, const ConnectorRun& run) {
   num(w, "attempt", run.attempt);
   str(w, "answer", run.answer);
   opt_time(w, "answered_at", run.answered_at);
+  opt_time(w, "confirm_by", run.confirm_by);
   w.EndObject();
 }
 
@@ -133,6 +134,7 @@ ConnectorRun decode_connector(Reader& r, const Value& o) {
   run.attempt = static_cast<int>(r.i(o, "attempt", 1));
   run.answer = r.s(o, "answer");
   run.answered_at = r.t(o, "answered_at");
+  run.confirm_by = r.t(o, "confirm_by");
   return run;
 }
 

@@ -421,12 +421,14 @@ TEST_F(ScimTest, AnUnknownUserIsRefusedUnlessCreateUsers) {
   EXPECT_TRUE(server.has_user("cy@acme.test"));
   EXPECT_EQ(server.members("Engineering"), std::vector<std::string>{"cy@acme.test"});
 
-  // A revocation for nobody has nothing to do.
+  // A revocation for a user not found goes to people: not found is no proof of absence.
   Job nobody = job(Op::revoke);
   nobody.email = "nobody@acme.test";
   r = change(nobody);
-  EXPECT_EQ(r.outcome, Outcome::done) << r.answer;
-  EXPECT_EQ(r.answer, "no such user: nothing to remove");
+  EXPECT_EQ(r.outcome, Outcome::failed) << r.answer;
+  EXPECT_EQ(r.answer,
+            "no SCIM user with userName or email nobody@acme.test: cannot tell whether they are "
+            "still in group \"Engineering\"");
 }
 
 TEST_F(ScimTest, AMissingGroupFails) {

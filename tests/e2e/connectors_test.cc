@@ -379,6 +379,13 @@ TEST_F(ConnectorsTest, AWebhookThatAnswers202IsCompletedByItsSignedConfirmation)
                     std::to_string(n) + "/provisioning";
   std::string id = "tollgate-" + std::to_string(n) + "-1-1";
 
+  // The admin API's token does not make one Tollgate itself, nor a person the connector.
+  for (const char* forged : {R"({"actor": "tollgate", "action": "connector_done"})",
+                             R"({"actor": "pat", "action": "connector_done"})",
+                             R"({"actor": "tollgate", "action": "provisioned"})"}) {
+    HttpResult f = api("POST", "/api/v1/tasks/" + std::to_string(n) + "/actions", forged);
+    EXPECT_EQ(f.status, 400) << forged << " " << f.body;
+  }
   // Unsigned, wrongly signed or for another attempt: refused, nothing changes.
   HttpResult unsigned_post = client_->request(
       "POST", "/api/v1/tasks/" + std::to_string(n) + "/provisioning",

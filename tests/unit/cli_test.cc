@@ -17,6 +17,7 @@
 #include "app/task_service.h"
 #include "storage/detail/codec.h"
 #include "tests/support/cli_run.h"
+#include "tests/support/connector_servers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_org.h"
 
@@ -47,7 +48,137 @@ void exec_sql(const std::string& db, const std::string& sql) {
 TEST(Cli, CheckConfigAcceptsTheExample) {
   CliRun r = run(std::string("check-config ") + TOLLGATE_SOURCE_DIR + "/examples/acme.json");
   EXPECT_TRUE(exited_saying(r, 0, "OK: Acme, 28 people"));
-  EXPECT_NE(r.output.find("18 resources (7 time-bound)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("20 resources (7 time-bound)"), std::string::npos) << r.output;
+}
+
+// Each app's fulfilment, one line each way: an automatic app is said plainly
+// to change nothing in the app; a connected app names its system, where it
+// is, who takes over, and a secret this environment lacks.
+TEST(Cli, CheckConfigSaysHowEachAppIsFulfilled) {
+  std::string acme = std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json";
+  CliRun r = run("check-config " + acme, "env -u TOLLGATE_SANDBOX_SCIM_TOKEN");
+  EXPECT_TRUE(
+      exited_saying(r, 0, "  aws: provisioning: automatic: Tollgate changes nothing in the app"));
+  EXPECT_NE(r.output.find("  github: provisioning: manual, by pat, quinn\n"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("  salesforce: deprovisioning: manual, by xavier\n"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("  jira: provisioning: SCIM (Jira) at http://127.0.0.1:9481/scim/v2, by "
+                          "it-admins if it fails; TOLLGATE_SANDBOX_SCIM_TOKEN is not set here\n"),
+            std::string::npos)
+      << r.output;
+  CliRun set = run("check-config " + acme, "TOLLGATE_SANDBOX_WEBHOOK_SECRET=x");
+  EXPECT_TRUE(exited_saying(set, 0,
+                            "  deploy: provisioning: webhook (Deploy pipeline) at "
+                            "http://127.0.0.1:9482/hook, by eve if it fails\n"));
+}
+
+// `connectors test APP` against real systems on loopback: the SCIM server and
+// the webhook receiver of tests/connectors, with the secrets in the child's
+// environment as an operator's shell would have them.
+class CliConnectors : public ::testing::Test {
+ protected:
+  static constexpr const char* kScimEnv = "TOLLGATE_CLI_TEST_SCIM_TOKEN";
+  static constexpr const char* kHookEnv = "TOLLGATE_CLI_TEST_HOOK_SECRET";
+
+  void SetUp() override {
+    ASSERT_TRUE(scim_.ok()) << scim_.error();
+    ASSERT_TRUE(hook_.ok()) << hook_.error();
+    std::string scim = R"("mode": "scim", "url": ")" + scim_.base_url() + R"(", "token_env": ")" +
+                       kScimEnv + R"(", "provisioners": ["pat"])";
+    std::string apps = R"(
+      {"id": "okta", "name": "Okta", "owners": ["olga"],
+       "provisioning": {)" +
+                       scim + R"(},
+       "deprovisioning": {"mode": "manual", "deprovisioners": ["pat"]},
+       "resources": [{"id": "eng", "scim_group": "Engineering", "request_policy": "manager-only",
+                      "revocation_policy": "manager-confirms"},
+                     {"id": "ops", "scim_group": "Operations", "request_policy": "manager-only",
+                      "revocation_policy": "manager-confirms"}]},
+      {"id": "deploy", "name": "Deploy bot", "owners": ["olga"],
+       "provisioning": {"mode": "webhook", "url": ")" +
+                       hook_.url() + R"(", "secret_env": ")" + kHookEnv +
+                       R"(", "provisioners": ["pat"]},
+       "resources": [{"id": "prod", "request_policy": "manager-only",
+                      "revocation_policy": "manager-confirms"}]},)";
+    write_file(config_, testing::replaced(testing::kTestOrg, R"("apps": [)",
+                                          std::string(R"("apps": [)") + apps));
+  }
+
+  CliRun connectors_test(const std::string& app, const std::string& env) {
+    return run("connectors test " + app + " --config " + config_, env);
+  }
+  std::string good_env() const {
+    return std::string("env ") + kScimEnv + "=" + testing::ScimServer::kToken + " " + kHookEnv +
+           "=" + testing::WebhookReceiver::kSecret;
+  }
+
+  testing::ScimServer scim_{{"Engineering", "Operations"}};
+  testing::WebhookReceiver hook_;
+  testing::TempDir dir_;
+  std::string config_ = dir_.file("org.json");
+};
+
+TEST_F(CliConnectors, AScimAppsTokenIsAcceptedAndItsGroupsFound) {
+  CliRun r = connectors_test("okta", good_env());
+  EXPECT_TRUE(exited_saying(r, 0,
+                            "ok   provisioning: SCIM " + scim_.base_url() +
+                                " — token accepted; group \"Engineering\" found (id "));
+  EXPECT_NE(r.output.find("group \"Operations\" found"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("FAIL"), std::string::npos) << r.output;
+  // Only provisioning is by SCIM: deprovisioning (manual) has no line.
+  EXPECT_EQ(r.output.find("deprovisioning"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find(testing::ScimServer::kToken), std::string::npos) << r.output;
+}
+
+TEST_F(CliConnectors, AWebhookAppGetsASignedPingItsReceiverVerifies) {
+  CliRun r = connectors_test("deploy", good_env());
+  EXPECT_TRUE(exited_saying(
+      r, 0, "ok   provisioning: webhook " + hook_.url() + " — signed ping delivered: HTTP 200"));
+  std::vector<testing::WebhookReceiver::Delivery> got = hook_.deliveries();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].verified) << got[0].error;
+  EXPECT_NE(got[0].body.find("\"tollgate.ping\""), std::string::npos) << got[0].body;
+}
+
+TEST_F(CliConnectors, AWrongTokenAMissingGroupOrAnUnsetSecretFailsSayingWhy) {
+  CliRun token = connectors_test("okta", std::string("env ") + kScimEnv + "=not-the-token");
+  EXPECT_TRUE(exited_saying(token, 1, "FAIL provisioning: SCIM " + scim_.base_url() + " — "));
+  EXPECT_NE(token.output.find("SCIM 401"), std::string::npos) << token.output;
+  EXPECT_EQ(token.output.find("not-the-token"), std::string::npos) << token.output;
+
+  testing::ScimServer engineering_only;  // has Engineering, not Operations
+  ASSERT_TRUE(engineering_only.ok()) << engineering_only.error();
+  std::string text;
+  {
+    std::ifstream in(config_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  write_file(config_, testing::replaced(text, scim_.base_url(), engineering_only.base_url()));
+  CliRun group = connectors_test("okta", good_env());
+  EXPECT_TRUE(exited_saying(group, 1, "no SCIM group \"Operations\""));
+  EXPECT_NE(group.output.find("group \"Engineering\" found"), std::string::npos) << group.output;
+
+  CliRun secret = connectors_test("deploy", std::string("env -u ") + kHookEnv);
+  EXPECT_TRUE(exited_saying(secret, 1,
+                            "FAIL provisioning: webhook " + hook_.url() +
+                                " — environment variable " + kHookEnv + " is not set"));
+  EXPECT_TRUE(hook_.deliveries().empty());
+}
+
+TEST_F(CliConnectors, AnUnknownAppIsNamedAndAnAppWithoutAConnectorHasNothingToTest) {
+  CliRun unknown = connectors_test("jenkins", good_env());
+  EXPECT_TRUE(
+      exited_saying(unknown, 2, "has no app \"jenkins\" (its apps: okta, deploy, github, aws)"));
+  CliRun manual = connectors_test("github", good_env());
+  EXPECT_TRUE(exited_saying(manual, 0,
+                            "connectors test: github (GitHub) has no connector (provisioning "
+                            "manual, deprovisioning manual): nothing to test"));
+  EXPECT_EQ(scim_.requests(), 0);
+  CliRun bad_config = run("connectors test okta --config /nonexistent/tollgate.json");
+  EXPECT_TRUE(exited_saying(bad_config, 2, "cannot read /nonexistent/tollgate.json"));
 }
 
 TEST(Cli, CheckConfigListsEveryProblemWithItsPathAndFails) {
@@ -632,7 +763,7 @@ TEST(Cli, AKeyFileIsMadeDespiteAStaleTemporaryAndRefusedWhenNotPrivateOrNotOurs)
 TEST(Cli, EverySubcommandHasHelp) {
   for (const char* sub :
        {"serve", "check-config", "migrate", "audit verify", "audit export", "audit checkpoint",
-        "audit seal", "access export", "outbox list", "outbox requeue"}) {
+        "audit seal", "access export", "outbox list", "outbox requeue", "connectors test"}) {
     CliRun r = run(std::string(sub) + " --help");
     EXPECT_EQ(r.exit_code, 0) << sub << ": " << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub;

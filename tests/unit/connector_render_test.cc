@@ -60,10 +60,11 @@ struct ConnectorWorld {
   Task must(const Task& t, Action a, const PersonId& actor, std::string comment = {}) {
     return must(t, Command{a, actor, std::move(comment), {}, {}});
   }
-  // What the system answered, as the outbox worker reports it.
-  Task answer(const Task& t, Action a, std::string text) {
+  // What the system answered, as the outbox worker reports it (or, "webhook",
+  // as the receiver's signed confirmation does).
+  Task answer(const Task& t, Action a, std::string text, std::string source = "connector") {
     Command c{a, std::string(kSystemActor), std::move(text), {}, {}};
-    c.source = "connector";
+    c.source = std::move(source);
     return must(t, c);
   }
 
@@ -236,7 +237,7 @@ TEST(ConnectorRender, AFailedDeprovisioningOffersDeprovisionedRetryAndWontDeprov
 TEST(ConnectorRender, ADeprovisioningDoneByTheWebhookTellsWhoRemovedIt) {
   ConnectorWorld w;
   Task t = w.answer(w.deprovisioning(), Action::connector_accepted, "202 Accepted");
-  t = w.answer(t, Action::connector_done, "confirmed");
+  t = w.answer(t, Action::connector_done, "confirmed", "webhook");
   ASSERT_EQ(t.state, TaskState::deprovisioned);
   std::string pat = message_for(w, t, "pat", kDeprovisionStep);
   EXPECT_TRUE(has(pat, "Deprovisioned by webhook (Deploy bot) at ")) << pat;

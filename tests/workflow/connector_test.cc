@@ -8,6 +8,7 @@
 #include "tests/support/test_org.h"
 #include "workflow/config.h"
 #include "workflow/engine.h"
+#include "workflow/sla.h"
 
 namespace tollgate {
 namespace {
@@ -107,6 +108,41 @@ TEST(Connector, PeopleCannotDecideWhileTheSystemIsCalled) {
         << d.status().message();
   }
   EXPECT_EQ(w.act(t, Action::retry, "pat").code(), Code::conflict);
+}
+
+TEST(Connector, TheTaskCannotBeCancelledWhileTheSystemMakesTheChange) {
+  ScimWorld w;
+  Task t = at_connector(w);
+  auto d = w.act(t, Action::cancel, "ana");
+  EXPECT_EQ(d.code(), Code::conflict);
+  EXPECT_NE(d.status().message().find("is adding this access"), std::string::npos)
+      << d.status().message();
+  Task failed = answer(w, t, Action::connector_failed, "HTTP 403")->task;
+  EXPECT_TRUE(w.act(failed, Action::cancel, "ana").ok()) << "once it failed, it may be withdrawn";
+}
+
+TEST(Connector, OnceAWebhookAcceptedOnlyItsConfirmationOrTheSchedulerDecides) {
+  ScimWorld w;
+  Task t = at_connector(w);
+  Task accepted = answer(w, t, Action::connector_accepted, "HTTP 202")->task;
+  ASSERT_TRUE(accepted.steps.back().connector->confirm_by.has_value());
+  EXPECT_EQ(*accepted.steps.back().connector->confirm_by, testing::test_start() + hours(24));
+  // A redelivery answered 200 by the outbox does not close it.
+  Command redelivered{Action::connector_done, std::string(kSystemActor), "HTTP 200", {}, {}};
+  redelivered.source = "connector";
+  EXPECT_EQ(w.engine.act(accepted, redelivered).code(), Code::conflict);
+  // Not due before its time; due after, as a failure with the reason.
+  EXPECT_TRUE(sla_due(accepted, testing::test_start() + hours(23)).empty());
+  auto due = sla_due(accepted, testing::test_start() + hours(25));
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].action, Action::connector_failed);
+  w.clock.advance(hours(25));
+  Command overdue{Action::connector_failed, std::string(kSystemActor), "", {}, {}};
+  overdue.step = due[0].step;
+  auto d = w.engine.act(accepted, overdue);
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  EXPECT_EQ(d->task.steps.back().connector->answer, "no confirmation by 2026-11-27 10:00 UTC");
+  EXPECT_EQ(d->task.steps.back().assignees, std::vector<PersonId>{"pat"});
 }
 
 TEST(Connector, OnlyTollgateAnswersForTheSystem) {
