@@ -26,6 +26,30 @@ struct Viewer {
 
 }  // namespace
 
+StatusOr<slack::HomeTasks> read_home_tasks(Store& store, const PersonId& person) {
+  TaskFilter open;
+  open.assignee = person;
+  open.open = true;
+  open.limit = 1000;
+  auto o = store.tasks(open);
+  if (!o.ok()) return o.status();
+  TaskFilter done;  // the newest 40, newest first
+  done.involving = person;
+  done.open = false;
+  done.limit = 40;
+  done.newest_first = true;
+  auto c = store.tasks(done);
+  if (!c.ok()) return c.status();
+  // The My access tab's rows (and its count, shown on every tab).
+  auto held = store.holdings({.person = person});
+  if (!held.ok()) return held.status();
+  slack::HomeTasks tasks;
+  tasks.open = std::move(*o);
+  tasks.completed = std::move(*c);
+  tasks.access = std::move(*held);
+  return tasks;
+}
+
 struct HomePublisher::Impl : std::enable_shared_from_this<HomePublisher::Impl> {
   Store& store;
   slack::WebClient& slack;
@@ -41,28 +65,13 @@ struct HomePublisher::Impl : std::enable_shared_from_this<HomePublisher::Impl> {
       : store(s), slack(c), engine(std::move(e)) {}
 
   void publish(const PersonId& person, const Viewer& v) {
-    slack::HomeTasks tasks;
-    TaskFilter open;
-    open.assignee = person;
-    open.open = true;
-    open.limit = 1000;
-    auto o = store.tasks(open);
-    TaskFilter done;  // the newest 40, newest first
-    done.involving = person;
-    done.open = false;
-    done.limit = 40;
-    done.newest_first = true;
-    auto c = store.tasks(done);
-    // The My access tab's rows (and its count, shown on every tab).
-    auto held = store.holdings({.person = person});
-    if (!o.ok() || !c.ok() || !held.ok()) {
-      spdlog::warn("home: cannot read {}'s tasks or access", person);
+    auto tasks = read_home_tasks(store, person);
+    if (!tasks.ok()) {
+      spdlog::warn("home: cannot read {}'s tasks or access: {}", person,
+                   tasks.status().to_string());
       return;
     }
-    tasks.open = std::move(*o);
-    tasks.completed = std::move(*c);
-    tasks.access = std::move(*held);
-    slack::kit::HomeView view = slack::home_view(*engine(), tasks, person, v.tab, v.page);
+    slack::kit::HomeView view = slack::home_view(*engine(), *tasks, person, v.tab, v.page);
     slack.call(
         "views.publish", slack::kit::views_publish(v.slack_user_id, view),
         [person](slack::ApiResult r) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "workflow/directory.h"
 
 namespace tollgate {
@@ -23,7 +24,14 @@ class Engine;
 class Store;
 namespace slack {
 class WebClient;
-}
+struct HomeTasks;
+}  // namespace slack
+
+// What `person`'s inbox shows, read from the store: the open tasks assigned to
+// them, the newest 40 closed ones they took part in, and their rows of the
+// access ledger. One read for every inbox: the App Home and the task page's
+// "All my tasks" (web/).
+StatusOr<slack::HomeTasks> read_home_tasks(Store& store, const PersonId& person);
 
 class HomePublisher {
  public:

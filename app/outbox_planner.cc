@@ -7,10 +7,25 @@
 #include "mail/templates.h"
 #include "slack/block_kit.h"
 #include "slack/blocks.h"
+#include "web/links.h"
 #include "workflow/engine.h"
 
 namespace tollgate::outbox {
 namespace {
+
+// The task page's link for `person`, or empty when Tollgate has none.
+std::string web_link(const PlanInput& in, const PersonId& person) {
+  if (in.public_url.empty() || in.link_key.empty() || in.task.number == 0 || person.empty())
+    return {};
+  return web::task_link(in.public_url, in.link_key, in.task.number, person,
+                        in.engine.clock().now(), in.link_ttl);
+}
+
+// The same link under the reader's copy of a task message.
+void open_in_browser(slack::kit::Message& m, const PlanInput& in, const PersonId& person) {
+  std::string link = web_link(in, person);
+  if (!link.empty()) m.blocks.context({slack::kit::Mrkdwn::link(link, "Open in browser")});
+}
 
 // The step an effect names in its data ("step"), `absent` when it names none,
 // -1 when what it names is not a number.
@@ -63,6 +78,7 @@ void plan_assign(const Effect& e, const PlanInput& in, Planned& out) {
   auto channel = dm_channel(e, in, out);
   if (!channel) return;
   slack::kit::Message m = slack::task_message(in.engine, task, e.recipient, step);
+  open_in_browser(m, in, e.recipient);
   out.calls.push_back(dm_post(e, *channel, m, "assign", step));
 }
 
@@ -71,6 +87,7 @@ void plan_update(const Effect&, const PlanInput& in, Planned& out) {
   for (const SlackMessage& m : in.messages) {
     if (m.purpose != "assign") continue;
     slack::kit::Message view = slack::task_message(in.engine, in.task, m.person, m.step);
+    open_in_browser(view, in, m.person);
     out.calls.push_back({"update:" + m.channel + ":" + m.ts, "chat.update", m.channel,
                          slack::kit::update_message(m.channel, m.ts, view), "", std::nullopt,
                          std::nullopt});
@@ -182,7 +199,7 @@ void plan_email(const Effect& e, const PlanInput& in, Planned& out) {
   }
   if (link.empty()) link = in.workspace_url;
   out.calls.push_back(
-      {"mail", kSmtp, "", "", "", std::nullopt, mail::task_mail(in.engine, in.task, e, link)});
+      {"mail", kSmtp, "", "", "", std::nullopt, mail::task_mail(in.engine, in.task, e, link, web_link(in, e.recipient))});
 }
 
 // The connector call of the task's open step, for the attempt the effect

@@ -89,6 +89,10 @@ struct PlanInput {
   // Tollgate's own address (TOLLGATE_PUBLIC_URL), or empty: a webhook's
   // callback_url is then only its path.
   std::string public_url;
+  // The task page's links (web/links.h): signed with `link_key`, valid
+  // `link_ttl`. Without a key or a public URL, messages and mails carry none.
+  std::string link_key;
+  Duration link_ttl = std::chrono::hours(24 * 7);
 };
 
 // The calls that deliver an effect, in the order to make them.

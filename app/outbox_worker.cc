@@ -173,6 +173,8 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   connect::Connectors* connectors = nullptr;
   OutboxWorker::Decide decide;
   std::string public_url;
+  std::string link_key;
+  Duration link_ttl = std::chrono::hours(24 * 7);
   Pacer pacer;
   std::mt19937 rng{std::random_device{}()};
   std::thread thread;
@@ -224,6 +226,8 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
       in.mail_enabled = mailer != nullptr;
       in.workspace_url = workspace_url;
       in.public_url = public_url;
+      in.link_key = link_key;
+      in.link_ttl = link_ttl;
     }
     outbox::Planned planned = outbox::plan(e, in);
     if (planned.learn_people) identity.learn_people();
@@ -810,6 +814,12 @@ void OutboxWorker::set_connectors(connect::Connectors* connectors, Decide decide
   impl_->connectors = connectors;
   impl_->decide = std::move(decide);
   impl_->public_url = std::move(public_url);
+}
+
+void OutboxWorker::set_task_links(std::string key, Duration ttl) {
+  std::lock_guard lock(impl_->mu);
+  impl_->link_key = std::move(key);
+  impl_->link_ttl = ttl;
 }
 
 void OutboxWorker::wake() {

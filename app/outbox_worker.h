@@ -124,6 +124,10 @@ class OutboxWorker {
   // start(). `public_url`: Tollgate's address, for a webhook's callback_url.
   using Decide = std::function<void(std::int64_t task, Command cmd, std::function<void(Status)>)>;
   void set_connectors(connect::Connectors* connectors, Decide decide, std::string public_url);
+  // The task page's links in messages and mails (web/links.h), signed with
+  // `key` and valid `ttl`; with the public URL of set_connectors. Unset (an
+  // empty key): none. Set before start().
+  void set_task_links(std::string key, Duration ttl);
 
  private:
   struct Impl;

@@ -9,6 +9,7 @@
 #include "edge/interactions.h"
 #include "edge/slack_context.h"
 #include "edge/tasks_command.h"
+#include "web/task_pages.h"
 #include "slack/payloads.h"
 #include "slack/signature.h"
 #include "slack/socket_mode.h"
@@ -57,6 +58,7 @@ void Router::set_home(HomePublisher* home) {
 
 void Router::handle(http::Request req, http::Respond respond) {
   if (api_ != nullptr && api_->handles(req)) return api_->handle(req, std::move(respond));
+  if (pages_ != nullptr && pages_->handles(req)) return pages_->handle(req, std::move(respond));
   if (req.path == "/healthz") {
     if (req.method != "GET") return respond(Response::text(405, "GET only\n"));
     return respond(Response::text(200, "ok\n"));

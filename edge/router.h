@@ -25,6 +25,9 @@
 namespace tollgate {
 
 class AdminApi;
+namespace web {
+class TaskPages;
+}
 class Clock;
 class HomePublisher;
 class Identity;
@@ -73,6 +76,8 @@ class Router {
   void set_home(HomePublisher* home);
   // Serves /api/… (null: 404).
   void set_admin_api(AdminApi* api) { api_ = api; }
+  // The task page (web/task_pages.h): /t/… goes to it when set.
+  void set_task_pages(web::TaskPages* pages) { pages_ = pages; }
 
  private:
   void readyz(http::Respond respond);
@@ -90,6 +95,7 @@ class Router {
   const Clock& clock_;
   std::unique_ptr<SlackContext> context_;
   AdminApi* api_ = nullptr;
+  web::TaskPages* pages_ = nullptr;
   ReadyCheck ready_check_;
 };
 

@@ -194,9 +194,12 @@ std::string html_escape(std::string_view text) {
 }
 
 MailMessage task_mail(const Engine& engine, const Task& task, const Effect& effect,
-                      const std::string& link) {
+                      const std::string& link, const std::string& web_link) {
   const Directory& d = engine.directory();
   Content c = content(engine, task, effect);
+  // With the task page, the mail's own link is where to act: Slack is the other way.
+  if (!web_link.empty() && c.call.rfind("Open it in Slack", 0) == 0)
+    c.call.replace(0, 16, "Open it in your browser");
   MailMessage m;
   if (const Person* p = d.person(effect.recipient)) {
     m.to = p->email;
@@ -222,6 +225,11 @@ MailMessage task_mail(const Engine& engine, const Task& task, const Effect& effe
       html += "<p>" + html_escape(c.call) + "</p>";
     }
     text += "\n";
+  }
+  if (!web_link.empty()) {
+    text += "Open it in your browser: " + web_link + "\n";
+    html += "<p><a href=\"" + html_escape(web_link) + "\">Open #" + std::to_string(task.number) +
+            " in your browser</a></p>";
   }
   text += "\n-- \nTollgate, for " + d.organization + "\n";
   html +=

@@ -43,6 +43,14 @@ if [[ ! -d "$sandbox_tests/node_modules/playwright-core" ]]; then
   npm ci --prefix "$sandbox_tests" --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
+# playwright-core and axe-core, at the versions tests/web/package-lock.json pins: the task page
+# behind every email link, in the same chromium, checked for accessibility.
+web_tests="$(dirname "$0")/../tests/web"
+if [[ ! -d "$web_tests/node_modules/axe-core" ]]; then
+  echo "deps: npm ci in tests/web" >&2
+  npm ci --prefix "$web_tests" --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
 # typescript, @slack/types and @slack/web-api (for its argument types), at the versions
 # tests/slack_types/package-lock.json pins: the type check of every payload sent to the fake Slack.
 slack_types_tests="$(dirname "$0")/../tests/slack_types"

@@ -317,6 +317,15 @@ Mrkdwn Mrkdwn::mention(std::string_view id) {
   return ok ? markup("<@" + std::string(id) + ">") : text(id);
 }
 
+Mrkdwn Mrkdwn::link(std::string_view url, std::string_view label) {
+  bool web = url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0;
+  bool clean = std::none_of(url.begin(), url.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == '|' || c == 0x7f;
+  });
+  if (!web || !clean) return text(label);
+  return markup("<" + std::string(url) + "|") + text(label) + markup(">");
+}
+
 Mrkdwn& Mrkdwn::operator+=(const Mrkdwn& more) {
   s_ += more.s_;
   return *this;

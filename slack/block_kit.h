@@ -68,6 +68,9 @@ class Mrkdwn {
   // A live mention "<@U123>" when `slack_user_id` is one (U or W, then
   // capitals and digits); anything else is shown as text.
   static Mrkdwn mention(std::string_view slack_user_id);
+  // A link "<url|label>" to an http(s) URL of Tollgate's own making (no
+  // space, control character, <, > or |); anything else is shown as text.
+  static Mrkdwn link(std::string_view url, std::string_view label);
 
   Mrkdwn& operator+=(const Mrkdwn& more);
   friend Mrkdwn operator+(Mrkdwn a, const Mrkdwn& b) { return a += b; }

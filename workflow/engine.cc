@@ -28,6 +28,8 @@ struct Ctx {
   // An event of this command. One made from a Slack message (a button, a
   // thread reply) names it, so that the history can link to it.
   void event(std::string type, std::vector<std::pair<std::string, std::string>> data = {}) {
+    // The task page (web/): the history says the decision came by a web link.
+    if (cmd.source == "web") data.emplace_back("via", "web link");
     if (!cmd.slack_ts.empty()) {
       data.emplace_back("slack_channel", cmd.slack_channel);
       data.emplace_back("slack_ts", cmd.slack_ts);

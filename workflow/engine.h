@@ -74,7 +74,8 @@ struct Command {
   // Comments: where one was written ("command", "api", "bulk", "slack"), and,
   // for a Slack thread reply, its channel and ts (how edits and deletions of
   // the reply find the comment again). For a button, the message clicked on.
-  // Either way the events of the command record them.
+  // Either way the events of the command record them. "web": the task page
+  // (web/), whose events say "via": "web link".
   std::string source;
   std::string slack_channel;
   std::string slack_ts;

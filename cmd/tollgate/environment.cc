@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "base/time_text.h"
 #include "slack/socket_mode.h"
 
 namespace tollgate {
@@ -94,6 +95,23 @@ Status read_environment(ProcessOptions& app) {
       app.public_url.rfind("http://", 0) != 0) {
     return invalid_argument("TOLLGATE_PUBLIC_URL must start with https:// (or http://), not \"" +
                             app.public_url + "\"");
+  }
+  if (app.public_url.find_first_of(" <>|\"\\") != std::string::npos) {
+    return invalid_argument("TOLLGATE_PUBLIC_URL must be a plain URL, not \"" + app.public_url +
+                            "\"");
+  }
+  app.link_key = env("TOLLGATE_LINK_KEY");
+  if (!app.link_key.empty() && app.link_key.size() < 32) {
+    return invalid_argument("TOLLGATE_LINK_KEY must be at least 32 characters (a random secret; "
+                            "`openssl rand -hex 32` makes one)");
+  }
+  if (std::string ttl = env("TOLLGATE_LINK_TTL"); !ttl.empty()) {
+    auto d = parse_duration(ttl);
+    if (!d || *d < std::chrono::minutes(1) || *d > std::chrono::hours(24 * 90)) {
+      return invalid_argument("TOLLGATE_LINK_TTL must be a duration from 1m to 90d such as "
+                              "\"7d\", not \"" + ttl + "\"");
+    }
+    app.link_ttl = *d;
   }
   app.smtp_url = env("TOLLGATE_SMTP_URL");
   app.smtp_from = env("TOLLGATE_SMTP_FROM", "Tollgate <tollgate@localhost>");

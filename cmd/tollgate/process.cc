@@ -14,10 +14,11 @@
 #include "app/home_publisher.h"
 #include "app/identity.h"
 #include "app/outbox_worker.h"
-#include "connect/connector.h"
 #include "app/task_service.h"
 #include "base/json.h"
 #include "base/metrics.h"
+#include "base/time_text.h"
+#include "connect/connector.h"
 #include "edge/admin_api.h"
 #include "edge/router.h"
 #include "http/server.h"
@@ -26,6 +27,7 @@
 #include "slack/socket_mode.h"
 #include "slack/web_client.h"
 #include "storage/store.h"
+#include "web/task_pages.h"
 #include "workflow/config.h"
 #include "workflow/engine.h"
 
@@ -85,6 +87,7 @@ struct Process::Impl {
   std::unique_ptr<OutboxWorker> outbox;
   std::unique_ptr<HomePublisher> home;
   std::unique_ptr<AdminApi> api;
+  std::unique_ptr<web::TaskPages> pages;
   std::unique_ptr<mail::SmtpClient> mailer;
   std::unique_ptr<connect::Connectors> connectors;
   std::unique_ptr<sandbox::Sandbox> sandbox;
@@ -101,6 +104,7 @@ struct Process::Impl {
   std::thread auth_thread;
 
   ~Impl() { stop_auth(); }
+  bool task_pages_on() const { return !options.public_url.empty() && !options.link_key.empty(); }
   void stop_auth() {
     {
       std::lock_guard lock(auth_mu);
@@ -337,6 +341,7 @@ Status Process::Impl::make_delivery() {
                [done = std::move(done)](StatusOr<Decision> d) { done(d.status()); });
       },
       options.public_url);
+  if (task_pages_on()) outbox->set_task_links(options.link_key, options.link_ttl);
   OutboxWorker* worker = outbox.get();
   HomePublisher* publisher = home.get();
   service->set_on_commit([worker, publisher](const Decision& d) {
@@ -385,6 +390,18 @@ void Process::Impl::make_router() {
   router->set_home(home.get());
   api = std::make_unique<AdminApi>(options.api_token, *service, *store);
   router->set_admin_api(api.get());
+  if (task_pages_on()) {
+    web::WebOptions wo;
+    wo.public_url = options.public_url;
+    wo.key = options.link_key;
+    wo.link_ttl = options.link_ttl;
+    pages = std::make_unique<web::TaskPages>(wo, *service, *store);
+    router->set_task_pages(pages.get());
+    spdlog::info("task page: links under {}/t/, valid {}", options.public_url,
+                 format_duration(options.link_ttl));
+  } else if (!options.public_url.empty()) {
+    spdlog::info("task page: off (TOLLGATE_LINK_KEY is not set): mails link to Slack only");
+  }
   make_socket_mode();
 }
 

@@ -52,6 +52,11 @@ struct ProcessOptions {
   // ("https://tollgate.acme.test"), without a trailing slash; a webhook
   // connector's event carries its callback URL under it. Empty: the path only.
   std::string public_url;
+  // The task page behind every email link (web/, docs/task-page.md), on when
+  // both the public URL and TOLLGATE_LINK_KEY (at least 32 characters) are
+  // set: links signed with the key, valid TOLLGATE_LINK_TTL (default 7d).
+  std::string link_key;
+  Duration link_ttl = std::chrono::hours(24 * 7);
   // Email (TOLLGATE_SMTP_URL, TOLLGATE_SMTP_FROM); an empty URL: no mail.
   std::string smtp_url;
   std::string smtp_from;

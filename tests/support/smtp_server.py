@@ -2,10 +2,13 @@
 """A real SMTP server on loopback for Tollgate's tests (Debian's python3-aiosmtpd).
 
 Usage: smtp_server.py OUT_DIR CERT KEY USER PASSWORD
+       smtp_server.py --plain OUT_DIR
 
 Offers STARTTLS with CERT/KEY, requires it before AUTH, and requires AUTH
-(PLAIN or LOGIN) with USER/PASSWORD before MAIL. Each message received is
-written to OUT_DIR/<n>.json: {"mail_from", "rcpt_tos", "data", "login", "tls"}.
+(PLAIN or LOGIN) with USER/PASSWORD before MAIL. With --plain: a local relay
+without TLS and without AUTH (Tollgate's smtp://HOST:PORT?starttls=off).
+Each message received is written to OUT_DIR/<n>.json: {"mail_from",
+"rcpt_tos", "data", "login", "tls"}.
 Prints "PORT <n>" once listening; stops when stdin closes.
 """
 import json
@@ -25,7 +28,11 @@ def free_port():
 
 
 def main():
-    out_dir, cert, key, user, password = sys.argv[1:6]
+    plain = sys.argv[1:2] == ["--plain"]
+    if plain:
+        out_dir, cert, key, user, password = sys.argv[2], None, None, None, None
+    else:
+        out_dir, cert, key, user, password = sys.argv[1:6]
     count = [0]
 
     def authenticator(server, session, envelope, mechanism, auth_data):
@@ -54,13 +61,16 @@ def main():
             os.rename(path + ".tmp", path)
             return "250 OK"
 
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
     port = free_port()
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port,
-                            tls_context=context, require_starttls=True,
-                            auth_required=True, auth_require_tls=True,
-                            authenticator=authenticator)
+    if plain:
+        controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    else:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        controller = Controller(Handler(), hostname="127.0.0.1", port=port,
+                                tls_context=context, require_starttls=True,
+                                auth_required=True, auth_require_tls=True,
+                                authenticator=authenticator)
     controller.start()
     print("PORT %d" % port, flush=True)
     try:
