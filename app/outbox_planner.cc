@@ -198,8 +198,8 @@ void plan_email(const Effect& e, const PlanInput& in, Planned& out) {
     if (m.person == e.recipient && !m.permalink.empty()) link = m.permalink;
   }
   if (link.empty()) link = in.workspace_url;
-  out.calls.push_back(
-      {"mail", kSmtp, "", "", "", std::nullopt, mail::task_mail(in.engine, in.task, e, link, web_link(in, e.recipient))});
+  out.calls.push_back({"mail", kSmtp, "", "", "", std::nullopt,
+                       mail::task_mail(in.engine, in.task, e, link, web_link(in, e.recipient))});
 }
 
 // The connector call of the task's open step, for the attempt the effect

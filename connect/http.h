@@ -3,8 +3,6 @@
 // webhook and SCIM connectors.
 #pragma once
 
-#include "connect/connector.h"
-
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -15,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "connect/connector.h"
 
 namespace tollgate::connect {
 

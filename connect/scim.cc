@@ -384,10 +384,10 @@ class ScimCall : public std::enable_shared_from_this<ScimCall> {
       // Not found is not proof of absence (the person's email may have changed
       // since the grant): people look.
       if (!id) {
-        return self->finish(result(Outcome::failed,
-                                   "no SCIM user with userName or email " + self->job.email +
-                                       ": cannot tell whether they are still in group \"" +
-                                       self->job.scim_group + "\""));
+        return self->finish(
+            result(Outcome::failed, "no SCIM user with userName or email " + self->job.email +
+                                        ": cannot tell whether they are still in group \"" +
+                                        self->job.scim_group + "\""));
       }
       self->uid = *id;
       self->with_group([self] {

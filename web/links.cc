@@ -120,9 +120,9 @@ std::int64_t ms(Time t) {
 // Payload: "l1\n<task>\n<person>\n<expires, ms>". A person id holds no newline
 // (the configuration's ids are single tokens); one that did would not verify.
 std::string sign_link(const std::string& key, const LinkClaims& c) {
-  return seal(key, kLinkPurpose,
-              "l1\n" + std::to_string(c.task) + "\n" + c.person + "\n" +
-                  std::to_string(ms(c.expires)));
+  return seal(
+      key, kLinkPurpose,
+      "l1\n" + std::to_string(c.task) + "\n" + c.person + "\n" + std::to_string(ms(c.expires)));
 }
 
 std::optional<LinkClaims> verify_link(const std::string& key, const std::string& token, Time now,

@@ -521,12 +521,14 @@ std::vector<OfferedAction> offered_actions(const Task& t, const PersonId& viewer
   std::vector<OfferedAction> out;
   switch (s->kind) {
     case StepKind::review:
+      // Slack's labels: a revocation's "deny" keeps the access, and says so.
       if (t.kind == TaskKind::grant) {
         out.push_back({Action::approve, "Approve", needs(Action::approve)});
+        out.push_back({Action::deny, "Deny", needs(Action::deny)});
       } else {
-        out.push_back({Action::confirm, "Confirm", needs(Action::confirm)});
+        out.push_back({Action::confirm, "Confirm removal", needs(Action::confirm)});
+        out.push_back({Action::deny, "Keep access", needs(Action::deny)});
       }
-      out.push_back({Action::deny, "Deny", needs(Action::deny)});
       break;
     case StepKind::provision:
       out.push_back({Action::provisioned, "Provisioned", needs(Action::provisioned)});
@@ -580,6 +582,17 @@ std::string inbox_page(const Engine& e, const slack::HomeTasks& tasks, const std
   body += tab == "completed" ? completed_tab(e, rows) : open_tab(e, tab, rows, ctx);
   body += "</section>\n" + your_access(e, tasks.access, tab, ctx);
   return document("All my tasks", true, body);
+}
+
+std::string opening_page(TaskNumber task) {
+  std::string target = "/t/tasks/" + std::to_string(task);
+  std::string html = head("Opening #" + std::to_string(task));
+  // The refresh goes in the head; head() ends it, so put it before the body's first tag.
+  auto at = html.find("</head>");
+  html.insert(at, "<meta http-equiv=\"refresh\" content=\"0;url=" + target + "\">\n");
+  return html + header(false) + "<main id=\"main\">\n<h1>Opening #" + std::to_string(task) +
+         "</h1>\n<p><a href=\"" + target + "\">Continue to #" + std::to_string(task) +
+         "</a></p>\n</main>\n</body>\n</html>\n";
 }
 
 std::string message_page(const std::string& heading, const std::string& text, bool inbox_link) {

@@ -68,6 +68,12 @@ std::string inbox_page(const Engine& engine, const slack::HomeTasks& tasks, cons
 std::string message_page(const std::string& heading, const std::string& text,
                          bool inbox_link = false);
 
+// Where a link lands (GET /t/open/<n>): a page of Tollgate's own that moves
+// on to the task at once (a meta refresh, no script), so that the browser
+// sends the new SameSite=Strict session cookie: on the redirect of a link
+// followed from another site (a webmail, Slack in a browser) it would not.
+std::string opening_page(TaskNumber task);
+
 // The stylesheet of every page.
 std::string_view page_css();
 

@@ -196,6 +196,7 @@ enum class Route {
   none,
   css,
   link,
+  opening,  // where a link lands: on to the task with the session cookie (opening_page)
   task,
   task_actions,
   task_comments,
@@ -220,6 +221,10 @@ Match match(std::string_view path) {
   if (rest == "inbox/actions") return {Route::inbox_actions};
   if (rest == "access/extend") return {Route::access_extend};
   if (rest == "access/done") return {Route::access_done};
+  if (rest.rfind("open/", 0) == 0) {
+    auto n = task_number(rest.substr(5));
+    return n ? Match{Route::opening, *n} : Match{};
+  }
   if (rest.rfind("tasks/", 0) == 0) {
     rest.remove_prefix(6);
     auto slash = rest.find('/');
@@ -233,8 +238,10 @@ Match match(std::string_view path) {
     return {};
   }
   // A link's token: one segment, of the token's alphabet.
-  if (rest.empty() || rest.size() > 2048 || rest == "static" || rest == "tasks" || rest == "access")
+  if (rest.empty() || rest.size() > 2048 || rest == "static" || rest == "tasks" ||
+      rest == "access" || rest == "open") {
     return {};
+  }
   for (char c : rest) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
       return {};
@@ -491,6 +498,7 @@ void TaskPages::handle(const Request& req, http::Respond respond) {
     protect(r);
     return respond(std::move(r));
   }
+  if (m.route == Route::opening) return respond(page(200, opening_page(m.task)));
   std::shared_ptr<const Engine> engine = service_.engine();
   Time now = engine->clock().now();
   const Directory& dir = engine->directory();
@@ -519,7 +527,7 @@ void TaskPages::handle(const Request& req, http::Respond respond) {
     if (!task.ok() || !involved(dir, *task, claims->person)) return respond(no_longer());
     Session session{claims->person, now + options_.session_ttl, new_session_id()};
     auto max_age = std::chrono::duration_cast<std::chrono::seconds>(options_.session_ttl).count();
-    return respond(redirect("/t/tasks/" + std::to_string(claims->task),
+    return respond(redirect("/t/open/" + std::to_string(claims->task),
                             cookie(kSessionCookie, sign_session(options_.key, session),
                                    static_cast<long long>(max_age), secure_)));
   }

@@ -33,6 +33,26 @@ Status read_numbers(ProcessOptions& app) {
   return {};
 }
 
+// "https://Tollgate.Acme.test:443/x" as browsers send its origin:
+// "https://tollgate.acme.test/x" (the scheme and host in lower case, the
+// default port dropped), so that the task page's Origin check matches.
+void normalise_origin(std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return;
+  auto host_end = url.find('/', scheme_end + 3);
+  std::string origin = url.substr(0, host_end);
+  for (char& c : origin) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* port : {"https://|:443", "http://|:80"}) {
+    std::string_view p(port);
+    std::string_view scheme = p.substr(0, p.find('|')), suffix = p.substr(p.find('|') + 1);
+    if (origin.rfind(scheme, 0) == 0 && origin.size() > suffix.size() &&
+        origin.compare(origin.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      origin.resize(origin.size() - suffix.size());
+    }
+  }
+  url = origin + (host_end == std::string::npos ? "" : url.substr(host_end));
+}
+
 }  // namespace
 
 std::string env(const char* name, std::string fallback) {
@@ -91,6 +111,7 @@ Status read_environment(ProcessOptions& app) {
   app.api_token = env("TOLLGATE_API_TOKEN");
   app.public_url = env("TOLLGATE_PUBLIC_URL");
   while (!app.public_url.empty() && app.public_url.back() == '/') app.public_url.pop_back();
+  normalise_origin(app.public_url);
   if (!app.public_url.empty() && app.public_url.rfind("https://", 0) != 0 &&
       app.public_url.rfind("http://", 0) != 0) {
     return invalid_argument("TOLLGATE_PUBLIC_URL must start with https:// (or http://), not \"" +
@@ -112,6 +133,14 @@ Status read_environment(ProcessOptions& app) {
                               "\"7d\", not \"" + ttl + "\"");
     }
     app.link_ttl = *d;
+  }
+  if (!app.link_key.empty() && !app.public_url.empty()) {
+    auto scheme_end = app.public_url.find("://") + 3;
+    if (app.public_url.find('/', scheme_end) != std::string::npos) {
+      return invalid_argument("TOLLGATE_PUBLIC_URL must name no path when TOLLGATE_LINK_KEY is set "
+                              "(the task page lives at /t/ of its host), not \"" +
+                              app.public_url + "\"");
+    }
   }
   app.smtp_url = env("TOLLGATE_SMTP_URL");
   app.smtp_from = env("TOLLGATE_SMTP_FROM", "Tollgate <tollgate@localhost>");

@@ -41,20 +41,26 @@ constexpr const char* kHookSecretEnv = "TOLLGATE_TEST_HOOK_SECRET";
 std::string org(const std::string& scim_url, const std::string& hook_url) {
   std::string scim = R"("mode": "scim", "url": ")" + scim_url + R"(", "token_env": ")" +
                      kScimTokenEnv + R"(", "max_attempts": 3, "backoff": "1s")";
-  std::string apps = R"(
+  std::string apps =
+      R"(
     {"id": "okta", "name": "Okta", "owners": ["olga"],
-     "provisioning": {)" + scim + R"(, "provisioners": ["pat"], "instructions": "Add them to the group in the Okta console."},
-     "deprovisioning": {)" + scim + R"(, "deprovisioners": ["pat"]},
+     "provisioning": {)" +
+      scim +
+      R"(, "provisioners": ["pat"], "instructions": "Add them to the group in the Okta console."},
+     "deprovisioning": {)" +
+      scim + R"(, "deprovisioners": ["pat"]},
      "resources": [{"id": "eng", "name": "Engineering", "scim_group": "Engineering",
                     "request_policy": "manager-only", "revocation_policy": "manager-confirms",
                     "max_duration": "30d"}]},
     {"id": "wiki", "name": "Wiki", "owners": ["olga"],
-     "provisioning": {)" + scim + R"(, "create_users": true, "provisioners": ["pat"]},
+     "provisioning": {)" +
+      scim + R"(, "create_users": true, "provisioners": ["pat"]},
      "resources": [{"id": "read", "name": "Readers", "scim_group": "Readers",
                     "request_policy": "manager-only", "revocation_policy": "manager-confirms"}]},
     {"id": "deploy", "name": "Deploy bot", "owners": ["olga"],
-     "provisioning": {"mode": "webhook", "url": ")" + hook_url + R"(", "secret_env": ")" +
-                     kHookSecretEnv + R"(", "max_attempts": 3, "backoff": "1s", "provisioners": ["pat"]},
+     "provisioning": {"mode": "webhook", "url": ")" +
+      hook_url + R"(", "secret_env": ")" + kHookSecretEnv +
+      R"(", "max_attempts": 3, "backoff": "1s", "provisioners": ["pat"]},
      "resources": [{"id": "prod", "name": "Production", "request_policy": "manager-only",
                     "revocation_policy": "manager-confirms"}]},)";
   return replaced(kTestOrg, R"("apps": [)", std::string(R"("apps": [)") + apps);
@@ -112,9 +118,8 @@ class ConnectorsTest : public ::testing::Test {
   TaskNumber request(const std::string& who, const std::string& app, const std::string& resource,
                      const std::string& duration = "") {
     HttpResult r = api("POST", "/api/v1/requests",
-                       R"({"requester": ")" + who + R"(", "app": ")" + app +
-                           R"(", "resource": ")" + resource +
-                           R"(", "justification": "on call this week")" +
+                       R"({"requester": ")" + who + R"(", "app": ")" + app + R"(", "resource": ")" +
+                           resource + R"(", "justification": "on call this week")" +
                            (duration.empty() ? "" : R"(, "duration": ")" + duration + "\"") + "}");
     EXPECT_EQ(r.status, 201) << r.body;
     rapidjson::Document d;
@@ -203,7 +208,8 @@ TEST_F(ConnectorsTest, AnApprovalInSlackAddsTheMemberInScimAndEveryCopySaysSo) {
   ASSERT_NE(grant->get("answer"), nullptr);
   EXPECT_NE(grant->get("answer")->find("Engineering"), std::string::npos);
   ASSERT_TRUE(last_event(n, "connector_called").has_value());
-  EXPECT_EQ(*last_event(n, "connector_called")->get("id"), "tollgate-" + std::to_string(n) + "-1-1");
+  EXPECT_EQ(*last_event(n, "connector_called")->get("id"),
+            "tollgate-" + std::to_string(n) + "-1-1");
 
   // Dana's copy is updated to say who provisioned it; Ana is told.
   ASSERT_TRUE(eventually([&] {
@@ -211,8 +217,9 @@ TEST_F(ConnectorsTest, AnApprovalInSlackAddsTheMemberInScimAndEveryCopySaysSo) {
     return m.updates > 0 && m.blocks.find("SCIM (Okta)") != std::string::npos;
   })) << dm_with("UDANA", "#" + std::to_string(n)).blocks;
   ASSERT_TRUE(eventually([&] { return !dm_with("UANA", "SCIM (Okta)").ts.empty(); }));
-  EXPECT_NE(metrics().find(R"(tollgate_connector_calls_total{app="okta",mode="scim",outcome="done"} 1)"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics().find(R"(tollgate_connector_calls_total{app="okta",mode="scim",outcome="done"} 1)"),
+      std::string::npos)
       << metrics();
 }
 
@@ -261,7 +268,8 @@ TEST_F(ConnectorsTest, AUserMissingInScimIsRefusedOrCreatedAsConfigured) {
   ASSERT_EQ(a.status, 200) << a.body;
   ASSERT_TRUE(eventually([&] {
     Task t = task(refused);
-    return t.steps.back().connector && t.steps.back().connector->phase == ConnectorRun::Phase::failed;
+    return t.steps.back().connector &&
+           t.steps.back().connector->phase == ConnectorRun::Phase::failed;
   }));
   Task t = task(refused);
   EXPECT_EQ(t.state, TaskState::provisioning) << "never silently granted";
@@ -331,7 +339,8 @@ TEST_F(ConnectorsTest, AServerDownIsRetriedThenBecomesAManualTaskAndRetrySucceed
   EXPECT_EQ(task(n).steps.back().connector->attempt, 2);
   EXPECT_EQ(scim_.members("Engineering"), std::vector<std::string>{"ana@t.test"});
   ASSERT_TRUE(last_event(n, "connector_called").has_value());
-  EXPECT_EQ(*last_event(n, "connector_called")->get("id"), "tollgate-" + std::to_string(n) + "-1-2");
+  EXPECT_EQ(*last_event(n, "connector_called")->get("id"),
+            "tollgate-" + std::to_string(n) + "-1-2");
 }
 
 TEST_F(ConnectorsTest, AWebhookDeliveryIsSignedAndA500IsRetried) {
@@ -391,8 +400,8 @@ TEST_F(ConnectorsTest, AWebhookThatAnswers202IsCompletedByItsSignedConfirmation)
       "POST", "/api/v1/tasks/" + std::to_string(n) + "/provisioning",
       R"({"id": ")" + id + R"(", "outcome": "done"})", {{"Content-Type", "application/json"}});
   EXPECT_EQ(unsigned_post.status, 401) << unsigned_post.body;
-  WebhookReceiver::Confirmation other =
-      hook_.confirm(url, R"({"id": "tollgate-)" + std::to_string(n) + R"(-1-7", "outcome": "done"})");
+  WebhookReceiver::Confirmation other = hook_.confirm(
+      url, R"({"id": "tollgate-)" + std::to_string(n) + R"(-1-7", "outcome": "done"})");
   EXPECT_EQ(other.status, 409) << other.body;
   EXPECT_EQ(task(n).state, TaskState::provisioning);
 

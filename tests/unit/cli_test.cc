@@ -770,6 +770,34 @@ TEST(Cli, EverySubcommandHasHelp) {
   }
 }
 
+// The task page's variables: each refused by its name, and a public URL
+// written as browsers send its origin (else every form's Origin check fails).
+TEST(Cli, TheTaskPagesVariablesAreCheckedByName) {
+  testing::TempDir dir;
+  std::string serve = "serve --listen 127.0.0.1:0 --config " + std::string(TOLLGATE_SOURCE_DIR) +
+                      "/examples/acme.json --db sqlite:" + dir.file("t.db");
+  std::string key = "TOLLGATE_LINK_KEY=0123456789abcdef0123456789abcdef";
+  struct Case {
+    std::string env, says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"TOLLGATE_LINK_KEY=short", "TOLLGATE_LINK_KEY must be at least 32 characters"},
+           {key + " TOLLGATE_LINK_TTL=forever", "TOLLGATE_LINK_TTL must be a duration"},
+           {key + " TOLLGATE_LINK_TTL=100d", "TOLLGATE_LINK_TTL must be a duration"},
+           {"TOLLGATE_PUBLIC_URL='ftp://x.test'", "TOLLGATE_PUBLIC_URL must start with https://"},
+           {"TOLLGATE_PUBLIC_URL='https://x.test/<a>'", "TOLLGATE_PUBLIC_URL must be a plain URL"},
+           {key + " TOLLGATE_PUBLIC_URL=https://acme.test/tollgate",
+            "TOLLGATE_PUBLIC_URL must name no path when TOLLGATE_LINK_KEY is set"}}) {
+    CliRun r = run(serve, "timeout 5 env " + c.env);
+    EXPECT_EQ(r.exit_code, 2) << c.env << ": " << r.output;
+    EXPECT_NE(r.output.find(c.says), std::string::npos) << c.env << ": " << r.output;
+  }
+  // Upper case and the default port: the page is on, under the origin browsers send.
+  CliRun on = run(serve, "timeout 3 env " + key + " TOLLGATE_PUBLIC_URL=HTTPS://Tollgate.Acme.test:443/");
+  EXPECT_NE(on.output.find("task page: links under https://tollgate.acme.test/t/"), std::string::npos)
+      << on.output;
+}
+
 // Finding: TOLLGATE_HEADER_TIMEOUT_MS=10s silently became 10 ms, and abc
 // aborted. Every numeric variable is read by one strict parser: a value that
 // is not digits within the range stops `serve` (exit 2) naming the variable and

@@ -1,10 +1,9 @@
 // The task page's signed links, sessions and CSRF tokens (web/links.h): what
 // an attacker holding one link, one cookie or one form can and cannot make of it.
-#include "web/links.h"
-
 #include <gtest/gtest.h>
 
 #include "tests/support/test_org.h"
+#include "web/links.h"
 
 namespace tollgate::web {
 namespace {
@@ -27,9 +26,9 @@ TEST(WebLinks, ALinkOpensItsTaskForItsPersonUntilItExpires) {
   EXPECT_EQ(c->person, "dana");
   EXPECT_FALSE(verify_link(kKey, token, now() + hours(1), &why).has_value());
   EXPECT_EQ(why, Refusal::expired);
-  EXPECT_EQ(token.find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."),
-            std::string::npos)
+  EXPECT_EQ(
+      token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."),
+      std::string::npos)
       << "URL-safe: " << token;
 }
 
@@ -37,9 +36,9 @@ TEST(WebLinks, ALinkCannotBeTurnedIntoAnotherPersonsOrAnotherTasks) {
   std::string token = sign_link(kKey, {42, "dana", now() + hours(1)});
   std::string mac = token.substr(token.find('.'));
   // The same signature under other claims: another task, another person, a later end.
-  for (const LinkClaims& forged : {LinkClaims{43, "dana", now() + hours(1)},
-                                   LinkClaims{42, "sam", now() + hours(1)},
-                                   LinkClaims{42, "dana", now() + hours(1000)}}) {
+  for (const LinkClaims& forged :
+       {LinkClaims{43, "dana", now() + hours(1)}, LinkClaims{42, "sam", now() + hours(1)},
+        LinkClaims{42, "dana", now() + hours(1000)}}) {
     std::string other = sign_link(kKey, forged);
     std::string spliced = other.substr(0, other.find('.')) + mac;
     Refusal why = Refusal::none;
@@ -60,10 +59,10 @@ TEST(WebLinks, ALinkCannotBeTurnedIntoAnotherPersonsOrAnotherTasks) {
 }
 
 TEST(WebLinks, GarbageIsMalformedNotACrash) {
-  for (const std::string& junk : {std::string(), std::string("."), std::string("abc"),
-                                  std::string("a.b.c"), std::string("!!!.???"),
-                                  std::string(5000, 'A') + "." + std::string(10, 'A'),
-                                  std::string("AAAA.AAAA=")}) {
+  for (const std::string& junk :
+       {std::string(), std::string("."), std::string("abc"), std::string("a.b.c"),
+        std::string("!!!.???"), std::string(5000, 'A') + "." + std::string(10, 'A'),
+        std::string("AAAA.AAAA=")}) {
     Refusal why = Refusal::none;
     EXPECT_FALSE(verify_link(kKey, junk, now(), &why).has_value()) << junk;
     EXPECT_EQ(why, Refusal::malformed) << junk;

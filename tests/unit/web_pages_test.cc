@@ -203,13 +203,13 @@ TEST_F(PagesTest, ProvisioningAndAFailedConnectorOfferWhatSlackOffers) {
   EXPECT_TRUE(web::offered_actions(t, "pat").empty());
 }
 
-TEST_F(PagesTest, RevocationsSayConfirmAndDeny) {
+TEST_F(PagesTest, RevocationsSayConfirmRemovalAndKeepAccessAsSlackDoes) {
   Task t = world_.revoke({"dana", "bo", "github", "admin", "left the team"});
   std::string html = web::task_page(world_.engine, t, ctx("olga"));
   EXPECT_TRUE(has(html, "<h1>Revocation #1: Bo Chen → GitHub / Org admin</h1>"));
   EXPECT_TRUE(has(html, "<dt>Reason</dt>"));
-  EXPECT_TRUE(has(form_with(html, "value=\"confirm\""), ">Confirm</button>"));
-  EXPECT_TRUE(has(form_with(html, "value=\"deny\""), ">Deny</button>"));
+  EXPECT_TRUE(has(form_with(html, "value=\"confirm\""), ">Confirm removal</button>"));
+  EXPECT_TRUE(has(form_with(html, "value=\"deny\""), ">Keep access</button>"));
 }
 
 TEST_F(PagesTest, InboxHasTheAppHomesTabsCountsAndBulkActions) {
@@ -383,7 +383,13 @@ TEST_F(HandlerTest, AValidLinkStartsASessionAndLeavesTheAddressBar) {
   http::Response r = get("/t/" + link_token(1, "dana"));
   EXPECT_EQ(r.status, 303);
   ASSERT_NE(header(r, "Location"), nullptr);
-  EXPECT_EQ(*header(r, "Location"), "/t/tasks/1");
+  EXPECT_EQ(*header(r, "Location"), "/t/open/1");
+  // Where it lands moves on to the task by a page of Tollgate's own (the Strict cookie goes along).
+  http::Response opening = get("/t/open/1");
+  EXPECT_EQ(opening.status, 200);
+  EXPECT_TRUE(has(opening.body, R"(<meta http-equiv="refresh" content="0;url=/t/tasks/1">)"))
+      << opening.body;
+  EXPECT_TRUE(has(opening.body, R"(<a href="/t/tasks/1">Continue to #1</a>)")) << opening.body;
   ASSERT_NE(header(r, "Set-Cookie"), nullptr);
   std::string c = *header(r, "Set-Cookie");
   EXPECT_EQ(c.rfind("tg_session=", 0), 0u);

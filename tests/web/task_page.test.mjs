@@ -174,6 +174,7 @@ async function mailedLink(n) {
       if (!new RegExp(`#${n}(?!\\d)`).test(text)) continue;
       const link = /(https?:\/\/\S+?\/t\/[A-Za-z0-9_.-]+)/.exec(text);
       assert.ok(link, `the mail about #${n} has a task link:\n${text}`);
+      (shared.links ??= []).push(link[1]);
       return link[1];
     }
     return null;
@@ -288,7 +289,8 @@ test("an email-only reviewer opens the mailed link and approves in the browser",
   const link = await mailedLink(n);
   assert.ok(link.startsWith(`${base}/t/`), `the link is under TOLLGATE_PUBLIC_URL: ${link}`);
 
-  // The link answers 303 with the session cookie; the browser lands on the task, the token gone.
+  // The link answers 303 with the session cookie to a page of Tollgate's own (/t/open/N), which
+  // moves on to the task: the browser lands on it, the token gone.
   const landed = await page.goto(link);
   assert.equal(landed.status(), 200);
   const hop = landed.request().redirectedFrom();
@@ -301,7 +303,8 @@ test("an email-only reviewer opens the mailed link and approves in the browser",
   assert.match(setCookie, /;\s*HttpOnly/i);
   assert.match(setCookie, /;\s*SameSite=Strict/i);
   assert.doesNotMatch(setCookie, /;\s*Secure/i, "no Secure cookie over http");
-  assert.equal(page.url(), `${base}/t/tasks/${n}`);
+  assert.equal(landed.url(), `${base}/t/open/${n}`);
+  await page.waitForURL(`${base}/t/tasks/${n}`);
   const [cookie] = (await context.cookies(`${base}/t/`)).filter((c) => c.name === "tg_session");
   assert.ok(cookie, "the session cookie is set");
   assert.deepEqual([cookie.path, cookie.httpOnly, cookie.sameSite, cookie.secure], ["/t", true, "Strict", false]);
@@ -373,8 +376,12 @@ test("an email-only reviewer opens the mailed link and approves in the browser",
 
 test("a deny without the reason the step asks for is refused on the page", async () => {
   const n = await request("carl", "prod-admin", "rotating the admin keys");
-  await page.goto(await mailedLink(n));
-  assert.equal(page.url(), `${base}/t/tasks/${n}`);
+  // Followed from another site (a webmail's page): the SameSite=Strict session still opens.
+  const link = await mailedLink(n);
+  await context.clearCookies();
+  await page.setContent(`<a id="mail-link" href="${link}">Open the task</a>`);
+  await page.click("#mail-link");
+  await page.waitForURL(`${base}/t/tasks/${n}`);
   const deny = actionForm("Deny");
   const reason = deny.locator("textarea[name=comment]");
   // The browser itself would ask for the reason when the field says it is required: that check
@@ -523,6 +530,15 @@ test("two tasks approved at once from the inbox, each with the one comment", asy
               review(t).comment === "Both fine, reviewed together", `#${n}: ${JSON.stringify(t.comments)}`);
   }
   assert.equal((await task(shared.reviewing)).state, "reviewing", "an unticked task is left alone");
+});
+
+test("no link's token reaches Tollgate's log", () => {
+  assert.ok(shared.links && shared.links.length > 0, "links were opened");
+  for (const link of shared.links) {
+    const token = link.slice(link.indexOf("/t/") + 3);
+    assert.ok(!log.includes(token), `the log holds the token of ${link}`);
+  }
+  assert.match(log, /path=\/t\/<token> status=303/, "a link's request is logged, its token left out");
 });
 
 test("the task page and the inbox have no serious or critical accessibility violation", async () => {

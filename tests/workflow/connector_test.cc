@@ -25,9 +25,11 @@ std::string scim_org() {
      "deprovisioning": {"mode": "manual", "deprovisioners": ["pat"]},)",
       R"("provisioning": {"mode": "scim", "url": "https://github.example/scim/v2", "token_env": "GH_SCIM", "name": "GitHub EMU", "provisioners": ["pat"], "instructions": "Add them in Settings → People."},
      "deprovisioning": {"mode": "scim", "url": "https://github.example/scim/v2", "token_env": "GH_SCIM", "deprovisioners": ["pat"]},)");
-  text = replaced(text, R"("max_duration": "7d"},)", R"("max_duration": "7d", "scim_group": "admins"},)");
+  text = replaced(text, R"("max_duration": "7d"},)",
+                  R"("max_duration": "7d", "scim_group": "admins"},)");
   return replaced(text, R"("revocation_policy": "owner-confirms"}
-     ])", R"("revocation_policy": "owner-confirms", "scim_group": "members"}
+     ])",
+                  R"("revocation_policy": "owner-confirms", "scim_group": "members"}
      ])");
 }
 
@@ -87,7 +89,8 @@ TEST(Connector, DoneClosesTheTaskAsProvisionedByTheConnectorAndRecordsItInTheLed
   // The requester is told who did it.
   bool via = false;
   for (const Effect& e : d->effects) {
-    if (e.kind == EffectKind::notify && e.get("via") != nullptr) via = *e.get("via") == "SCIM (GitHub EMU)";
+    if (e.kind == EffectKind::notify && e.get("via") != nullptr)
+      via = *e.get("via") == "SCIM (GitHub EMU)";
   }
   EXPECT_TRUE(via);
   // A late click gets who did it.
@@ -194,9 +197,10 @@ TEST(Connector, AFailureGoesToTheProvisionersWithTheAnswerAndRetryStartsTheNextA
 TEST(Connector, AfterAFailurePeopleMayProvisionByHand) {
   ScimWorld w;
   Task t = at_connector(w);
-  Task failed = w.engine.act(t, Command{Action::connector_failed, std::string(kSystemActor),
-                                        "HTTP 403", {}, {}})
-                    ->task;
+  Task failed =
+      w.engine
+          .act(t, Command{Action::connector_failed, std::string(kSystemActor), "HTTP 403", {}, {}})
+          ->task;
   auto d = w.act(failed, Action::provisioned, "pat");
   ASSERT_TRUE(d.ok()) << d.status().to_string();
   EXPECT_EQ(d->task.state, TaskState::provisioned);
@@ -219,7 +223,12 @@ TEST(Connector, AWebhookThatAcceptsWaitsForItsConfirmation) {
 
 TEST(Connector, TheEndOfAGrantOnAConnectedAppOpensItsConnectorsStep) {
   ScimWorld w;
-  Holding h{"cy", "github", "member", testing::test_start(), testing::test_start() + hours(1), 0,
+  Holding h{"cy",
+            "github",
+            "member",
+            testing::test_start(),
+            testing::test_start() + hours(1),
+            0,
             GrantSource::request};
   EXPECT_TRUE(w.engine.ends_by_hand(h)) << "a task, whose step the connector makes";
   auto d = w.engine.open_access_end({h, "expired", std::string(kSystemActor)}, 7);
@@ -260,15 +269,18 @@ TEST(ConnectorConfig, TheExampleWithConnectorsLoads) {
 }
 
 TEST(ConnectorConfig, EachFieldIsCheckedWithItsPath) {
-  std::string text = replaced(scim_org(), R"("url": "https://github.example/scim/v2", "token_env": "GH_SCIM", "name")",
-                              R"("url": "http://10.0.0.8/scim/v2", "token_env": "ghp_abc-123", "secret_env": "X", "name")");
+  std::string text = replaced(
+      scim_org(), R"("url": "https://github.example/scim/v2", "token_env": "GH_SCIM", "name")",
+      R"("url": "http://10.0.0.8/scim/v2", "token_env": "ghp_abc-123", "secret_env": "X", "name")");
   auto e = errors_of(text);
-  EXPECT_TRUE(has(e, "$.apps[0].provisioning.url: http:// is only for a loopback address "
-                     "(127.0.0.1, [::1], localhost); use https://"))
+  EXPECT_TRUE(has(e,
+                  "$.apps[0].provisioning.url: http:// is only for a loopback address "
+                  "(127.0.0.1, [::1], localhost); use https://"))
       << ::testing::PrintToString(e);
-  EXPECT_TRUE(has(e, "$.apps[0].provisioning.token_env: \"ghp_abc-123\" is not an environment "
-                     "variable name (letters, digits and _; the secret itself never goes in the "
-                     "file)"))
+  EXPECT_TRUE(has(e,
+                  "$.apps[0].provisioning.token_env: \"ghp_abc-123\" is not an environment "
+                  "variable name (letters, digits and _; the secret itself never goes in the "
+                  "file)"))
       << ::testing::PrintToString(e);
   EXPECT_TRUE(has(e, "$.apps[0].provisioning.secret_env: only for webhook mode"))
       << ::testing::PrintToString(e);
@@ -279,25 +291,29 @@ TEST(ConnectorConfig, AScimAppNeedsAGroupPerResourceAndSomeoneToTakeOver) {
   text = replaced(text, R"("token_env": "GH_SCIM", "deprovisioners": ["pat"])",
                   R"("token_env": "GH_SCIM")");
   auto e = errors_of(text);
-  EXPECT_TRUE(has(e, "$.apps[0].resources[1].scim_group: the app is provisioned by SCIM: name the "
-                     "group (its displayName)"))
+  EXPECT_TRUE(has(e,
+                  "$.apps[0].resources[1].scim_group: the app is provisioned by SCIM: name the "
+                  "group (its displayName)"))
       << ::testing::PrintToString(e);
-  EXPECT_TRUE(has(e, "$.apps[0].deprovisioning.deprovisioners: scim mode needs at least one "
-                     "person to take over when it fails"))
+  EXPECT_TRUE(has(e,
+                  "$.apps[0].deprovisioning.deprovisioners: scim mode needs at least one "
+                  "person to take over when it fails"))
       << ::testing::PrintToString(e);
 }
 
 TEST(ConnectorConfig, ConnectorFieldsOutsideAConnectorModeAreRefused) {
-  auto e = errors_of(replaced(testing::kTestOrg,
-                              R"("deprovisioning": {"mode": "manual", "deprovisioners": ["pat"]},)",
-                              R"("deprovisioning": {"mode": "manual", "deprovisioners": ["pat"], "url": "https://x.test"},)"));
+  auto e = errors_of(replaced(
+      testing::kTestOrg, R"("deprovisioning": {"mode": "manual", "deprovisioners": ["pat"]},)",
+      R"("deprovisioning": {"mode": "manual", "deprovisioners": ["pat"], "url": "https://x.test"},)"));
   EXPECT_TRUE(has(e, "$.apps[0].deprovisioning.url: only for webhook and scim mode"))
       << ::testing::PrintToString(e);
   e = errors_of(replaced(testing::kTestOrg, R"("revocation_policy": "manager-confirms"}
-     ])", R"("revocation_policy": "manager-confirms", "scim_group": "x"}
+     ])",
+                         R"("revocation_policy": "manager-confirms", "scim_group": "x"}
      ])"));
-  EXPECT_TRUE(has(e, "$.apps[1].resources[0].scim_group: only for an app provisioned or "
-                     "deprovisioned by SCIM"))
+  EXPECT_TRUE(has(e,
+                  "$.apps[1].resources[0].scim_group: only for an app provisioned or "
+                  "deprovisioned by SCIM"))
       << ::testing::PrintToString(e);
 }
 
