@@ -63,8 +63,6 @@ class HttpClient {
 // (127.0.0.0/8, ::1, "localhost"); invalid_argument otherwise.
 Status check_url(const std::string& url);
 // snippet(): connector.h.
-// RFC 3986 percent-encoding of everything but the unreserved characters.
-std::string percent_encode(std::string_view text);
 // A Retry-After value (delay-seconds or an HTTP-date) as a delay from `now`,
 // at least 0 and at most a day; nullopt when it is neither.
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value, Time now);

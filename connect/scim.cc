@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/encoding.h"
 #include "base/json.h"
 #include "connect/internal.h"
 

@@ -7,21 +7,13 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "base/encoding.h"
 #include "base/json.h"
 #include "base/time_text.h"
 #include "connect/internal.h"
 
 namespace tollgate::connect {
 namespace {
-
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';

@@ -13,19 +13,11 @@
 
 #include <boost/url/parse.hpp>
 #include <curl/curl.h>
-#include <openssl/evp.h>
+
+#include "base/encoding.h"
 
 namespace tollgate::mail {
 namespace {
-
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 bool ascii_printable(std::string_view s) {
   for (unsigned char c : s) {

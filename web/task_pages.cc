@@ -12,6 +12,7 @@
 
 #include "app/home_publisher.h"
 #include "app/task_service.h"
+#include "base/encoding.h"
 #include "base/time_text.h"
 #include "slack/actions.h"
 #include "slack/home_view.h"
@@ -114,22 +115,6 @@ std::string cookie_value(const Request& req, std::string_view name) {
     }
   }
   return {};
-}
-
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 std::string percent_decode(std::string_view text) {

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "base/encoding.h"
 #include "base/time_text.h"
 #include "connect/http.h"
 #include "tests/support/connector_servers.h"
