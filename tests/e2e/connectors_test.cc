@@ -103,7 +103,7 @@ class ConnectorsTest : public ::testing::Test {
   }
   void TearDown() override {
     client_.reset();
-    if (bot_) bot_->shutdown();
+    if (bot_) bot_->shutdown();  // before clock_ goes: the workers read it until then
     EXPECT_EQ(slack_.violations(), std::vector<std::string>{});
     unsetenv(kScimTokenEnv);
     unsetenv(kHookSecretEnv);
@@ -180,6 +180,7 @@ class ConnectorsTest : public ::testing::Test {
   WebhookReceiver hook_;
   TempDir dir_;
   FakeSlack slack_;
+  ManualClock clock_{test_start()};  // declared before bot_, so it outlives the process
   std::unique_ptr<Process> bot_;
   std::unique_ptr<HttpClient> client_;
   std::unique_ptr<Store> reader_;
@@ -243,13 +244,12 @@ TEST_F(ConnectorsTest, AConfirmedRevocationRemovesTheMember) {
 }
 
 TEST_F(ConnectorsTest, AnExpiredGrantIsRemovedFromTheGroupByItsConnector) {
-  ManualClock clock{test_start()};
-  start(&clock);
+  start(&clock_);
   TaskNumber n = request("ana", "okta", "eng", "30s");
   danas_approval(n);
   ASSERT_TRUE(eventually([&] { return task(n).state == TaskState::provisioned; }));
   EXPECT_EQ(scim_.members("Engineering"), std::vector<std::string>{"ana@t.test"});
-  clock.set(test_start() + seconds(40));
+  clock_.set(test_start() + seconds(40));
   EXPECT_EQ(bot_->run_scheduler_once().access_ended, 1);
   TaskNumber end = n + 1;
   ASSERT_TRUE(eventually([&] { return task(end).state == TaskState::deprovisioned; }))
