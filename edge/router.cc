@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <mutex>
+#include <optional>
+
 #include "base/clock.h"
 #include "base/metrics.h"
 #include "edge/admin_api.h"
@@ -28,6 +31,43 @@ bool is_form(const http::Request& req) {
   const std::string* type = req.header("content-type");
   return type != nullptr && type->rfind("application/x-www-form-urlencoded", 0) == 0;
 }
+
+// Joins a request's answer with the commit of its delivery key
+// (Store::remember_then): the answer is sent once both are in, and a key that
+// was not committed turns it into a 503 (Slack will send the request again).
+class AnswerAfterCommit {
+ public:
+  explicit AnswerAfterCommit(http::Respond respond) : respond_(std::move(respond)) {}
+  void answer(Response r) {
+    std::unique_lock lock(mu_);
+    answer_ = std::move(r);
+    flush(lock);
+  }
+  void committed(Status s) {
+    std::unique_lock lock(mu_);
+    // The key is not recorded: the answer is a 503 whatever the work says, and
+    // is sent now (when the key could not even be written, no work runs).
+    if (!s.ok() && s.code() != Code::duplicate && !answer_) answer_ = unavailable_response();
+    commit_ = std::move(s);
+    flush(lock);
+  }
+
+ private:
+  void flush(std::unique_lock<std::mutex>& lock) {
+    if (!answer_ || !commit_ || !respond_) return;
+    Response r = commit_->ok() || commit_->code() == Code::duplicate ? std::move(*answer_)
+                                                                      : unavailable_response();
+    http::Respond respond = std::move(respond_);
+    respond_ = nullptr;
+    lock.unlock();
+    respond(std::move(r));
+  }
+
+  std::mutex mu_;
+  http::Respond respond_;
+  std::optional<Response> answer_;
+  std::optional<Status> commit_;
+};
 
 }  // namespace
 
@@ -151,23 +191,42 @@ void Router::dispatch_once(std::string key, const char* reason, http::Request re
       respond(std::move(r));
     });
   };
-  store_.remember(std::move(key), [this, reason, req = std::move(req),
-                                   respond = std::move(respond)](Status s) mutable {
-    if (s.code() == Code::duplicate) {
-      metrics_.inc("tollgate_slack_rejected_total", {{"reason", reason}});
-      spdlog::warn("slack request not acted on again ({}): endpoint={} remote={}", reason,
-                   req.path, req.remote);
-      return respond(Response::empty(200));
-    }
-    if (!s.ok()) return respond(unavailable_response());
-    // The rest reads the store: not on its writer's thread.
-    auto resume = req.resume;
-    auto work = [this, req = std::move(req), respond = std::move(respond)]() mutable {
+  auto not_again = [this, reason, path = req.path, remote = req.remote] {
+    metrics_.inc("tollgate_slack_rejected_total", {{"reason", reason}});
+    spdlog::warn("slack request not acted on again ({}): endpoint={} remote={}", reason, path,
+                 remote);
+  };
+  // The rest reads the store: not on its writer's thread. Without a thread to go back to,
+  // the key's commit comes first and the work runs after it.
+  auto resume = req.resume;
+  if (!resume) {
+    return store_.remember(std::move(key), [this, not_again, req = std::move(req),
+                                            respond = std::move(respond)](Status s) mutable {
+      if (s.code() == Code::duplicate) {
+        not_again();
+        return respond(Response::empty(200));
+      }
+      if (!s.ok()) return respond(unavailable_response());
       dispatch_slack(req, std::move(respond));
-    };
-    if (resume) return resume(std::move(work));
-    work();
-  });
+    });
+  }
+  // The request goes on as soon as the key is written, while it is committed: one commit
+  // less to wait for. Its answer waits for that commit (AnswerAfterCommit): the request's own
+  // writes, queued later, commit after the key or with it.
+  auto answer = std::make_shared<AnswerAfterCommit>(std::move(respond));
+  store_.remember_then(
+      std::move(key),
+      [this, answer, not_again, resume, req = std::move(req)](Status s) mutable {
+        if (s.code() == Code::duplicate) {
+          not_again();
+          return answer->answer(Response::empty(200));
+        }
+        if (!s.ok()) return answer->answer(unavailable_response());
+        resume([this, answer, req = std::move(req)] {
+          dispatch_slack(req, [answer](Response r) { answer->answer(std::move(r)); });
+        });
+      },
+      [answer](Status s) { answer->committed(std::move(s)); });
 }
 
 void Router::dispatch_slack(const http::Request& req, http::Respond respond) {

@@ -86,6 +86,7 @@ StatusOr<std::unique_ptr<Connection>> connect(const std::string& path, bool read
     // FULL: in WAL mode, NORMAL may lose the last commits on power loss.
     RETURN_IF_ERROR(db->exec("PRAGMA synchronous=FULL"));
     RETURN_IF_ERROR(db->exec("PRAGMA foreign_keys=ON"));
+    RETURN_IF_ERROR(db->exec("PRAGMA temp_store=MEMORY"));
   }
   return std::unique_ptr<Connection>(std::make_unique<SqliteConnection>(std::move(db)));
 }

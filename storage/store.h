@@ -182,6 +182,15 @@ class Store {
   // Records a delivery key (Slack event_id, action id) as seen. Code::duplicate
   // when it was seen before.
   virtual void remember(std::string key, Done done) = 0;
+  // remember(key, done), and `written` runs on the store's writer as soon as
+  // the key is written in the transaction under way (Code::duplicate when it
+  // was seen), before that transaction commits; `done` runs once it has, or
+  // has failed (then `written` may have said OK). So a caller can go on while
+  // the key is being committed and answer only after `done`: the commit of a
+  // write it queues meanwhile implies the key's. `written` must return at once
+  // and wait for nothing of the store's. Not called when the transaction
+  // could not begin.
+  virtual void remember_then(std::string key, Done written, Done done) = 0;
   // Undoes remember(key): a delivery recorded but not handled (answered 503, say) is handled
   // when it comes again. Nothing happens for a key not recorded.
   virtual void forget(std::string key, Done done) = 0;

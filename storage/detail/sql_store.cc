@@ -107,6 +107,7 @@ class SqlStore final : public Store {
   StatusOr<ChainReport> verify_chain() override;
 
   void remember(std::string key, Done done) override;
+  void remember_then(std::string key, Done written, Done done) override;
   void forget(std::string key, Done done) override;
 
   void record_message(SlackMessage message, Done done) override;
@@ -394,7 +395,11 @@ StatusOr<ChainReport> SqlStore::verify_in(Connection& c) {
 // --- Deliveries, messages, identities.
 
 void SqlStore::remember(std::string key, Done done) {
-  submit([key = std::move(key)](Writer& w) { return w.remember(key, now()); }, std::move(done));
+  remember_then(std::move(key), nullptr, std::move(done));
+}
+void SqlStore::remember_then(std::string key, Done written, Done done) {
+  commit_.submit([key = std::move(key)](Writer& w) { return w.remember(key, now()); },
+                 std::move(done), /*capped=*/true, std::move(written));
 }
 void SqlStore::forget(std::string key, Done done) {
   submit([key = std::move(key)](Writer& w) { return w.forget(key); }, std::move(done));

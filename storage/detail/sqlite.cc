@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
+
 namespace tollgate::sqlite {
 namespace {
 
@@ -74,6 +76,10 @@ bool Stmt::is_null(int col) const {
 }
 
 StatusOr<std::unique_ptr<Db>> Db::open(const std::string& path, bool read_only) {
+  // Before SQLite initialises (the first open): no memory statistics, which
+  // cost a process-wide mutex on every allocation of every connection.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* raw = nullptr;
   int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
               SQLITE_OPEN_NOMUTEX;

@@ -215,7 +215,7 @@ Status Writer::write(const Decision& d, const Task* before) {
   }
   auto people = codec::task_people(t);
   if (before == nullptr || people != codec::task_people(*before))
-    RETURN_IF_ERROR(write_people(t.number, people));
+    RETURN_IF_ERROR(write_people(t.number, people, before == nullptr));
   RETURN_IF_ERROR(write_comments(d));
   for (const Event& e : d.events) RETURN_IF_ERROR(append_event(e));
   RETURN_IF_ERROR(write_access(d.access, d.effects, t.updated_at));
@@ -256,12 +256,32 @@ Status Writer::write_access(const std::vector<AccessChange>& changes,
   return {};
 }
 
-Status Writer::write_people(TaskNumber task,
-                            const std::vector<std::pair<PersonId, std::string>>& people) {
-  RETURN_IF_ERROR(run(*conn_, "DELETE FROM task_people WHERE task = ?", task));
-  for (const auto& [person, role] : people) {
+// Only the rows that changed: a decision usually moves one person from
+// assignee to reviewer, and each row written dirties pages of two indexes.
+// Compared with the rows as stored, not as derived from the task before, so
+// that rows written by another version of this code are put right.
+Status Writer::write_people(TaskNumber task, const std::vector<PersonRole>& now, bool is_new) {
+  std::vector<PersonRole> stored;
+  if (!is_new) {
+    RETURN_IF_ERROR(query(*conn_, "SELECT person, role FROM task_people WHERE task = ?",
+                          [&](const Row& r) {
+                            stored.emplace_back(r.text(0), r.text(1));
+                            return Status{};
+                          },
+                          task));
+  }
+  auto in = [](const std::vector<PersonRole>& rows, const PersonRole& r) {
+    return std::find(rows.begin(), rows.end(), r) != rows.end();
+  };
+  for (const auto& row : stored) {
+    if (in(now, row)) continue;
+    RETURN_IF_ERROR(run(*conn_, "DELETE FROM task_people WHERE task = ? AND person = ? AND role = ?",
+                        task, row.first, row.second));
+  }
+  for (const auto& row : now) {
+    if (in(stored, row)) continue;
     RETURN_IF_ERROR(run(*conn_, "INSERT INTO task_people (task, person, role) VALUES (?, ?, ?)",
-                        task, person, role));
+                        task, row.first, row.second));
   }
   return {};
 }
@@ -318,13 +338,13 @@ void GroupCommit::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void GroupCommit::submit(Apply apply, Store::Done complete, bool capped) {
+void GroupCommit::submit(Apply apply, Store::Done complete, bool capped, Store::Done applied) {
   bool closing = false;
   {
     std::lock_guard lock(mu_);
     closing = stopping_;
     if (!closing && (!capped || queue_.size() < max_queue_)) {
-      queue_.push_back({std::move(apply), std::move(complete)});
+      queue_.push_back({std::move(apply), std::move(complete), std::move(applied)});
       cv_.notify_one();
       return;
     }
@@ -371,6 +391,7 @@ void GroupCommit::commit_batch(std::vector<Job>& batch, std::vector<Status>& res
     if (s.ok()) s = batch[i].apply(writer_);
     if (!s.ok()) writer_.abort_job();
     writer_.end_job();
+    if (batch[i].applied) batch[i].applied(s);
     results[i] = std::move(s);
   }
   auto t0 = std::chrono::steady_clock::now();

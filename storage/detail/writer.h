@@ -108,7 +108,9 @@ class Writer {
   void reload_chain_head();
   Status write_chain_head();
   Status seal_in_transaction(Time now, bool may_seal);
-  Status write_people(TaskNumber task, const std::vector<std::pair<PersonId, std::string>>& people);
+  using PersonRole = std::pair<PersonId, std::string>;
+  // Makes the task's rows of task_people `now` (none stored yet when `is_new`).
+  Status write_people(TaskNumber task, const std::vector<PersonRole>& now, bool is_new);
   Status write_comments(const Decision& d);
   // Decision::one_open: Code::conflict, naming it, when another task of the
   // same kind is open for the same subject, app and resource.
@@ -148,13 +150,16 @@ class GroupCommit {
   // Queues a write. `complete` runs on the writer thread once it is committed
   // (or failed); at once with Code::unavailable when the store is closing or
   // the queue is full (unless not `capped`: barriers that write nothing).
-  void submit(Apply apply, Store::Done complete, bool capped = true);
+  // `applied`, when set, runs on the writer thread with the write's own
+  // outcome as soon as it has run, before the commit (Store::remember_then).
+  void submit(Apply apply, Store::Done complete, bool capped = true, Store::Done applied = {});
   StoreStats stats() const;
 
  private:
   struct Job {
     Apply apply;
     Store::Done complete;
+    Store::Done applied;
   };
 
   void run();

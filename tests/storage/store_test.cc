@@ -677,6 +677,46 @@ TEST_P(StoreTest, OldDeliveryKeysArePrunedAndRecentOnesKept) {
   EXPECT_EQ(again("Ev0OLD"), Code::ok) << "pruned when the store opened";
 }
 
+// remember_then says what it wrote before the transaction commits, then
+// that it did: a caller goes on at `written` and answers at `done`.
+TEST_P(StoreTest, RememberThenSaysWrittenBeforeDoneAndADuplicateAsSuch) {
+  auto twice = [&](const std::string& key) {
+    std::mutex mu;
+    std::vector<std::string> seen;
+    std::promise<void> finished;
+    store_->remember_then(
+        key,
+        [&](Status s) {
+          std::lock_guard lock(mu);
+          seen.push_back("written " + std::string(code_name(s.code())));
+        },
+        [&](Status s) {
+          {
+            std::lock_guard lock(mu);
+            seen.push_back("done " + std::string(code_name(s.code())));
+          }
+          finished.set_value();
+        });
+    finished.get_future().wait();
+    return seen;
+  };
+  EXPECT_EQ(twice("Ev0ONCE"), (std::vector<std::string>{"written ok", "done ok"}));
+  EXPECT_EQ(twice("Ev0ONCE"), (std::vector<std::string>{"written duplicate", "done duplicate"}));
+}
+
+// A decision writes only the rows of task_people that change, compared with
+// the rows as stored: a row that the task does not account for goes too.
+TEST_P(StoreTest, TaskPeopleFollowTheTaskEvenFromAStrayRow) {
+  create(github_admin_for("ana", "on call"));
+  ASSERT_EQ(task_numbers({.assignee = "dana"}), std::vector<TaskNumber>{1});
+  raw("INSERT INTO task_people (task, person, role) VALUES (1, 'zed', 'assignee')");
+  ASSERT_TRUE(act(1, Action::approve, "dana").ok());
+  EXPECT_EQ(task_numbers({.assignee = "dana"}), std::vector<TaskNumber>{});
+  EXPECT_EQ(task_numbers({.assignee = "zed"}), std::vector<TaskNumber>{}) << "the stray row went";
+  EXPECT_EQ(task_numbers({.involving = "dana"}), std::vector<TaskNumber>{1}) << "now a reviewer";
+  EXPECT_EQ(task_numbers({.involving = "ana"}), std::vector<TaskNumber>{1});
+}
+
 // SQL is only ever sent with bound parameters: text that looks like SQL is
 // stored and read back as text, and nothing else happens.
 TEST_P(StoreTest, TextThatLooksLikeSqlIsStoredAsText) {
