@@ -9,7 +9,12 @@
 // against PostgreSQL with one instance, and with two instances sharing the
 // connections, beside the SQLite figures of the same run.
 //
-//   ingress_bench [--requests N] [--connections C] [--bolt DIR] [--postgres URL --postgres2 URL]
+// With --tasks N, the same load also runs against a SQLite store of N tasks
+// (history.h: closed requests, then the ones approved), beside the store of
+// only the approved ones: how throughput holds as the store grows.
+//
+//   ingress_bench [--requests N] [--tasks N] [--connections C] [--bolt DIR]
+//                 [--postgres URL --postgres2 URL]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -21,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/history.h"
 #include "http/net.h"
 #include "storage/store.h"
 #include "tests/support/slack_requests.h"
@@ -134,6 +140,7 @@ Run drive(const std::vector<std::uint16_t>& ports, const std::vector<std::string
 }
 
 void row(const char* name, const Run& r, long idle_kb, long peak_kb) {
+  std::fflush(stdout);
   std::printf("%-30s %11.0f %8.2f %8.2f %8.2f %12.1f %12.1f %7d\n", name,
               double(r.ok + r.errors) / r.seconds, percentile(r.latencies_ms, 0.5),
               percentile(r.latencies_ms, 0.9), percentile(r.latencies_ms, 0.99),
@@ -141,9 +148,15 @@ void row(const char* name, const Run& r, long idle_kb, long peak_kb) {
               r.errors);
 }
 
-// Opens `requests` distinct tasks for Dana to approve (Ana's staging access:
-// manager only, automatic) in the store at `db`.
-bool seed(const std::string& db, const std::string& acme, int requests) {
+// Acme's people and their managers, whose requests make up a store's history.
+constexpr std::pair<const char*, const char*> kRequesters[] = {
+    {"ana", "dana"}, {"bo", "dana"},   {"carl", "dana"}, {"eve", "dana"}, {"hugo", "gita"},
+    {"ines", "gita"}, {"jon", "gita"}, {"lee", "sam"},   {"nora", "sam"}};
+
+// Writes `history` closed requests (history.h), then opens `requests`
+// distinct tasks for Dana to approve (Ana's staging access: manager only,
+// automatic) in the store at `db`.
+bool seed(const std::string& db, const std::string& acme, int requests, int history = 0) {
   auto store = open_store(db, testing::serve_store_options());
   if (!store.ok()) {
     std::fprintf(stderr, "setup: %s\n", store.status().to_string().c_str());
@@ -153,17 +166,29 @@ bool seed(const std::string& db, const std::string& acme, int requests) {
   Engine engine(load_config_file(acme).directory, clock);
   RequestInput in{"ana", "", "aws", "staging", "benchmark", std::nullopt, false};
   // In chunks well under the store's queue cap, which refuses what is beyond it.
-  for (int done = 0; done < requests;) {
-    int chunk = std::min(5000, requests - done);
+  for (int done = 0; done < history + requests;) {
+    int chunk = std::min(5000, history + requests - done);
     std::atomic<int> left{chunk};
     std::atomic<int> failed{0};
     std::promise<void> all;
     for (int i = 0; i < chunk; ++i) {
-      (*store)->create([&](const Task*, TaskNumber n) { return engine.open_request(in, n); },
-                       [&](StatusOr<Decision> d) {
-                         if (!d.ok()) failed.fetch_add(1);
-                         if (left.fetch_sub(1) == 1) all.set_value();
-                       });
+      int k = done + i;
+      std::optional<PersonId> denier;
+      RequestInput past = in;
+      if (k < history) {
+        const auto& [requester, manager] = kRequesters[k % std::size(kRequesters)];
+        past.requester = requester;
+        denier = manager;
+      }
+      (*store)->create(
+          [&engine, past, denier](const Task*, TaskNumber n) {
+            return past_request(engine, past, denier, n);
+          },
+          [&](StatusOr<Decision> d) {
+            if (!d.ok() && failed.fetch_add(1) == 0)
+              std::fprintf(stderr, "setup: %s\n", d.status().to_string().c_str());
+            if (left.fetch_sub(1) == 1) all.set_value();
+          });
     }
     all.get_future().wait();
     if (failed.load() > 0) {
@@ -197,10 +222,15 @@ struct Outcome {
 };
 
 // Seeds `db`, starts `instances` servers on it, drives the load across them.
-std::optional<Outcome> measure(const char* label, const std::string& db, const std::string& acme,
-                               int instances, const std::vector<std::string>& bodies,
-                               int connections) {
-  if (!seed(db, acme, static_cast<int>(bodies.size()))) return std::nullopt;
+std::optional<Outcome> measure(const std::string& label, const std::string& db,
+                               const std::string& acme, int instances, int history,
+                               const std::vector<std::string>& bodies, int connections) {
+  auto t0 = SteadyClock::now();
+  if (!seed(db, acme, static_cast<int>(bodies.size()), history)) return std::nullopt;
+  if (history > 0) {
+    std::printf("  (%s: %d tasks of history seeded in %.0f s)\n", label.c_str(), history,
+                std::chrono::duration<double>(SteadyClock::now() - t0).count());
+  }
   std::vector<std::unique_ptr<TollgateProcess>> servers;
   std::vector<std::uint16_t> ports;
   for (int i = 0; i < instances; ++i) {
@@ -224,7 +254,7 @@ std::optional<Outcome> measure(const char* label, const std::string& db, const s
   long peak = 0;
   for (auto& s : servers) peak += rss_kb(s->pid(), "VmHWM:");
   for (auto& s : servers) s->stop(SIGTERM);
-  row(label, o.run, idle, peak);
+  row(label.c_str(), o.run, idle, peak);
   o.granted = granted_in(db);
   return o;
 }
@@ -236,11 +266,13 @@ int main(int argc, char** argv) {
   using namespace tollgate;
   using namespace tollgate::bench;
   int requests = 20000;
+  int tasks = 0;  // a store of this many tasks too (history, then the `requests`)
   int connections = 32;
   std::string bolt_dir = std::string(TOLLGATE_SOURCE_DIR) + "/bench/bolt-reference";
   std::string pg1, pg2;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--requests") == 0) requests = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--tasks") == 0) tasks = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--connections") == 0) connections = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--bolt") == 0) bolt_dir = argv[i + 1];
     if (std::strcmp(argv[i], "--postgres") == 0) pg1 = argv[i + 1];
@@ -248,11 +280,16 @@ int main(int argc, char** argv) {
   }
   testing::TempDir dir;
   std::string acme = std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json";
-  std::vector<std::string> bodies;
-  for (int i = 1; i <= requests; ++i) {
-    bodies.push_back(testing::block_action("U0DANA", "approve", std::to_string(i) + ":0",
-                                           "https://hooks.slack.com/actions/T0/1/x"));
-  }
+  // Dana's approvals of the tasks after the first `history`.
+  auto approvals = [&](int history) {
+    std::vector<std::string> out;
+    for (int i = history + 1; i <= history + requests; ++i) {
+      out.push_back(testing::block_action("U0DANA", "approve", std::to_string(i) + ":0",
+                                          "https://hooks.slack.com/actions/T0/1/x"));
+    }
+    return out;
+  };
+  std::vector<std::string> bodies = approvals(0);
   std::printf(
       "Ingress benchmark: %d signed block_actions (approve, distinct tasks), %d keep-alive\n"
       "connections, one load-generator thread, all on this machine (%u cores)\n\n",
@@ -261,16 +298,22 @@ int main(int argc, char** argv) {
               "p99 ms", "idle RSS MB", "peak RSS MB", "errors");
 
   struct Case {
-    const char* label;
+    std::string label;
     std::string db;
     int instances;
+    int history;
     std::optional<Outcome> outcome;
   };
-  std::vector<Case> cases{{"tollgate, SQLite", "sqlite:" + dir.file("bench.db"), 1, {}}};
-  if (!pg1.empty()) cases.push_back({"tollgate, PostgreSQL x1", pg1, 1, {}});
-  if (!pg2.empty()) cases.push_back({"tollgate, PostgreSQL x2", pg2, 2, {}});
+  std::vector<Case> cases{{"tollgate, SQLite", "sqlite:" + dir.file("bench.db"), 1, 0, {}}};
+  if (tasks > requests) {
+    cases.push_back({"tollgate, SQLite, " + std::to_string(tasks) + " tasks",
+                     "sqlite:" + dir.file("large.db"), 1, tasks - requests, {}});
+  }
+  if (!pg1.empty()) cases.push_back({"tollgate, PostgreSQL x1", pg1, 1, 0, {}});
+  if (!pg2.empty()) cases.push_back({"tollgate, PostgreSQL x2", pg2, 2, 0, {}});
   for (Case& c : cases) {
-    c.outcome = measure(c.label, c.db, acme, c.instances, bodies, connections);
+    c.outcome = measure(c.label, c.db, acme, c.instances, c.history,
+                        c.history > 0 ? approvals(c.history) : bodies, connections);
     if (!c.outcome) return 2;
   }
 
@@ -299,12 +342,36 @@ int main(int argc, char** argv) {
     const Outcome& o = *c.outcome;
     bool durable = o.run.ok == o.granted && o.run.errors == 0;
     all_durable = all_durable && durable;
-    std::printf("%s: %d acknowledged, %d tasks granted in the store afterwards%s\n", c.label,
+    std::printf("%s: %d acknowledged, %d tasks granted in the store afterwards%s\n",
+                c.label.c_str(),
                 o.run.ok, o.granted,
                 durable ? " (every acknowledged decision is durable)" : " (MISMATCH)");
     if (have_bolt) {
       std::printf("  throughput / bolt-js: %.2fx\n",
                   o.rps() / (double(b.ok + b.errors) / b.seconds));
+    }
+  }
+  // The ratios the targets are about, one per line (scripts/bench.sh all).
+  std::printf("\n");
+  const Outcome& sqlite = *cases.front().outcome;
+  if (have_bolt) {
+    std::printf("ratio | ingress: SQLite / Bolt-js ack-only | %.2fx | >= 5x\n",
+                sqlite.rps() / (double(b.ok + b.errors) / b.seconds));
+  }
+  std::printf("ratio | ingress: SQLite p99 at %d connections | %.2f ms | <= 3 ms\n", connections,
+              percentile(sqlite.run.latencies_ms, 0.99));
+  for (const Case& c : cases) {
+    if (c.history > 0) {
+      std::printf("ratio | ingress: SQLite with %d tasks / with %d | %.2fx | >= 0.85x\n", tasks,
+                  requests, c.outcome->rps() / sqlite.rps());
+    }
+    if (c.label == "tollgate, PostgreSQL x1") {
+      std::printf("ratio | ingress: PostgreSQL x1 / SQLite | %.2fx | >= 0.5x\n",
+                  c.outcome->rps() / sqlite.rps());
+    }
+    if (c.label == "tollgate, PostgreSQL x2" && !pg1.empty()) {
+      std::printf("ratio | ingress: PostgreSQL x2 / x1 | %.2fx | >= 1.7x\n",
+                  c.outcome->rps() / cases[cases.size() - 2].outcome->rps());
     }
   }
   return all_durable ? 0 : 1;

@@ -173,6 +173,8 @@ int main(int argc, char** argv) {
   print_row("one commit per decision", single);
   std::printf("\ngroup commit: %.1fx the decisions/s of one commit per decision\n",
               (double(tasks) / group.seconds) / (double(tasks) / single.seconds));
+  std::printf("ratio | store: group commit / one commit per decision | %.1fx | (no target)\n",
+              (double(tasks) / group.seconds) / (double(tasks) / single.seconds));
   std::printf("engine alone (no store): %.0f decisions/s\n", engine_only(engine, 200000));
   std::printf("peak RSS: %ld MB\n", peak_rss_mb());
   return group.failures + single.failures == 0 ? 0 : 1;

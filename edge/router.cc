@@ -180,9 +180,11 @@ void Router::slack_endpoint(http::Request req, http::Respond respond) {
 void Router::dispatch_once(std::string key, const char* reason, http::Request req,
                            http::Respond respond) {
   // Recorded in the store, so that every instance on one database, and this one after a
-  // restart, sees it; before acting, so that a crash in between loses the action (over HTTP
-  // Slack shows the clicker an error; in Socket Mode the redelivery is acknowledged unacted)
-  // rather than doubles it. An answer of 5xx did nothing: the record is undone before it is
+  // restart, sees it; written before the request's own writes, which commit after it, so
+  // that a crash loses the action (over HTTP Slack shows the clicker an error; in Socket
+  // Mode the redelivery is acknowledged unacted) rather than doubles it. What the request
+  // does outside the store (opening a modal, an ephemeral answer) may happen while the key
+  // is being committed. An answer of 5xx did nothing: the record is undone before it is
   // sent, so that the redelivery Slack makes of an unacknowledged envelope is handled.
   respond = [this, key, respond = std::move(respond)](Response r) mutable {
     if (r.status < 500) return respond(std::move(r));
@@ -211,8 +213,10 @@ void Router::dispatch_once(std::string key, const char* reason, http::Request re
     });
   }
   // The request goes on as soon as the key is written, while it is committed: one commit
-  // less to wait for. Its answer waits for that commit (AnswerAfterCommit): the request's own
-  // writes, queued later, commit after the key or with it.
+  // less to wait for. Its answer waits for that commit (AnswerAfterCommit); the request's own
+  // writes, queued later, go in a later transaction. Should the key's commit fail, the
+  // answer is a 503 even if those writes commit later (Store::remember_then): the clicker
+  // is told to try again, and the engine refuses what is already decided.
   auto answer = std::make_shared<AnswerAfterCommit>(std::move(respond));
   store_.remember_then(
       std::move(key),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds an optimised tree (build-release) and runs the benchmarks in bench/.
-#   scripts/bench.sh store|ingress|fanout [-- extra arguments]
+#   scripts/bench.sh store|ingress|query|fanout [-- extra arguments]
+#   scripts/bench.sh all    every figure a target of docs/benchmarks.md is about, in one table
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TOLLGATE_BUILD_DIR=${TOLLGATE_BUILD_DIR:-build-release}
@@ -10,22 +11,42 @@ command -v node >/dev/null || { apt-get install -y -qq nodejs npm >/dev/null; }
 which=${1:-store}
 shift || true
 [[ ${1:-} == "--" ]] && shift
+# The ingress benchmark's reference and PostgreSQL: installed and started here.
+ingress() {
+  # The reference: a minimal Bolt-js app, installed from the npm registry.
+  if [[ ! -d bench/bolt-reference/node_modules/@slack/bolt ]]; then
+    (cd bench/bolt-reference && npm install --no-audit --no-fund --loglevel=error)
+  fi
+  # PostgreSQL beside SQLite: a throwaway cluster with two empty databases.
+  pg_state="$TOLLGATE_BUILD_DIR/pg-bench"
+  bash scripts/pg_cluster.sh stop "$pg_state" >/dev/null 2>&1 || true
+  rm -rf "$pg_state"
+  bash scripts/pg_cluster.sh start "$pg_state" >/dev/null
+  trap 'bash scripts/pg_cluster.sh stop "$pg_state" >/dev/null 2>&1' EXIT
+  base=$(cat "$pg_state/url")
+  port=$(cat "$pg_state/port")
+  for d in bench1 bench2; do createdb -h 127.0.0.1 -p "$port" -U tollgate "$d"; done
+  "$TOLLGATE_BUILD_DIR/bench/ingress_bench" --postgres "${base%/*}/bench1" \
+    --postgres2 "${base%/*}/bench2" "$@"
+}
 case "$which" in
   store) exec "$TOLLGATE_BUILD_DIR/bench/store_bench" "$@" ;;
-  ingress)
-    # The reference: a minimal Bolt-js app, installed from the npm registry.
-    if [[ ! -d bench/bolt-reference/node_modules/@slack/bolt ]]; then
-      (cd bench/bolt-reference && npm install --no-audit --no-fund --loglevel=error)
-    fi
-    # PostgreSQL beside SQLite: a throwaway cluster with two empty databases.
-    pg_state="$TOLLGATE_BUILD_DIR/pg-bench"
-    bash scripts/pg_cluster.sh start "$pg_state" >/dev/null
-    trap 'bash scripts/pg_cluster.sh stop "$pg_state" >/dev/null 2>&1' EXIT
-    base=$(cat "$pg_state/url")
-    port=$(cat "$pg_state/port")
-    for d in bench1 bench2; do createdb -h 127.0.0.1 -p "$port" -U tollgate "$d"; done
-    "$TOLLGATE_BUILD_DIR/bench/ingress_bench" --postgres "${base%/*}/bench1" \
-      --postgres2 "${base%/*}/bench2" "$@" ;;
+  query) exec "$TOLLGATE_BUILD_DIR/bench/query_bench" "$@" ;;
+  all)
+    # Each benchmark prints its whole output to a log and its target figures as
+    # "ratio | what | figure | target" lines, gathered here into one table.
+    logs="$TOLLGATE_BUILD_DIR/bench-logs"
+    mkdir -p "$logs"
+    echo "full outputs in $logs/"
+    "$TOLLGATE_BUILD_DIR/bench/store_bench" > "$logs/store.txt" 2>&1 || true
+    ingress --tasks 1000000 > "$logs/ingress.txt" 2>&1 || true
+    "$TOLLGATE_BUILD_DIR/bench/query_bench" > "$logs/query.txt" 2>&1 || true
+    printf '\n| %-60s | %10s | %10s |\n|%s|%s|%s|\n' figure measured target \
+      "$(printf -- '-%.0s' {1..62})" "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..12})"
+    for f in store ingress query; do
+      grep -h '^ratio |' "$logs/$f.txt" | awk -F' [|] ' '{printf "| %-60s | %10s | %10s |\n", $2, $3, $4}'
+    done ;;
+  ingress) ingress "$@" ;;
   fanout) exec "$TOLLGATE_BUILD_DIR/bench/fanout_bench" "$@" ;;
-  *) echo "unknown benchmark: $which (store, ingress, fanout)" >&2; exit 2 ;;
+  *) echo "unknown benchmark: $which (store, ingress, query, fanout, all)" >&2; exit 2 ;;
 esac

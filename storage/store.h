@@ -186,10 +186,13 @@ class Store {
   // the key is written in the transaction under way (Code::duplicate when it
   // was seen), before that transaction commits; `done` runs once it has, or
   // has failed (then `written` may have said OK). So a caller can go on while
-  // the key is being committed and answer only after `done`: the commit of a
-  // write it queues meanwhile implies the key's. `written` must return at once
-  // and wait for nothing of the store's. Not called when the transaction
-  // could not begin.
+  // the key is being committed and answer only after `done`: a write it
+  // queues meanwhile goes in a later transaction, which commits only after
+  // the key's has. If the key's commit fails, such a write may still commit
+  // (the caller answers that it failed all the same). `written` must return
+  // at once and wait for nothing of the store's. It is not called when the
+  // key is not written at all (a full queue, a closing store, a transaction
+  // that could not begin): `done` says why.
   virtual void remember_then(std::string key, Done written, Done done) = 0;
   // Undoes remember(key): a delivery recorded but not handled (answered 503, say) is handled
   // when it comes again. Nothing happens for a key not recorded.

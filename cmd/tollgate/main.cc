@@ -424,8 +424,9 @@ int outbox_requeue(const Options& o) {
 int serve(const Options& o) {
   // Log lines are written by a background thread, so that a slow terminal or
   // pipe never stalls a network thread; when its queue is full, loggers wait
-  // (nothing is dropped).
-  spdlog::init_thread_pool(8192, 1);
+  // (nothing is dropped). 1024 lines of slack are ample for one writer
+  // thread; every slot is allocated up front (about 400 bytes each).
+  spdlog::init_thread_pool(1024, 1);
   auto logger = spdlog::create_async<spdlog::sinks::stderr_sink_mt>("tollgate");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
   spdlog::set_default_logger(logger);

@@ -259,7 +259,8 @@ Status Writer::write_access(const std::vector<AccessChange>& changes,
 // Only the rows that changed: a decision usually moves one person from
 // assignee to reviewer, and each row written dirties pages of two indexes.
 // Compared with the rows as stored, not as derived from the task before, so
-// that rows written by another version of this code are put right.
+// that, whenever who a task concerns changes, rows written by another version
+// of this code are put right too.
 Status Writer::write_people(TaskNumber task, const std::vector<PersonRole>& now, bool is_new) {
   std::vector<PersonRole> stored;
   if (!is_new) {

@@ -688,24 +688,32 @@ TEST_P(StoreTest, RememberThenSaysWrittenBeforeDoneAndADuplicateAsSuch) {
         key,
         [&](Status s) {
           std::lock_guard lock(mu);
-          seen.push_back("written " + std::string(code_name(s.code())));
+          seen.push_back("written " + std::string(code_name(s.code())) + " after " +
+                         std::to_string(store_->stats().commits) + " commits");
         },
         [&](Status s) {
           {
             std::lock_guard lock(mu);
-            seen.push_back("done " + std::string(code_name(s.code())));
+            seen.push_back("done " + std::string(code_name(s.code())) + " after " +
+                           std::to_string(store_->stats().commits) + " commits");
           }
           finished.set_value();
         });
     finished.get_future().wait();
     return seen;
   };
-  EXPECT_EQ(twice("Ev0ONCE"), (std::vector<std::string>{"written ok", "done ok"}));
-  EXPECT_EQ(twice("Ev0ONCE"), (std::vector<std::string>{"written duplicate", "done duplicate"}));
+  std::int64_t c = store_->stats().commits;
+  auto after = [](std::int64_t n) { return " after " + std::to_string(n) + " commits"; };
+  EXPECT_EQ(twice("Ev0ONCE"),
+            (std::vector<std::string>{"written ok" + after(c), "done ok" + after(c + 1)}))
+      << "written before the commit, done after it";
+  EXPECT_EQ(twice("Ev0ONCE"), (std::vector<std::string>{"written duplicate" + after(c + 1),
+                                                        "done duplicate" + after(c + 2)}));
 }
 
-// A decision writes only the rows of task_people that change, compared with
-// the rows as stored: a row that the task does not account for goes too.
+// A decision that changes who a task concerns writes only the rows of
+// task_people that change, compared with the rows as stored: a row that the
+// task does not account for goes too.
 TEST_P(StoreTest, TaskPeopleFollowTheTaskEvenFromAStrayRow) {
   create(github_admin_for("ana", "on call"));
   ASSERT_EQ(task_numbers({.assignee = "dana"}), std::vector<TaskNumber>{1});
