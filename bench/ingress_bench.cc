@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "bench/history.h"
+#include "bench/measure.h"
 #include "http/net.h"
 #include "storage/store.h"
 #include "tests/support/slack_requests.h"
@@ -47,21 +48,6 @@ struct Run {
   int errors = 0;
   int ok = 0;
 };
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-long rss_kb(int pid, const char* field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field));
-  }
-  return -1;
-}
 
 // One keep-alive connection sending its share of the requests, one at a time.
 class Conn : public std::enable_shared_from_this<Conn> {

@@ -35,6 +35,7 @@
 
 #include "app/home_publisher.h"
 #include "bench/history.h"
+#include "bench/measure.h"
 #include "base/json.h"
 #include "slack/home_view.h"
 #include "storage/store.h"
@@ -59,21 +60,6 @@ constexpr double kHomeTargetMs = 10;
 
 double ms_since(SteadyClock::time_point t0) {
   return std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count();
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-long rss_kb(int pid, const char* field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field));
-  }
-  return -1;
 }
 
 // The latencies of one query on one store, and how many answers were wrong.
