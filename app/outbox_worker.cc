@@ -38,9 +38,15 @@ int per_minute(const std::string& method) {
   return it == kBudget.end() ? 0 : it->second;
 }
 
-// A little over a second between two posts to one channel, so that network
-// jitter cannot bring two of them closer than Slack's one per second.
-constexpr auto kChannelGap = std::chrono::milliseconds(1050);
+// Slack allows one post a second to a channel. A post goes a second after the
+// answer to the one before: that one reached Slack before its answer left, so
+// the two arrive at least a second apart whatever the network's jitter (a gap
+// measured from the sends would not be: a delayed first post brings them closer).
+constexpr auto kChannelGap = std::chrono::seconds(1);
+// How long a post's channel is held while it waits for Slack's answer; longer
+// than the Web API client's connect and request timeouts, so that only a call
+// that never answers (which does not happen) would release it.
+constexpr auto kInFlightHold = std::chrono::seconds(30);
 
 class Pacer {
  public:
@@ -61,7 +67,7 @@ class Pacer {
       }
       auto& next = channel_next_[key];
       if (next > now) return wait(next, when);
-      next = now + kChannelGap;
+      next = now + kInFlightHold;  // until settled() by its answer
       return true;
     }
     if (int budget = per_minute(method); budget > 0) {
@@ -72,6 +78,11 @@ class Pacer {
       w.push_back(now);
     }
     return true;
+  }
+  // The answer to a post to `channel` came (or the call failed): the next post
+  // to it may go a second from now.
+  void settled(const std::string& channel, Steady::time_point now) {
+    channel_next_[canonical(channel)] = now + kChannelGap;
   }
   // A DM can be named by the user's id or by its D… channel: pace both as one.
   void alias(const std::string& user_id, const std::string& channel) {
@@ -392,6 +403,10 @@ struct OutboxWorker::Impl : std::enable_shared_from_this<OutboxWorker::Impl> {
   void answered(const DeliveryPtr& d, const Status& status,
                 std::optional<std::chrono::milliseconds> retry_after, const std::string& body) {
     outbox::Call& c = d->calls[d->next];
+    if (c.method == "chat.postMessage" && !c.channel.empty()) {
+      std::lock_guard lock(mu);
+      pacer.settled(c.channel, Steady::now());
+    }
     if (!status.ok()) {
       if (retry_after) {
         // Rate limited: hold the method or channel for Retry-After and wait
