@@ -52,12 +52,26 @@ class PgConnection final : public Connection {
 
   Status script(const std::string& sql) override { return c_->exec_script(sql); }
 
+  // Pipelined: the writer's inserts of a decision cost one round trip together.
+  Status defer(const std::string& sql, std::span<const Value> params,
+               detail::Check check) override {
+    Conn::Check on_result;
+    if (check) on_result = [check = std::move(check)](const Result& r) { return check(r.affected()); };
+    return c_->send(numbered(sql), texts(params), std::move(on_result));
+  }
+
+  Status settle() override { return c_->settle(); }
+
   Status ready() override {
     return c_->ensure() ? Status{} : unavailable("PostgreSQL is unavailable");
   }
 
  private:
   StatusOr<Result> run(const std::string& sql, std::span<const Value> params) {
+    return c_->exec(numbered(sql), texts(params));
+  }
+
+  static std::vector<Param> texts(std::span<const Value> params) {
     std::vector<Param> texts;
     texts.reserve(params.size());
     for (const Value& v : params) {
@@ -69,9 +83,13 @@ class PgConnection final : public Connection {
         texts.push_back(std::nullopt);
       }
     }
+    return texts;
+  }
+
+  const std::string& numbered(const std::string& sql) {
     auto [it, added] = numbered_.try_emplace(sql);
     if (added) it->second = detail::numbered_placeholders(sql);
-    return c_->exec(it->second, texts);
+    return it->second;
   }
 
   std::unique_ptr<Conn> c_;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,20 +52,49 @@ class Conn {
 
   // Runs one statement. An error is Code::unavailable when the connection or
   // the server failed (the caller may try again later), Code::conflict for a
-  // serialization failure or deadlock, Code::internal otherwise.
+  // serialization failure or deadlock, Code::internal otherwise. Settles
+  // first what was sent (send()), and runs nothing when that failed.
   StatusOr<Result> exec(const std::string& sql, const std::vector<Param>& params = {});
-  // Runs several statements without parameters (migrations).
+  // Runs several statements without parameters (migrations). Settles first.
   Status exec_script(const std::string& sql);
+
+  // What a statement sent must have answered: OK, or why not.
+  using Check = std::function<Status(const Result&)>;
+  // Sends one statement in pipeline mode (entered when not in it) without
+  // waiting for its answer, which settle() gives to `check`. After a
+  // statement fails, the server skips the others until the settle: a caller
+  // inside a transaction rolls back (to a savepoint) after a failed settle.
+  Status send(const std::string& sql, const std::vector<Param>& params, Check check);
+  // Waits for the answers of everything sent and leaves pipeline mode: the
+  // first failure (the server's or a check's), in exec()'s codes. A pipeline
+  // whose answers could not all be read leaves the connection unusable until
+  // ensure() reconnects it.
+  Status settle();
+
   // Whether the connection is usable; reconnects once when it is not.
   bool ensure();
   bool broken() const;
 
  private:
   Conn(std::string url, pg_conn* c) : url_(std::move(url)), c_(c) {}
+  // The name `sql` is prepared under, prepared now (sync) or sent (pipeline).
+  StatusOr<std::string> prepared(const std::string& sql, int params, bool pipelined);
+  Status failure(const pg_result* r) const;
+
+  // A statement sent and not yet answered (a Parse of a new one included).
+  struct Pending {
+    std::string sql;
+    bool prepare = false;
+    Check check;
+  };
+
   std::string url_;
   pg_conn* c_;
   // Statements prepared on this connection (SQL -> name); lost on reconnect.
   std::unordered_map<std::string, std::string> prepared_;
+  std::uint64_t named_ = 0;
+  std::vector<Pending> pending_;
+  bool lost_place_ = false;  // a pipeline's answers not all read: reconnect
 };
 
 }  // namespace tollgate::pg

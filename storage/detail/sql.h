@@ -62,6 +62,9 @@ class Row {
 };
 
 using OnRow = std::function<Status(const Row&)>;
+// What a deferred statement's answer must be: given the rows it changed, a
+// failure, or OK.
+using Check = std::function<Status(std::int64_t changed)>;
 
 // One connection. Errors keep the driver's codes: Code::unavailable when the
 // database cannot be reached or is busy, Code::conflict for a constraint or a
@@ -77,6 +80,20 @@ class Connection {
                        const OnRow& on_row) = 0;
   // Runs statements without parameters: BEGIN, COMMIT, a migration.
   virtual Status script(const std::string& sql) = 0;
+  // Runs a statement whose answer is needed only to know that it went well:
+  // `check` (when set) is given the rows it changed and may make that a
+  // failure. A driver may send it without waiting for the answer
+  // (PostgreSQL's pipeline mode, one round trip for many statements); its
+  // failure then comes from settle(), or from the next exec(), query() or
+  // script(), which then run nothing. Whatever follows a failure in the same
+  // transaction is not run either. The default runs it at once.
+  virtual Status defer(const std::string& sql, std::span<const Value> params, Check check) {
+    StatusOr<std::int64_t> changed = exec(sql, params);
+    if (!changed.ok()) return changed.status();
+    return check ? check(*changed) : Status{};
+  }
+  // Waits for the answers of the statements deferred; the first failure.
+  virtual Status settle() { return {}; }
   // Ok when the connection can be used (PostgreSQL reconnects once when it
   // cannot); Code::unavailable otherwise.
   virtual Status ready() = 0;
@@ -87,6 +104,13 @@ template <typename... Args>
 StatusOr<std::int64_t> run(Connection& c, const std::string& sql, const Args&... args) {
   const std::array<Value, sizeof...(Args)> params{value(args)...};
   return c.exec(sql, params);
+}
+
+// defer() with its parameters as arguments, after the check (nullptr: none).
+template <typename... Args>
+Status later(Connection& c, const Check& check, const std::string& sql, const Args&... args) {
+  const std::array<Value, sizeof...(Args)> params{value(args)...};
+  return c.defer(sql, params, check);
 }
 
 // query() with its parameters as arguments, after the row callback.

@@ -127,7 +127,11 @@ Status Writer::begin_job() {
   job_seq_ = head_.last_seq;
   job_hash_ = head_.last_hash;
   touched_.clear();
-  return conn_->script("SAVEPOINT job");
+  return later(*conn_, nullptr, "SAVEPOINT job");
+}
+
+Status Writer::settle_job() {
+  return conn_->settle();
 }
 
 void Writer::abort_job() {
@@ -138,7 +142,8 @@ void Writer::abort_job() {
 }
 
 void Writer::end_job() {
-  (void)conn_->script("RELEASE SAVEPOINT job");
+  // A failure here fails what comes next in the batch, or its commit.
+  (void)later(*conn_, nullptr, "RELEASE SAVEPOINT job");
 }
 
 Status Writer::commit() {
@@ -156,12 +161,14 @@ void Writer::abort() {
 // --- Writes.
 
 Status Writer::remember(const std::string& key, Time now) {
-  ASSIGN_OR_RETURN(std::int64_t added,
-                   run(*conn_,
-                       "INSERT INTO seen_deliveries (key, seen_at) VALUES (?, ?) "
-                       "ON CONFLICT (key) DO NOTHING",
-                       key, ms(now)));
-  if (added == 0) return {Code::duplicate, "already processed: " + key};
+  auto added = [key](std::int64_t n) -> Status {
+    if (n == 0) return {Code::duplicate, "already processed: " + key};
+    return {};
+  };
+  RETURN_IF_ERROR(later(*conn_, added,
+                        "INSERT INTO seen_deliveries (key, seen_at) VALUES (?, ?) "
+                        "ON CONFLICT (key) DO NOTHING",
+                        key, ms(now)));
   if (++remembered_ % 10000 == 0) RETURN_IF_ERROR(prune_seen(*conn_, now));
   return {};
 }
@@ -195,23 +202,23 @@ Status Writer::write(const Decision& d, const Task* before) {
   std::string body = codec::encode_task(t);
   if (expected_version == 0 && d.one_open) RETURN_IF_ERROR(check_one_open(t));
   if (expected_version == 0) {
-    RETURN_IF_ERROR(run(
-        *conn_,
+    RETURN_IF_ERROR(later(
+        *conn_, nullptr,
         "INSERT INTO tasks (number, version, kind, state, open, requester, subject, "
         "app, resource, created_at, updated_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         t.number, t.version, kind_name(t.kind), state_name(t.state), t.closed() ? 0 : 1,
         t.requester, t.subject, t.app, t.resource, ms(t.created_at), ms(t.updated_at), body));
   } else {
-    ASSIGN_OR_RETURN(std::int64_t changed,
-                     run(*conn_,
-                         "UPDATE tasks SET version = ?, state = ?, open = ?, updated_at = ?, "
-                         "body = ? WHERE number = ? AND version = ?",
-                         t.version, state_name(t.state), t.closed() ? 0 : 1, ms(t.updated_at), body,
-                         t.number, expected_version));
-    if (changed == 0) {
-      cache_.erase(t.number);
-      return {Code::version_conflict, "task #" + std::to_string(t.number) + " changed meanwhile"};
-    }
+    auto swapped = [this, n = t.number](std::int64_t changed) -> Status {
+      if (changed != 0) return {};
+      cache_.erase(n);
+      return {Code::version_conflict, "task #" + std::to_string(n) + " changed meanwhile"};
+    };
+    RETURN_IF_ERROR(later(*conn_, swapped,
+                          "UPDATE tasks SET version = ?, state = ?, open = ?, updated_at = ?, "
+                          "body = ? WHERE number = ? AND version = ?",
+                          t.version, state_name(t.state), t.closed() ? 0 : 1, ms(t.updated_at),
+                          body, t.number, expected_version));
   }
   auto people = codec::task_people(t);
   if (before == nullptr || people != codec::task_people(*before))
@@ -247,8 +254,8 @@ Status Writer::write_access(const std::vector<AccessChange>& changes,
     if (e) RETURN_IF_ERROR(append_event(*e));
   }
   for (const Effect& e : effects) {
-    RETURN_IF_ERROR(run(*conn_,
-                        "INSERT INTO outbox (task, kind, recipient, data, created_at, "
+    RETURN_IF_ERROR(later(*conn_, nullptr,
+                          "INSERT INTO outbox (task, kind, recipient, data, created_at, "
                         "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
                         e.task, effect_kind_name(e.kind), e.recipient, codec::encode_pairs(e.data),
                         ms(at), ms(at)));
@@ -276,13 +283,15 @@ Status Writer::write_people(TaskNumber task, const std::vector<PersonRole>& now,
   };
   for (const auto& row : stored) {
     if (in(now, row)) continue;
-    RETURN_IF_ERROR(run(*conn_, "DELETE FROM task_people WHERE task = ? AND person = ? AND role = ?",
-                        task, row.first, row.second));
+    RETURN_IF_ERROR(later(*conn_, nullptr,
+                          "DELETE FROM task_people WHERE task = ? AND person = ? AND role = ?",
+                          task, row.first, row.second));
   }
   for (const auto& row : now) {
     if (in(stored, row)) continue;
-    RETURN_IF_ERROR(run(*conn_, "INSERT INTO task_people (task, person, role) VALUES (?, ?, ?)",
-                        task, row.first, row.second));
+    RETURN_IF_ERROR(later(*conn_, nullptr,
+                          "INSERT INTO task_people (task, person, role) VALUES (?, ?, ?)", task,
+                          row.first, row.second));
   }
   return {};
 }
@@ -290,16 +299,16 @@ Status Writer::write_people(TaskNumber task, const std::vector<PersonRole>& now,
 Status Writer::write_comments(const Decision& d) {
   const Task& t = d.task;
   for (const Comment& c : d.new_comments) {
-    RETURN_IF_ERROR(run(*conn_,
-                        "INSERT INTO comments (task, id, author, text, at, source, slack_channel, "
+    RETURN_IF_ERROR(later(*conn_, nullptr,
+                          "INSERT INTO comments (task, id, author, text, at, source, slack_channel, "
                         "slack_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         t.number, c.id, c.author, c.text, ms(c.at), c.source, c.slack_channel,
                         c.slack_ts));
   }
   for (const Comment& c : d.changed_comments) {
     RETURN_IF_ERROR(
-        run(*conn_,
-            "UPDATE comments SET text = ?, edited_at = ?, deleted = ? WHERE task = ? AND id = ?",
+        later(*conn_, nullptr,
+              "UPDATE comments SET text = ?, edited_at = ?, deleted = ? WHERE task = ? AND id = ?",
             c.text, ms(c.edited_at.value_or(t.updated_at)), c.deleted ? 1 : 0, t.number, c.id));
   }
   return {};
@@ -311,8 +320,8 @@ Status Writer::append_event(const Event& e) {
   std::string data = codec::encode_pairs(e.data);
   std::string hash = codec::event_hash(head_.last_hash, seq, e.task, e.type, e.actor, ms(e.at),
                                        data, head_.sealed() ? key_ : std::string());
-  RETURN_IF_ERROR(run(*conn_,
-                      "INSERT INTO events (seq, task, type, actor, at, data, prev_hash, hash) "
+  RETURN_IF_ERROR(later(*conn_, nullptr,
+                        "INSERT INTO events (seq, task, type, actor, at, data, prev_hash, hash) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                       seq, e.task, e.type, e.actor, ms(e.at), data, head_.last_hash, hash));
   codec::advance_head(head_, seq, std::move(hash));
@@ -390,6 +399,7 @@ void GroupCommit::commit_batch(std::vector<Job>& batch, std::vector<Status>& res
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Status s = writer_.begin_job();
     if (s.ok()) s = batch[i].apply(writer_);
+    if (Status settled = writer_.settle_job(); s.ok()) s = std::move(settled);
     if (!s.ok()) writer_.abort_job();
     writer_.end_job();
     if (batch[i].applied) batch[i].applied(s);

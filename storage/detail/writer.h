@@ -77,6 +77,9 @@ class Writer {
   // Around each write: a savepoint, and what abort_job() needs to undo it
   // (the head in memory, the cached tasks it touched).
   Status begin_job();
+  // After a write: what its statements answered (Connection::defer); a
+  // failure is the write's, and abort_job() follows.
+  Status settle_job();
   void abort_job();
   void end_job();
   // Writes the head (when events were appended) and commits.

@@ -251,6 +251,77 @@ TEST_P(StoreTest, OneFailingWriteInABatchDoesNotDisturbTheOthers) {
   EXPECT_FALSE(store_->verify_chain()->broken_seq);
 }
 
+// The database itself refuses a statement in the middle of a write (here a
+// trigger, after the task's row is updated and before its events): that write
+// fails and leaves nothing, and the writes queued with it in one transaction
+// are kept. On PostgreSQL a write's statements are pipelined and their
+// answers read at its end, so this is where a late error must be found.
+TEST_P(StoreTest, AStatementTheDatabaseRefusesFailsItsWriteAloneAndLeavesNothing) {
+  for (int i = 0; i < 3; ++i) create(github_admin_for("ana"));
+  raw(db_.postgres()
+          ? "CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.text = 'boom' THEN RAISE EXCEPTION 'refused by a trigger'; END IF; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql; "
+            "CREATE TRIGGER refuse_boom BEFORE INSERT ON comments FOR EACH ROW "
+            "EXECUTE FUNCTION refuse_boom();"
+          : "CREATE TRIGGER refuse_boom BEFORE INSERT ON comments WHEN NEW.text = 'boom' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END;");
+  std::size_t events_before = store_->events(0, 1000)->size();
+  // Hold the writer so that the three writes go in one batch.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::promise<void> holding;
+  std::promise<Status> held;
+  store_->update(
+      1,
+      [&](const Task* t, TaskNumber) {
+        holding.set_value();
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return release; });
+        return world_.engine.act(*t, Command{Action::approve, "dana", "fine", {}, {}});
+      },
+      [&](StatusOr<Decision> d) { held.set_value(d.status()); });
+  holding.get_future().wait();
+  std::vector<std::future<StatusOr<Decision>>> results;
+  for (TaskNumber n : {2, 3}) {
+    auto p = std::make_shared<std::promise<StatusOr<Decision>>>();
+    results.push_back(p->get_future());
+    std::string comment = n == 2 ? "boom" : "fine";
+    store_->update(
+        n,
+        [&, comment](const Task* t, TaskNumber) {
+          return world_.engine.act(*t, Command{Action::approve, "dana", comment, {}, {}});
+        },
+        [p](StatusOr<Decision> d) { p->set_value(std::move(d)); });
+  }
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(held.get_future().get().ok());
+  auto refused = results[0].get();
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("refused by a trigger"), std::string::npos)
+      << refused.status().to_string();
+  auto kept = results[1].get();
+  EXPECT_TRUE(kept.ok()) << kept.status().to_string();
+  EXPECT_EQ(store_->task(1)->version, 2);
+  EXPECT_EQ(store_->task(2)->version, 1) << "the refused write's row update is undone";
+  EXPECT_TRUE(store_->task(2)->comments.empty());
+  EXPECT_EQ(store_->task(3)->version, 2);
+  EXPECT_EQ(store_->task_events(2)->size(), 2u) << "task_opened and step_opened only";
+  // Two approvals, each with its step_opened.
+  EXPECT_EQ(store_->events(0, 1000)->size(), events_before + 4);
+  EXPECT_FALSE(store_->verify_chain()->broken_seq);
+  // The connection is fit for the next write.
+  auto again = act(2, Action::approve, "dana", "fine now");
+  EXPECT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_EQ(store_->task(2)->version, 2);
+  EXPECT_FALSE(store_->verify_chain()->broken_seq);
+}
+
 TEST_P(StoreTest, AFullQueueRefusesAtOnceAndChangesNothing) {
   store_.reset();
   StoreOptions o;
