@@ -60,6 +60,15 @@ class PgConnection final : public Connection {
     return c_->send(numbered(sql), texts(params), std::move(on_result));
   }
 
+  Status defer_query(const std::string& sql, std::span<const Value> params,
+                     detail::OnRow on_row) override {
+    auto rows = [on_row = std::move(on_row)](const Result& r) -> Status {
+      for (int i = 0; i < r.rows(); ++i) RETURN_IF_ERROR(on_row(ResultRow(r, i)));
+      return {};
+    };
+    return c_->send(numbered(sql), texts(params), std::move(rows));
+  }
+
   Status settle() override { return c_->settle(); }
 
   Status ready() override {

@@ -92,6 +92,12 @@ class Connection {
     if (!changed.ok()) return changed.status();
     return check ? check(*changed) : Status{};
   }
+  // A query whose rows are needed only after settle(): `on_row` is called
+  // for them then (PostgreSQL), or at once (the default). Several reads in
+  // one round trip.
+  virtual Status defer_query(const std::string& sql, std::span<const Value> params, OnRow on_row) {
+    return query(sql, params, on_row);
+  }
   // Waits for the answers of the statements deferred; the first failure.
   virtual Status settle() { return {}; }
   // Ok when the connection can be used (PostgreSQL reconnects once when it
@@ -111,6 +117,13 @@ template <typename... Args>
 Status later(Connection& c, const Check& check, const std::string& sql, const Args&... args) {
   const std::array<Value, sizeof...(Args)> params{value(args)...};
   return c.defer(sql, params, check);
+}
+
+// defer_query() with its parameters as arguments, after the row callback.
+template <typename... Args>
+Status query_later(Connection& c, OnRow on_row, const std::string& sql, const Args&... args) {
+  const std::array<Value, sizeof...(Args)> params{value(args)...};
+  return c.defer_query(sql, params, std::move(on_row));
 }
 
 // query() with its parameters as arguments, after the row callback.

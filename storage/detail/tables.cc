@@ -17,42 +17,64 @@ Comment comment_from_row(const Row& row) {
   return c;
 }
 
-// Reads the comments of a task into it.
-Status load_comments(Connection& c, Task& t) {
-  t.comments.clear();
-  return query(
-      c,
-      "SELECT id, author, text, at, source, slack_channel, slack_ts, edited_at, deleted "
-      "FROM comments WHERE task = ? ORDER BY id",
-      [&](const Row& row) {
-        t.comments.push_back(comment_from_row(row));
-        return Status{};
-      },
-      t.number);
+constexpr const char* kCommentsOfTask =
+    "SELECT id, author, text, at, source, slack_channel, slack_ts, edited_at, deleted "
+    "FROM comments WHERE task = ? ORDER BY id";
+
+OnRow comments_into(std::vector<Comment>& out) {
+  return [&out](const Row& row) {
+    out.push_back(comment_from_row(row));
+    return Status{};
+  };
+}
+
+// A task from a row of kTaskColumns, without its comments.
+StatusOr<Task> task_body(const Row& row) {
+  ASSIGN_OR_RETURN(Task t, codec::decode_task(row.text(2)));
+  t.number = row.i64(0);
+  t.version = row.i64(1);
+  return t;
 }
 
 }  // namespace
 
 StatusOr<Task> task_from_row(Connection& c, const Row& row) {
-  ASSIGN_OR_RETURN(Task t, codec::decode_task(row.text(2)));
-  t.number = row.i64(0);
-  t.version = row.i64(1);
-  RETURN_IF_ERROR(load_comments(c, t));
+  ASSIGN_OR_RETURN(Task t, task_body(row));
+  RETURN_IF_ERROR(query(c, kCommentsOfTask, comments_into(t.comments), t.number));
   return t;
 }
 
-StatusOr<Task> load_task(Connection& c, TaskNumber n, bool for_update) {
+// The task, its comments and (when asked) its people in one round trip on
+// PostgreSQL: each read is deferred and the answers come with settle(). The
+// people are read after the task's row is locked, so that they are the rows
+// of the version read.
+StatusOr<Task> load_task(Connection& c, TaskNumber n, bool for_update,
+                         std::vector<std::pair<PersonId, std::string>>* people) {
   std::optional<Task> found;
-  RETURN_IF_ERROR(query(
+  std::vector<Comment> comments;
+  RETURN_IF_ERROR(query_later(
       c,
-      std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE number = ?" +
-          (for_update ? " FOR UPDATE" : ""),
       [&](const Row& row) -> Status {
-        ASSIGN_OR_RETURN(found, task_from_row(c, row));
+        ASSIGN_OR_RETURN(found, task_body(row));
         return {};
       },
+      std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE number = ?" +
+          (for_update ? " FOR UPDATE" : ""),
       n));
+  RETURN_IF_ERROR(query_later(c, comments_into(comments), kCommentsOfTask, n));
+  if (people != nullptr) {
+    people->clear();
+    RETURN_IF_ERROR(query_later(
+        c,
+        [people](const Row& r) {
+          people->emplace_back(r.text(0), r.text(1));
+          return Status{};
+        },
+        "SELECT person, role FROM task_people WHERE task = ?", n));
+  }
+  RETURN_IF_ERROR(c.settle());
   if (!found) return not_found("no task #" + std::to_string(n));
+  found->comments = std::move(comments);
   return std::move(*found);
 }
 

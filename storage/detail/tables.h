@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/detail/codec.h"
@@ -18,8 +19,10 @@ inline constexpr const char* kTaskColumns = "number, version, body";
 // A task from a row of kTaskColumns, with its comments.
 StatusOr<Task> task_from_row(Connection& c, const Row& row);
 // Task `n` (Code::not_found when there is none); `for_update` locks its row
-// until the transaction ends (PostgreSQL).
-StatusOr<Task> load_task(Connection& c, TaskNumber n, bool for_update);
+// until the transaction ends (PostgreSQL). `people`, when set, receives the
+// task's rows of task_people (person, role) as stored.
+StatusOr<Task> load_task(Connection& c, TaskNumber n, bool for_update,
+                         std::vector<std::pair<PersonId, std::string>>* people = nullptr);
 
 // A row callback that appends each row of codec::kOutboxColumns to `out`.
 OnRow outbox_items_into(std::vector<OutboxItem>& out);

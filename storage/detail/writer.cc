@@ -127,6 +127,7 @@ Status Writer::begin_job() {
   job_seq_ = head_.last_seq;
   job_hash_ = head_.last_hash;
   touched_.clear();
+  people_read_.reset();
   return later(*conn_, nullptr, "SAVEPOINT job");
 }
 
@@ -191,7 +192,10 @@ StatusOr<TaskNumber> Writer::next_number() {
 
 StatusOr<Task> Writer::task(TaskNumber n) {
   if (auto it = cache_.find(n); it != cache_.end()) return it->second;
-  return load_task(*conn_, n, /*for_update=*/mode_.shared);
+  if (!mode_.shared) return load_task(*conn_, n, /*for_update=*/false);
+  // Locked, and its people read in the same round trip for write_people.
+  people_read_.emplace(n, std::vector<PersonRole>{});
+  return load_task(*conn_, n, /*for_update=*/true, &people_read_->second);
 }
 
 Status Writer::write(const Decision& d, const Task* before) {
@@ -270,7 +274,10 @@ Status Writer::write_access(const std::vector<AccessChange>& changes,
 // of this code are put right too.
 Status Writer::write_people(TaskNumber task, const std::vector<PersonRole>& now, bool is_new) {
   std::vector<PersonRole> stored;
-  if (!is_new) {
+  if (!is_new && people_read_ && people_read_->first == task) {
+    stored = std::move(people_read_->second);
+    people_read_.reset();
+  } else if (!is_new) {
     RETURN_IF_ERROR(query(*conn_, "SELECT person, role FROM task_people WHERE task = ?",
                           [&](const Row& r) {
                             stored.emplace_back(r.text(0), r.text(1));

@@ -18,9 +18,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "storage/detail/codec.h"
@@ -112,6 +114,9 @@ class Writer {
   Status write_chain_head();
   Status seal_in_transaction(Time now, bool may_seal);
   using PersonRole = std::pair<PersonId, std::string>;
+  // The rows of task_people of the task task() read in this job (shared
+  // mode: read with it, after its row was locked).
+  std::optional<std::pair<TaskNumber, std::vector<PersonRole>>> people_read_;
   // Makes the task's rows of task_people `now` (none stored yet when `is_new`).
   Status write_people(TaskNumber task, const std::vector<PersonRole>& now, bool is_new);
   Status write_comments(const Decision& d);
