@@ -136,7 +136,7 @@ class AccessSlackTest : public ::testing::Test {
   }
 
   template <typename Pred>
-  bool eventually(Pred p, std::chrono::milliseconds timeout = std::chrono::milliseconds(8000)) {
+  bool eventually(Pred p, std::chrono::milliseconds timeout = std::chrono::milliseconds(15000)) {
     return poll_until(p, timeout);
   }
   // The latest message in `user`'s DM whose text or blocks contain `needle`.

@@ -309,8 +309,10 @@ TEST_F(ConnectorsTest, A429IsWaitedForAndUsesNoAttempt) {
 
 TEST_F(ConnectorsTest, AServerDownIsRetriedThenBecomesAManualTaskAndRetrySucceeds) {
   start();
-  scim_.down_for(milliseconds(6000));
-  auto outage_ends = std::chrono::steady_clock::now() + milliseconds(6100);
+  // Longer than the three tries take (up to 3.75 s with their jitter) after the approval, with
+  // room for a slow machine's start of them.
+  scim_.down_for(milliseconds(9000));
+  auto outage_ends = std::chrono::steady_clock::now() + milliseconds(9100);
   TaskNumber n = request("ana", "okta", "eng");
   HttpResult a = api("POST", "/api/v1/tasks/" + std::to_string(n) + "/actions",
                      R"({"actor": "dana", "action": "approve"})");

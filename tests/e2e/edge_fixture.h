@@ -124,8 +124,12 @@ class EdgeTest : public ::testing::Test {
     return out;
   }
 
+  // Waits for what Tollgate does in its own time (a delivery through the outbox, paced at one
+  // post a second per channel, behind what that channel already has queued). Generous: a
+  // loaded or sanitized CI machine is several times slower, and a wait that holds returns as
+  // soon as it does; a test that checks that something does NOT happen names its own timeout.
   template <typename Pred>
-  bool eventually(Pred p, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  bool eventually(Pred p, std::chrono::milliseconds timeout = std::chrono::milliseconds(15000)) {
     return poll_until(p, timeout);
   }
 
@@ -139,7 +143,7 @@ class EdgeTest : public ::testing::Test {
   // Whether the message Slack holds as `ts` in `channel` is recorded as the bot's: a reply in
   // its thread is mirrored only then (the outbox records a post after Slack answered it).
   bool recorded(const std::string& channel, const std::string& ts,
-                std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+                std::chrono::milliseconds timeout = std::chrono::milliseconds(15000)) {
     return eventually(
         [&] {
           auto m = reader().message_at(channel, ts);
@@ -153,7 +157,7 @@ class EdgeTest : public ::testing::Test {
     return slack_.messages_in("D" + user_id);
   }
   bool has_dms(const std::string& user_id, std::size_t n,
-               std::chrono::milliseconds timeout = std::chrono::milliseconds(8000)) {
+               std::chrono::milliseconds timeout = std::chrono::milliseconds(20000)) {
     return eventually([&] { return dms(user_id).size() >= n; }, timeout);
   }
   static bool contains(const std::string& haystack, const std::string& needle) {

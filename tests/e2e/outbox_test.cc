@@ -130,7 +130,7 @@ TEST_F(OutboxTest, AMessageWhoseRecordFailsIsRecordedLaterAndNotPostedTwice) {
                   .ok());
   start_bot();
   ASSERT_TRUE(has_dms("U0DANA", 1));
-  ASSERT_TRUE(bot_->wait_for_log("could not record a call of", 5000ms)) << bot_->log();
+  ASSERT_TRUE(bot_->wait_for_log("could not record a call of", 15000ms)) << bot_->log();
   std::this_thread::sleep_for(2s);
   EXPECT_EQ(dms("U0DANA").size(), 1u) << "not posted again while its record fails";
   EXPECT_EQ(reader().messages(n)->size(), 0u);

@@ -62,7 +62,7 @@ class SandboxTest : public ::testing::Test {
   }
   // Waits for a message to `user` whose fallback text contains `text`; its ts.
   std::string wait_for_message(const std::string& user, const std::string& text) {
-    for (int i = 0; i < 100; ++i) {
+    for (int i = 0; i < 300; ++i) {  // 15 s: posts to one DM are paced a second apart
       rapidjson::Document d = state(user);
       for (const auto& m : d["messages"].GetArray()) {
         if (json::str(m, "text").find(text) != std::string::npos) return json::str(m, "ts");
@@ -263,7 +263,7 @@ TEST_F(SandboxTest, WhatThePageSendsReachesTollgateSignedAndDecides) {
   r = post("home", R"({"user":"U0DANA"})");
   ASSERT_EQ(r.status, 200) << r.body;
   bool home = false;
-  for (int i = 0; i < 100 && !home; ++i) {
+  for (int i = 0; i < 300 && !home; ++i) {
     home = state("U0DANA")["home"].IsObject();
     if (!home) std::this_thread::sleep_for(50ms);
   }

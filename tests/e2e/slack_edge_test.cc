@@ -251,7 +251,8 @@ TEST_F(EdgeTest, ASlowHeaderConnectionIsDropped) {
   auto waited = std::chrono::steady_clock::now() - t0;
   EXPECT_TRUE(closed);
   EXPECT_EQ(answer, "") << "dropped without a word";
-  EXPECT_LT(waited, std::chrono::milliseconds(3000));
+  // At the 700 ms asked for, not at the default 10 s; the margin is for a loaded machine.
+  EXPECT_LT(waited, std::chrono::milliseconds(4000));
   EXPECT_EQ(client_->get("/healthz").status, 200) << "others are still served";
 }
 

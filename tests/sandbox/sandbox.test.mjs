@@ -58,7 +58,7 @@ async function task(n) {
   assert.equal(r.status, 200, `GET /api/v1/tasks/${n}`);
   return r.json();
 }
-async function eventually(what, check, ms = 10000) {
+async function eventually(what, check, ms = 20000) {
   const end = Date.now() + ms;
   let last;
   while (Date.now() < end) {

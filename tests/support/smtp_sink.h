@@ -110,7 +110,7 @@ class SmtpSink {
 
   // Waits up to `timeout` for at least `n` mails.
   std::vector<ReceivedMail> wait_for(
-      std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
+      std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) const {
     auto until = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       auto m = mails();

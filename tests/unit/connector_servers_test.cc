@@ -201,11 +201,12 @@ TEST(ConnectorServers, ScimServerRefusesABadTokenAndFailsAndGoesDownOnDemand) {
   EXPECT_EQ(unavailable.status, 503);
   EXPECT_EQ(unavailable.header("Retry-After"), "");
 
-  server.down_for(std::chrono::milliseconds(400));
+  // Long enough that the call right after falls inside it on a loaded machine.
+  server.down_for(std::chrono::milliseconds(1500));
   http::ClientResult down = scim.call("GET", "/Users");
   EXPECT_EQ(down.status, 0);
   EXPECT_FALSE(down.error.empty());
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
   EXPECT_EQ(scim.call("GET", "/Users").status, 200);
   // Every request that reached /scim/v2, answered or not: 8, as the client tried the destroyed
   // one twice (LoopbackClient retries once on a fresh connection when a kept-alive one dies).

@@ -16,7 +16,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -152,7 +152,7 @@ async function request(requester, resource, justification) {
   assert.ok(r.json.task > 0);
   return r.json.task;
 }
-async function eventually(what, check, ms = 10000) {
+async function eventually(what, check, ms = 20000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const last = await check();
@@ -254,8 +254,21 @@ before(async () => {
   mailDir = join(dir, "mail");
   mkdirSync(mailDir);
   const smtpPort = await startSmtp();
-  // TOLLGATE_PUBLIC_URL must be the address the browser uses, so the port is chosen first.
-  base = await startServer(await freePort(), smtpPort);
+  // TOLLGATE_PUBLIC_URL must be the address the browser uses, so the port is chosen first. It
+  // was free when chosen, but another test running at once (ctest -j) may take it before serve
+  // binds it: serve then exits saying it cannot listen, and another port is tried, afresh.
+  for (let attempt = 1; ; ++attempt) {
+    try {
+      base = await startServer(await freePort(), smtpPort);
+      break;
+    } catch (e) {
+      if (attempt === 3 || !/cannot listen on/.test(String(e.message))) throw e;
+      log = "";
+      for (const f of readdirSync(dir)) {
+        if (f.startsWith("tollgate.db")) rmSync(join(dir, f), { force: true });
+      }
+    }
+  }
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
