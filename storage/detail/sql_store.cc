@@ -210,6 +210,7 @@ Status SqlStore::open(const ReadPool::Open& open_reader) {
                        " (run `tollgate migrate`)");
   }
   if (!dialect_.write.shared) RETURN_IF_ERROR(writer_.load_chain_head());
+  if (dialect_.write.shared) (void)writer_.recheck_refusal();
   if (options_.migrate && !options_.audit_key.empty()) {
     // serve and migrate: seal the log only with the head that this open
     // created (it migrated the database to kAuditSealVersion) or when the

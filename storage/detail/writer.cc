@@ -117,15 +117,16 @@ Status Writer::begin() {
     if (s.ok() && head_stale_) reload_chain_head();
     return s;
   }
-  if (s.ok()) s = read_chain_head();
-  if (s.ok()) return s;
-  (void)conn_->script("ROLLBACK");
-  return s.code() == Code::unavailable ? s : unavailable(s.message());
+  // The chain's head is not locked yet: the batch's events are linked into
+  // it at commit (link_events), so that instances take turns for that only.
+  events_.clear();
+  return s.ok() || s.code() == Code::unavailable ? s : unavailable(s.message());
 }
 
 Status Writer::begin_job() {
   job_seq_ = head_.last_seq;
   job_hash_ = head_.last_hash;
+  job_events_ = events_.size();
   touched_.clear();
   people_read_.reset();
   return later(*conn_, nullptr, "SAVEPOINT job");
@@ -138,6 +139,7 @@ Status Writer::settle_job() {
 void Writer::abort_job() {
   (void)conn_->script("ROLLBACK TO SAVEPOINT job");
   codec::advance_head(head_, job_seq_, std::move(job_hash_));
+  events_.resize(job_events_);
   for (TaskNumber n : touched_) cache_.erase(n);
   touched_.clear();
 }
@@ -148,12 +150,26 @@ void Writer::end_job() {
 }
 
 Status Writer::commit() {
+  if (!events_.empty()) RETURN_IF_ERROR(link_events());
   if (head_.last_seq != saved_seq_) RETURN_IF_ERROR(write_chain_head());
   return conn_->script("COMMIT");
 }
 
+// Shared mode, at commit: locks the head as the other instances last
+// committed it and links the batch's events into the chain after it, in the
+// order they were appended. The head is the last lock a transaction takes, so
+// two instances cannot wait for each other; a refusal to append (a log this
+// writer may not extend) fails the batch.
+Status Writer::link_events() {
+  RETURN_IF_ERROR(read_chain_head());
+  for (const Event& e : events_) RETURN_IF_ERROR(link_event(e));
+  events_.clear();
+  return {};
+}
+
 void Writer::abort() {
   (void)conn_->script("ROLLBACK");
+  events_.clear();
   if (mode_.shared) return;  // the next transaction locks the head as committed
   reload_chain_head();
   cache_.clear();
@@ -237,6 +253,9 @@ Status Writer::write(const Decision& d, const Task* before) {
   return {};
 }
 
+// Two instances cannot both pass this check for one access: a new task took
+// its number first (next_number), which locks task_numbers' one row until
+// the commit, so the other instance's check waits for that commit and sees it.
 Status Writer::check_one_open(const Task& t) {
   std::optional<TaskNumber> other;
   RETURN_IF_ERROR(query(*conn_,
@@ -322,6 +341,21 @@ Status Writer::write_comments(const Decision& d) {
 }
 
 Status Writer::append_event(const Event& e) {
+  if (!mode_.shared) return link_event(e);
+  // Linked at commit; refused now when the head last read says this writer
+  // may not extend the log (read again first: it may have been sealed since).
+  if (!append_refusal_.ok()) RETURN_IF_ERROR(codec::append_refusal(recheck_refusal()));
+  events_.push_back(e);
+  return {};
+}
+
+Status Writer::recheck_refusal() {
+  auto head = detail::read_chain_head(*conn_, /*for_update=*/false);
+  if (head.ok() && *head) append_refusal_ = codec::may_append(&**head, key_);
+  return append_refusal_;
+}
+
+Status Writer::link_event(const Event& e) {
   RETURN_IF_ERROR(codec::append_refusal(append_refusal_));
   std::int64_t seq = head_.last_seq + 1;
   std::string data = codec::encode_pairs(e.data);

@@ -36,13 +36,14 @@ struct WriteMode {
   // Opens a write transaction: SQLite's "BEGIN IMMEDIATE" takes the write
   // lock at once; PostgreSQL's "BEGIN".
   std::string begin;
-  // Several writers (instances) share the database (PostgreSQL). Then every
-  // transaction first locks the chain head and reads it again (so the
-  // instances append to one chain in turn, always locking in the same order),
-  // the writer reads a task FOR UPDATE and caches none, and a transaction
-  // that cannot begin fails its writes with Code::unavailable. Otherwise
-  // (SQLite) this writer is the only one: the head is read at start and kept
-  // in memory, and the tasks it wrote are cached.
+  // Several writers (instances) share the database (PostgreSQL). Then a
+  // transaction's events are linked into the chain at its commit, under the
+  // chain head's lock, the last lock it takes (so the instances append to one
+  // chain in turn, and take turns for that only); the writer reads a task FOR
+  // UPDATE and caches none; and a transaction that cannot begin fails its
+  // writes with Code::unavailable. Otherwise (SQLite) this writer is the only
+  // one: the head is read at start and kept in memory, and the tasks it wrote
+  // are cached.
   bool shared = false;
 };
 
@@ -103,7 +104,12 @@ class Writer {
   Status write_access(const std::vector<AccessChange>& changes, const std::vector<Effect>& effects,
                       Time at);
   // Appends one event to the hash chain: an HMAC under the key once sealed.
+  // In shared mode (PostgreSQL) it is kept and linked at commit.
   Status append_event(const Event& e);
+  // Shared mode: whether this writer may append, from the head as now
+  // committed (not locked); kept for append_event. OK when it cannot be read
+  // (the commit that links events finds out).
+  Status recheck_refusal();
 
  private:
   static constexpr std::size_t kCacheSize = 50000;
@@ -112,6 +118,8 @@ class Writer {
   Status check_end();
   void reload_chain_head();
   Status write_chain_head();
+  Status link_event(const Event& e);
+  Status link_events();
   Status seal_in_transaction(Time now, bool may_seal);
   using PersonRole = std::pair<PersonId, std::string>;
   // The rows of task_people of the task task() read in this job (shared
@@ -133,6 +141,8 @@ class Writer {
   bool head_stale_ = false;   // reload_chain_head failed: retry before appending
   std::int64_t job_seq_ = 0;  // where the chain ended when the current job began
   std::string job_hash_;
+  std::vector<Event> events_;    // shared mode: the batch's events, linked at commit
+  std::size_t job_events_ = 0;  // events_.size() when the current job began
   std::unordered_map<TaskNumber, Task> cache_;
   std::vector<TaskNumber> touched_;  // tasks the current job wrote
   std::uint64_t remembered_ = 0;

@@ -1062,6 +1062,68 @@ TEST_P(StoreTest, AnotherOpenTaskForTheSameAccessRefusesANewOneThatMustBeTheOnly
   EXPECT_TRUE(other.ok()) << other.status().to_string();
 }
 
+// Two instances open the same access at the same moment, where only one task
+// may be open for it: while the first one's transaction is not committed, the
+// second waits (its new task's number is locked), then sees the first's task
+// and is refused. The chain head, locked only at commit, does not serialise
+// them.
+TEST_P(StoreTest, TwoInstancesOpeningTheSameAccessAtOnceOpenOneTaskOnly) {
+  if (!db_.postgres()) GTEST_SKIP() << "SQLite has one writer: nothing to race";
+  std::unique_ptr<Store> other = open();  // the second instance, on the same database
+  ASSERT_NE(other, nullptr);
+  auto only_open = [this](const Task*, TaskNumber n) -> StatusOr<Decision> {
+    ASSIGN_OR_RETURN(Decision d, world_.engine.open_request(github_admin_for("ana"), n));
+    d.one_open = true;
+    return d;
+  };
+  // The first instance's writer is held in a write after the opening, in one transaction.
+  std::mutex mu;
+  std::condition_variable cv;
+  int released = 0;
+  auto hold = [&](int until) {
+    return [&, until](const Task*, TaskNumber) -> StatusOr<Decision> {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return released >= until; });
+      return Status{Code::invalid_argument, "a hold, not a write"};
+    };
+  };
+  auto release = [&] {
+    {
+      std::lock_guard lock(mu);
+      ++released;
+    }
+    cv.notify_all();
+  };
+  std::promise<void> a_decided, second_held;
+  std::promise<StatusOr<Decision>> a, b;
+  store_->create(hold(1), [](StatusOr<Decision>) {});
+  store_->create(
+      [&](const Task* t, TaskNumber n) {
+        auto d = only_open(t, n);
+        a_decided.set_value();
+        return d;
+      },
+      [&](StatusOr<Decision> d) { a.set_value(std::move(d)); });
+  store_->create(hold(2), [&](StatusOr<Decision>) { second_held.set_value(); });
+  release();  // the opening is written, then the second hold keeps its transaction open
+  a_decided.get_future().wait();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  other->create(only_open, [&](StatusOr<Decision> d) { b.set_value(std::move(d)); });
+  auto b_result = b.get_future();
+  EXPECT_EQ(b_result.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout)
+      << "the second waits for the first's commit";
+  release();
+  second_held.get_future().wait();
+  auto first = a.get_future().get();
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  auto second = b_result.get();
+  EXPECT_EQ(second.code(), Code::conflict) << second.status().to_string();
+  EXPECT_NE(second.status().message().find("#" + std::to_string(first->task.number)),
+            std::string::npos);
+  EXPECT_EQ(task_numbers(TaskFilter{}).size(), 1u);
+  EXPECT_FALSE(store_->verify_chain()->broken_seq);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
