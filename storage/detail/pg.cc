@@ -87,7 +87,11 @@ Status Conn::failure(const pg_result* r) const {
   if (broken() || code.rfind("08", 0) == 0 || code.rfind("57P", 0) == 0 || code == "53300") {
     return unavailable("PostgreSQL is unavailable: " + why);
   }
-  if (code == "40001" || code == "40P01") return conflict("PostgreSQL: " + why);
+  // Two instances' transactions that locked rows in opposite orders: the
+  // server ended this one's statement; the write fails and may be made again.
+  if (code == "40001" || code == "40P01") {
+    return unavailable("PostgreSQL ended a write that met another instance's: " + why);
+  }
   return internal_error("PostgreSQL: " + why);
 }
 

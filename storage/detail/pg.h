@@ -51,8 +51,8 @@ class Conn {
   Conn& operator=(const Conn&) = delete;
 
   // Runs one statement. An error is Code::unavailable when the connection or
-  // the server failed (the caller may try again later), Code::conflict for a
-  // serialization failure or deadlock, Code::internal otherwise. Settles
+  // the server failed, or ended a serialization failure or deadlock (the
+  // caller may try again later), Code::internal otherwise. Settles
   // first what was sent (send()), and runs nothing when that failed.
   StatusOr<Result> exec(const std::string& sql, const std::vector<Param>& params = {});
   // Runs several statements without parameters (migrations). Settles first.

@@ -67,8 +67,9 @@ using OnRow = std::function<Status(const Row&)>;
 using Check = std::function<Status(std::int64_t changed)>;
 
 // One connection. Errors keep the driver's codes: Code::unavailable when the
-// database cannot be reached or is busy, Code::conflict for a constraint or a
-// serialization failure, Code::internal otherwise.
+// database cannot be reached or is busy or ended a transaction that met
+// another's (a deadlock, a serialization failure), Code::conflict for a
+// constraint, Code::internal otherwise.
 class Connection {
  public:
   virtual ~Connection() = default;

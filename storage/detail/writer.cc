@@ -432,16 +432,22 @@ void GroupCommit::run() {
   }
 }
 
+// One write inside the batch's transaction: on failure, nothing of it is left.
+Status GroupCommit::run_job(Job& job) {
+  Status s = writer_.begin_job();
+  if (s.ok()) s = job.apply(writer_);
+  if (Status settled = writer_.settle_job(); s.ok()) s = std::move(settled);
+  if (!s.ok()) writer_.abort_job();
+  return s;
+}
+
 void GroupCommit::commit_batch(std::vector<Job>& batch, std::vector<Status>& results) {
   if (Status s = writer_.begin(); !s.ok()) {
     for (Status& r : results) r = s;
     return;
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    Status s = writer_.begin_job();
-    if (s.ok()) s = batch[i].apply(writer_);
-    if (Status settled = writer_.settle_job(); s.ok()) s = std::move(settled);
-    if (!s.ok()) writer_.abort_job();
+    Status s = run_job(batch[i]);
     writer_.end_job();
     if (batch[i].applied) batch[i].applied(s);
     results[i] = std::move(s);

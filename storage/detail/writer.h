@@ -182,6 +182,7 @@ class GroupCommit {
 
   void run();
   void commit_batch(std::vector<Job>& batch, std::vector<Status>& results);
+  Status run_job(Job& job);
 
   Writer& writer_;
   const std::size_t max_batch_;
