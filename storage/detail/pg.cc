@@ -99,10 +99,12 @@ Status Conn::exec_script(const std::string& sql) {
   RETURN_IF_ERROR(settle());
   Result r(PQexec(c_, sql.c_str()));
   ExecStatusType st = r.r_ != nullptr ? PQresultStatus(r.r_) : PGRES_FATAL_ERROR;
-  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return {};
-  std::string why = trimmed(r.r_ != nullptr ? PQresultErrorMessage(r.r_) : PQerrorMessage(c_));
-  return broken() ? unavailable("PostgreSQL is unavailable: " + why)
-                  : internal_error("PostgreSQL: " + why);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return failure(r.r_);
+  // COMMIT of a transaction the server had aborted answers "ROLLBACK", not an error.
+  if (sql == "COMMIT" && std::strcmp(PQcmdStatus(r.r_), "COMMIT") != 0) {
+    return unavailable("PostgreSQL rolled the transaction back instead of committing it");
+  }
+  return {};
 }
 
 // Parsed and planned once per connection: a decision runs a dozen statements.
@@ -110,7 +112,10 @@ StatusOr<std::string> Conn::prepared(const std::string& sql, int params, bool pi
   if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
   std::string name = "s" + std::to_string(++named_);
   if (pipelined) {
-    if (PQsendPrepare(c_, name.c_str(), sql.c_str(), params, nullptr) != 1) return failure(nullptr);
+    if (PQsendPrepare(c_, name.c_str(), sql.c_str(), params, nullptr) != 1) {
+      lost_place_ = true;  // what was queued before cannot be trusted to be read
+      return failure(nullptr);
+    }
     pending_.push_back({sql, /*prepare=*/true, nullptr});
   } else {
     Result prep(PQprepare(c_, name.c_str(), sql.c_str(), params, nullptr));

@@ -111,6 +111,7 @@ Status Writer::seal(Time now, bool may_seal) {
 // --- The batch transaction.
 
 Status Writer::begin() {
+  batch_broken_ = {};
   RETURN_IF_ERROR(conn_->ready());
   Status s = conn_->script(mode_.begin);
   if (!mode_.shared) {
@@ -137,7 +138,10 @@ Status Writer::settle_job() {
 }
 
 void Writer::abort_job() {
-  (void)conn_->script("ROLLBACK TO SAVEPOINT job");
+  // Should the job's writes not be undone, none of the batch may commit.
+  if (Status s = conn_->script("ROLLBACK TO SAVEPOINT job"); !s.ok() && batch_broken_.ok()) {
+    batch_broken_ = unavailable("a failed write could not be undone: " + s.message());
+  }
   codec::advance_head(head_, job_seq_, std::move(job_hash_));
   events_.resize(job_events_);
   for (TaskNumber n : touched_) cache_.erase(n);
@@ -150,7 +154,17 @@ void Writer::end_job() {
 }
 
 Status Writer::commit() {
-  if (!events_.empty()) RETURN_IF_ERROR(link_events());
+  RETURN_IF_ERROR(batch_broken_);
+  if (mode_.shared) {
+    // The head is written only under the lock link_events took in this
+    // transaction: one kept in memory may be stale (another instance's, or a
+    // failed commit's).
+    if (!events_.empty()) {
+      RETURN_IF_ERROR(link_events());
+      RETURN_IF_ERROR(write_chain_head());
+    }
+    return conn_->script("COMMIT");
+  }
   if (head_.last_seq != saved_seq_) RETURN_IF_ERROR(write_chain_head());
   return conn_->script("COMMIT");
 }
@@ -170,7 +184,11 @@ Status Writer::link_events() {
 void Writer::abort() {
   (void)conn_->script("ROLLBACK");
   events_.clear();
-  if (mode_.shared) return;  // the next transaction locks the head as committed
+  // A connection that lost its place in a pipeline sent nothing since, not
+  // even this ROLLBACK: reconnecting now ends the transaction on the server
+  // and releases its locks, which other instances may be waiting for.
+  (void)conn_->ready();
+  if (mode_.shared) return;  // the next transaction links its events to the head as committed
   reload_chain_head();
   cache_.clear();
 }
@@ -344,15 +362,18 @@ Status Writer::append_event(const Event& e) {
   if (!mode_.shared) return link_event(e);
   // Linked at commit; refused now when the head last read says this writer
   // may not extend the log (read again first: it may have been sealed since).
-  if (!append_refusal_.ok()) RETURN_IF_ERROR(codec::append_refusal(recheck_refusal()));
+  if (!append_refusal_.ok()) {
+    RETURN_IF_ERROR(recheck_refusal());
+    RETURN_IF_ERROR(codec::append_refusal(append_refusal_));
+  }
   events_.push_back(e);
   return {};
 }
 
 Status Writer::recheck_refusal() {
-  auto head = detail::read_chain_head(*conn_, /*for_update=*/false);
-  if (head.ok() && *head) append_refusal_ = codec::may_append(&**head, key_);
-  return append_refusal_;
+  ASSIGN_OR_RETURN(auto head, detail::read_chain_head(*conn_, /*for_update=*/false));
+  if (head) append_refusal_ = codec::may_append(&*head, key_);
+  return {};
 }
 
 Status Writer::link_event(const Event& e) {

@@ -106,9 +106,8 @@ class Writer {
   // Appends one event to the hash chain: an HMAC under the key once sealed.
   // In shared mode (PostgreSQL) it is kept and linked at commit.
   Status append_event(const Event& e);
-  // Shared mode: whether this writer may append, from the head as now
-  // committed (not locked); kept for append_event. OK when it cannot be read
-  // (the commit that links events finds out).
+  // Shared mode: reads the head as now committed (not locked) and keeps
+  // whether this writer may append, for append_event; the read's failure.
   Status recheck_refusal();
 
  private:
@@ -142,6 +141,7 @@ class Writer {
   std::int64_t job_seq_ = 0;  // where the chain ended when the current job began
   std::string job_hash_;
   std::vector<Event> events_;    // shared mode: the batch's events, linked at commit
+  Status batch_broken_;          // a job's writes could not be undone: no commit
   std::size_t job_events_ = 0;  // events_.size() when the current job began
   std::unordered_map<TaskNumber, Task> cache_;
   std::vector<TaskNumber> touched_;  // tasks the current job wrote

@@ -669,6 +669,43 @@ TEST_P(StoreTest, PermalinksTimeZonesAndTheStepsServiceStateSurviveAReopen) {
   (void)d;
 }
 
+// An event the database refuses fails its write (on PostgreSQL, where events
+// are linked into the chain at commit, the whole commit). The writes after it
+// carry no event and must not move the chain's head to where the failed
+// write had taken it in memory: the chain stays whole, and the next event
+// follows the last one committed.
+TEST_P(StoreTest, AWriteWhoseEventIsRefusedLeavesTheChainWhole) {
+  create(github_admin_for("ana"));  // events 1 and 2
+  raw(db_.postgres()
+          ? "CREATE FUNCTION refuse_event() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.type = 'delegation_set' THEN RAISE EXCEPTION 'refused by a trigger'; END IF; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql; "
+            "CREATE TRIGGER refuse_event BEFORE INSERT ON events FOR EACH ROW "
+            "EXECUTE FUNCTION refuse_event();"
+          : "CREATE TRIGGER refuse_event BEFORE INSERT ON events WHEN NEW.type = 'delegation_set' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END;");
+  Time now = world_.clock.now();
+  std::promise<Status> refused;
+  store_->set_delegation({"dana", "olga", now + std::chrono::days(3), "dana", now},
+                         [&](Status s) { refused.set_value(s); });
+  Status r = refused.get_future().get();
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("refused by a trigger"), std::string::npos) << r.to_string();
+  EXPECT_TRUE(store_->delegations()->empty());
+  std::promise<Status> remembered;  // a write without an event
+  store_->remember("Ev0AFTER", [&](Status s) { remembered.set_value(s); });
+  ASSERT_TRUE(remembered.get_future().get().ok());
+  auto chain = store_->verify_chain();
+  ASSERT_TRUE(chain.ok());
+  EXPECT_TRUE(chain->intact()) << chain->problem;
+  EXPECT_EQ(chain->events, 2);
+  create(github_admin_for("bo"));  // events 3 and 4
+  chain = store_->verify_chain();
+  ASSERT_TRUE(chain.ok());
+  EXPECT_TRUE(chain->intact()) << chain->problem;
+  EXPECT_EQ(chain->events, 4);
+}
+
 TEST_P(StoreTest, DelegationsAreKeptAndEveryChangeIsInTheChain) {
   Time now = world_.clock.now();
   std::promise<Status> p1;
