@@ -78,8 +78,8 @@ bool Conn::ensure() {
   return !broken();
 }
 
-// A statement's failure in the codes of exec(): a lost connection or server
-// is unavailable, a serialization failure or deadlock a conflict.
+// A statement's failure in the codes of exec(): a lost connection or server,
+// a serialization failure or a deadlock is unavailable; the rest internal.
 Status Conn::failure(const pg_result* r) const {
   std::string why = trimmed(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(c_));
   const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
