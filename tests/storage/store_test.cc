@@ -1117,10 +1117,13 @@ TEST_P(StoreTest, TwoInstancesOpeningTheSameAccessAtOnceOpenOneTaskOnly) {
   // The first instance's writer is held in a write after the opening, in one transaction.
   std::mutex mu;
   std::condition_variable cv;
+  int entered = 0;
   int released = 0;
   auto hold = [&](int until) {
     return [&, until](const Task*, TaskNumber) -> StatusOr<Decision> {
       std::unique_lock lock(mu);
+      ++entered;
+      cv.notify_all();
       cv.wait(lock, [&] { return released >= until; });
       return Status{Code::invalid_argument, "a hold, not a write"};
     };
@@ -1135,6 +1138,11 @@ TEST_P(StoreTest, TwoInstancesOpeningTheSameAccessAtOnceOpenOneTaskOnly) {
   std::promise<void> a_decided, second_held;
   std::promise<StatusOr<Decision>> a, b;
   store_->create(hold(1), [](StatusOr<Decision>) {});
+  {
+    // The writer is inside the first hold: the next two writes queue up for one batch.
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return entered >= 1; });
+  }
   store_->create(
       [&](const Task* t, TaskNumber n) {
         auto d = only_open(t, n);
@@ -1168,8 +1176,8 @@ TEST_P(StoreTest, TwoInstancesOpeningTheSameAccessAtOnceOpenOneTaskOnly) {
 // others are committed, and the chain is whole.
 TEST_P(StoreTest, TwoInstancesLockingTwoTasksInOppositeOrdersLoseOneWriteAndNothingElse) {
   if (!db_.postgres()) GTEST_SKIP() << "SQLite has one writer: nothing to race";
-  create(github_admin_for("ana"));
-  create(github_admin_for("bo"));
+  for (const char* who : {"ana", "bo", "cy", "lee"}) create(github_admin_for(who));
+  ASSERT_EQ(task_numbers(TaskFilter{}), (std::vector<TaskNumber>{1, 2, 3, 4}));
   std::unique_ptr<Store> other = open();
   ASSERT_NE(other, nullptr);
   std::mutex mu;
@@ -1182,9 +1190,10 @@ TEST_P(StoreTest, TwoInstancesLockingTwoTasksInOppositeOrdersLoseOneWriteAndNoth
     }
     cv.notify_all();
   };
+  // Bounded, so that a step that never comes fails the test instead of hanging it.
   auto wait_for = [&](const std::string& what) {
     std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return said.count(what) > 0; });
+    return cv.wait_for(lock, std::chrono::seconds(60), [&] { return said.count(what) > 0; });
   };
   auto comment = [&](const char* text, std::function<void()> in_decide) {
     return [&, text, in_decide](const Task* t, TaskNumber) {
@@ -1195,17 +1204,24 @@ TEST_P(StoreTest, TwoInstancesLockingTwoTasksInOppositeOrdersLoseOneWriteAndNoth
   using Result = std::promise<StatusOr<Decision>>;
   Result a1, a2, b1, b2;
   auto into = [](Result& r) { return [&r](StatusOr<Decision> d) { r.set_value(std::move(d)); }; };
-  // Each instance's two writes go in one transaction, behind a first write that holds its writer.
-  auto held = [&](const std::string& until) {
-    return [&, until](const Task*, TaskNumber) -> StatusOr<Decision> {
+  // Each instance's two writes go in one transaction, behind a first write that holds its
+  // writer (on a task of its own: a new task would lock the task numbers' row).
+  auto held = [&](const std::string& inside, const std::string& until) {
+    return [&, inside, until](const Task*, TaskNumber) -> StatusOr<Decision> {
+      say(inside);
       wait_for(until);
       return Status{Code::invalid_argument, "a hold, not a write"};
     };
   };
-  store_->create(held("go a"), [](StatusOr<Decision>) {});
+  store_->update(3, held("a holds", "go a"), [](StatusOr<Decision>) {});
+  ASSERT_TRUE(wait_for("a holds"));  // so that the next two go in one batch
   store_->update(1, comment("a1", [&] { say("a holds 1"); wait_for("b holds 2"); }), into(a1));
   store_->update(2, comment("a2", [] {}), into(a2));
-  other->create(held("go b"), [](StatusOr<Decision>) {});
+  other->update(4, held("b holds", "go b"), [](StatusOr<Decision>) {});
+  if (!wait_for("b holds")) {
+    say("go a");
+    FAIL() << "the second instance's writer never held";
+  }
   other->update(2, comment("b1", [&] { say("b holds 2"); wait_for("a holds 1"); }), into(b1));
   other->update(1, comment("b2", [] {}), into(b2));
   say("go a");
