@@ -42,10 +42,11 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # tollgate_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# The libraries' packages come from dpkg-shlibdeps (dpkg-dev, and file to find the ELF files);
-# postinst makes the system user with adduser.
+# The libraries' packages come from dpkg-shlibdeps (dpkg-dev, and file to find the ELF files),
+# except libpq's and libcurl's: the binary loads them when first needed (base/shared_library.h),
+# so they are named here. postinst makes the system user with adduser.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libpq5, libcurl4")
 # CMake 3.25 marks nothing under /etc as a conffile by itself: the list is explicit.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/debian/conffiles

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <condition_variable>
 #include <cstdlib>
 #include <curl/curl.h>
 #include <map>
@@ -13,16 +14,11 @@
 #include <boost/url/parse.hpp>
 
 #include "base/encoding.h"
+#include "base/libcurl.h"
 
 namespace tollgate::connect {
 namespace {
 
-// libcurl's global state, set up once before the first handle: curl_global_init() is not
-// safe to run beside other threads' use of libcurl.
-void init_curl() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 // Where to find the CA certificates when the environment says (as OpenSSL's own default
 // does): libcurl reads neither variable itself.
@@ -105,9 +101,14 @@ struct HttpClient::Impl {
   std::map<CURL*, std::unique_ptr<Transfer>> running;  // the thread's own
   std::mutex join_mu;
   std::thread thread;
-  std::thread::id thread_id;
+  std::atomic<std::thread::id> thread_id;
+  // Started by the first send() or post(), which loads libcurl: a server whose connectors
+  // are never called never maps it. Without libcurl the thread still runs the tasks, and
+  // every request fails with `unusable`.
+  std::once_flag started;
+  std::string unusable;              // set before the thread starts, read only after
+  std::condition_variable no_curl;  // wakes the thread when there is no multi to wake
 
-  Impl() : multi(curl_multi_init()) {}
   ~Impl() {
     if (thread.joinable()) thread.detach();  // only when the thread itself ends last
     running.clear();
@@ -117,14 +118,44 @@ struct HttpClient::Impl {
   // The thread holds the Impl too, so that a client dropped by one of its own completions
   // stays alive until its loop has ended.
   static void start(const std::shared_ptr<Impl>& impl) {
-    std::lock_guard lock(impl->join_mu);
-    impl->thread = std::thread([impl] { impl->run(); });
-    impl->thread_id = impl->thread.get_id();
+    std::call_once(impl->started, [&impl] {
+      Status loaded = load_libcurl();
+      if (loaded.ok()) impl->multi = curl_multi_init();
+      if (impl->multi == nullptr)
+        impl->unusable = loaded.ok() ? "libcurl cannot start" : loaded.message();
+      std::lock_guard lock(impl->join_mu);
+      if (impl->stopping) return;
+      impl->thread = std::thread([impl] { impl->run(); });
+      impl->thread_id = impl->thread.get_id();
+    });
+  }
+
+  void wake() {
+    if (multi != nullptr) {
+      curl_multi_wakeup(multi);
+      return;
+    }
+    std::lock_guard lock(mu);  // so that the thread cannot miss it between check and wait
+    no_curl.notify_all();
+  }
+
+  // Sleeps until a socket is ready, a second passes, or wake().
+  void wait() {
+    if (multi != nullptr) {
+      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+      return;
+    }
+    std::unique_lock lock(mu);
+    no_curl.wait_for(lock, std::chrono::seconds(1),
+                     [this] { return stopping || !queued.empty() || !tasks.empty(); });
   }
 
   void stop() {
-    stopping = true;
-    if (multi != nullptr) curl_multi_wakeup(multi);
+    {
+      std::lock_guard lock(join_mu);  // a start() after this one starts no thread
+      stopping = true;
+    }
+    wake();
     std::lock_guard lock(join_mu);
     if (!thread.joinable()) return;
     if (thread.get_id() == std::this_thread::get_id()) {
@@ -142,7 +173,7 @@ struct HttpClient::Impl {
       if (stopping) return;
       queued.push_back(std::move(t));
     }
-    curl_multi_wakeup(multi);
+    wake();
   }
 
   void post(std::function<void()> task) {
@@ -151,7 +182,7 @@ struct HttpClient::Impl {
       if (stopping) return;
       tasks.push_back(std::move(task));
     }
-    curl_multi_wakeup(multi);
+    wake();
   }
 
   void run() {
@@ -168,7 +199,7 @@ struct HttpClient::Impl {
         task();
       }
       for (auto& t : fresh) {
-        if (curl_multi_add_handle(multi, t->easy) != CURLM_OK) {
+        if (multi == nullptr || curl_multi_add_handle(multi, t->easy) != CURLM_OK) {
           HttpResponse r;
           r.error = "libcurl took no new transfer";
           if (!stopping) t->done(std::move(r));
@@ -177,16 +208,18 @@ struct HttpClient::Impl {
         CURL* easy = t->easy;
         running.emplace(easy, std::move(t));
       }
-      int active = 0;
-      curl_multi_perform(multi, &active);
-      finish_done();
+      if (multi != nullptr) {
+        int active = 0;
+        curl_multi_perform(multi, &active);
+        finish_done();
+      }
       if (stopping) break;
       bool more = false;
       {
         std::lock_guard lock(mu);
         more = !queued.empty() || !tasks.empty();
       }
-      if (!more) curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+      if (!more) wait();
     }
     for (auto& [easy, t] : running) curl_multi_remove_handle(multi, easy);
     running.clear();
@@ -280,11 +313,7 @@ std::unique_ptr<Transfer> HttpClient::Impl::transfer(HttpRequest r,
   return t;
 }
 
-HttpClient::HttpClient() : impl_(std::make_shared<Impl>()) {
-  init_curl();
-  if (impl_->multi == nullptr) impl_->multi = curl_multi_init();
-  Impl::start(impl_);
-}
+HttpClient::HttpClient() : impl_(std::make_shared<Impl>()) {}
 
 HttpClient::~HttpClient() {
   stop();
@@ -292,11 +321,13 @@ HttpClient::~HttpClient() {
 
 void HttpClient::send(HttpRequest request, std::function<void(HttpResponse)> done) {
   if (impl_->stopping) return;
+  Impl::start(impl_);
   auto t = impl_->multi == nullptr ? nullptr : impl_->transfer(std::move(request), done);
   if (t == nullptr) {
-    impl_->post([done = std::move(done)] {
+    std::string why = impl_->multi == nullptr ? impl_->unusable : "libcurl is out of memory";
+    impl_->post([done = std::move(done), why = std::move(why)] {
       HttpResponse r;
-      r.error = "libcurl is out of memory";
+      r.error = why;
       done(std::move(r));
     });
     return;
@@ -305,6 +336,7 @@ void HttpClient::send(HttpRequest request, std::function<void(HttpResponse)> don
 }
 
 void HttpClient::post(std::function<void()> task) {
+  Impl::start(impl_);
   impl_->post(std::move(task));
 }
 

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "base/encoding.h"
+#include "base/libcurl.h"
 
 namespace tollgate::mail {
 namespace {
@@ -86,12 +87,6 @@ StatusOr<Server> parse_server(const std::string& url) {
   return s;
 }
 
-// libcurl's global state, set up once before the first handle: curl_global_init() is not
-// safe to run beside other threads' use of libcurl.
-void init_curl() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 // The URL handed to libcurl. No credentials in it (they go by CURLOPT_USERNAME and
 // CURLOPT_PASSWORD, so no libcurl message can show them); its path is the name we give in
@@ -434,7 +429,7 @@ StatusOr<std::unique_ptr<SmtpClient>> SmtpClient::create(SmtpOptions options) {
       from.find_first_of("\r\n<> ") != std::string::npos) {
     return invalid_argument("TOLLGATE_SMTP_FROM is not an email address: \"" + options.from + "\"");
   }
-  init_curl();
+  RETURN_IF_ERROR(load_libcurl());  // at start-up: a server that sends mail needs it
   auto impl = std::make_shared<Impl>(std::move(options), std::move(*server));
   if (impl->multi == nullptr) return internal_error("SMTP: libcurl cannot start");
   Impl::start(impl);

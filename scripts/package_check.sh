@@ -44,6 +44,12 @@ if ! "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive dpkg -i "$deb"; then
 fi
 status=$(dpkg-query -W -f='${Status} ${Version}' tollgate)
 [[ "$status" == "install ok installed "* ]] && pass "dpkg: $status" || fail "dpkg status: $status"
+# libpq and libcurl are loaded when first needed (base/shared_library.h), so dpkg-shlibdeps does
+# not see them: the package names them itself.
+depends=$(dpkg-query -W -f='${Depends}' tollgate)
+for p in libpq5 libcurl4; do
+  grep -qE "(^|, )$p( |,|$)" <<<"$depends" && pass "Depends: $p" || fail "Depends lacks $p: $depends"
+done
 
 echo "== the installed binary"
 if /usr/bin/tollgate --help >/dev/null; then pass "/usr/bin/tollgate --help"

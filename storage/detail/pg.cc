@@ -4,6 +4,7 @@
 #include <cstring>
 #include <libpq-fe.h>
 
+#include "storage/detail/libpq.h"
 #include "storage/store.h"
 
 namespace tollgate::pg {
@@ -47,6 +48,7 @@ bool Result::is_null(int row, int col) const {
 }
 
 StatusOr<std::unique_ptr<Conn>> Conn::open(const std::string& url) {
+  RETURN_IF_ERROR(load_libpq());
   pg_conn* c = PQconnectdb(url.c_str());
   if (c == nullptr) return unavailable("cannot allocate a PostgreSQL connection");
   if (PQstatus(c) != CONNECTION_OK) {
