@@ -26,8 +26,9 @@ enum Index { TOLLGATE_LIBCURL(TOLLGATE_INDEX) };
 #define TOLLGATE_NAME(name) #name,
 constexpr const char* kNames[] = {TOLLGATE_LIBCURL(TOLLGATE_NAME)};
 
+// Never destroyed: a thread still ending at exit may call a stub.
 tollgate::SharedLibrary& libcurl() {
-  static tollgate::SharedLibrary library("libcurl.so.4", kNames);
+  static auto& library = *new tollgate::SharedLibrary("libcurl.so.4", kNames);
   return library;
 }
 
@@ -42,13 +43,13 @@ namespace tollgate {
 
 Status load_libcurl() {
   // curl_global_init() is not thread-safe in every libcurl: once, here, before any handle.
-  static const Status loaded = [] {
+  static const Status& loaded = *new Status([] {
     Status s = libcurl().load();
     if (!s.ok()) return unavailable(s.message() + " (Debian's package libcurl4)");
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
       return unavailable("libcurl.so.4 cannot start (curl_global_init)");
     return Status();
-  }();
+  }());
   return loaded;
 }
 

@@ -29,7 +29,7 @@ class SharedLibrary {
 
   // Loads the library and resolves every function, once; from any thread. Every later call
   // returns the first outcome. The error is `unavailable` and names the library and why
-  // (dlerror): "libpq.so.5 cannot be loaded: ... (package libpq5)".
+  // (dlerror): "libpq.so.5 cannot be loaded: libpq.so.5: cannot open shared object file: ...".
   Status load();
 
   // The address of function `i`, loading the library first. Every entry point that uses the

@@ -46,7 +46,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # except libpq's and libcurl's: the binary loads them when first needed (base/shared_library.h),
 # so they are named here. postinst makes the system user with adduser.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libpq5, libcurl4")
+# The versions: libpq's pipeline mode (14), curl_multi_wakeup and CURLOPT_PROTOCOLS_STR (7.85).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libpq5 (>= 14), libcurl4 (>= 7.85.0)")
 # CMake 3.25 marks nothing under /etc as a conffile by itself: the list is explicit.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/debian/conffiles

@@ -119,6 +119,7 @@ struct HttpClient::Impl {
   // stays alive until its loop has ended.
   static void start(const std::shared_ptr<Impl>& impl) {
     std::call_once(impl->started, [&impl] {
+      if (impl->stopping) return;  // nothing will run: libcurl is not loaded for it
       Status loaded = load_libcurl();
       if (loaded.ok()) impl->multi = curl_multi_init();
       if (impl->multi == nullptr)
@@ -155,6 +156,9 @@ struct HttpClient::Impl {
       std::lock_guard lock(join_mu);  // a start() after this one starts no thread
       stopping = true;
     }
+    // Waits for a start() under way (it writes `multi`, which wake() reads); a later one does
+    // nothing.
+    std::call_once(started, [] {});
     wake();
     std::lock_guard lock(join_mu);
     if (!thread.joinable()) return;

@@ -390,9 +390,11 @@ StatusOr<std::unique_ptr<Transfer>> SmtpClient::Impl::transfer(
   CURL* e = t->easy;
   curl_easy_setopt(e, CURLOPT_URL, url.c_str());
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  // A long, as every CURLOPTTYPE_LONG option takes (the enums are ints).
   curl_easy_setopt(e, CURLOPT_USE_SSL,
-                   server.implicit_tls || server.starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE);
-  curl_easy_setopt(e, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
+                   static_cast<long>(server.implicit_tls || server.starttls ? CURLUSESSL_ALL
+                                                                            : CURLUSESSL_NONE));
+  curl_easy_setopt(e, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
   if (!ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file.c_str());
   if (!ca_path.empty()) curl_easy_setopt(e, CURLOPT_CAPATH, ca_path.c_str());
   if (!server.user.empty()) {

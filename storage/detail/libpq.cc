@@ -23,8 +23,9 @@ enum Index { TOLLGATE_LIBPQ(TOLLGATE_INDEX) };
 #define TOLLGATE_NAME(name) #name,
 constexpr const char* kNames[] = {TOLLGATE_LIBPQ(TOLLGATE_NAME)};
 
+// Never destroyed: a connection closed at exit may still call a stub.
 tollgate::SharedLibrary& libpq() {
-  static tollgate::SharedLibrary library("libpq.so.5", kNames);
+  static auto& library = *new tollgate::SharedLibrary("libpq.so.5", kNames);
   return library;
 }
 
