@@ -112,20 +112,25 @@ void home_bulk_action(SlackContext& ctx, const slack::Interaction& in,
   open_view(ctx, in, slack::bulk_modal(*action, *tasks));
 }
 
+// Whether `item` is one of the App Home's tabs, pages and bulk buttons (not a row's More actions
+// menu, which is handled like a message's).
+bool is_home_action(const slack::Interaction& in, const slack::ActionItem& item) {
+  std::string_view id = item.action_id;
+  return in.view && in.view->type == "home" &&
+         (id.rfind(slack::kHomeTabAction, 0) == 0 || id.rfind(slack::kHomeBulkAction, 0) == 0);
+}
+
 // Tabs, pages and bulk buttons of the App Home; false for a row's More
 // actions menu, which is handled like a message's.
 bool on_home_action(SlackContext& ctx, const slack::Interaction& in, const slack::ActionItem& item,
                     const std::string& person, http::Respond& respond) {
-  std::string_view id = item.action_id;
-  if (id.rfind(slack::kHomeTabAction, 0) == 0) {
+  if (!is_home_action(in, item)) return false;
+  if (item.action_id.rfind(slack::kHomeTabAction, 0) == 0) {
     home_tab_action(ctx, in, item, person, respond);
-    return true;
-  }
-  if (id.rfind(slack::kHomeBulkAction, 0) == 0) {
+  } else {
     home_bulk_action(ctx, in, item, respond);
-    return true;
   }
-  return false;
+  return true;
 }
 
 // ---- A button or menu on a task ----
@@ -165,16 +170,24 @@ bool open_form_first(SlackContext& ctx, const slack::Interaction& in, const std:
   return true;
 }
 
-// Decides the click; acknowledged once the decision is committed.
+// Decides the click; acknowledged once the decision is committed. The delivery's key, when
+// given, is written with the decision: a delivery seen before decides nothing and is
+// acknowledged without a word (its `again` is called).
 void decide_click(SlackContext& ctx, const slack::Interaction& in, Action action,
-                  const slack::TaskRef& ref, const std::string& person, http::Respond respond) {
+                  const slack::TaskRef& ref, const std::string& person, http::Respond respond,
+                  DeliveryKey delivery) {
   Command cmd{action, person, {}, {}, step_of(ref)};
   // The message clicked on: the history links to it (audit export permalinks).
   cmd.slack_channel = in.channel_id;
   cmd.slack_ts = in.message_ts;
   std::string name(action_name(action));
   SlackContext* c = &ctx;
-  ctx.service.act(ref.task, cmd, [c, in, name, respond](StatusOr<Decision> d) {
+  auto again = std::move(delivery.again);
+  ctx.service.act(ref.task, cmd, [c, in, name, respond, again](StatusOr<Decision> d) {
+    if (d.code() == Code::duplicate) {
+      if (again) again();
+      return respond(Response::empty(200));
+    }
     count_decision(c->metrics, name, d.status().code());
     if (d.ok()) {
       spdlog::debug("decided: {} by {}", d->summary, in.user_id);
@@ -187,7 +200,7 @@ void decide_click(SlackContext& ctx, const slack::Interaction& in, Action action
     }
     respond(Response::empty(200));
     c->tell(in, d.status().message());
-  });
+  }, std::move(delivery.key));
 }
 
 // ---- A button on access held (the "ends soon" DM, the App Home's rows) ----
@@ -227,11 +240,15 @@ void access_done(SlackContext& ctx, const slack::Interaction& in, const slack::A
       });
 }
 
+bool is_access_action(const slack::ActionItem& item) {
+  return item.action_id == slack::kAccessExtend || item.action_id == slack::kAccessDone;
+}
+
 // Extend… and I'm done. False for any other action.
 bool on_access_action(SlackContext& ctx, const slack::Interaction& in,
                       const slack::ActionItem& item, const std::string& person,
                       http::Respond& respond) {
-  if (item.action_id != slack::kAccessExtend && item.action_id != slack::kAccessDone) return false;
+  if (!is_access_action(item)) return false;
   auto ref = slack::parse_access_ref(item.value);
   if (!ref) {
     respond(Response::text(400, "malformed access reference\n"));
@@ -246,18 +263,22 @@ bool on_access_action(SlackContext& ctx, const slack::Interaction& in,
   return true;
 }
 
+// A task's button, or its More actions menu's option ("<action>:<task>:<step>"): the action id
+// and the task reference's text. Nothing for a menu option without its action.
+std::optional<std::pair<std::string, std::string>> task_action(const slack::ActionItem& item) {
+  if (item.action_id != slack::kMoreActions) return std::make_pair(item.action_id, item.value);
+  auto colon = item.value.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::make_pair(item.value.substr(0, colon), item.value.substr(colon + 1));
+}
+
 void on_block_action(SlackContext& ctx, const slack::Interaction& in, const slack::ActionItem& item,
-                     const std::string& person, http::Respond respond) {
-  if (in.view && in.view->type == "home" && on_home_action(ctx, in, item, person, respond)) return;
+                     const std::string& person, http::Respond respond, DeliveryKey delivery) {
+  if (on_home_action(ctx, in, item, person, respond)) return;
   if (on_access_action(ctx, in, item, person, respond)) return;
-  std::string action_id = item.action_id;
-  std::string value = item.value;
-  if (action_id == slack::kMoreActions) {  // overflow: "<action>:<task>:<step>"
-    auto colon = value.find(':');
-    if (colon == std::string::npos) return respond(Response::text(400, "malformed menu value\n"));
-    action_id = value.substr(0, colon);
-    value = value.substr(colon + 1);
-  }
+  auto chosen = task_action(item);
+  if (!chosen) return respond(Response::text(400, "malformed menu value\n"));
+  const auto& [action_id, value] = *chosen;
   auto ref = slack::parse_task_ref(value);
   // A decision (Provisioned, Retry, ...): decided like any other, the clicker
   // as the actor, the step from the button. Never one of the engine's own
@@ -272,7 +293,7 @@ void on_block_action(SlackContext& ctx, const slack::Interaction& in, const slac
   if (!ref) return respond(Response::text(400, "malformed task reference\n"));
   // A modal-only button (no action of its own) always opens its form.
   if (open_form_first(ctx, in, action_id, action, *ref, person, respond)) return;
-  decide_click(ctx, in, *action, *ref, person, std::move(respond));
+  decide_click(ctx, in, *action, *ref, person, std::move(respond), std::move(delivery));
 }
 
 // ---- Forms submitted ----
@@ -474,7 +495,16 @@ void on_view_submission(SlackContext& ctx, const slack::Interaction& in, const s
 
 }  // namespace
 
-void on_interaction(SlackContext& ctx, const slack::Interaction& in, http::Respond respond) {
+bool is_task_decision(const slack::Interaction& in) {
+  if (in.type != "block_actions" || in.actions.empty()) return false;
+  const slack::ActionItem& item = in.actions.front();
+  if (is_home_action(in, item) || is_access_action(item)) return false;
+  auto chosen = task_action(item);
+  return chosen && slack::button_action(chosen->first).has_value();
+}
+
+void on_interaction(SlackContext& ctx, const slack::Interaction& in, http::Respond respond,
+                    DeliveryKey delivery) {
   if (ctx.foreign_team(in.team_id, in.enterprise_id, respond)) return;
   if (in.type == "view_closed") return respond(Response::empty(200));
   if (in.type != "block_actions" && in.type != "view_submission") {
@@ -491,7 +521,7 @@ void on_interaction(SlackContext& ctx, const slack::Interaction& in, http::Respo
     return ctx.tell(in, kUnknownSlackUser);
   }
   if (in.type == "view_submission") return on_view_submission(ctx, in, *person, std::move(respond));
-  on_block_action(ctx, in, in.actions.front(), *person, std::move(respond));
+  on_block_action(ctx, in, in.actions.front(), *person, std::move(respond), std::move(delivery));
 }
 
 }  // namespace tollgate

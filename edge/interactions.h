@@ -13,6 +13,9 @@
 // acknowledgement except views.open.
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include "http/message.h"
 
 namespace tollgate {
@@ -22,6 +25,21 @@ namespace slack {
 struct Interaction;
 }
 
-void on_interaction(SlackContext& context, const slack::Interaction& in, http::Respond respond);
+// A delivery's key (edge/router.cc, dispatch_once), handed to a click that decides a task
+// (is_task_decision): written in the decision's own transaction, so that the click costs one
+// write, not two. A delivery whose key is there already decides nothing, is acknowledged with an
+// empty 200 and tells nobody; `again` is called (the router counts it). A click that turns out
+// to decide nothing (a form opens, the task is not shown, the engine refuses) writes no key.
+struct DeliveryKey {
+  std::string key;
+  std::function<void()> again;
+};
+
+// Whether `in` is a click on a task's decision button, or a More actions option naming one:
+// the only store write it can make is that decision.
+bool is_task_decision(const slack::Interaction& in);
+
+void on_interaction(SlackContext& context, const slack::Interaction& in, http::Respond respond,
+                    DeliveryKey delivery = {});
 
 }  // namespace tollgate

@@ -32,6 +32,24 @@ bool is_form(const http::Request& req) {
   return type != nullptr && type->rfind("application/x-www-form-urlencoded", 0) == 0;
 }
 
+// The interaction a form carries in its `payload` field.
+StatusOr<slack::Interaction> interaction_of(const slack::Form& form) {
+  const std::string* payload = form.get("payload");
+  if (payload == nullptr) return invalid_argument("no payload field");
+  return slack::parse_interaction(*payload);
+}
+
+// The click, when `req` is one that decides a task (interactions.h, is_task_decision). A
+// request that does not parse is not one: the usual path answers it 400.
+std::optional<slack::Interaction> task_decision(const http::Request& req) {
+  if (req.path != "/slack/interactions" || !is_form(req)) return std::nullopt;
+  auto form = slack::parse_form(req.body);
+  if (!form.ok()) return std::nullopt;
+  auto in = interaction_of(*form);
+  if (!in.ok() || !is_task_decision(*in)) return std::nullopt;
+  return std::move(*in);
+}
+
 // Joins a request's answer with the commit of its delivery key
 // (Store::remember_then): the answer is sent once both are in, and a key that
 // was not committed turns it into a 503 (Slack will send the request again).
@@ -179,6 +197,18 @@ void Router::slack_endpoint(http::Request req, http::Respond respond) {
 
 void Router::dispatch_once(std::string key, const char* reason, http::Request req,
                            http::Respond respond) {
+  auto not_again = [this, reason, path = req.path, remote = req.remote] {
+    metrics_.inc("tollgate_slack_rejected_total", {{"reason", reason}});
+    spdlog::warn("slack request not acted on again ({}): endpoint={} remote={}", reason, path,
+                 remote);
+  };
+  // A click that decides a task writes its key in the decision's own transaction
+  // (interactions.h, DeliveryKey): one write per click, and the key and the decision commit
+  // together or not at all.
+  if (auto click = task_decision(req)) {
+    return on_interaction(*context_, *click, std::move(respond),
+                          DeliveryKey{std::move(key), std::move(not_again)});
+  }
   // Recorded in the store, so that every instance on one database, and this one after a
   // restart, sees it; written before the request's own writes, which commit after it, so
   // that a crash loses the action (over HTTP Slack shows the clicker an error; in Socket
@@ -192,11 +222,6 @@ void Router::dispatch_once(std::string key, const char* reason, http::Request re
       if (!s.ok()) spdlog::warn("delivery record {} not undone: {}", key, s.to_string());
       respond(std::move(r));
     });
-  };
-  auto not_again = [this, reason, path = req.path, remote = req.remote] {
-    metrics_.inc("tollgate_slack_rejected_total", {{"reason", reason}});
-    spdlog::warn("slack request not acted on again ({}): endpoint={} remote={}", reason, path,
-                 remote);
   };
   // The rest reads the store: not on its writer's thread. Without a thread to go back to,
   // the key's commit comes first and the work runs after it.
@@ -249,9 +274,7 @@ void Router::dispatch_slack(const http::Request& req, http::Respond respond) {
     if (!cmd.ok()) return respond(Response::text(400, cmd.status().message() + "\n"));
     return run_tasks_command(*context_, *cmd, std::move(respond));
   }
-  const std::string* payload = f->get("payload");
-  if (payload == nullptr) return respond(Response::text(400, "no payload field\n"));
-  auto in = slack::parse_interaction(*payload);
+  auto in = interaction_of(*f);
   if (!in.ok()) return respond(Response::text(400, in.status().message() + "\n"));
   on_interaction(*context_, *in, std::move(respond));
 }

@@ -84,7 +84,8 @@ class Router {
   // ssl_check, the signature, replays; then dispatch_slack.
   void slack_endpoint(http::Request req, http::Respond respond);
   // Records `key` in the store, then dispatch_slack; a key already recorded is answered 200
-  // and not acted on again (counted as tollgate_slack_rejected_total{reason}).
+  // and not acted on again (counted as tollgate_slack_rejected_total{reason}). A click that
+  // decides a task records it in the decision's own transaction instead.
   void dispatch_once(std::string key, const char* reason, http::Request req, http::Respond respond);
   // Parses a verified Slack request and hands it to its handler.
   void dispatch_slack(const http::Request& req, http::Respond respond);

@@ -82,6 +82,10 @@ Status decide_and_write(Writer& w, const std::string& key, Time now,
   } else {
     ASSIGN_OR_RETURN(n, w.next_number());
   }
+  // A delivery seen before is a duplicate whatever its decision would be: the key's answer is
+  // in before deciding (the task's read brought it, unless the task came from the writer's
+  // cache; on SQLite it came at once).
+  if (!key.empty()) RETURN_IF_ERROR(w.conn().settle());
   const Task* before = current ? &*current : nullptr;
   ASSIGN_OR_RETURN(Decision d, decide(before, n));
   if (d.task.number != n) return internal_error("decision for the wrong task number");
