@@ -82,9 +82,10 @@ Status decide_and_write(Writer& w, const std::string& key, Time now,
   } else {
     ASSIGN_OR_RETURN(n, w.next_number());
   }
-  // A delivery seen before is a duplicate whatever its decision would be: the key's answer is
-  // in before deciding (the task's read brought it, unless the task came from the writer's
-  // cache; on SQLite it came at once).
+  // A delivery seen before is a duplicate whatever its decision would be, so the key's answer
+  // is in before deciding: on SQLite it came at once; on PostgreSQL the task's read under lock
+  // brought it, and this settle() (free when nothing is pending) keeps it so should the task
+  // ever come without a read.
   if (!key.empty()) RETURN_IF_ERROR(w.conn().settle());
   const Task* before = current ? &*current : nullptr;
   ASSIGN_OR_RETURN(Decision d, decide(before, n));

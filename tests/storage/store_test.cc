@@ -323,6 +323,54 @@ TEST_P(StoreTest, AStatementTheDatabaseRefusesFailsItsWriteAloneAndLeavesNothing
   EXPECT_FALSE(store_->verify_chain()->broken_seq);
 }
 
+// A delivery's key written with its decision (the click that decides a task: edge/router.cc):
+// the same delivery again is a duplicate, even in the same batch (on SQLite the task then comes
+// from the writer's cache), where its decision would now be refused. On PostgreSQL the key's
+// answer is pipelined: it must be in before the decision is made, or the clicker is told
+// "refused" about their own click delivered again.
+TEST_P(StoreTest, ADeliveryWrittenWithItsDecisionIsADuplicateEvenWhereItsDecisionWouldBeRefused) {
+  for (int i = 0; i < 2; ++i) create(github_admin_for("ana"));
+  // Hold the writer inside a write of task 2, so that the next two go in one batch.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::promise<void> holding;
+  std::promise<Status> held;
+  store_->update(
+      2,
+      [&](const Task* t, TaskNumber) {
+        holding.set_value();
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return release; });
+        return world_.engine.act(*t, Command{Action::approve, "dana", {}, {}, {}});
+      },
+      [&](StatusOr<Decision> d) { held.set_value(d.status()); });
+  ASSERT_EQ(holding.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  std::vector<std::future<StatusOr<Decision>>> results;
+  for (int i = 0; i < 2; ++i) {
+    auto p = std::make_shared<std::promise<StatusOr<Decision>>>();
+    results.push_back(p->get_future());
+    store_->update(
+        1,
+        [&](const Task* t, TaskNumber) {
+          return world_.engine.act(*t, Command{Action::approve, "dana", {}, {}, 0});
+        },
+        [p](StatusOr<Decision> d) { p->set_value(std::move(d)); }, "slack-signature:v0=abc");
+  }
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(held.get_future().get().ok());
+  auto first = results[0].get();
+  EXPECT_TRUE(first.ok()) << first.status().to_string();
+  auto again = results[1].get();
+  EXPECT_EQ(again.code(), Code::duplicate) << again.status().to_string();
+  EXPECT_EQ(store_->task(1)->version, 2);
+  EXPECT_FALSE(store_->verify_chain()->broken_seq);
+}
+
 TEST_P(StoreTest, AFullQueueRefusesAtOnceAndChangesNothing) {
   store_.reset();
   StoreOptions o;
