@@ -109,6 +109,22 @@ TEST_F(RouterTest, ReplayedClickIsAcknowledgedAndNotActedOnAgain) {
   EXPECT_TRUE(contains(metrics_.render(), "tollgate_slack_rejected_total{reason=\"replay\"} 1"));
 }
 
+// The click's replay key goes in its decision's own write (interactions.h, DeliveryKey): one
+// write per click, not the key's and then the decision's.
+TEST_F(RouterTest, AClickThatDecidesIsOneWriteWithItsKey) {
+  TaskNumber n = open(github_admin_for("ana"));
+  std::int64_t writes = store_->stats().writes;
+  std::string body = click("approve", n);
+  Headers h = signed_headers(body, kForm);
+  ASSERT_EQ(post_slack("/slack/interactions", body, kForm, h).status, 200);
+  EXPECT_EQ(task(n).steps[0].decided_by, "dana");
+  EXPECT_EQ(store_->stats().writes, writes + 1);
+  // Its replay is the same key: no write, nothing decided.
+  EXPECT_EQ(post_slack("/slack/interactions", body, kForm, h).status, 200);
+  EXPECT_EQ(store_->stats().writes, writes + 1);
+  EXPECT_EQ(store_->stats().failed_writes, 1) << "the replay's write found its key";
+}
+
 TEST_F(RouterTest, ClickOnATaskNotOneOfYoursChangesNothing) {
   TaskNumber n = open(github_admin_for("ana"));
   // Pat is not involved in the request: acknowledged, told, nothing decided.
