@@ -135,12 +135,40 @@ bool on_home_action(SlackContext& ctx, const slack::Interaction& in, const slack
 
 // ---- A button or menu on a task ----
 
+// For a click that carries its delivery's key (DeliveryKey) but decides nothing: runs `answer`
+// once the key is recorded, so that a replay of the click answers nothing, like a replay of one
+// that decided (acknowledged, `again` called). At once when there is no key. `answer` may run on
+// the store's writer thread: it must not read the store.
+void once_recorded(SlackContext& ctx, DeliveryKey delivery, http::Respond respond,
+                   std::function<void(http::Respond)> answer) {
+  if (delivery.key.empty()) return answer(std::move(respond));
+  ctx.store.remember(std::move(delivery.key),
+                     [again = std::move(delivery.again), respond = std::move(respond),
+                      answer = std::move(answer)](Status s) mutable {
+                       if (s.code() == Code::duplicate) {
+                         if (again) again();
+                         return respond(Response::empty(200));
+                       }
+                       if (!s.ok()) return respond(unavailable_response());
+                       answer(std::move(respond));
+                     });
+}
+
+// Acknowledges the click and tells the clicker alone (SlackContext::tell).
+std::function<void(http::Respond)> tell_clicker(SlackContext& ctx, const slack::Interaction& in,
+                                                std::string line) {
+  return [c = &ctx, in, line = std::move(line)](http::Respond respond) {
+    respond(Response::empty(200));
+    c->tell(in, line);
+  };
+}
+
 // A form first for what needs one: reassignment, details, and every action
 // the step wants a reason for. True when the click was answered here (the
 // form opened, the task not shown, the store down).
 bool open_form_first(SlackContext& ctx, const slack::Interaction& in, const std::string& action_id,
                      std::optional<Action> action, const slack::TaskRef& ref,
-                     const std::string& person, http::Respond& respond) {
+                     const std::string& person, http::Respond& respond, DeliveryKey& delivery) {
   auto task = ctx.store.task(ref.task);
   if (task.code() == Code::unavailable) {
     respond(unavailable_response());
@@ -150,8 +178,8 @@ bool open_form_first(SlackContext& ctx, const slack::Interaction& in, const std:
   // in; the same line as for a task that does not exist.
   auto engine = ctx.service.engine();
   if (!task.ok() || !involved(engine->directory(), *task, person)) {
-    respond(Response::empty(200));
-    ctx.tell(in, task_not_shown(ref.task).message());
+    once_recorded(ctx, std::move(delivery), std::move(respond),
+                  tell_clicker(ctx, in, task_not_shown(ref.task).message()));
     return true;
   }
   std::optional<slack::kit::Modal> view;
@@ -165,14 +193,18 @@ bool open_form_first(SlackContext& ctx, const slack::Interaction& in, const std:
     view = slack::reason_modal(*task, *action, ref.step, true);
   }
   if (!view) return false;
-  respond(Response::empty(200));
-  open_view(ctx, in, *view);
+  once_recorded(ctx, std::move(delivery), std::move(respond),
+                [c = &ctx, in, view = std::move(*view)](http::Respond answer) {
+                  answer(Response::empty(200));
+                  open_view(*c, in, view);
+                });
   return true;
 }
 
 // Decides the click; acknowledged once the decision is committed. The delivery's key, when
 // given, is written with the decision: a delivery seen before decides nothing and is
-// acknowledged without a word (its `again` is called).
+// acknowledged without a word (its `again` is called). A refused click records its key on its
+// own before the clicker is told why, so that a replay of it tells nothing either.
 void decide_click(SlackContext& ctx, const slack::Interaction& in, Action action,
                   const slack::TaskRef& ref, const std::string& person, http::Respond respond,
                   DeliveryKey delivery) {
@@ -182,10 +214,10 @@ void decide_click(SlackContext& ctx, const slack::Interaction& in, Action action
   cmd.slack_ts = in.message_ts;
   std::string name(action_name(action));
   SlackContext* c = &ctx;
-  auto again = std::move(delivery.again);
-  ctx.service.act(ref.task, cmd, [c, in, name, respond, again](StatusOr<Decision> d) {
+  std::string key = delivery.key;
+  ctx.service.act(ref.task, cmd, [c, in, name, respond, delivery](StatusOr<Decision> d) {
     if (d.code() == Code::duplicate) {
-      if (again) again();
+      if (delivery.again) delivery.again();
       return respond(Response::empty(200));
     }
     count_decision(c->metrics, name, d.status().code());
@@ -198,9 +230,8 @@ void decide_click(SlackContext& ctx, const slack::Interaction& in, Action action
       return c->tell(
           in, "Tollgate could not record that (" + d.status().message() + "). Please try again.");
     }
-    respond(Response::empty(200));
-    c->tell(in, d.status().message());
-  }, std::move(delivery.key));
+    once_recorded(*c, delivery, respond, tell_clicker(*c, in, d.status().message()));
+  }, std::move(key));
 }
 
 // ---- A button on access held (the "ends soon" DM, the App Home's rows) ----
@@ -292,7 +323,7 @@ void on_block_action(SlackContext& ctx, const slack::Interaction& in, const slac
   }
   if (!ref) return respond(Response::text(400, "malformed task reference\n"));
   // A modal-only button (no action of its own) always opens its form.
-  if (open_form_first(ctx, in, action_id, action, *ref, person, respond)) return;
+  if (open_form_first(ctx, in, action_id, action, *ref, person, respond, delivery)) return;
   decide_click(ctx, in, *action, *ref, person, std::move(respond), std::move(delivery));
 }
 
@@ -517,8 +548,8 @@ void on_interaction(SlackContext& ctx, const slack::Interaction& in, http::Respo
       return respond(
           modal_error(slack::kReasonBlock, "Tollgate does not know your Slack account yet."));
     }
-    respond(Response::empty(200));
-    return ctx.tell(in, kUnknownSlackUser);
+    return once_recorded(ctx, std::move(delivery), std::move(respond),
+                         tell_clicker(ctx, in, kUnknownSlackUser));
   }
   if (in.type == "view_submission") return on_view_submission(ctx, in, *person, std::move(respond));
   on_block_action(ctx, in, in.actions.front(), *person, std::move(respond), std::move(delivery));

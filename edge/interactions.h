@@ -29,7 +29,8 @@ struct Interaction;
 // (is_task_decision): written in the decision's own transaction, so that the click costs one
 // write, not two. A delivery whose key is there already decides nothing, is acknowledged with an
 // empty 200 and tells nobody; `again` is called (the router counts it). A click that turns out
-// to decide nothing (a form opens, the task is not shown, the engine refuses) writes no key.
+// to decide nothing (a form opens, the task is not shown, the engine refuses, the clicker is not
+// known) records its key on its own before it answers: a replay of it does nothing either.
 struct DeliveryKey {
   std::string key;
   std::function<void()> again;

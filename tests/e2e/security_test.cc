@@ -132,6 +132,27 @@ TEST_F(EdgeTest, AReplayedSignedClickDecidesOnce) {
   EXPECT_TRUE(eventually([&] { return slack_.calls("response_url").size() == said + 1; }));
 }
 
+// A click that turns out to decide nothing (here the task is not shown to the clicker) records
+// its signature on its own before it answers: its replay tells nobody anything.
+TEST_F(EdgeTest, AReplayedClickThatDecidedNothingTellsNothing) {
+  TaskNumber n = open_request(req("ana", "aws", "staging"));
+  start_bot();
+  std::string body = block_action("U0RITA", "approve", std::to_string(n) + ":0",
+                                  slack_.response_url("rita"), slack_.trigger_id());
+  Headers h = signed_headers(body, kForm);
+  ASSERT_EQ(client_->request("POST", "/slack/interactions", body, h).status, 200);
+  ASSERT_TRUE(eventually([&] { return slack_.calls("response_url").size() == 1; }));
+  HttpResult again = client_->request("POST", "/slack/interactions", body, h);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(slack_.calls("response_url").size(), 1u) << "the replay tells nothing";
+  EXPECT_EQ(task(n).version, 1);
+  EXPECT_NE(client_->request("GET", "/metrics")
+                .body.find(R"(tollgate_slack_rejected_total{reason="replay"} 1)"),
+            std::string::npos);
+}
+
 // Finding: the admin API took any token, "x" included. Shorter than 32
 // characters, `serve` refuses to start and names the variable.
 TEST_F(EdgeTest, AnAdminApiTokenShorterThan32CharactersRefusesToStart) {

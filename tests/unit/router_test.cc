@@ -119,10 +119,16 @@ TEST_F(RouterTest, AClickThatDecidesIsOneWriteWithItsKey) {
   ASSERT_EQ(post_slack("/slack/interactions", body, kForm, h).status, 200);
   EXPECT_EQ(task(n).steps[0].decided_by, "dana");
   EXPECT_EQ(store_->stats().writes, writes + 1);
-  // Its replay is the same key: no write, nothing decided.
+  // Its replay is the same key: no write, nothing decided, counted as a replay.
+  std::int64_t version = task(n).version;
   EXPECT_EQ(post_slack("/slack/interactions", body, kForm, h).status, 200);
   EXPECT_EQ(store_->stats().writes, writes + 1);
   EXPECT_EQ(store_->stats().failed_writes, 1) << "the replay's write found its key";
+  EXPECT_EQ(task(n).version, version);
+  EXPECT_TRUE(contains(metrics_.render(), "tollgate_slack_rejected_total{reason=\"replay\"} 1"));
+  EXPECT_TRUE(
+      contains(metrics_.render(), "tollgate_decisions_total{action=\"approve\",outcome=\"ok\"} 1"))
+      << "the replay is not counted as a decision";
 }
 
 TEST_F(RouterTest, ClickOnATaskNotOneOfYoursChangesNothing) {
