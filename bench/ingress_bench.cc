@@ -13,6 +13,12 @@
 // (history.h: closed requests, then the ones approved), beside the store of
 // only the approved ones: how throughput holds as the store grows.
 //
+// The organisation is examples/acme.json with kReports more reports of Dana's, and the
+// approved requests are theirs, in turn: each approval grants a different person's access,
+// as real clicks do, so that two instances do not queue on one row of the ledger (one
+// person's access granted 20,000 times at once would measure that row's lock, not the
+// store).
+//
 //   ingress_bench [--requests N] [--tasks N] [--connections C] [--bolt DIR]
 //                 [--postgres URL --postgres2 URL]
 #include <algorithm>
@@ -20,6 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <future>
 #include <optional>
 #include <string>
@@ -139,9 +146,38 @@ constexpr std::pair<const char*, const char*> kRequesters[] = {
     {"ana", "dana"}, {"bo", "dana"},   {"carl", "dana"}, {"eve", "dana"}, {"hugo", "gita"},
     {"ines", "gita"}, {"jon", "gita"}, {"lee", "sam"},   {"nora", "sam"}};
 
+// Dana's reports added to Acme's for the benchmark ("report-0001", ...): the requests Dana
+// approves are theirs, in turn, so that one person's access comes round again only after
+// kReports approvals, far more than are ever in flight at once.
+constexpr int kReports = 1000;
+
+std::string report_id(int k) {
+  char id[32];
+  std::snprintf(id, sizeof id, "report-%04d", k % kReports);
+  return id;
+}
+
+// examples/acme.json with the kReports reports added to its people; its path.
+std::string write_organisation(const std::string& acme, const std::string& path) {
+  std::ifstream in(acme);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string reports;
+  for (int k = 0; k < kReports; ++k) {
+    std::string id = report_id(k);
+    reports += "\n    {\"id\": \"" + id + "\", \"name\": \"Report " + std::to_string(k) +
+               "\", \"email\": \"" + id + "@acme.test\", \"manager\": \"dana\"},";
+  }
+  const std::string people = "\"people\": [";
+  auto at = text.find(people);
+  if (at == std::string::npos) return {};
+  text.insert(at + people.size(), reports);
+  std::ofstream(path) << text;
+  return path;
+}
+
 // Writes `history` closed requests (history.h), then opens `requests`
-// distinct tasks for Dana to approve (Ana's staging access: manager only,
-// automatic) in the store at `db`.
+// distinct tasks for Dana to approve (her reports' staging access, in turn:
+// manager only, automatic) in the store at `db`.
 bool seed(const std::string& db, const std::string& acme, int requests, int history = 0) {
   auto store = open_store(db, testing::serve_store_options());
   if (!store.ok()) {
@@ -165,6 +201,8 @@ bool seed(const std::string& db, const std::string& acme, int requests, int hist
         const auto& [requester, manager] = kRequesters[k % std::size(kRequesters)];
         past.requester = requester;
         denier = manager;
+      } else {
+        past.requester = report_id(k - history);
       }
       (*store)->create(
           [&engine, past, denier](const Task*, TaskNumber n) {
@@ -265,7 +303,12 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--postgres2") == 0) pg2 = argv[i + 1];
   }
   testing::TempDir dir;
-  std::string acme = std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json";
+  std::string acme = write_organisation(std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json",
+                                       dir.file("organisation.json"));
+  if (acme.empty()) {
+    std::fprintf(stderr, "examples/acme.json has no \"people\": [\n");
+    return 2;
+  }
   // Dana's approvals of the tasks after the first `history`.
   auto approvals = [&](int history) {
     std::vector<std::string> out;
