@@ -263,12 +263,19 @@ constexpr std::string_view kAccessVia = R"sql(
 ALTER TABLE access ADD COLUMN via TEXT NOT NULL DEFAULT '';
 )sql";
 
+// 7: a person's tasks in task order, each role beside it: the tasks involving
+// someone, newest first, are read from here and stop at the page's end
+// (SqlStore::tasks) instead of looking each of the person's tasks up.
+constexpr std::string_view kPeopleByTask = R"sql(
+CREATE INDEX task_people_person ON task_people (person, task, role);
+)sql";
+
 // One backend's migrations: the shared steps in its types, with its own parts.
 std::vector<std::string> migrations_for(const Types& types, std::string_view first_schema_tail,
                                         std::string_view audit_seal) {
   return {typed(kFirstSchema, types) + std::string(first_schema_tail), typed(kDelegations, types),
           std::string(kOutboxCalls), std::string(audit_seal), typed(kAccessLedger, types),
-          std::string(kAccessVia)};
+          std::string(kAccessVia), std::string(kPeopleByTask)};
 }
 
 }  // namespace

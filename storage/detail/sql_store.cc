@@ -317,16 +317,29 @@ StatusOr<Task> SqlStore::task(TaskNumber number) {
   return readers_.with([&](Connection& c) { return load_task(c, number, false); });
 }
 
+// With `involving`, the person's rows of task_people lead, in task order
+// (index task_people_person), one per task (its least role), so that the
+// query stops at the page's end: testing each of the person's tasks instead
+// (`number IN (...)`) read all of them, about 1.5 ms for a manager's 10,000
+// at a million tasks, where a page of 40 reads 40.
 StatusOr<std::vector<Task>> SqlStore::tasks(const TaskFilter& f) {
-  std::string sql = std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE number > ?";
-  std::vector<Value> args{value(f.after)};
+  std::string sql = std::string("SELECT ") + kTaskColumns + " FROM tasks";
+  std::vector<Value> args;
+  std::string order = "number";
+  if (f.involving.empty()) {
+    sql += " WHERE number > ?";
+  } else {
+    sql +=
+        " JOIN task_people AS p ON p.task = number WHERE p.person = ? AND p.task > ?"
+        " AND NOT EXISTS (SELECT 1 FROM task_people AS q WHERE q.person = p.person"
+        " AND q.task = p.task AND q.role < p.role)";
+    args.push_back(value(f.involving));
+    order = "p.task";
+  }
+  args.push_back(value(f.after));
   if (!f.assignee.empty()) {
     sql += " AND number IN (SELECT task FROM task_people WHERE person = ? AND role = 'assignee')";
     args.push_back(value(f.assignee));
-  }
-  if (!f.involving.empty()) {
-    sql += " AND number IN (SELECT task FROM task_people WHERE person = ?)";
-    args.push_back(value(f.involving));
   }
   if (f.state) {
     sql += " AND state = ?";
@@ -340,7 +353,7 @@ StatusOr<std::vector<Task>> SqlStore::tasks(const TaskFilter& f) {
     sql += " AND open = ?";
     args.push_back(value(*f.open ? 1 : 0));
   }
-  sql += std::string(" ORDER BY number") + (f.newest_first ? " DESC" : "") + " LIMIT ?";
+  sql += " ORDER BY " + order + (f.newest_first ? " DESC" : "") + " LIMIT ?";
   args.push_back(value(std::clamp(f.limit, 1, 1000)));
   return readers_.with([&](Connection& c) -> StatusOr<std::vector<Task>> {
     std::vector<Task> out;

@@ -458,6 +458,25 @@ TEST_P(StoreTest, NewestFirstListsTheHighestNumbersFirstWithinTheLimit) {
             (std::vector<TaskNumber>{1, 2, 3}));
 }
 
+// A person with several roles in one task (a request for oneself: requester
+// and subject) has its task listed once, and a page holds `limit` tasks, not
+// `limit` of the person's rows.
+TEST_P(StoreTest, TasksInvolvingAPersonListEachTaskOnceWhateverItsRoles) {
+  for (int i = 0; i < 3; ++i) {
+    create({"ana", "", "aws", "staging", "x", std::nullopt, false});
+    ASSERT_TRUE(act(i + 1, Action::deny, "dana").ok());
+  }
+  ASSERT_EQ(store_->task(1)->subject, "ana") << "requester and subject: two rows of task_people";
+  EXPECT_EQ(task_numbers({.involving = "ana", .limit = 2}), (std::vector<TaskNumber>{1, 2}));
+  EXPECT_EQ(task_numbers({.involving = "ana", .limit = 2, .newest_first = true}),
+            (std::vector<TaskNumber>{3, 2}));
+  EXPECT_EQ(task_numbers({.involving = "ana", .after = 1}), (std::vector<TaskNumber>{2, 3}));
+  EXPECT_EQ(task_numbers({.assignee = "dana", .involving = "ana"}), std::vector<TaskNumber>{});
+  EXPECT_EQ(task_numbers({.involving = "dana", .state = TaskState::denied, .limit = 1,
+                          .newest_first = true}),
+            std::vector<TaskNumber>{3});
+}
+
 // Issue 15, findings 1 and 3: a step's "allow_same_reviewer" and the people a
 // step was taken from (still involved in the task) survive the store.
 TEST_P(StoreTest, FourEyesOptionAndFormerAssigneesSurviveTheStore) {
@@ -1111,6 +1130,7 @@ TEST_P(StoreTest, AnUpgradeToTheLedgerFillsItFromTheTasksClosedBefore) {
   raw("DROP TABLE access");
   raw("DROP TABLE seeded_grants");
   raw("DROP INDEX tasks_open_subject");
+  raw("DROP INDEX task_people_person");  // a later version's
   raw("DELETE FROM schema_version WHERE version >= " + std::to_string(kAccessLedgerVersion));
   store_ = open();
   ASSERT_NE(store_, nullptr);
