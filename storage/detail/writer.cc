@@ -305,7 +305,8 @@ Status Writer::write_access(const std::vector<AccessChange>& changes,
 }
 
 // Only the rows that changed: a decision usually moves one person from
-// assignee to reviewer, and each row written dirties pages of two indexes.
+// assignee to reviewer, and each row written dirties pages of the table and
+// its three indexes (primary key, by task, by person and task).
 // Compared with the rows as stored, not as derived from the task before, so
 // that, whenever who a task concerns changes, rows written by another version
 // of this code are put right too.
