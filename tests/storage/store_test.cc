@@ -66,6 +66,38 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
     return out;
   }
 
+  // A write that holds the writer until release(), so that the writes queued
+  // meanwhile go in one batch.
+  struct HeldWrite {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool released = false;
+    std::promise<void> holding;
+    std::promise<Status> done;
+    void release() {
+      {
+        std::lock_guard lock(mu);
+        released = true;
+      }
+      cv.notify_all();
+    }
+  };
+  // Dana's approval of task `n` (with `comment`), held inside the writer;
+  // whether the writer holds it within 30 s.
+  bool hold_writer(HeldWrite& hold, TaskNumber n, const std::string& comment) {
+    store_->update(
+        n,
+        [this, &hold, comment](const Task* t, TaskNumber) {
+          hold.holding.set_value();
+          std::unique_lock lock(hold.mu);
+          hold.cv.wait(lock, [&] { return hold.released; });
+          return world_.engine.act(*t, Command{Action::approve, "dana", comment, {}, {}});
+        },
+        [&hold](StatusOr<Decision> d) { hold.done.set_value(d.status()); });
+    return hold.holding.get_future().wait_for(std::chrono::seconds(30)) ==
+           std::future_status::ready;
+  }
+
   TempDir dir_;
   testing::TestDatabase db_{GetParam(), dir_.path().string()};
   World world_;
@@ -269,21 +301,8 @@ TEST_P(StoreTest, AStatementTheDatabaseRefusesFailsItsWriteAloneAndLeavesNothing
             "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END;");
   std::size_t events_before = store_->events(0, 1000)->size();
   // Hold the writer so that the three writes go in one batch.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool release = false;
-  std::promise<void> holding;
-  std::promise<Status> held;
-  store_->update(
-      1,
-      [&](const Task* t, TaskNumber) {
-        holding.set_value();
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return release; });
-        return world_.engine.act(*t, Command{Action::approve, "dana", "fine", {}, {}});
-      },
-      [&](StatusOr<Decision> d) { held.set_value(d.status()); });
-  holding.get_future().wait();
+  HeldWrite held;
+  ASSERT_TRUE(hold_writer(held, 1, "fine"));
   std::vector<std::future<StatusOr<Decision>>> results;
   for (TaskNumber n : {2, 3}) {
     auto p = std::make_shared<std::promise<StatusOr<Decision>>>();
@@ -296,12 +315,8 @@ TEST_P(StoreTest, AStatementTheDatabaseRefusesFailsItsWriteAloneAndLeavesNothing
         },
         [p](StatusOr<Decision> d) { p->set_value(std::move(d)); });
   }
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  cv.notify_all();
-  EXPECT_TRUE(held.get_future().get().ok());
+  held.release();
+  EXPECT_TRUE(held.done.get_future().get().ok());
   auto refused = results[0].get();
   EXPECT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("refused by a trigger"), std::string::npos)
@@ -331,21 +346,8 @@ TEST_P(StoreTest, AStatementTheDatabaseRefusesFailsItsWriteAloneAndLeavesNothing
 TEST_P(StoreTest, ADeliveryWrittenWithItsDecisionIsADuplicateEvenWhereItsDecisionWouldBeRefused) {
   for (int i = 0; i < 2; ++i) create(github_admin_for("ana"));
   // Hold the writer inside a write of task 2, so that the next two go in one batch.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool release = false;
-  std::promise<void> holding;
-  std::promise<Status> held;
-  store_->update(
-      2,
-      [&](const Task* t, TaskNumber) {
-        holding.set_value();
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return release; });
-        return world_.engine.act(*t, Command{Action::approve, "dana", {}, {}, {}});
-      },
-      [&](StatusOr<Decision> d) { held.set_value(d.status()); });
-  ASSERT_EQ(holding.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  HeldWrite held;
+  ASSERT_TRUE(hold_writer(held, 2, ""));
   std::vector<std::future<StatusOr<Decision>>> results;
   for (int i = 0; i < 2; ++i) {
     auto p = std::make_shared<std::promise<StatusOr<Decision>>>();
@@ -357,12 +359,8 @@ TEST_P(StoreTest, ADeliveryWrittenWithItsDecisionIsADuplicateEvenWhereItsDecisio
         },
         [p](StatusOr<Decision> d) { p->set_value(std::move(d)); }, "slack-signature:v0=abc");
   }
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  cv.notify_all();
-  EXPECT_TRUE(held.get_future().get().ok());
+  held.release();
+  EXPECT_TRUE(held.done.get_future().get().ok());
   auto first = results[0].get();
   EXPECT_TRUE(first.ok()) << first.status().to_string();
   auto again = results[1].get();
