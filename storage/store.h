@@ -110,6 +110,9 @@ struct StoreStats {
   std::int64_t writes = 0;         // write jobs completed ok
   std::int64_t failed_writes = 0;  // jobs completed with an error
   std::int64_t commit_micros = 0;  // total time spent in COMMIT (flush)
+  // Decisions made again one by one after a run of them failed (PostgreSQL:
+  // decisions in a row are written with one round trip, Writer::writes_runs).
+  std::int64_t redone_writes = 0;
 };
 
 // Which rows of the access ledger to read.
@@ -154,7 +157,9 @@ class Store {
  public:
   // Decides a command. `current` is the task as last committed (null when
   // opening a new task); `number` is the task's number (freshly allocated for
-  // a new task). Runs on the writer thread; must be pure and quick.
+  // a new task). Runs on the writer thread; must be pure and quick: it may
+  // run more than once for one write (PostgreSQL makes a write again when
+  // others it was written with failed), and only its last result counts.
   using Decide = std::function<StatusOr<Decision>(const Task* current, TaskNumber number)>;
   using DecisionDone = std::function<void(StatusOr<Decision>)>;
   using Done = std::function<void(Status)>;

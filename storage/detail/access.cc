@@ -62,42 +62,40 @@ Event event_of(const AccessChange& ch) {
   return e;
 }
 
-// Runs `sql` (its parameters: `lead`, then the row's key) with the guard's
+// One statement and its parameters.
+struct Statement {
+  std::string sql;
+  std::vector<Value> params;
+};
+
+// `sql` (its parameters: `lead`, then the row's key) with the guard's
 // condition on the row's end appended when the change is guarded.
-StatusOr<std::int64_t> guarded_run(Connection& c, std::string sql, const AccessChange& ch,
-                                   std::vector<Value> params) {
+Statement guarded(std::string sql, const AccessChange& ch, std::vector<Value> lead) {
   const Holding& h = ch.holding;
-  params.insert(params.end(), {Value(h.person), Value(h.app), Value(h.resource)});
+  lead.insert(lead.end(), {Value(h.person), Value(h.app), Value(h.resource)});
   if (ch.guarded) {
     sql += ch.expect_expires_at ? " AND expires_at = ?" : " AND expires_at IS NULL";
-    if (ch.expect_expires_at) params.emplace_back(ms(*ch.expect_expires_at));
+    if (ch.expect_expires_at) lead.emplace_back(ms(*ch.expect_expires_at));
   }
-  return c.exec(sql, params);
+  return {std::move(sql), std::move(lead)};
 }
 
-// Runs the SQL of `ch`; how many rows it changed.
-StatusOr<std::int64_t> run_change(Connection& c, const AccessChange& ch) {
+// The statement that applies `ch` to the table `access` (a seed's or an
+// unseed's row of seeded_grants is written before it); it changes a row
+// unless there is nothing to do or the guard no longer holds.
+Statement access_statement(const AccessChange& ch) {
   using Op = AccessChange::Op;
   const Holding& h = ch.holding;
   switch (ch.op) {
     case Op::grant:
       if (ch.guarded) {  // an extension: moves the end of access still held with the end it read
-        return guarded_run(c,
-                           "UPDATE access SET expires_at = ?, task = ?, how = ?, warned_at = NULL "
-                           "WHERE person = ? AND app = ? AND resource = ? AND ending_task = 0",
-                           ch,
-                           {value(opt_ms(h.expires_at)), h.task, value(grant_source_name(h.how))});
+        return guarded(
+            "UPDATE access SET expires_at = ?, task = ?, how = ?, warned_at = NULL "
+            "WHERE person = ? AND app = ? AND resource = ? AND ending_task = 0",
+            ch, {value(opt_ms(h.expires_at)), h.task, value(grant_source_name(h.how))});
       }
       [[fallthrough]];
     case Op::seed: {
-      if (ch.op == Op::seed) {  // once per grant of the configuration, ever
-        ASSIGN_OR_RETURN(std::int64_t first,
-                         run(c,
-                             "INSERT INTO seeded_grants (person, app, resource) VALUES (?, ?, ?) "
-                             "ON CONFLICT (person, app, resource) DO NOTHING",
-                             h.person, h.app, h.resource));
-        if (first == 0) return std::int64_t{0};
-      }
       std::string sql = std::string("INSERT INTO access (") + kColumns +
                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, ?) ON CONFLICT (person, app, "
                         "resource) DO ";
@@ -110,60 +108,79 @@ StatusOr<std::int64_t> run_change(Connection& c, const AccessChange& ch) {
                    "access.expires_at THEN excluded.expires_at ELSE access.expires_at END, "
                    "task = excluded.task, how = excluded.how, warned_at = NULL, via = CASE WHEN "
                    "excluded.how = 'extension' THEN access.via ELSE excluded.via END";
-      return run(c, sql, h.person, h.app, h.resource, ms(h.since), opt_ms(h.expires_at), h.task,
-                 grant_source_name(h.how), opt_ms(h.last_used), h.via);
+      return {std::move(sql),
+              {value(h.person), value(h.app), value(h.resource), value(ms(h.since)),
+               value(opt_ms(h.expires_at)), value(h.task), value(grant_source_name(h.how)),
+               value(opt_ms(h.last_used)), value(h.via)}};
     }
-    case Op::unseed: {
-      ASSIGN_OR_RETURN(
-          std::int64_t forgotten,
-          run(c, "DELETE FROM seeded_grants WHERE person = ? AND app = ? AND resource = ?",
-              h.person, h.app, h.resource));
-      (void)forgotten;  // the row is what the event is about
-      return run(c,
-                 "DELETE FROM access WHERE person = ? AND app = ? AND resource = ? AND "
-                 "how = 'configuration'",
-                 h.person, h.app, h.resource);
-    }
+    case Op::unseed:
+      return {"DELETE FROM access WHERE person = ? AND app = ? AND resource = ? AND "
+              "how = 'configuration'",
+              {value(h.person), value(h.app), value(h.resource)}};
     case Op::remove:
-      return guarded_run(c, "DELETE FROM access WHERE person = ? AND app = ? AND resource = ?", ch,
-                         {});
+      return guarded("DELETE FROM access WHERE person = ? AND app = ? AND resource = ?", ch, {});
     case Op::warned:
-      return guarded_run(c,
-                         "UPDATE access SET warned_at = ? WHERE person = ? AND app = ? AND "
-                         "resource = ? AND warned_at IS NULL",
-                         ch, {ms(ch.at)});
+      return guarded(
+          "UPDATE access SET warned_at = ? WHERE person = ? AND app = ? AND "
+          "resource = ? AND warned_at IS NULL",
+          ch, {ms(ch.at)});
     case Op::ending:
-      return guarded_run(c,
-                         "UPDATE access SET ending_task = ? WHERE person = ? AND app = ? AND "
-                         "resource = ? AND ending_task = 0",
-                         ch, {ch.task});
+      return guarded(
+          "UPDATE access SET ending_task = ? WHERE person = ? AND app = ? AND "
+          "resource = ? AND ending_task = 0",
+          ch, {ch.task});
     case Op::kept:
-      return run(c,
-                 "UPDATE access SET ending_task = 0, expires_at = CASE WHEN ? = 1 THEN NULL ELSE "
-                 "expires_at END WHERE person = ? AND app = ? AND resource = ? AND "
-                 "ending_task = ?",
-                 ch.without_end ? 1 : 0, h.person, h.app, h.resource, ch.task);
+      return {"UPDATE access SET ending_task = 0, expires_at = CASE WHEN ? = 1 THEN NULL ELSE "
+              "expires_at END WHERE person = ? AND app = ? AND resource = ? AND "
+              "ending_task = ?",
+              {value(ch.without_end ? 1 : 0), value(h.person), value(h.app), value(h.resource),
+               value(ch.task)}};
   }
-  return internal_error("unknown access change");
+  return {};
 }
 
-}  // namespace
-
-StatusOr<std::optional<Event>> apply_access(Connection& c, const AccessChange& ch) {
+// What `ch` changing `changed` rows means: its event, none, or a refusal.
+Status outcome(const AccessChange& ch, std::int64_t changed, const AccessApplied& then) {
   using Op = AccessChange::Op;
-  ASSIGN_OR_RETURN(std::int64_t changed, run_change(c, ch));
-  if (changed > 0) return std::optional<Event>(event_of(ch));
+  if (changed > 0) return then(event_of(ch));
   // Nothing to do: a seed of a row held, an unseed or a plain removal of a
   // row missing. A guarded change, or a mark of a row gone, is refused.
   bool nothing_to_do = ch.op == Op::seed || ch.op == Op::unseed || ch.op == Op::kept ||
                        (ch.op == Op::remove && !ch.guarded);
-  if (nothing_to_do) return std::optional<Event>();
+  if (nothing_to_do) return then(std::nullopt);
   if (ch.op == Op::grant) {  // a guarded grant is an extension
     return Status{Code::conflict, "the access of " + key_text(ch.holding) +
                                       " changed meanwhile (ended, or being removed): this "
                                       "extension cannot apply; request the access anew"};
   }
   return Status{Code::conflict, "the access of " + key_text(ch.holding) + " changed meanwhile"};
+}
+
+}  // namespace
+
+Status apply_access(Connection& c, const AccessChange& ch, bool deferred, AccessApplied then) {
+  using Op = AccessChange::Op;
+  const Holding& h = ch.holding;
+  if (ch.op == Op::seed) {  // once per grant of the configuration, ever
+    ASSIGN_OR_RETURN(std::int64_t first,
+                     run(c,
+                         "INSERT INTO seeded_grants (person, app, resource) VALUES (?, ?, ?) "
+                         "ON CONFLICT (person, app, resource) DO NOTHING",
+                         h.person, h.app, h.resource));
+    if (first == 0) return then(std::nullopt);
+  }
+  if (ch.op == Op::unseed) {  // the row of access is what the event is about
+    RETURN_IF_ERROR(run(c, "DELETE FROM seeded_grants WHERE person = ? AND app = ? AND resource = ?",
+                        h.person, h.app, h.resource));
+  }
+  Statement st = access_statement(ch);
+  if (!deferred) {
+    ASSIGN_OR_RETURN(std::int64_t changed, c.exec(st.sql, st.params));
+    return outcome(ch, changed, then);
+  }
+  return c.defer(st.sql, st.params, [ch, then = std::move(then)](std::int64_t changed) {
+    return outcome(ch, changed, then);
+  });
 }
 
 StatusOr<std::vector<AccessChange>> backfill_access(Connection& c, Time now) {

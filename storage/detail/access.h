@@ -4,6 +4,7 @@
 // table and replay_access() cannot drift apart. Private to storage/.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,10 +14,17 @@
 
 namespace tollgate::detail {
 
-// Applies `change` on `c`. Returns the event to append, or none when the
-// change found nothing to do (seed of a row held, unseed of a row missing).
-// Code::conflict, naming the access, when a guarded change no longer applies.
-StatusOr<std::optional<Event>> apply_access(Connection& c, const AccessChange& change);
+// Given the event of an applied change, or none when it found nothing to do
+// (a seed of a row held, an unseed of a row missing); its failure is the
+// change's.
+using AccessApplied = std::function<Status(std::optional<Event>)>;
+
+// Applies `change` on `c`; `then` runs once its answer is in. `deferred`:
+// its statement goes through Connection::defer, and `then` may run at the
+// settle (PostgreSQL), where it must not use the connection; otherwise
+// `then` runs before apply_access returns. Code::conflict, naming the
+// access, when a guarded change no longer applies (`then` does not run).
+Status apply_access(Connection& c, const AccessChange& change, bool deferred, AccessApplied then);
 
 // The rows `filter` selects, ordered by person, app and resource.
 StatusOr<std::vector<Holding>> read_holdings(Connection& c, const AccessFilter& filter);

@@ -82,13 +82,15 @@ Status decide_and_write(Writer& w, const std::string& key, Time now,
   } else {
     ASSIGN_OR_RETURN(n, w.next_number());
   }
-  // A delivery seen before is a duplicate whatever its decision would be, so the key's answer
-  // is in before deciding: on SQLite it came at once; on PostgreSQL the task's read under lock
-  // brought it, and this settle() (free when nothing is pending) keeps it so should the task
-  // ever come without a read.
-  if (!key.empty()) RETURN_IF_ERROR(w.conn().settle());
   const Task* before = current ? &*current : nullptr;
-  ASSIGN_OR_RETURN(Decision d, decide(before, n));
+  StatusOr<Decision> decided = decide(before, n);
+  // A delivery seen before is a duplicate whatever its decision would be: on SQLite the key's
+  // answer came at once; on PostgreSQL it may still be pending (the task was read ahead), and
+  // comes before the decision's refusal. A decision made on a duplicate fails at the settle,
+  // on the key's answer, which comes first.
+  if (!decided.ok() && !key.empty()) RETURN_IF_ERROR(w.conn().settle());
+  if (!decided.ok()) return decided.status();
+  Decision d = std::move(*decided);
   if (d.task.number != n) return internal_error("decision for the wrong task number");
   RETURN_IF_ERROR(w.write(d, before));
   out = std::move(d);
@@ -154,17 +156,20 @@ class SqlStore final : public Store {
   // Queues a write (GroupCommit::submit).
   void submit(GroupCommit::Apply apply, Done done, bool capped = true);
   // Queues a write that fills a T; `done` gets it once committed.
+  // `task`: the task it decides on (GroupCommit::submit).
   template <typename T>
-  void submit_for(std::function<Status(Writer&, T&)> apply, std::function<void(StatusOr<T>)> done) {
+  void submit_for(std::function<Status(Writer&, T&)> apply, std::function<void(StatusOr<T>)> done,
+                  std::optional<TaskNumber> task = std::nullopt) {
     auto out = std::make_shared<T>();
-    submit([out, apply = std::move(apply)](Writer& w) { return apply(w, *out); },
-           [out, done = std::move(done)](Status s) {
-             if (s.ok()) {
-               done(std::move(*out));
-             } else {
-               done(std::move(s));
-             }
-           });
+    commit_.submit([out, apply = std::move(apply)](Writer& w) { return apply(w, *out); },
+                   [out, done = std::move(done)](Status s) {
+                     if (s.ok()) {
+                       done(std::move(*out));
+                     } else {
+                       done(std::move(s));
+                     }
+                   },
+                   /*capped=*/true, /*applied=*/{}, task);
   }
 
   // The store keeps no clock of its own for decisions (they carry their
@@ -310,7 +315,7 @@ void SqlStore::update(TaskNumber number, Decide decide, DecisionDone done, std::
       [number, key = std::move(key), decide = std::move(decide)](Writer& w, Decision& out) {
         return decide_and_write(w, key, now(), number, decide, out);
       },
-      std::move(done));
+      std::move(done), number);
 }
 
 StatusOr<Task> SqlStore::task(TaskNumber number) {

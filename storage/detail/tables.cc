@@ -1,5 +1,7 @@
 #include "storage/detail/tables.h"
 
+#include <algorithm>
+
 namespace tollgate::detail {
 namespace {
 
@@ -17,9 +19,11 @@ Comment comment_from_row(const Row& row) {
   return c;
 }
 
-constexpr const char* kCommentsOfTask =
-    "SELECT id, author, text, at, source, slack_channel, slack_ts, edited_at, deleted "
-    "FROM comments WHERE task = ? ORDER BY id";
+// comment_from_row's columns.
+const std::string kCommentColumns =
+    "id, author, text, at, source, slack_channel, slack_ts, edited_at, deleted";
+const std::string kCommentsOfTask =
+    "SELECT " + kCommentColumns + " FROM comments WHERE task = ? ORDER BY id";
 
 OnRow comments_into(std::vector<Comment>& out) {
   return [&out](const Row& row) {
@@ -76,6 +80,43 @@ StatusOr<Task> load_task(Connection& c, TaskNumber n, bool for_update,
   if (!found) return not_found("no task #" + std::to_string(n));
   found->comments = std::move(comments);
   return std::move(*found);
+}
+
+StatusOr<std::unordered_map<TaskNumber, LockedTask>> lock_tasks(Connection& c,
+                                                                std::vector<TaskNumber> numbers) {
+  std::unordered_map<TaskNumber, LockedTask> out;
+  if (numbers.empty()) return out;
+  std::sort(numbers.begin(), numbers.end());
+  std::vector<Value> params(numbers.begin(), numbers.end());
+  std::string in = " IN (?";
+  for (std::size_t i = 1; i < numbers.size(); ++i) in += ", ?";
+  in += ")";
+  // One statement per batch size (each prepared once per connection).
+  RETURN_IF_ERROR(c.defer_query(
+      std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE number" + in +
+          " ORDER BY number FOR UPDATE",
+      params, [&out](const Row& row) -> Status {
+        ASSIGN_OR_RETURN(Task t, task_body(row));
+        TaskNumber n = t.number;
+        out[n].task = std::move(t);
+        return {};
+      }));
+  // Read after the rows are locked: the comments and people of the versions read.
+  RETURN_IF_ERROR(c.defer_query(
+      "SELECT " + kCommentColumns + ", task FROM comments WHERE task" + in + " ORDER BY task, id", params,
+      [&out](const Row& row) {
+        if (auto it = out.find(row.i64(9)); it != out.end())  // task, after the comment's
+          it->second.task.comments.push_back(comment_from_row(row));
+        return Status{};
+      }));
+  RETURN_IF_ERROR(c.defer_query(
+      "SELECT task, person, role FROM task_people WHERE task" + in, params, [&out](const Row& r) {
+        if (auto it = out.find(r.i64(0)); it != out.end())
+          it->second.people.emplace_back(r.text(1), r.text(2));
+        return Status{};
+      }));
+  RETURN_IF_ERROR(c.settle());
+  return out;
 }
 
 OnRow outbox_items_into(std::vector<OutboxItem>& out) {

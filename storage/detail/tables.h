@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,18 @@ StatusOr<Task> task_from_row(Connection& c, const Row& row);
 // task's rows of task_people (person, role) as stored.
 StatusOr<Task> load_task(Connection& c, TaskNumber n, bool for_update,
                          std::vector<std::pair<PersonId, std::string>>* people = nullptr);
+
+// A task as read under lock by lock_tasks, with its rows of task_people.
+struct LockedTask {
+  Task task;
+  std::vector<std::pair<PersonId, std::string>> people;
+};
+// Tasks `numbers` (distinct), each with its comments and people, locked until
+// the transaction ends in ascending order (so that two writers locking the
+// same tasks this way cannot wait for each other), in one round trip on
+// PostgreSQL. A number with no task is absent.
+StatusOr<std::unordered_map<TaskNumber, LockedTask>> lock_tasks(Connection& c,
+                                                                std::vector<TaskNumber> numbers);
 
 // A row callback that appends each row of codec::kOutboxColumns to `out`.
 OnRow outbox_items_into(std::vector<OutboxItem>& out);

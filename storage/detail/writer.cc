@@ -124,13 +124,46 @@ Status Writer::begin() {
   return s.ok() || s.code() == Code::unavailable ? s : unavailable(s.message());
 }
 
-Status Writer::begin_job() {
+Status Writer::read_ahead(std::vector<TaskNumber> numbers) {
+  read_ahead_.clear();
+  if (!mode_.shared || numbers.empty()) return {};
+  std::sort(numbers.begin(), numbers.end());
+  numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
+  ASSIGN_OR_RETURN(read_ahead_, lock_tasks(*conn_, std::move(numbers)));
+  return {};
+}
+
+Status Writer::begin_job(bool own_savepoint) {
   job_seq_ = head_.last_seq;
   job_hash_ = head_.last_hash;
   job_events_ = events_.size();
   touched_.clear();
   people_read_.reset();
-  return later(*conn_, nullptr, "SAVEPOINT job");
+  return own_savepoint ? later(*conn_, nullptr, "SAVEPOINT job") : Status{};
+}
+
+Status Writer::begin_run() {
+  run_events_ = events_.size();
+  return later(*conn_, nullptr, "SAVEPOINT run");
+}
+
+Status Writer::settle_run() {
+  return conn_->settle();
+}
+
+void Writer::abort_run() {
+  (void)conn_->settle();  // what is still pending, so that the rollback runs
+  if (Status s = conn_->script("ROLLBACK TO SAVEPOINT run"); !s.ok() && batch_broken_.ok()) {
+    batch_broken_ = unavailable("a failed run of writes could not be undone: " + s.message());
+  }
+  events_.resize(run_events_);
+  // Tasks the run read are read again, under the lock the batch holds.
+  read_ahead_.clear();
+  people_read_.reset();
+}
+
+void Writer::end_run() {
+  (void)later(*conn_, nullptr, "RELEASE SAVEPOINT run");
 }
 
 Status Writer::settle_job() {
@@ -159,7 +192,8 @@ Status Writer::commit() {
     // The head is written only under the lock link_events took in this
     // transaction: one kept in memory may be stale (another instance's, or a
     // failed commit's).
-    if (!events_.empty()) {
+    auto kept = [](const Unlinked& u) { return !u.dropped; };
+    if (std::any_of(events_.begin(), events_.end(), kept)) {
       RETURN_IF_ERROR(link_events());
       RETURN_IF_ERROR(write_chain_head());
     }
@@ -176,7 +210,9 @@ Status Writer::commit() {
 // writer may not extend) fails the batch.
 Status Writer::link_events() {
   RETURN_IF_ERROR(read_chain_head());
-  for (const Event& e : events_) RETURN_IF_ERROR(link_event(e));
+  for (const Unlinked& u : events_) {
+    if (!u.dropped) RETURN_IF_ERROR(link_event(u.event));
+  }
   events_.clear();
   return {};
 }
@@ -227,6 +263,12 @@ StatusOr<TaskNumber> Writer::next_number() {
 StatusOr<Task> Writer::task(TaskNumber n) {
   if (auto it = cache_.find(n); it != cache_.end()) return it->second;
   if (!mode_.shared) return load_task(*conn_, n, /*for_update=*/false);
+  if (auto it = read_ahead_.find(n); it != read_ahead_.end()) {
+    people_read_.emplace(n, std::move(it->second.people));
+    Task t = std::move(it->second.task);
+    read_ahead_.erase(it);
+    return t;
+  }
   // Locked, and its people read in the same round trip for write_people.
   people_read_.emplace(n, std::vector<PersonRole>{});
   return load_task(*conn_, n, /*for_update=*/true, &people_read_->second);
@@ -290,10 +332,7 @@ Status Writer::check_one_open(const Task& t) {
 
 Status Writer::write_access(const std::vector<AccessChange>& changes,
                             const std::vector<Effect>& effects, Time at) {
-  for (const AccessChange& ch : changes) {
-    ASSIGN_OR_RETURN(std::optional<Event> e, apply_access(*conn_, ch));
-    if (e) RETURN_IF_ERROR(append_event(*e));
-  }
+  for (const AccessChange& ch : changes) RETURN_IF_ERROR(write_change(ch));
   for (const Effect& e : effects) {
     RETURN_IF_ERROR(later(*conn_, nullptr,
                           "INSERT INTO outbox (task, kind, recipient, data, created_at, "
@@ -302,6 +341,27 @@ Status Writer::write_access(const std::vector<AccessChange>& changes,
                         ms(at), ms(at)));
   }
   return {};
+}
+
+Status Writer::write_change(const AccessChange& ch) {
+  if (!mode_.shared) {  // linked into the chain at once
+    return apply_access(*conn_, ch, /*deferred=*/false, [this](std::optional<Event> e) {
+      return e ? append_event(*e) : Status{};
+    });
+  }
+  // Its event takes its place among the batch's now, dropped unless the
+  // change's answer (which may come at the settle) says it changed a row.
+  // Whether this writer may append is known before: the answer's callback
+  // may not read.
+  if (!append_refusal_.ok()) RETURN_IF_ERROR(recheck_refusal());
+  std::size_t at = events_.size();
+  events_.push_back({Event{}, /*dropped=*/true});
+  return apply_access(*conn_, ch, /*deferred=*/true, [this, at](std::optional<Event> e) -> Status {
+    if (!e) return {};
+    RETURN_IF_ERROR(codec::append_refusal(append_refusal_));
+    events_[at] = {std::move(*e), /*dropped=*/false};
+    return {};
+  });
 }
 
 // Only the rows that changed: a decision usually moves one person from
@@ -367,7 +427,7 @@ Status Writer::append_event(const Event& e) {
     RETURN_IF_ERROR(recheck_refusal());
     RETURN_IF_ERROR(codec::append_refusal(append_refusal_));
   }
-  events_.push_back(e);
+  events_.push_back({e});
   return {};
 }
 
@@ -411,13 +471,14 @@ void GroupCommit::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void GroupCommit::submit(Apply apply, Store::Done complete, bool capped, Store::Done applied) {
+void GroupCommit::submit(Apply apply, Store::Done complete, bool capped, Store::Done applied,
+                         std::optional<TaskNumber> task) {
   bool closing = false;
   {
     std::lock_guard lock(mu_);
     closing = stopping_;
     if (!closing && (!capped || queue_.size() < max_queue_)) {
-      queue_.push_back({std::move(apply), std::move(complete), std::move(applied)});
+      queue_.push_back({std::move(apply), std::move(complete), std::move(applied), task});
       cv_.notify_one();
       return;
     }
@@ -427,7 +488,8 @@ void GroupCommit::submit(Apply apply, Store::Done complete, bool capped, Store::
 }
 
 StoreStats GroupCommit::stats() const {
-  return {commits_.load(), writes_.load(), failed_writes_.load(), commit_micros_.load()};
+  return {commits_.load(), writes_.load(), failed_writes_.load(), commit_micros_.load(),
+          redone_writes_.load()};
 }
 
 void GroupCommit::run() {
@@ -460,19 +522,55 @@ Status GroupCommit::run_job(Job& job) {
   if (s.ok()) s = job.apply(writer_);
   if (Status settled = writer_.settle_job(); s.ok()) s = std::move(settled);
   if (!s.ok()) writer_.abort_job();
+  writer_.end_job();
+  if (job.applied) job.applied(s);
   return s;
 }
 
-void GroupCommit::commit_batch(std::vector<Job>& batch, std::vector<Status>& results) {
-  if (Status s = writer_.begin(); !s.ok()) {
-    for (Status& r : results) r = s;
-    return;
+// Decisions [from, to) as one run (Writer::writes_runs): whether all were
+// written; if not, nothing of them is left.
+bool GroupCommit::run_together(std::vector<Job>& batch, std::size_t from, std::size_t to) {
+  Status s = writer_.begin_run();
+  for (std::size_t i = from; i < to && s.ok(); ++i) {
+    s = writer_.begin_job(/*own_savepoint=*/false);
+    if (s.ok()) s = batch[i].apply(writer_);
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    Status s = run_job(batch[i]);
-    writer_.end_job();
-    if (batch[i].applied) batch[i].applied(s);
-    results[i] = std::move(s);
+  if (s.ok()) s = writer_.settle_run();
+  if (!s.ok()) {
+    writer_.abort_run();
+    redone_writes_.fetch_add(static_cast<std::int64_t>(to - from));
+    return false;
+  }
+  writer_.end_run();
+  for (std::size_t i = from; i < to; ++i) {
+    if (batch[i].applied) batch[i].applied(Status{});
+  }
+  return true;
+}
+
+void GroupCommit::commit_batch(std::vector<Job>& batch, std::vector<Status>& results) {
+  auto fail_all = [&](const Status& s) {
+    for (Status& r : results) r = s;
+  };
+  if (Status s = writer_.begin(); !s.ok()) return fail_all(s);
+  std::vector<TaskNumber> named;
+  for (const Job& job : batch) {
+    if (job.task) named.push_back(*job.task);
+  }
+  if (Status s = writer_.read_ahead(std::move(named)); !s.ok()) {
+    writer_.abort();
+    return fail_all(s);
+  }
+  for (std::size_t i = 0; i < batch.size();) {
+    // Decisions that follow one another go as a run; should it fail, each
+    // is made again on its own below.
+    std::size_t end = i + 1;
+    while (writer_.writes_runs() && batch[i].task && end < batch.size() && batch[end].task) ++end;
+    if (end - i > 1 && run_together(batch, i, end)) {
+      i = end;
+      continue;
+    }
+    for (; i < end; ++i) results[i] = run_job(batch[i]);
   }
   auto t0 = std::chrono::steady_clock::now();
   Status c = writer_.commit();

@@ -27,6 +27,7 @@
 
 #include "storage/detail/codec.h"
 #include "storage/detail/sql.h"
+#include "storage/detail/tables.h"
 #include "storage/store.h"
 
 namespace tollgate::detail {
@@ -77,9 +78,24 @@ class Writer {
   // The transaction of a batch, driven by GroupCommit. A failure of begin()
   // fails every write of the batch; nothing ran.
   Status begin();
-  // Around each write: a savepoint, and what abort_job() needs to undo it
-  // (the head in memory, the cached tasks it touched).
-  Status begin_job();
+  // Shared mode, first in a batch: locks the tasks its decisions name
+  // (GroupCommit::submit's `task`), in ascending order, and reads them with
+  // their comments and people in one round trip; task() then answers from
+  // them. Nothing in single-writer mode, whose reads cost no round trip.
+  Status read_ahead(std::vector<TaskNumber> numbers);
+  // Around each write: a savepoint (unless `own_savepoint` is false: the
+  // write is in a run), and what abort_job() needs to undo it (the head in
+  // memory, the cached tasks it touched).
+  Status begin_job(bool own_savepoint = true);
+  // Shared mode: decisions one after another may be written as a run, with
+  // one savepoint and one settle for all instead of a round trip each. A run
+  // that fails anywhere is undone as a whole (abort_run), and its writes are
+  // then made again one by one, so that each fails or not on its own.
+  bool writes_runs() const { return mode_.shared; }
+  Status begin_run();
+  Status settle_run();
+  void abort_run();
+  void end_run();
   // After a write: what its statements answered (Connection::defer); a
   // failure is the write's, and abort_job() follows.
   Status settle_job();
@@ -127,6 +143,8 @@ class Writer {
   // Makes the task's rows of task_people `now` (none stored yet when `is_new`).
   Status write_people(TaskNumber task, const std::vector<PersonRole>& now, bool is_new);
   Status write_comments(const Decision& d);
+  // Applies one access change, its event appended when it changed something.
+  Status write_change(const AccessChange& ch);
   // Decision::one_open: Code::conflict, naming it, when another task of the
   // same kind is open for the same subject, app and resource.
   Status check_one_open(const Task& t);
@@ -140,7 +158,18 @@ class Writer {
   bool head_stale_ = false;   // reload_chain_head failed: retry before appending
   std::int64_t job_seq_ = 0;  // where the chain ended when the current job began
   std::string job_hash_;
-  std::vector<Event> events_;    // shared mode: the batch's events, linked at commit
+  // Shared mode: the batch's events, linked at commit. An access change's
+  // event has its place when the change is sent, and is dropped when the
+  // change's answer says it changed nothing (write_change).
+  struct Unlinked {
+    Event event;
+    bool dropped = false;
+  };
+  std::vector<Unlinked> events_;
+  std::size_t run_events_ = 0;  // events_.size() when the current run began
+  // Shared mode: the tasks read_ahead locked and read, until a job reads
+  // (task()) or writes one.
+  std::unordered_map<TaskNumber, LockedTask> read_ahead_;
   Status batch_broken_;          // a job's writes could not be undone: no commit
   std::size_t job_events_ = 0;  // events_.size() when the current job began
   std::unordered_map<TaskNumber, Task> cache_;
@@ -170,7 +199,12 @@ class GroupCommit {
   // the queue is full (unless not `capped`: barriers that write nothing).
   // `applied`, when set, runs on the writer thread with the write's own
   // outcome as soon as it has run, before the commit (Store::remember_then).
-  void submit(Apply apply, Store::Done complete, bool capped = true, Store::Done applied = {});
+  // `task`, when set, is the task the write decides on (Store::update): the
+  // batch reads it ahead (Writer::read_ahead), and the write is a decision,
+  // which may run more than once (Store::Decide is pure) and leaves nothing
+  // but its statements.
+  void submit(Apply apply, Store::Done complete, bool capped = true, Store::Done applied = {},
+              std::optional<TaskNumber> task = std::nullopt);
   StoreStats stats() const;
 
  private:
@@ -178,11 +212,13 @@ class GroupCommit {
     Apply apply;
     Store::Done complete;
     Store::Done applied;
+    std::optional<TaskNumber> task;
   };
 
   void run();
   void commit_batch(std::vector<Job>& batch, std::vector<Status>& results);
   Status run_job(Job& job);
+  bool run_together(std::vector<Job>& batch, std::size_t from, std::size_t to);
 
   Writer& writer_;
   const std::size_t max_batch_;
@@ -192,7 +228,8 @@ class GroupCommit {
   std::deque<Job> queue_;
   bool stopping_ = false;
   std::thread thread_;
-  std::atomic<std::int64_t> commits_{0}, writes_{0}, failed_writes_{0}, commit_micros_{0};
+  std::atomic<std::int64_t> commits_{0}, writes_{0}, failed_writes_{0}, commit_micros_{0},
+      redone_writes_{0};
 };
 
 }  // namespace tollgate::detail
