@@ -136,7 +136,7 @@ Statement access_statement(const AccessChange& ch) {
               {value(ch.without_end ? 1 : 0), value(h.person), value(h.app), value(h.resource),
                value(ch.task)}};
   }
-  return {};
+  return {};  // an unknown op: refused by apply_access
 }
 
 // What `ch` changing `changed` rows means: its event, none, or a refusal.
@@ -174,6 +174,7 @@ Status apply_access(Connection& c, const AccessChange& ch, bool deferred, Access
                         h.person, h.app, h.resource));
   }
   Statement st = access_statement(ch);
+  if (st.sql.empty()) return internal_error("unknown access change");
   if (!deferred) {
     ASSIGN_OR_RETURN(std::int64_t changed, c.exec(st.sql, st.params));
     return outcome(ch, changed, then);

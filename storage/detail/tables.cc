@@ -87,11 +87,15 @@ StatusOr<std::unordered_map<TaskNumber, LockedTask>> lock_tasks(Connection& c,
   std::unordered_map<TaskNumber, LockedTask> out;
   if (numbers.empty()) return out;
   std::sort(numbers.begin(), numbers.end());
+  // The list is as long as the next power of two (the last number repeated), so that a
+  // connection prepares a few statements (one per length), not one per batch size.
+  std::size_t length = 1;
+  while (length < numbers.size()) length *= 2;
   std::vector<Value> params(numbers.begin(), numbers.end());
+  params.resize(length, Value(numbers.back()));
   std::string in = " IN (?";
-  for (std::size_t i = 1; i < numbers.size(); ++i) in += ", ?";
+  for (std::size_t i = 1; i < length; ++i) in += ", ?";
   in += ")";
-  // One statement per batch size (each prepared once per connection).
   RETURN_IF_ERROR(c.defer_query(
       std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE number" + in +
           " ORDER BY number FOR UPDATE",

@@ -129,8 +129,17 @@ Status Writer::read_ahead(std::vector<TaskNumber> numbers) {
   if (!mode_.shared || numbers.empty()) return {};
   std::sort(numbers.begin(), numbers.end());
   numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
-  ASSIGN_OR_RETURN(read_ahead_, lock_tasks(*conn_, std::move(numbers)));
-  return {};
+  // In a savepoint of its own: should a task not be read (a body this version cannot decode, a
+  // lock not granted), the batch goes on without reading ahead, and the write on that task fails
+  // alone when it reads it. Only a failure to undo the read fails the batch.
+  RETURN_IF_ERROR(later(*conn_, nullptr, "SAVEPOINT ahead"));
+  StatusOr<std::unordered_map<TaskNumber, LockedTask>> read = lock_tasks(*conn_, std::move(numbers));
+  if (read.ok()) {
+    read_ahead_ = std::move(*read);
+  } else {
+    RETURN_IF_ERROR(conn_->script("ROLLBACK TO SAVEPOINT ahead"));
+  }
+  return later(*conn_, nullptr, "RELEASE SAVEPOINT ahead");
 }
 
 Status Writer::begin_job(bool own_savepoint) {
@@ -156,6 +165,7 @@ void Writer::abort_run() {
   if (Status s = conn_->script("ROLLBACK TO SAVEPOINT run"); !s.ok() && batch_broken_.ok()) {
     batch_broken_ = unavailable("a failed run of writes could not be undone: " + s.message());
   }
+  (void)later(*conn_, nullptr, "RELEASE SAVEPOINT run");  // so that the next run's is the only one
   events_.resize(run_events_);
   // Tasks the run read are read again, under the lock the batch holds.
   read_ahead_.clear();
