@@ -69,11 +69,15 @@ Status insert_message(Connection& c, const SlackMessage& m) {
 
 // Decides on the latest committed version of task `number` (a new task with
 // a fresh number when there is none) and writes the decision. `key`, when not
-// empty, is remembered at `now` first (Code::duplicate if it was seen).
+// empty, is remembered at `now` with it (Code::duplicate if it was seen).
+// The decision comes before any write, so that a refused one writes nothing
+// (Writer::refuse_unwritten): a delivery seen before is a duplicate whatever
+// its decision would be, so its key is looked up then; a decision made on a
+// duplicate fails on its key's write, at once (SQLite) or at the settle
+// (PostgreSQL).
 Status decide_and_write(Writer& w, const std::string& key, Time now,
                         std::optional<TaskNumber> number, const Store::Decide& decide,
                         Decision& out) {
-  if (!key.empty()) RETURN_IF_ERROR(w.remember(key, now));
   std::optional<Task> current;
   TaskNumber n = 0;
   if (number) {
@@ -84,12 +88,13 @@ Status decide_and_write(Writer& w, const std::string& key, Time now,
   }
   const Task* before = current ? &*current : nullptr;
   StatusOr<Decision> decided = decide(before, n);
-  // A delivery seen before is a duplicate whatever its decision would be: on SQLite the key's
-  // answer came at once; on PostgreSQL it may still be pending (the task was read ahead), and
-  // comes before the decision's refusal. A decision made on a duplicate fails at the settle,
-  // on the key's answer, which comes first.
-  if (!decided.ok() && !key.empty()) RETURN_IF_ERROR(w.conn().settle());
-  if (!decided.ok()) return decided.status();
+  if (!decided.ok()) {
+    Status seen = key.empty() ? Status{} : w.unseen(key);
+    if (!seen.ok() && seen.code() != Code::duplicate) return seen;
+    if (number) w.refuse_unwritten();  // a new task's number was taken: not unwritten
+    return seen.ok() ? decided.status() : seen;
+  }
+  if (!key.empty()) RETURN_IF_ERROR(w.remember(key, now));
   Decision d = std::move(*decided);
   if (d.task.number != n) return internal_error("decision for the wrong task number");
   RETURN_IF_ERROR(w.write(d, before));

@@ -148,6 +148,7 @@ Status Writer::begin_job(bool own_savepoint) {
   job_events_ = events_.size();
   touched_.clear();
   people_read_.reset();
+  refused_unwritten_ = false;
   return own_savepoint ? later(*conn_, nullptr, "SAVEPOINT job") : Status{};
 }
 
@@ -241,9 +242,15 @@ void Writer::abort() {
 
 // --- Writes.
 
+namespace {
+Status already_processed(const std::string& key) {
+  return {Code::duplicate, "already processed: " + key};
+}
+}  // namespace
+
 Status Writer::remember(const std::string& key, Time now) {
   auto added = [key](std::int64_t n) -> Status {
-    if (n == 0) return {Code::duplicate, "already processed: " + key};
+    if (n == 0) return already_processed(key);
     return {};
   };
   RETURN_IF_ERROR(later(*conn_, added,
@@ -252,6 +259,23 @@ Status Writer::remember(const std::string& key, Time now) {
                         key, ms(now)));
   if (++remembered_ % 10000 == 0) RETURN_IF_ERROR(prune_seen(*conn_, now));
   return {};
+}
+
+Status Writer::unseen(const std::string& key) {
+  // What earlier writes of a run sent is answered first, so that a failure of theirs (a
+  // duplicate of their own key, say) cannot pass for this key's answer.
+  if (Status earlier = conn_->settle(); !earlier.ok()) {
+    return unavailable("an earlier write of the batch failed: " + earlier.message());
+  }
+  bool seen = false;
+  RETURN_IF_ERROR(query(
+      *conn_, "SELECT 1 FROM seen_deliveries WHERE key = ?",
+      [&seen](const Row&) {
+        seen = true;
+        return Status{};
+      },
+      key));
+  return seen ? already_processed(key) : Status{};
 }
 
 Status Writer::forget(const std::string& key) {
@@ -537,13 +561,17 @@ Status GroupCommit::run_job(Job& job) {
   return s;
 }
 
-// Decisions [from, to) as one run (Writer::writes_runs): whether all were
-// written; if not, nothing of them is left.
-bool GroupCommit::run_together(std::vector<Job>& batch, std::size_t from, std::size_t to) {
+// Decisions [from, to) as one run (Writer::writes_runs), their outcomes in `results`: whether
+// the run was written; if not, nothing of it is left. A decision refused before it wrote
+// anything (Writer::refused_unwritten) has its refusal and the run goes on without it.
+bool GroupCommit::run_together(std::vector<Job>& batch, std::size_t from, std::size_t to,
+                               std::vector<Status>& results) {
   Status s = writer_.begin_run();
   for (std::size_t i = from; i < to && s.ok(); ++i) {
     s = writer_.begin_job(/*own_savepoint=*/false);
     if (s.ok()) s = batch[i].apply(writer_);
+    results[i] = s;
+    if (!s.ok() && writer_.refused_unwritten()) s = {};
   }
   if (s.ok()) s = writer_.settle_run();
   if (!s.ok()) {
@@ -553,7 +581,7 @@ bool GroupCommit::run_together(std::vector<Job>& batch, std::size_t from, std::s
   }
   writer_.end_run();
   for (std::size_t i = from; i < to; ++i) {
-    if (batch[i].applied) batch[i].applied(Status{});
+    if (batch[i].applied) batch[i].applied(results[i]);
   }
   return true;
 }
@@ -576,7 +604,7 @@ void GroupCommit::commit_batch(std::vector<Job>& batch, std::vector<Status>& res
     // is made again on its own below.
     std::size_t end = i + 1;
     while (writer_.writes_runs() && batch[i].task && end < batch.size() && batch[end].task) ++end;
-    if (end - i > 1 && run_together(batch, i, end)) {
+    if (end - i > 1 && run_together(batch, i, end, results)) {
       i = end;
       continue;
     }

@@ -109,6 +109,13 @@ class Writer {
   // What writes do. Code::duplicate when `key` was seen before.
   Status remember(const std::string& key, Time now);
   Status forget(const std::string& key);
+  // Code::duplicate when `key` was remembered before (a read: it sends no write); the failure
+  // of a statement sent before it, as Code::unavailable.
+  Status unseen(const std::string& key);
+  // The current write was a decision refused before it sent any write: nothing of it is to be
+  // undone, and the run it is in may go on without it (GroupCommit::run_together).
+  void refuse_unwritten() { refused_unwritten_ = true; }
+  bool refused_unwritten() const { return refused_unwritten_; }
   StatusOr<TaskNumber> next_number();
   // The task as last committed (or written earlier in this transaction).
   StatusOr<Task> task(TaskNumber n);
@@ -175,6 +182,7 @@ class Writer {
   std::unordered_map<TaskNumber, Task> cache_;
   std::vector<TaskNumber> touched_;  // tasks the current job wrote
   std::uint64_t remembered_ = 0;
+  bool refused_unwritten_ = false;  // set by refuse_unwritten, until the next job begins
 };
 
 // Forgets delivery keys (Writer::remember) older than Slack's retry window.
@@ -218,7 +226,8 @@ class GroupCommit {
   void run();
   void commit_batch(std::vector<Job>& batch, std::vector<Status>& results);
   Status run_job(Job& job);
-  bool run_together(std::vector<Job>& batch, std::size_t from, std::size_t to);
+  bool run_together(std::vector<Job>& batch, std::size_t from, std::size_t to,
+                    std::vector<Status>& results);
 
   Writer& writer_;
   const std::size_t max_batch_;
