@@ -170,7 +170,8 @@ Status apply_access(Connection& c, const AccessChange& ch, bool deferred, Access
     if (first == 0) return then(std::nullopt);
   }
   if (ch.op == Op::unseed) {  // the row of access is what the event is about
-    RETURN_IF_ERROR(run(c, "DELETE FROM seeded_grants WHERE person = ? AND app = ? AND resource = ?",
+    RETURN_IF_ERROR(run(c,
+                        "DELETE FROM seeded_grants WHERE person = ? AND app = ? AND resource = ?",
                         h.person, h.app, h.resource));
   }
   Statement st = access_statement(ch);

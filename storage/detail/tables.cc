@@ -107,8 +107,8 @@ StatusOr<std::unordered_map<TaskNumber, LockedTask>> lock_tasks(Connection& c,
       }));
   // Read after the rows are locked: the comments and people of the versions read.
   RETURN_IF_ERROR(c.defer_query(
-      "SELECT " + kCommentColumns + ", task FROM comments WHERE task" + in + " ORDER BY task, id", params,
-      [&out](const Row& row) {
+      "SELECT " + kCommentColumns + ", task FROM comments WHERE task" + in + " ORDER BY task, id",
+      params, [&out](const Row& row) {
         if (auto it = out.find(row.i64(9)); it != out.end())  // task, after the comment's
           it->second.task.comments.push_back(comment_from_row(row));
         return Status{};

@@ -133,7 +133,8 @@ Status Writer::read_ahead(std::vector<TaskNumber> numbers) {
   // lock not granted), the batch goes on without reading ahead, and the write on that task fails
   // alone when it reads it. Only a failure to undo the read fails the batch.
   RETURN_IF_ERROR(later(*conn_, nullptr, "SAVEPOINT ahead"));
-  StatusOr<std::unordered_map<TaskNumber, LockedTask>> read = lock_tasks(*conn_, std::move(numbers));
+  StatusOr<std::unordered_map<TaskNumber, LockedTask>> read =
+      lock_tasks(*conn_, std::move(numbers));
   if (read.ok()) {
     read_ahead_ = std::move(*read);
   } else {

@@ -110,6 +110,12 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
             std::move(key));
     return p->get_future();
   }
+  // A decision refused (Code::conflict).
+  static Store::Decide refusing() {
+    return [](const Task*, TaskNumber) -> StatusOr<Decision> {
+      return Status{Code::conflict, "refused by its decision"};
+    };
+  }
   // A decision: `who` comments `text`.
   Store::Decide comment_by(const PersonId& who, const std::string& text) {
     return [this, who, text](const Task* t, TaskNumber) {
@@ -437,12 +443,7 @@ TEST_P(StoreTest, ARefusedDecisionLeavesItsRunGoing) {
   HeldWrite held;
   ASSERT_TRUE(hold_writer(held, 4, ""));
   auto first = update_later(1, comment_by("dana", "first"));
-  auto refused = update_later(
-      2,
-      [](const Task*, TaskNumber) -> StatusOr<Decision> {
-        return Status{Code::conflict, "refused by its decision"};
-      },
-      nullptr, "delivery-refused");
+  auto refused = update_later(2, refusing(), nullptr, "delivery-refused");
   auto third = update_later(3, comment_by("dana", "third"));
   held.release();
   EXPECT_TRUE(held.done.get_future().get().ok());
@@ -468,12 +469,7 @@ TEST_P(StoreTest, AnEarlierDuplicateInTheRunIsNotTakenForTheRefusedDecisionsOwn)
   HeldWrite held;
   ASSERT_TRUE(hold_writer(held, 3, ""));
   auto again = update_later(1, comment_by("dana", "once"), nullptr, "delivery-1");
-  auto refused = update_later(
-      2,
-      [](const Task*, TaskNumber) -> StatusOr<Decision> {
-        return Status{Code::conflict, "refused by its decision"};
-      },
-      nullptr, "delivery-2");
+  auto refused = update_later(2, refusing(), nullptr, "delivery-2");
   held.release();
   EXPECT_TRUE(held.done.get_future().get().ok());
   auto r1 = again.get(), r2 = refused.get();
@@ -607,9 +603,10 @@ TEST_P(StoreTest, TasksInvolvingAPersonListEachTaskOnceWhateverItsRoles) {
   create({"ana", "", "aws", "staging", "x", std::nullopt, false});  // 4: open with dana
   create({"bo", "", "aws", "staging", "x", std::nullopt, false});   // 5: open with dana
   EXPECT_EQ(task_numbers({.assignee = "dana", .involving = "ana"}), std::vector<TaskNumber>{4});
-  EXPECT_EQ(task_numbers({.involving = "dana", .state = TaskState::denied, .limit = 1,
-                          .newest_first = true}),
-            std::vector<TaskNumber>{3});
+  EXPECT_EQ(
+      task_numbers(
+          {.involving = "dana", .state = TaskState::denied, .limit = 1, .newest_first = true}),
+      std::vector<TaskNumber>{3});
 }
 
 // Issue 15, findings 1 and 3: a step's "allow_same_reviewer" and the people a
@@ -1090,11 +1087,12 @@ std::string ledger_text(const std::vector<Holding>& rows) {
 
 TEST_P(StoreTest, TheLedgerFollowsDecisionsGuardsItsEndsAndReplaysFromTheLog) {
   Time now = world_.clock.now();
-  ASSERT_TRUE(write_access_and_wait(*store_, {change(AccessChange::Op::seed,
-                                                     row("bo", "github", "admin", std::nullopt,
-                                                         GrantSource::configuration),
-                                                     now)})
-                  .ok());
+  ASSERT_TRUE(
+      write_access_and_wait(
+          *store_,
+          {change(AccessChange::Op::seed,
+                  row("bo", "github", "admin", std::nullopt, GrantSource::configuration), now)})
+          .ok());
   // A 30-second grant, approved 10 s after it was asked for.
   RequestInput in{"ana", "", "aws", "staging", "deploy", std::chrono::seconds(30), false};
   Decision opened = create(in);
@@ -1133,21 +1131,23 @@ TEST_P(StoreTest, TheLedgerFollowsDecisionsGuardsItsEndsAndReplaysFromTheLog) {
   // A seed of access held writes nothing; an unseed of a configuration row removes it.
   auto before = store_->events(0, 10000);
   ASSERT_TRUE(before.ok());
-  ASSERT_TRUE(write_access_and_wait(*store_, {change(AccessChange::Op::seed,
-                                                     row("bo", "github", "admin", std::nullopt,
-                                                         GrantSource::configuration),
-                                                     now)})
-                  .ok());
+  ASSERT_TRUE(
+      write_access_and_wait(
+          *store_,
+          {change(AccessChange::Op::seed,
+                  row("bo", "github", "admin", std::nullopt, GrantSource::configuration), now)})
+          .ok());
   EXPECT_EQ(store_->events(0, 10000)->size(), before->size());
-  ASSERT_TRUE(write_access_and_wait(*store_, {change(AccessChange::Op::seed,
-                                                     row("cy", "github", "member", std::nullopt,
-                                                         GrantSource::configuration),
-                                                     now)})
-                  .ok());
-  ASSERT_TRUE(write_access_and_wait(
-                  *store_, {change(AccessChange::Op::unseed,
-                                   row("bo", "github", "admin", std::nullopt), now)})
-                  .ok());
+  ASSERT_TRUE(
+      write_access_and_wait(
+          *store_,
+          {change(AccessChange::Op::seed,
+                  row("cy", "github", "member", std::nullopt, GrantSource::configuration), now)})
+          .ok());
+  ASSERT_TRUE(
+      write_access_and_wait(*store_, {change(AccessChange::Op::unseed,
+                                             row("bo", "github", "admin", std::nullopt), now)})
+          .ok());
 
   // The table is what the log says.
   auto table = store_->holdings({});
@@ -1172,7 +1172,8 @@ TEST_P(StoreTest, TheLedgerSaysWhichConnectorMadeTheChangeAndAnExtensionKeepsIt)
   longer.expires_at = now + std::chrono::hours(8);
   longer.how = GrantSource::extension;
   longer.task = 9;
-  ASSERT_TRUE(write_access_and_wait(*store_, {change(AccessChange::Op::grant, longer, now, 9)}).ok());
+  ASSERT_TRUE(
+      write_access_and_wait(*store_, {change(AccessChange::Op::grant, longer, now, 9)}).ok());
   auto rows = store_->holdings({.person = "ana"});
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 1u);
@@ -1229,7 +1230,8 @@ TEST_P(StoreTest, AnExtensionMovesTheEndAndKeepsWhenTheAccessBegan) {
   longer.expires_at = now + std::chrono::hours(8);
   longer.how = GrantSource::extension;
   longer.task = 9;
-  ASSERT_TRUE(write_access_and_wait(*store_, {change(AccessChange::Op::grant, longer, now, 9)}).ok());
+  ASSERT_TRUE(
+      write_access_and_wait(*store_, {change(AccessChange::Op::grant, longer, now, 9)}).ok());
   auto rows = store_->holdings({.person = "ana"});
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 1u);
@@ -1421,7 +1423,8 @@ TEST_P(StoreTest, TwoInstancesDecidingTwoTasksInOppositeOrdersTakeTurnsAndLoseNo
   std::unique_ptr<Store> other = open();
   ASSERT_NE(other, nullptr);
   Signals s;
-  auto comment_after = [&](const char* text, const std::string& holds, const std::string& other_holds) {
+  auto comment_after = [&](const char* text, const std::string& holds,
+                           const std::string& other_holds) {
     return [&, text, holds, other_holds](const Task* t, TaskNumber) {
       s.say(holds);
       s.wait_for(other_holds, std::chrono::seconds(2));
@@ -1475,11 +1478,13 @@ TEST_P(StoreTest, TwoInstancesGrantingTwoAccessesInOppositeOrdersLoseOneWriteAnd
   };
   // Each instance's writer holds, then grants one access, then (in a write of its own, after
   // the other holds its first) comments and grants the other.
-  auto then_grant = [&](const Holding& h, const std::string& holds, const std::string& other_holds) {
+  auto then_grant = [&](const Holding& h, const std::string& holds,
+                        const std::string& other_holds) {
     return [&, h, holds, other_holds](const Task* t, TaskNumber n) -> StatusOr<Decision> {
       s.say(holds);
       s.wait_for(other_holds);
-      ASSIGN_OR_RETURN(Decision d, world_.engine.act(*t, Command{Action::comment, "dana", holds, {}, {}}));
+      ASSIGN_OR_RETURN(Decision d,
+                       world_.engine.act(*t, Command{Action::comment, "dana", holds, {}, {}}));
       d.access.push_back(change(AccessChange::Op::grant, h, now, n));
       return d;
     };
@@ -1522,7 +1527,8 @@ TEST_P(StoreTest, ARunWithLedgerChangesMadeAgainAppliesEachOnceWithItsEvent) {
   Time now = world_.clock.now();
   auto comment_and = [&](AccessChange ch) -> Store::Decide {
     return [&, ch](const Task* t, TaskNumber n) -> StatusOr<Decision> {
-      ASSIGN_OR_RETURN(Decision d, world_.engine.act(*t, Command{Action::comment, "dana", "x", {}, {}}));
+      ASSIGN_OR_RETURN(Decision d,
+                       world_.engine.act(*t, Command{Action::comment, "dana", "x", {}, {}}));
       AccessChange mine = ch;
       mine.task = n;
       d.access.push_back(mine);
@@ -1561,8 +1567,7 @@ TEST_P(StoreTest, ARunWithLedgerChangesMadeAgainAppliesEachOnceWithItsEvent) {
   EXPECT_EQ(store_->task_events(1)->size(), events_of_1 + rg->events.size() + 1) << "the grant's";
   EXPECT_EQ(store_->task_events(2)->size(), events_of_1 + rn->events.size()) << "none for nothing";
   std::size_t held_events = store_->task_events(4)->size() - events_of_1;
-  EXPECT_EQ(log->size(),
-            events_before + held_events + rg->events.size() + 1 + rn->events.size())
+  EXPECT_EQ(log->size(), events_before + held_events + rg->events.size() + 1 + rn->events.size())
       << "no other event";
   auto table = store_->holdings({});
   ASSERT_TRUE(table.ok());
@@ -1798,22 +1803,21 @@ TEST_P(AuditLogTest, ServeRefusesALogWhoseSealWasRemovedInsteadOfResealingIt) {
 // Security review, audit log (LOW): SQLite committed the seal before
 // checking that the log ends where its head says; PostgreSQL checked first.
 TEST_P(AuditLogTest, SealingALogThatDoesNotEndAtItsHeadCommitsNothing) {
-  store_ = open();  // migrated without a key: not sealed
+  store_ = open();                  // migrated without a key: not sealed
   create(github_admin_for("ana"));  // events 1 and 2
   store_.reset();
   raw(db_.postgres() ? "ALTER TABLE events DISABLE TRIGGER USER; DELETE FROM events WHERE seq = 2"
                      : "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 2");
   auto sealed = open_store(db_.url(), sealing());
   ASSERT_FALSE(sealed.ok());
-  EXPECT_NE(sealed.status().message().find("does not end where its head says"),
-            std::string::npos)
+  EXPECT_NE(sealed.status().message().find("does not end where its head says"), std::string::npos)
       << sealed.status().to_string();
   EXPECT_EQ(db_.number("SELECT sealed_from FROM chain_head"), 0) << "the seal was committed";
   EXPECT_EQ(db_.number("SELECT COUNT(*) FROM chain_head WHERE mac = ''"), 1);
 }
 
 TEST_P(AuditLogTest, AnOldLogIsSealedOnlyWhenTheOperatorAsksAndKeepsItsPlainEvents) {
-  store_ = open();  // migrated without a key: the head is created unsealed
+  store_ = open();                  // migrated without a key: the head is created unsealed
   create(github_admin_for("ana"));  // events 1 and 2, written without a key (as before)
   store_.reset();
   auto serve = open_store(db_.url(), keyed());  // a later serve does not seal it
