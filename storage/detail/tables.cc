@@ -87,6 +87,7 @@ StatusOr<std::unordered_map<TaskNumber, LockedTask>> lock_tasks(Connection& c,
   std::unordered_map<TaskNumber, LockedTask> out;
   if (numbers.empty()) return out;
   std::sort(numbers.begin(), numbers.end());
+  numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
   // The list is as long as the next power of two (the last number repeated), so that a
   // connection prepares a few statements (one per length), not one per batch size.
   std::size_t length = 1;

@@ -30,7 +30,7 @@ struct LockedTask {
   Task task;
   std::vector<std::pair<PersonId, std::string>> people;
 };
-// Tasks `numbers` (distinct), each with its comments and people, locked until
+// Tasks `numbers` (in any order, repeats allowed), each with its comments and people, locked until
 // the transaction ends in ascending order (so that two writers locking the
 // same tasks this way cannot wait for each other), in one round trip on
 // PostgreSQL. A number with no task is absent.

@@ -127,8 +127,6 @@ Status Writer::begin() {
 Status Writer::read_ahead(std::vector<TaskNumber> numbers) {
   read_ahead_.clear();
   if (!mode_.shared || numbers.empty()) return {};
-  std::sort(numbers.begin(), numbers.end());
-  numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
   // In a savepoint of its own: should a task not be read (a body this version cannot decode, a
   // lock not granted), the batch goes on without reading ahead, and the write on that task fails
   // alone when it reads it. Only a failure to undo the read fails the batch.
@@ -158,10 +156,6 @@ Status Writer::begin_run() {
   return later(*conn_, nullptr, "SAVEPOINT run");
 }
 
-Status Writer::settle_run() {
-  return conn_->settle();
-}
-
 void Writer::abort_run() {
   (void)conn_->settle();  // what is still pending, so that the rollback runs
   if (Status s = conn_->script("ROLLBACK TO SAVEPOINT run"); !s.ok() && batch_broken_.ok()) {
@@ -178,7 +172,7 @@ void Writer::end_run() {
   (void)later(*conn_, nullptr, "RELEASE SAVEPOINT run");
 }
 
-Status Writer::settle_job() {
+Status Writer::settle() {
   return conn_->settle();
 }
 
@@ -555,7 +549,7 @@ void GroupCommit::run() {
 Status GroupCommit::run_job(Job& job) {
   Status s = writer_.begin_job();
   if (s.ok()) s = job.apply(writer_);
-  if (Status settled = writer_.settle_job(); s.ok()) s = std::move(settled);
+  if (Status settled = writer_.settle(); s.ok()) s = std::move(settled);
   if (!s.ok()) writer_.abort_job();
   writer_.end_job();
   if (job.applied) job.applied(s);
@@ -574,7 +568,7 @@ bool GroupCommit::run_together(std::vector<Job>& batch, std::size_t from, std::s
     results[i] = s;
     if (!s.ok() && writer_.refused_unwritten()) s = {};
   }
-  if (s.ok()) s = writer_.settle_run();
+  if (s.ok()) s = writer_.settle();
   if (!s.ok()) {
     writer_.abort_run();
     redone_writes_.fetch_add(static_cast<std::int64_t>(to - from));

@@ -3,7 +3,9 @@
 // (up to StoreOptions::max_batch), runs each inside its own SAVEPOINT of one
 // transaction, commits once, and only then completes them, in order. A write
 // that fails is rolled back to its savepoint without disturbing the others;
-// a failed commit fails every write of the batch. What differs between the
+// a failed commit fails every write of the batch. On PostgreSQL, decisions
+// that follow one another go as a run, under one savepoint, made again one
+// by one should it fail (GroupCommit::run_together). What differs between the
 // backends is injected: the driver (detail/sql.h) and a WriteMode.
 //
 // The Writer also keeps the audit log's head (chain_head, codec::ChainHead):
@@ -88,17 +90,19 @@ class Writer {
   // memory, the cached tasks it touched).
   Status begin_job(bool own_savepoint = true);
   // Shared mode: decisions one after another may be written as a run, with
-  // one savepoint and one settle for all instead of a round trip each. A run
-  // that fails anywhere is undone as a whole (abort_run), and its writes are
-  // then made again one by one, so that each fails or not on its own.
+  // one savepoint and one settle for all instead of a round trip each. A
+  // decision refused before it sent anything (refuse_unwritten) leaves the
+  // run going; a run in which anything else fails is undone as a whole
+  // (abort_run), and its writes are then made again one by one, so that each
+  // fails or not on its own.
   bool writes_runs() const { return mode_.shared; }
   Status begin_run();
-  Status settle_run();
   void abort_run();
   void end_run();
-  // After a write: what its statements answered (Connection::defer); a
-  // failure is the write's, and abort_job() follows.
-  Status settle_job();
+  // After a write or a run: what its statements answered
+  // (Connection::defer); a failure is the write's (abort_job() follows) or
+  // the run's (abort_run()).
+  Status settle();
   void abort_job();
   void end_job();
   // Writes the head (when events were appended) and commits.
@@ -174,8 +178,8 @@ class Writer {
   };
   std::vector<Unlinked> events_;
   std::size_t run_events_ = 0;  // events_.size() when the current run began
-  // Shared mode: the tasks read_ahead locked and read, until a job reads
-  // (task()) or writes one.
+  // Shared mode: the tasks read_ahead locked and read, each handed out once
+  // (task()): a later read of the same task in the batch sees its writes.
   std::unordered_map<TaskNumber, LockedTask> read_ahead_;
   Status batch_broken_;          // a job's writes could not be undone: no commit
   std::size_t job_events_ = 0;  // events_.size() when the current job began
