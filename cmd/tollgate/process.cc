@@ -392,6 +392,12 @@ void Process::Impl::describe_metrics() {
                 [st] { return static_cast<double>(st->stats().commit_micros) / 1e6; });
   metrics.gauge("tollgate_store_writes_total", "Writes committed by the store",
                 [st] { return static_cast<double>(st->stats().writes); });
+  metrics.gauge("tollgate_store_failed_writes_total",
+                "Writes the store refused or could not make (each changed nothing)",
+                [st] { return static_cast<double>(st->stats().failed_writes); });
+  metrics.gauge("tollgate_store_redone_writes_total",
+                "Decisions made again one by one after their run failed (PostgreSQL)",
+                [st] { return static_cast<double>(st->stats().redone_writes); });
 }
 
 // The router with the admin API and the App Home, and Socket Mode's client.

@@ -44,6 +44,10 @@ TEST_F(EdgeTest, DenyClosesTheTask) {
   EXPECT_EQ(task(n).version, t.version);
   ASSERT_TRUE(eventually([&] { return told().size() == 1; }));
   EXPECT_NE(told()[0].find("was already denied by Dana Reyes"), std::string::npos) << told()[0];
+  // The store counts the refusal as a write that changed nothing.
+  std::string metrics = client_->get("/metrics").body;
+  EXPECT_TRUE(has_sample(metrics, "tollgate_store_failed_writes_total 1\n"));
+  EXPECT_TRUE(has_sample(metrics, "tollgate_store_redone_writes_total 0\n"));
 }
 
 TEST_F(EdgeTest, DenyWhereAReasonIsRequiredOpensAModalThenDecides) {
