@@ -18,6 +18,9 @@
 //    they see committed data only.
 //  * A write refused because the store is closing, or its queue is full, is
 //    completed at once with Code::unavailable and changes nothing.
+//  * When a batch's commit fails, every write of the batch is completed with
+//    Code::unavailable, refusals too (one may rest on a write the failure undid),
+//    and none of them changed anything: each may be made again.
 #pragma once
 
 #include <cstdint>

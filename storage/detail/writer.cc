@@ -611,10 +611,12 @@ void GroupCommit::commit_batch(std::vector<Job>& batch, std::vector<Status>& res
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
           .count());
   if (!c.ok()) {
+    // Every write is told to try again, refusals too: a refusal may rest on a write of this
+    // batch that is now undone (a delivery answered as a duplicate of one that was not
+    // committed, a click refused because an undone decision closed the task). Made again,
+    // a refusal that stands is given then.
     writer_.abort();
-    for (Status& r : results) {
-      if (r.ok()) r = unavailable("commit failed: " + c.message());
-    }
+    for (Status& r : results) r = unavailable("commit failed: " + c.message());
     return;
   }
   commits_.fetch_add(1);

@@ -478,6 +478,48 @@ TEST_P(StoreTest, AnEarlierDuplicateInTheRunIsNotTakenForTheRefusedDecisionsOwn)
   EXPECT_EQ(store_->task(1)->comments.size(), 1u) << "the delivery is acted on once";
 }
 
+// A batch whose commit fails tells every one of its writes to try again, refusals too: here a
+// delivery answered as a duplicate of one made earlier in the batch, which the failed commit
+// undid. Kept as a duplicate, it would be acknowledged, and Slack would never send it again.
+TEST_P(StoreTest, ACommitThatFailsTellsEveryWriteOfItsBatchToTryAgain) {
+  for (int i = 0; i < 3; ++i) create(github_admin_for("ana"));
+  // A comment "break the commit" adds a row that a deferred foreign key refuses at COMMIT.
+  raw(db_.postgres()
+          ? "CREATE TABLE commit_breaker (task BIGINT REFERENCES tasks (number) DEFERRABLE "
+            "INITIALLY DEFERRED); "
+            "CREATE FUNCTION break_commit() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.text = 'break the commit' THEN INSERT INTO commit_breaker VALUES (-1); "
+            "END IF; RETURN NEW; END $$ LANGUAGE plpgsql; "
+            "CREATE TRIGGER break_commit AFTER INSERT ON comments FOR EACH ROW "
+            "EXECUTE FUNCTION break_commit();"
+          : "CREATE TABLE commit_breaker (task INTEGER REFERENCES tasks (number) DEFERRABLE "
+            "INITIALLY DEFERRED); "
+            "CREATE TRIGGER break_commit AFTER INSERT ON comments "
+            "WHEN NEW.text = 'break the commit' "
+            "BEGIN INSERT INTO commit_breaker VALUES (-1); END;");
+  HeldWrite held;
+  ASSERT_TRUE(hold_writer(held, 3, ""));
+  auto first = update_later(1, comment_by("dana", "once"), nullptr, "delivery-1");
+  auto again = update_later(1, comment_by("dana", "once"), nullptr, "delivery-1");
+  auto breaking = update_later(2, comment_by("dana", "break the commit"));
+  held.release();
+  EXPECT_TRUE(held.done.get_future().get().ok());
+  auto r1 = first.get(), r2 = again.get(), r3 = breaking.get();
+  EXPECT_EQ(r1.code(), Code::unavailable) << r1.status().to_string();
+  EXPECT_EQ(r2.code(), Code::unavailable) << r2.status().to_string();
+  EXPECT_EQ(r3.code(), Code::unavailable) << r3.status().to_string();
+  EXPECT_TRUE(store_->task(1)->comments.empty());
+  EXPECT_TRUE(store_->task(2)->comments.empty());
+  // The delivery, sent again, is acted on once.
+  auto retried = act(1, Action::comment, "dana", "once", "delivery-1");
+  EXPECT_TRUE(retried.ok()) << retried.status().to_string();
+  EXPECT_EQ(act(1, Action::comment, "dana", "once", "delivery-1").code(), Code::duplicate);
+  EXPECT_EQ(store_->task(1)->comments.size(), 1u);
+  auto chain = store_->verify_chain();
+  ASSERT_TRUE(chain.ok());
+  EXPECT_TRUE(chain->intact()) << chain->problem;
+}
+
 // Two decisions on one task in one run: the second is made on the first's version (the task
 // read ahead of the batch is no longer the task once written), so the run is not made again.
 TEST_P(StoreTest, TwoDecisionsOnOneTaskInOneRunEachSeeTheOneBefore) {
