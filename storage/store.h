@@ -174,7 +174,8 @@ class Store {
   // same key completes with Code::duplicate and changes nothing.
   virtual void create(Decide decide, DecisionDone done, std::string dedupe_key = {}) = 0;
   // Decides on the latest version of task `number` and commits. Code::not_found
-  // when there is no such task.
+  // when there is no such task (Code::duplicate when `dedupe_key` was seen:
+  // a refusal, like the decision's own, does not hide a replay).
   virtual void update(TaskNumber number, Decide decide, DecisionDone done,
                       std::string dedupe_key = {}) = 0;
 

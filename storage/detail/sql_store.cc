@@ -67,12 +67,22 @@ Status insert_message(Connection& c, const SlackMessage& m) {
                        ms(m.posted_at), m.permalink));
 }
 
+// A decision refused before it sent any write (`why`): a delivery seen before
+// is a duplicate whatever its decision would be, so its key is looked up
+// then. `unwritten`: nothing of the write is to be undone
+// (Writer::refuse_unwritten); a new task's number was taken.
+Status refuse(Writer& w, const std::string& key, bool unwritten, Status why) {
+  Status seen = key.empty() ? Status{} : w.unseen(key);
+  if (!seen.ok() && seen.code() != Code::duplicate) return seen;
+  if (unwritten) w.refuse_unwritten();
+  return seen.ok() ? why : seen;
+}
+
 // Decides on the latest committed version of task `number` (a new task with
 // a fresh number when there is none) and writes the decision. `key`, when not
 // empty, is remembered at `now` with it (Code::duplicate if it was seen).
 // The decision comes before any write, so that a refused one writes nothing
-// (Writer::refuse_unwritten): a delivery seen before is a duplicate whatever
-// its decision would be, so its key is looked up then; a decision made on a
+// (refuse); so does a click on a task that is not there. A decision made on a
 // duplicate fails on its key's write, at once (SQLite) or at the settle
 // (PostgreSQL).
 Status decide_and_write(Writer& w, const std::string& key, Time now,
@@ -81,19 +91,20 @@ Status decide_and_write(Writer& w, const std::string& key, Time now,
   std::optional<Task> current;
   TaskNumber n = 0;
   if (number) {
-    ASSIGN_OR_RETURN(current, w.task(*number));
+    StatusOr<Task> read = w.task(*number);
+    // Any other failure of the read (one of a write sent before it, say) is not a refusal. The
+    // read settles what the run sent before it, so this holds as long as no answer to a
+    // decision's statements is Code::not_found: that is the read's own.
+    if (read.code() == Code::not_found) return refuse(w, key, true, read.status());
+    RETURN_IF_ERROR(read.status());
+    current = std::move(*read);
     n = *number;
   } else {
     ASSIGN_OR_RETURN(n, w.next_number());
   }
   const Task* before = current ? &*current : nullptr;
   StatusOr<Decision> decided = decide(before, n);
-  if (!decided.ok()) {
-    Status seen = key.empty() ? Status{} : w.unseen(key);
-    if (!seen.ok() && seen.code() != Code::duplicate) return seen;
-    if (number) w.refuse_unwritten();  // a new task's number was taken: not unwritten
-    return seen.ok() ? decided.status() : seen;
-  }
+  if (!decided.ok()) return refuse(w, key, number.has_value(), decided.status());
   if (!key.empty()) RETURN_IF_ERROR(w.remember(key, now));
   Decision d = std::move(*decided);
   if (d.task.number != n) return internal_error("decision for the wrong task number");

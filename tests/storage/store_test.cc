@@ -460,6 +460,32 @@ TEST_P(StoreTest, ARefusedDecisionLeavesItsRunGoing) {
   EXPECT_TRUE(retried.ok()) << retried.status().to_string();
 }
 
+// So does a click on a task that is not there (a stale or forged number): it is refused as not
+// found, having written nothing, and a delivery seen before is still answered as a duplicate.
+TEST_P(StoreTest, AClickOnATaskThatIsNotThereLeavesItsRunGoing) {
+  for (int i = 0; i < 4; ++i) create(github_admin_for("ana"));
+  ASSERT_TRUE(act(2, Action::comment, "dana", "once", "delivery-seen").ok());
+  HeldWrite held;
+  ASSERT_TRUE(hold_writer(held, 4, ""));
+  auto first = update_later(1, comment_by("dana", "first"));
+  auto missing = update_later(99, comment_by("dana", "nowhere"), nullptr, "delivery-missing");
+  auto seen = update_later(98, comment_by("dana", "nowhere"), nullptr, "delivery-seen");
+  auto third = update_later(3, comment_by("dana", "third"));
+  held.release();
+  EXPECT_TRUE(held.done.get_future().get().ok());
+  auto r1 = first.get(), r2 = missing.get(), r3 = seen.get(), r4 = third.get();
+  EXPECT_TRUE(r1.ok()) << r1.status().to_string();
+  EXPECT_EQ(r2.code(), Code::not_found) << r2.status().to_string();
+  EXPECT_EQ(r3.code(), Code::duplicate) << r3.status().to_string();
+  EXPECT_TRUE(r4.ok()) << r4.status().to_string();
+  EXPECT_EQ(store_->task(1)->comments.size(), 1u);
+  EXPECT_EQ(store_->task(3)->comments.size(), 1u);
+  EXPECT_EQ(store_->stats().redone_writes, 0);
+  // The refused click's delivery key is not kept.
+  auto other = act(3, Action::comment, "dana", "again", "delivery-missing");
+  EXPECT_TRUE(other.ok()) << other.status().to_string();
+}
+
 // A refused decision looks its delivery key up, which reads the answers of what the run sent
 // before it: there, an earlier decision's duplicate key is that decision's failure, not the
 // refused one's, and the earlier decision is not written a second time.
