@@ -14,6 +14,7 @@
 #include "base/time_text.h"
 #include "connect/http.h"
 #include "tests/support/connector_servers.h"
+#include "tests/support/without_library.h"
 
 namespace tollgate::connect {
 namespace {
@@ -514,6 +515,26 @@ TEST_F(ScimTest, TestChecksTheTokenAndTheGroups) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_FALSE(lines[0].ok);
   EXPECT_NE(lines[0].detail.find("token refused"), std::string::npos) << lines[0].detail;
+}
+
+// Without libcurl (a library that does not load), every call is transient, as when no server
+// answers, and says why, naming the library; the client still stops.
+TEST(Connectors, WithoutLibcurlEveryCallIsTransientAndNamesTheLibrary) {
+  if (!testing::without_library()) {
+    EXPECT_TRUE(testing::passes_without("libcurl.so.4"));
+    return;
+  }
+  Connector c;
+  c.url = "http://127.0.0.1:1/hook";
+  c.secret_env = "HOOK_SECRET";
+  Connectors connectors(env({{"HOOK_SECRET", WebhookReceiver::kSecret}}));
+  for (int i = 0; i < 2; ++i) {
+    Result r = run(connectors, ProvisioningMode::webhook, c, job());
+    EXPECT_EQ(r.outcome, Outcome::transient) << r.answer;
+    EXPECT_EQ(r.http_status, 0);
+    EXPECT_NE(r.answer.find("libcurl.so.4 cannot be loaded"), std::string::npos) << r.answer;
+  }
+  connectors.stop();
 }
 
 TEST(Connectors, StopAbandonsCallsUnderWay) {

@@ -14,6 +14,7 @@
 #include "tests/support/smtp_sink.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_org.h"
+#include "tests/support/without_library.h"
 
 namespace tollgate::mail {
 namespace {
@@ -170,6 +171,20 @@ TEST(Smtp, NoServerListeningIsAFailureThatMayPass) {
   (*c)->send({"dana@t.test>\r\nRCPT TO:<x@y", "", "s", "t", "h"},
              [&](Status st) { bad.set_value(st); });
   EXPECT_EQ(bad.get_future().get().code(), Code::invalid_argument) << "no header injection";
+}
+
+// Without libcurl (a library that does not load), a server that sends mail does not start:
+// the client is refused at start-up with the reason, naming the library.
+TEST(Smtp, WithoutLibcurlTheClientIsRefusedNamingTheLibrary) {
+  if (!testing::without_library()) {
+    EXPECT_TRUE(testing::passes_without("libcurl.so.4"));
+    return;
+  }
+  auto c = SmtpClient::create({"smtp://u:p@127.0.0.1:1", "tollgate@t.test"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::unavailable) << c.status().to_string();
+  EXPECT_NE(c.status().message().find("libcurl.so.4 cannot be loaded"), std::string::npos)
+      << c.status().to_string();
 }
 
 TEST(Mime, HeadersAreEncodedAndALineBreakNeverMakesAHeader) {
