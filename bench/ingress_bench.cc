@@ -9,6 +9,11 @@
 // against PostgreSQL with one instance, and with two instances sharing the
 // connections, beside the SQLite figures of the same run.
 //
+// With --rounds R, every case and the reference run R times, one after the other in each round
+// (PostgreSQL on the round's database of its list, the large store in the first round only),
+// and each ratio is of the rounds' medians: on a machine whose speed drifts from minute to
+// minute, a ratio of two runs made minutes apart measures the drift.
+//
 // With --tasks N, the same load also runs against a SQLite store of N tasks
 // (history.h: closed requests, then the ones approved), beside the store of
 // only the approved ones: how throughput holds as the store grows.
@@ -19,8 +24,8 @@
 // person's access granted 20,000 times at once would measure that row's lock, not the
 // store).
 //
-//   ingress_bench [--requests N] [--tasks N] [--connections C] [--bolt DIR]
-//                 [--postgres URL --postgres2 URL]
+//   ingress_bench [--requests N] [--tasks N] [--connections C] [--rounds R] [--bolt DIR]
+//                 [--postgres URL[,URL...] --postgres2 URL[,URL...]]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -283,6 +288,21 @@ std::optional<Outcome> measure(const std::string& label, const std::string& db,
   return o;
 }
 
+// Splits "a,b,c"; nothing for "".
+std::vector<std::string> list_of(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t end = std::min(text.find(',', at), text.size());
+    out.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
+double median(std::vector<double> v) {
+  return percentile(std::move(v), 0.5);
+}
+
 }  // namespace
 }  // namespace tollgate::bench
 
@@ -292,15 +312,17 @@ int main(int argc, char** argv) {
   int requests = 20000;
   int tasks = 0;  // a store of this many tasks too (history, then the `requests`)
   int connections = 32;
+  int rounds = 1;
   std::string bolt_dir = std::string(TOLLGATE_SOURCE_DIR) + "/bench/bolt-reference";
-  std::string pg1, pg2;
+  std::vector<std::string> pg1, pg2;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--requests") == 0) requests = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--tasks") == 0) tasks = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--connections") == 0) connections = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::max(1, std::atoi(argv[i + 1]));
     if (std::strcmp(argv[i], "--bolt") == 0) bolt_dir = argv[i + 1];
-    if (std::strcmp(argv[i], "--postgres") == 0) pg1 = argv[i + 1];
-    if (std::strcmp(argv[i], "--postgres2") == 0) pg2 = argv[i + 1];
+    if (std::strcmp(argv[i], "--postgres") == 0) pg1 = list_of(argv[i + 1]);
+    if (std::strcmp(argv[i], "--postgres2") == 0) pg2 = list_of(argv[i + 1]);
   }
   testing::TempDir dir;
   std::string acme = write_organisation(std::string(TOLLGATE_SOURCE_DIR) + "/examples/acme.json",
@@ -321,32 +343,37 @@ int main(int argc, char** argv) {
   std::vector<std::string> bodies = approvals(0);
   std::printf(
       "Ingress benchmark: %d signed block_actions (approve, distinct tasks), %d keep-alive\n"
-      "connections, one load-generator thread, all on this machine (%u cores)\n\n",
-      requests, connections, std::thread::hardware_concurrency());
+      "connections, one load-generator thread, all on this machine (%u cores); %d round(s),\n"
+      "each case and the reference one after the other in each\n\n",
+      requests, connections, std::thread::hardware_concurrency(), rounds);
   std::printf("%-30s %11s %8s %8s %8s %12s %12s %7s\n", "server", "requests/s", "p50 ms", "p90 ms",
               "p99 ms", "idle RSS MB", "peak RSS MB", "errors");
 
+  // A case runs in every round on a store of its own (a SQLite file, or the round's database of
+  // a --postgres list), but for the large store, seeded once, in the first round only.
   struct Case {
     std::string label;
-    std::string db;
+    std::vector<std::string> dbs;  // one per round it runs in
     int instances;
     int history;
-    std::optional<Outcome> outcome;
+    std::vector<Outcome> outcomes;
+    std::vector<double> rps() const {
+      std::vector<double> out;
+      for (const Outcome& o : outcomes) out.push_back(o.rps());
+      return out;
+    }
   };
-  std::vector<Case> cases{{"tollgate, SQLite", "sqlite:" + dir.file("bench.db"), 1, 0, {}}};
+  std::vector<std::string> sqlite_files;
+  for (int r = 0; r < rounds; ++r)
+    sqlite_files.push_back("sqlite:" + dir.file("bench" + std::to_string(r) + ".db"));
+  std::vector<Case> cases{{"tollgate, SQLite", sqlite_files, 1, 0, {}}};
   if (tasks > requests) {
     cases.push_back({"tollgate, SQLite, " + std::to_string(tasks) + " tasks",
-                     "sqlite:" + dir.file("large.db"), 1, tasks - requests, {}});
+                     {"sqlite:" + dir.file("large.db")}, 1, tasks - requests, {}});
   }
   if (!pg1.empty()) cases.push_back({"tollgate, PostgreSQL x1", pg1, 1, 0, {}});
   if (!pg2.empty()) cases.push_back({"tollgate, PostgreSQL x2", pg2, 2, 0, {}});
-  for (Case& c : cases) {
-    c.outcome = measure(c.label, c.db, acme, c.instances, c.history,
-                        c.history > 0 ? approvals(c.history) : bodies, connections);
-    if (!c.outcome) return 2;
-  }
 
-  Run b;
   testing::ProcessOptions bo;
   bo.program = {TOLLGATE_NODE, bolt_dir + "/app.js"};
   bo.env = {{"PORT", "0"}, {"NODE_PATH", bolt_dir + "/node_modules"}};
@@ -354,53 +381,86 @@ int main(int argc, char** argv) {
   TollgateProcess bolt(bo);
   bool have_bolt =
       std::ifstream(bolt_dir + "/node_modules/@slack/bolt/package.json").good() && bolt.start();
-  if (have_bolt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    long bolt_idle = rss_kb(bolt.pid(), "VmRSS:");
-    b = drive({bolt.port()}, bodies, connections);
-    long bolt_peak = rss_kb(bolt.pid(), "VmHWM:");
-    bolt.stop(SIGTERM);
-    row("bolt-js reference (ack only)", b, bolt_idle, bolt_peak);
-  } else {
+  if (!have_bolt) {
     std::printf("%-30s not run: no node_modules in %s (scripts/bench.sh installs it)\n",
                 "bolt-js reference", bolt_dir.c_str());
   }
+  std::vector<Run> bolt_runs;
+  long bolt_idle = 0;
+  for (int r = 0; r < rounds; ++r) {
+    for (Case& c : cases) {
+      if (r >= static_cast<int>(c.dbs.size())) continue;
+      std::string label = rounds > 1 ? c.label + " #" + std::to_string(r + 1) : c.label;
+      auto o = measure(label, c.dbs[r], acme, c.instances, c.history,
+                       c.history > 0 ? approvals(c.history) : bodies, connections);
+      if (!o) return 2;
+      c.outcomes.push_back(std::move(*o));
+    }
+    if (!have_bolt) continue;
+    if (r == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      bolt_idle = rss_kb(bolt.pid(), "VmRSS:");
+    }
+    bolt_runs.push_back(drive({bolt.port()}, bodies, connections));
+    std::string label = "bolt-js reference (ack only)";
+    if (rounds > 1) label += " #" + std::to_string(r + 1);
+    row(label.c_str(), bolt_runs.back(), bolt_idle, rss_kb(bolt.pid(), "VmHWM:"));
+  }
+  if (have_bolt) bolt.stop(SIGTERM);
+  std::vector<double> bolt_rps;
+  for (const Run& b : bolt_runs) bolt_rps.push_back(double(b.ok + b.errors) / b.seconds);
+
   bool all_durable = true;
   std::printf("\n");
   for (const Case& c : cases) {
-    const Outcome& o = *c.outcome;
-    bool durable = o.run.ok == o.granted && o.run.errors == 0;
-    all_durable = all_durable && durable;
-    std::printf("%s: %d acknowledged, %d tasks granted in the store afterwards%s\n",
-                c.label.c_str(),
-                o.run.ok, o.granted,
-                durable ? " (every acknowledged decision is durable)" : " (MISMATCH)");
-    if (have_bolt) {
-      std::printf("  throughput / bolt-js: %.2fx\n",
-                  o.rps() / (double(b.ok + b.errors) / b.seconds));
+    for (std::size_t r = 0; r < c.outcomes.size(); ++r) {
+      const Outcome& o = c.outcomes[r];
+      bool durable = o.run.ok == o.granted && o.run.errors == 0;
+      all_durable = all_durable && durable;
+      std::printf("%s%s: %d acknowledged, %d tasks granted in the store afterwards%s\n",
+                  c.label.c_str(), rounds > 1 ? (" #" + std::to_string(r + 1)).c_str() : "",
+                  o.run.ok, o.granted,
+                  durable ? " (every acknowledged decision is durable)" : " (MISMATCH)");
+      if (r < bolt_rps.size())
+        std::printf("  throughput / bolt-js: %.2fx\n", o.rps() / bolt_rps[r]);
     }
   }
-  // The ratios the issue's targets are about, one per line (scripts/bench.sh all).
+  // The ratios the issue's targets are about, one per line (scripts/bench.sh all): with several
+  // rounds, of the medians of the rounds (each round's own ratio on the line after).
+  auto each = [&](const std::vector<double>& num, const std::vector<double>& den) {
+    if (num.size() < 2) return;
+    std::printf("  each round:");
+    for (std::size_t r = 0; r < num.size() && r < den.size(); ++r)
+      std::printf(" %.2fx", num[r] / den[r]);
+    std::printf("\n");
+  };
   std::printf("\n");
-  const Outcome& sqlite = *cases.front().outcome;
+  const Case& sqlite = cases.front();
   if (have_bolt) {
     std::printf("ratio | ingress: SQLite / Bolt-js ack-only | %.2fx | >= 5x\n",
-                sqlite.rps() / (double(b.ok + b.errors) / b.seconds));
+                median(sqlite.rps()) / median(bolt_rps));
+    each(sqlite.rps(), bolt_rps);
   }
+  std::vector<double> p99s;
+  for (const Outcome& o : sqlite.outcomes) p99s.push_back(percentile(o.run.latencies_ms, 0.99));
   std::printf("ratio | ingress: SQLite p99 at %d connections | %.2f ms | <= 3 ms\n", connections,
-              percentile(sqlite.run.latencies_ms, 0.99));
+              median(p99s));
+  const Case* x1 = nullptr;
   for (const Case& c : cases) {
     if (c.history > 0) {
       std::printf("ratio | ingress: SQLite with %d tasks / with %d | %.2fx | >= 0.85x\n", tasks,
-                  requests, c.outcome->rps() / sqlite.rps());
+                  requests, c.outcomes.front().rps() / sqlite.outcomes.front().rps());
     }
     if (c.label == "tollgate, PostgreSQL x1") {
+      x1 = &c;
       std::printf("ratio | ingress: PostgreSQL x1 / SQLite | %.2fx | >= 0.5x\n",
-                  c.outcome->rps() / sqlite.rps());
+                  median(c.rps()) / median(sqlite.rps()));
+      each(c.rps(), sqlite.rps());
     }
-    if (c.label == "tollgate, PostgreSQL x2" && !pg1.empty()) {
+    if (c.label == "tollgate, PostgreSQL x2" && x1 != nullptr) {
       std::printf("ratio | ingress: PostgreSQL x2 / x1 | %.2fx | >= 1.7x\n",
-                  c.outcome->rps() / cases[cases.size() - 2].outcome->rps());
+                  median(c.rps()) / median(x1->rps()));
+      each(c.rps(), x1->rps());
     }
   }
   return all_durable ? 0 : 1;

@@ -25,9 +25,19 @@ ingress() {
   trap 'bash scripts/pg_cluster.sh stop "$pg_state" >/dev/null 2>&1' EXIT
   base=$(cat "$pg_state/url")
   port=$(cat "$pg_state/port")
-  for d in bench1 bench2; do createdb -h 127.0.0.1 -p "$port" -U tollgate "$d"; done
-  "$TOLLGATE_BUILD_DIR/bench/ingress_bench" --postgres "${base%/*}/bench1" \
-    --postgres2 "${base%/*}/bench2" "$@"
+  # An empty database for each instance count in each round (--rounds R).
+  local rounds=1 args=("$@") i
+  for ((i = 0; i + 1 < ${#args[@]}; i++)); do
+    [[ ${args[i]} == --rounds ]] && rounds=${args[i + 1]}
+  done
+  local one="" two=""
+  for ((i = 1; i <= rounds; i++)); do
+    createdb -h 127.0.0.1 -p "$port" -U tollgate "bench1_$i"
+    createdb -h 127.0.0.1 -p "$port" -U tollgate "bench2_$i"
+    one+="${one:+,}${base%/*}/bench1_$i"
+    two+="${two:+,}${base%/*}/bench2_$i"
+  done
+  "$TOLLGATE_BUILD_DIR/bench/ingress_bench" --postgres "$one" --postgres2 "$two" "$@"
 }
 case "$which" in
   store) exec "$TOLLGATE_BUILD_DIR/bench/store_bench" "$@" ;;
@@ -39,12 +49,17 @@ case "$which" in
     mkdir -p "$logs"
     echo "full outputs in $logs/"
     "$TOLLGATE_BUILD_DIR/bench/store_bench" > "$logs/store.txt" 2>&1 || true
-    ingress --tasks 1000000 > "$logs/ingress.txt" 2>&1 || true
+    ingress --tasks 1000000 --rounds 3 > "$logs/ingress.txt" 2>&1 || true
     "$TOLLGATE_BUILD_DIR/bench/query_bench" > "$logs/query.txt" 2>&1 || true
     printf '\n| %-60s | %10s | %10s |\n|%s|%s|%s|\n' figure measured target \
       "$(printf -- '-%.0s' {1..62})" "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..12})"
     for f in store ingress query; do
       grep -h '^ratio |' "$logs/$f.txt" | awk -F' [|] ' '{printf "| %-60s | %10s | %10s |\n", $2, $3, $4}'
+    done
+    echo
+    for f in store ingress query; do
+      grep -h -B1 '^  each round:' "$logs/$f.txt" | grep -v '^--' |
+        sed 's/^ratio | \([^|]*\) |.*/\1/'
     done ;;
   ingress) ingress "$@" ;;
   fanout) exec "$TOLLGATE_BUILD_DIR/bench/fanout_bench" "$@" ;;
