@@ -58,8 +58,8 @@ case "$which" in
     done
     echo
     for f in store ingress query; do
-      grep -h -B1 '^  each round:' "$logs/$f.txt" | grep -v '^--' |
-        sed 's/^ratio | \([^|]*\) |.*/\1/'
+      { grep -h -B1 '^  each round:' "$logs/$f.txt" || true; } |
+        sed -e '/^--$/d' -e 's/^ratio | \([^|]*\) |.*/\1/'
     done ;;
   ingress) ingress "$@" ;;
   fanout) exec "$TOLLGATE_BUILD_DIR/bench/fanout_bench" "$@" ;;
