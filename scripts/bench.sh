@@ -30,6 +30,7 @@ ingress() {
   for ((i = 0; i + 1 < ${#args[@]}; i++)); do
     [[ ${args[i]} == --rounds ]] && rounds=${args[i + 1]}
   done
+  [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "--rounds: not a positive number: $rounds" >&2; exit 2; }
   local one="" two=""
   for ((i = 1; i <= rounds; i++)); do
     createdb -h 127.0.0.1 -p "$port" -U tollgate "bench1_$i"

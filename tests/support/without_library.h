@@ -1,5 +1,5 @@
 // A test run again in a process of its own in which a shared library cannot be loaded: the
-// file first on that process's library path under the library's name is not a library. For
+// file under the library's name in the first folder of its library path is not a library. For
 // code that loads a library when it first needs it (base/shared_library.h), which is loaded
 // once per process and so cannot be made to fail in the test's own.
 //
@@ -42,9 +42,13 @@ inline ::testing::AssertionResult passes_without(const std::string& soname) {
   TempDir dir;
   std::ofstream(dir.file(soname)) << "not a shared library\n";
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string cmd = std::string(kWithoutLibraryVariable) + "=1 LD_LIBRARY_PATH='" +
-                    dir.path().string() + "' '" + std::string(self.data(), n) +
-                    "' --gtest_filter='" + info->test_suite_name() + "." + info->name() + "' 2>&1";
+  // The test alone, whatever shard the ctest run gave this process, and its result in plain text;
+  // ended if it has not passed in two minutes.
+  std::string cmd = "env -u GTEST_TOTAL_SHARDS -u GTEST_SHARD_INDEX " +
+                    std::string(kWithoutLibraryVariable) + "=1 LD_LIBRARY_PATH='" +
+                    dir.path().string() + "'${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout 120 '" +
+                    std::string(self.data(), n) + "' --gtest_color=no --gtest_filter='" +
+                    info->test_suite_name() + "." + info->name() + "' 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return ::testing::AssertionFailure() << "cannot run " << cmd;
   std::string output;
