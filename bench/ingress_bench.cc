@@ -9,11 +9,11 @@
 // against PostgreSQL with one instance, and with two instances sharing the
 // connections, beside the SQLite figures of the same run.
 //
-// With --rounds R, SQLite, PostgreSQL x1 and x2 (each on the round's database of its list)
-// and the reference run R times, one after the other in each round, the reference warmed up
-// first; each throughput ratio is of the rounds' medians, the p99 the median of the rounds',
-// and the large store runs once, after the rounds. On a machine whose speed drifts from minute
-// to minute, a ratio of two runs made minutes apart measures the drift.
+// With --rounds R, every case (PostgreSQL on the round's database of its list, the large store
+// on its requests for the round) and the reference run R times, one after the other in each
+// round, the reference warmed up first; each throughput ratio is of the rounds' medians, the p99
+// the median of the rounds'. On a machine whose speed drifts from minute to minute, a ratio of
+// two runs made minutes apart measures the drift.
 //
 // With --tasks N, the same load also runs against a SQLite store of N tasks
 // (history.h: closed requests, then the ones approved), beside the store of
@@ -251,16 +251,13 @@ struct Outcome {
   double rps() const { return double(run.ok + run.errors) / run.seconds; }
 };
 
-// Seeds `db`, starts `instances` servers on it, drives the load across them.
+// Seeds `db` with the tasks `bodies` approve (unless not `seed_first`: they are there), starts
+// `instances` servers on it, drives the load across them. `granted`: all the store holds.
 std::optional<Outcome> measure(const std::string& label, const std::string& db,
-                               const std::string& acme, int instances, int history,
-                               const std::vector<std::string>& bodies, int connections) {
-  auto t0 = SteadyClock::now();
-  if (!seed(db, acme, static_cast<int>(bodies.size()), history)) return std::nullopt;
-  if (history > 0) {
-    std::printf("  (%s: %d tasks of history seeded in %.0f s)\n", label.c_str(), history,
-                std::chrono::duration<double>(SteadyClock::now() - t0).count());
-  }
+                               const std::string& acme, int instances,
+                               const std::vector<std::string>& bodies, int connections,
+                               bool seed_first = true) {
+  if (seed_first && !seed(db, acme, static_cast<int>(bodies.size()))) return std::nullopt;
   std::vector<std::unique_ptr<TollgateProcess>> servers;
   std::vector<std::uint16_t> ports;
   for (int i = 0; i < instances; ++i) {
@@ -379,13 +376,20 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<Case> cases{{"tollgate, SQLite", sqlite_files, 1, 0, {}}};
+  // The large store, seeded once: its history, then the requests every round approves, its own
+  // in turn. So it holds `tasks` and the approvals of the rounds after the first.
+  int history = tasks - requests;
+  if (tasks > requests) {
+    std::string large = "sqlite:" + dir.file("large.db");
+    auto t0 = SteadyClock::now();
+    if (!seed(large, acme, rounds * requests, history)) return 2;
+    std::printf("  (%d tasks of history and %d to approve seeded in %.0f s)\n", history,
+                rounds * requests, std::chrono::duration<double>(SteadyClock::now() - t0).count());
+    cases.push_back({"tollgate, SQLite, " + std::to_string(history + rounds * requests) + " tasks",
+                     std::vector<std::string>(rounds, large), 1, history, {}});
+  }
   if (!pg1.empty()) cases.push_back({"tollgate, PostgreSQL x1", pg1, 1, 0, {}});
   if (!pg2.empty()) cases.push_back({"tollgate, PostgreSQL x2", pg2, 2, 0, {}});
-  // After the rounds: seeding it takes minutes.
-  if (tasks > requests) {
-    cases.push_back({"tollgate, SQLite, " + std::to_string(tasks) + " tasks",
-                     {"sqlite:" + dir.file("large.db")}, 1, tasks - requests, {}});
-  }
 
   testing::ProcessOptions bo;
   bo.program = {TOLLGATE_NODE, bolt_dir + "/app.js"};
@@ -406,12 +410,18 @@ int main(int argc, char** argv) {
     // Not measured: V8 compiles the app during its first few thousand requests.
     (void)drive({bolt.port()}, bodies, connections);
   }
+  int large_granted = 0;  // what the large store held granted before the round
   for (int r = 0; r < rounds; ++r) {
     for (Case& c : cases) {
-      if (c.history > 0) continue;
       std::string label = rounds > 1 ? c.label + " #" + std::to_string(r + 1) : c.label;
-      auto o = measure(label, c.dbs[r], acme, c.instances, 0, bodies, connections);
+      auto o = c.history > 0 ? measure(label, c.dbs[r], acme, c.instances,
+                                       approvals(c.history + r * requests), connections, false)
+                             : measure(label, c.dbs[r], acme, c.instances, bodies, connections);
       if (!o) return 2;
+      if (c.history > 0) {
+        o->granted -= large_granted;
+        large_granted += o->granted;
+      }
       c.outcomes.push_back(std::move(*o));
     }
     if (!have_bolt) continue;
@@ -421,13 +431,6 @@ int main(int argc, char** argv) {
     row(label.c_str(), bolt_runs.back(), bolt_idle, rss_kb(bolt.pid(), "VmHWM:"));
   }
   if (have_bolt) bolt.stop(SIGTERM);
-  for (Case& c : cases) {
-    if (c.history == 0) continue;
-    auto o = measure(c.label, c.dbs[0], acme, c.instances, c.history, approvals(c.history),
-                     connections);
-    if (!o) return 2;
-    c.outcomes.push_back(std::move(*o));
-  }
   std::vector<double> bolt_rps;
   for (const Run& b : bolt_runs) bolt_rps.push_back(double(b.ok + b.errors) / b.seconds);
 
@@ -439,11 +442,10 @@ int main(int argc, char** argv) {
       bool durable = o.run.ok == o.granted && o.run.errors == 0;
       all_durable = all_durable && durable;
       std::printf("%s%s: %d acknowledged, %d tasks granted in the store afterwards%s\n",
-                  c.label.c_str(),
-                  rounds > 1 && c.history == 0 ? (" #" + std::to_string(r + 1)).c_str() : "",
+                  c.label.c_str(), rounds > 1 ? (" #" + std::to_string(r + 1)).c_str() : "",
                   o.run.ok, o.granted,
                   durable ? " (every acknowledged decision is durable)" : " (MISMATCH)");
-      if (c.history == 0 && r < bolt_rps.size())
+      if (r < bolt_rps.size())
         std::printf("  throughput / bolt-js: %.2fx\n", o.rps() / bolt_rps[r]);
     }
   }
@@ -471,7 +473,8 @@ int main(int argc, char** argv) {
   for (const Case& c : cases) {
     if (c.history > 0) {
       std::printf("ratio | ingress: SQLite with %d tasks / with %d | %.2fx | >= 0.85x\n", tasks,
-                  requests, c.outcomes.front().rps() / median(sqlite.rps()));
+                  requests, median(c.rps()) / median(sqlite.rps()));
+      each(c.rps(), sqlite.rps());
     }
     if (c.label == "tollgate, PostgreSQL x1") {
       x1 = &c;
