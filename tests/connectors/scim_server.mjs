@@ -188,7 +188,7 @@ app.disable("x-powered-by");
 // Faults first: they apply to every SCIM request, authenticated or not.
 app.use("/scim/v2", (req, res, next) => {
   ++requests;
-  if (Date.now() < downUntil) {
+  if (performance.now() < downUntil) {
     req.socket.destroy();
     return;
   }
@@ -246,7 +246,7 @@ control.post("/fail", (req, res) => {
   res.json({ ok: true });
 });
 control.post("/down", (req, res) => {
-  downUntil = Date.now() + Number(req.body?.ms ?? 0);
+  downUntil = performance.now() + Number(req.body?.ms ?? 0);
   res.json({ ok: true });
 });
 control.post("/reset", (req, res) => {
