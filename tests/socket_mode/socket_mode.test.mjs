@@ -78,7 +78,10 @@ test('Slack\'s official client connects, acks envelopes, answers pings and follo
     appToken: fake.info.app_token,
     logger,
     pingPongLoggingEnabled: true,
-    serverPingTimeout: 2000, // the fake pings every 500 ms: no reconnect unless its pings stop
+    // The fake pings every 500 ms: no reconnect unless its pings stop. 4 s, not the default
+    // 30 s, so that a fake that never pinged would have lost its connection before the check
+    // after the 5.6 s wait below; 8 pings' worth, so that a loaded machine's stall does not.
+    serverPingTimeout: 4000,
     clientOptions: { slackApiUrl: `${fake.info.api_url}/` },
   });
   // The client first (so that it does not reconnect to a fake that is gone), then the fake.
@@ -156,6 +159,7 @@ test('Slack\'s official client connects, acks envelopes, answers pings and follo
   assert.ok(heard('received ping from Slack server'), 'the fake pinged');
   state = await fake.cmd('state');
   assert.equal(state.opened, 1, 'no reconnect while pings flow');
+  assert.deepEqual(state.connections, [1], 'the first connection still open');
 
   // disconnect refresh_requested: the client opens a new connection with a new URL.
   assert.deepEqual(await fake.cmd('disconnect 1 refresh_requested'), { ok: true });
