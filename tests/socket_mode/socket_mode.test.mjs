@@ -82,7 +82,10 @@ test('Slack\'s official client connects, acks envelopes, answers pings and follo
     // 30 s, so that a fake that never pinged would have lost its connection before the check
     // after the 5.6 s wait below; 8 pings' worth, so that a loaded machine's stall does not.
     serverPingTimeout: 4000,
-    clientOptions: { slackApiUrl: `${fake.info.api_url}/` },
+    // No retries of apps.connections.open: the fake always answers it, and a test that fails
+    // while the client is reconnecting must not leave it retrying against a fake that is gone
+    // (the client's own default, 100 retries, would outlive ctest's timeout).
+    clientOptions: { slackApiUrl: `${fake.info.api_url}/`, retryConfig: { retries: 0 } },
   });
   // The client first (so that it does not reconnect to a fake that is gone), then the fake.
   t.after(async () => {
