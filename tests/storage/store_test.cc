@@ -1426,7 +1426,12 @@ TEST_P(StoreTest, TwoInstancesOpeningTheSameAccessAtOnceOpenOneTaskOnly) {
   store_->create(hold(2), [&](StatusOr<Decision>) { second_held.set_value(); });
   release();  // the opening is written, then the second hold keeps its transaction open
   a_decided.get_future().wait();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    // The writer has gone past the opening to the second hold, its transaction still open.
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return entered >= 2; });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a pipelined insert's way there
   other->create(only_open, [&](StatusOr<Decision> d) { b.set_value(std::move(d)); });
   auto b_result = b.get_future();
   EXPECT_EQ(b_result.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout)
