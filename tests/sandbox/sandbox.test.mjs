@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { eventually } from "../support/eventually.mjs";
 
 const binary = process.env.TOLLGATE_BINARY;
 // TOLLGATE_SANDBOX_MODE=socket: the same walk with `serve --sandbox --socket-mode`, where the
@@ -57,16 +58,6 @@ async function task(n) {
   const r = await fetch(`${base}/api/v1/tasks/${n}`, { headers: { Authorization: `Bearer ${apiToken}` } });
   assert.equal(r.status, 200, `GET /api/v1/tasks/${n}`);
   return r.json();
-}
-async function eventually(what, check, ms = 20000) {
-  const end = performance.now() + ms; // monotonic: a step of the wall clock is no timeout
-  let last;
-  while (performance.now() < end) {
-    last = await check();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 async function shot(name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });

@@ -1408,29 +1408,18 @@ TEST_P(StoreTest, TwoInstancesOpeningTheSameAccessAtOnceOpenOneTaskOnly) {
     }
     cv.notify_all();
   };
-  std::promise<void> a_decided, second_held;
+  auto wait_until_entered = [&](int holds) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return entered >= holds; });
+  };
+  std::promise<void> second_held;
   std::promise<StatusOr<Decision>> a, b;
   store_->create(hold(1), [](StatusOr<Decision>) {});
-  {
-    // The writer is inside the first hold: the next two writes queue up for one batch.
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return entered >= 1; });
-  }
-  store_->create(
-      [&](const Task* t, TaskNumber n) {
-        auto d = only_open(t, n);
-        a_decided.set_value();
-        return d;
-      },
-      [&](StatusOr<Decision> d) { a.set_value(std::move(d)); });
+  wait_until_entered(1);  // the writer is inside the first hold: the next two writes queue up
+  store_->create(only_open, [&](StatusOr<Decision> d) { a.set_value(std::move(d)); });
   store_->create(hold(2), [&](StatusOr<Decision>) { second_held.set_value(); });
   release();  // the opening is written, then the second hold keeps its transaction open
-  a_decided.get_future().wait();
-  {
-    // The writer has gone past the opening to the second hold, its transaction still open.
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return entered >= 2; });
-  }
+  wait_until_entered(2);  // the writer is past the opening, its transaction still open
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a pipelined insert's way there
   other->create(only_open, [&](StatusOr<Decision> d) { b.set_value(std::move(d)); });
   auto b_result = b.get_future();

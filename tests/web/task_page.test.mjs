@@ -22,6 +22,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { eventually } from "../support/eventually.mjs";
 import { receivedMails, textPart } from "./mail.mjs";
 
 const require = createRequire(import.meta.url);
@@ -151,15 +152,6 @@ async function request(requester, resource, justification) {
   assert.equal(r.status, 201, `POST /api/v1/requests: ${JSON.stringify(r.json)}`);
   assert.ok(r.json.task > 0);
   return r.json.task;
-}
-async function eventually(what, check, ms = 20000) {
-  const end = performance.now() + ms; // monotonic: a step of the wall clock is no timeout
-  while (performance.now() < end) {
-    const last = await check();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 async function shot(name, on = page) {
   await on.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
