@@ -12,7 +12,9 @@
 #                              the connectors (their libcurl thread against the real SCIM server
 #                              and webhook receiver, alone and in the whole server)
 #                              (build-tsan, only the targets these need)
-# Any report fails the run (halt_on_error, abort_on_error).
+# Any report fails the run (halt_on_error, abort_on_error). The ASan suite runs twice as many tests
+# at once as there are cores, like scripts/test.sh; the TSan suites, busy on the CPU (TSan's checks
+# on every access), one per core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
@@ -24,7 +26,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_strin
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 case "$preset" in
-  asan) ctest --test-dir build-asan -j "$(nproc)" --output-on-failure ;;
+  asan) ctest --test-dir build-asan -j "$((2 * $(nproc)))" --output-on-failure ;;
   tsan) ctest --test-dir build-tsan -j "$(nproc)" --output-on-failure \
           -R "StoreTest|ServiceTest|InstancesTest|PgCluster|Sla\\.|SlaConfig|StaleTasks|WebClient|SocketModeClientTest|RouterTest|AdminApiTest|Connectors|WebhookTest|ScimTest" ;;
 esac
